@@ -1,0 +1,50 @@
+"""The first-come-first-served baseline, and the solver's fallback when time runs out.
+
+Households in order of need date, then urgency (most urgent first); each takes the fitting unit
+that frees earliest, the smallest such, preferring the kind its support level suits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from allocator.columns import fitting_households, kind_mismatch
+from allocator.instance import Instance
+from allocator.occupancy import Occupancy
+
+
+def fcfs_order(inst: Instance) -> np.ndarray:
+    return np.lexsort((np.arange(inst.n_households), -inst.urgency, inst.need_day))
+
+
+def fitting_pools(inst: Instance) -> list[np.ndarray]:
+    """For each household, the pools it may use at all."""
+    lists: list[list[int]] = [[] for _ in range(inst.n_households)]
+    for p in range(len(inst.pools)):
+        for i in fitting_households(inst, p):
+            lists[i].append(p)
+    return [np.array(x, dtype=np.int64) for x in lists]
+
+
+def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+    """Per household the chosen pool and start day (-1, -1 when not placed)."""
+    n = inst.n_households
+    pool = np.full(n, -1, dtype=np.int64)
+    start = np.full(n, -1, dtype=np.int64)
+    occupancy = Occupancy(inst)
+    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
+    candidates = fitting_pools(inst)
+    for i in fcfs_order(inst):
+        pools = candidates[i]
+        if pools.size == 0 or inst.release[i] >= inst.horizon:
+            continue
+        starts = occupancy.earliest_starts(i, pools)
+        ok = starts >= 0
+        if not ok.any():
+            continue
+        mismatch = np.array([kind_mismatch(inst, inst.pools[p].kind, inst.support[i]) for p in pools])
+        order = np.lexsort((pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max)))
+        best = order[0]
+        pool[i], start[i] = pools[best], starts[best]
+        occupancy.add(i, int(pool[i]), int(start[i]))
+    return pool, start

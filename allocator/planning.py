@@ -1,0 +1,156 @@
+"""`plan`: the engine's one entry point for a weekly batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from allocator.assign import assign_units
+from allocator.columns import objective
+from allocator.errors import InputError
+from allocator.explain import KIND_LABEL, explain
+from allocator.greedy import solve_greedy
+from allocator.instance import Instance, Overrides, build_instance
+from allocator.policy import Policy
+from allocator.result import PLAN_COLUMNS, Method, Plan, Status
+from allocator.solve import solve_optimal
+from allocator.tables import Source, TableLike, validate_tables
+
+log = logging.getLogger("allocator")
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(
+            f"expected an ISO date like 2026-12-07, got {value!r}", field="start"
+        ) from None
+
+
+def plan(
+    households: TableLike,
+    units: TableLike,
+    stays: TableLike = None,
+    *,
+    start: dt.date | str,
+    policy: Policy | None = None,
+    method: Method | str = Method.SOLVER,
+    pins: Mapping[str, str] | None = None,
+    forbids: Iterable[tuple[str, str]] | None = None,
+    time_limit: float = 60.0,
+    workers: int | None = None,
+    seed: int = 0,
+    relative_gap: float = 1e-4,
+    sources: dict[str, Source] | None = None,
+) -> Plan:
+    """Plan one week's batch: a unit and start day for each household, or a reason why not.
+
+    Tables may be DataFrames or lists of `Household`/`Unit`/`Stay` models (or dicts). The solver
+    stops at ``time_limit`` seconds (wall clock, model building included) and then returns the
+    best plan found, never worse than greedy's; ``workers`` defaults to the machine's cores.
+    Raises `InputError` for bad input, naming the table, row and column.
+    """
+    t0 = time.perf_counter()
+    try:
+        method = Method(method)
+    except ValueError:
+        raise InputError(
+            f"unknown method {method!r}; expected one of {', '.join(m.value for m in Method)}",
+            field="method",
+        ) from None
+    policy = policy or Policy()
+    plan_start = _as_date(start)
+    workers = workers or os.cpu_count() or 1
+    tables = validate_tables(households, units, stays, sources=sources)
+    inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids))
+    n = inst.n_households
+    details: dict = {}
+    best_bound: float | None = None
+    if method is Method.HOTEL:
+        pool = np.full(n, -1, dtype=np.int64)
+        start_day = pool.copy()
+        status = Status.HEURISTIC
+    else:
+        pool, start_day = solve_greedy(inst)
+        status = Status.HEURISTIC
+        details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
+        if method is Method.SOLVER:
+            out = solve_optimal(
+                inst,
+                (pool, start_day),
+                deadline=t0 + time_limit,
+                workers=workers,
+                seed=seed,
+                relative_gap=relative_gap,
+            )
+            pool, start_day = out.pool, out.start
+            best_bound = out.best_bound if np.isfinite(out.best_bound) else None
+            gap_ok = best_bound is not None and (
+                out.objective - best_bound <= relative_gap * max(abs(out.objective), 1e-9)
+            )
+            status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
+            details.update(
+                plan_source=out.source,
+                solver_detail=out.detail,
+                columns=out.columns,
+                mip_columns=out.mip_columns,
+                lp_seconds=round(out.lp_seconds, 3),
+                mip_seconds=round(out.mip_seconds, 3),
+            )
+    unit = assign_units(inst, pool, start_day)
+    table = _plan_table(inst, pool, start_day, unit, explain(inst, pool, start_day, unit, method))
+    obj = objective(inst, pool, start_day)
+    placed = pool >= 0
+    hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))
+    cap = inst.unit_capacity[unit[placed]]
+    elapsed = time.perf_counter() - t0
+    log.info("planned %d households with %s in %.2f s", n, method.value, elapsed)
+    return Plan(
+        placements=table,
+        status=status,
+        method=method,
+        objective=obj,
+        best_bound=best_bound,
+        solve_seconds=elapsed,
+        seed=seed,
+        workers=workers,
+        plan_start=plan_start.isoformat(),
+        horizon_weeks=policy.horizon_weeks,
+        hotel_person_nights=int((hotel * inst.size).sum()),
+        wasted_bed_nights=int(((cap - inst.size[placed]) * inst.stay_days[placed]).sum()),
+        details=details,
+    )
+
+
+def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
+    placed = pool >= 0
+    start_dates = [inst.day(s) if ok else None for s, ok in zip(start, placed, strict=True)]
+    horizon_end = inst.day(inst.horizon)
+    need = [h.need_date for h in inst.tables.households]
+    rows = {
+        "household_id": inst.household_ids,
+        "unit_id": [inst.unit_ids[u] if u >= 0 else None for u in unit],
+        "kind": [KIND_LABEL[inst.unit_kind[u]].replace(" ", "_") if u >= 0 else None for u in unit],
+        "start": start_dates,
+        "expected_end": [
+            d + dt.timedelta(days=int(L)) if d else None
+            for d, L in zip(start_dates, inst.stay_days, strict=True)
+        ],
+        "wait_days": [
+            max(0, ((d or horizon_end) - nd).days) for d, nd in zip(start_dates, need, strict=True)
+        ],
+        "status": np.where(placed, "placed", "not_placed"),
+        "reason": reasons,
+    }
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)

@@ -1,0 +1,191 @@
+"""Validation of the three input tables, whatever they came from (DataFrame, list of models, file).
+
+Each table goes through its pydantic record type row by row, so the rules live in one place
+(`allocator.domain`); this module adds what a single row cannot see: the header, duplicate ids,
+references between tables and overlapping stays. The first problem found raises an `InputError`
+that names the source, the row and the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from allocator.domain import RECORD_TYPES, Household, Stay, Unit
+from allocator.errors import InputError
+
+TableLike = pd.DataFrame | Sequence[BaseModel] | Sequence[dict] | None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a table came from, to word errors: a file gives spreadsheet rows (header = row 1)."""
+
+    name: str
+    from_file: bool = False
+
+    def row(self, position: int, label: object) -> int | str:
+        return position + 2 if self.from_file else str(label)
+
+
+def columns_of(kind: str) -> list[str]:
+    return list(RECORD_TYPES[kind].model_fields)
+
+
+def required_columns_of(kind: str) -> list[str]:
+    return [n for n, f in RECORD_TYPES[kind].model_fields.items() if f.is_required()]
+
+
+def _as_frame(table: TableLike) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame()
+    if isinstance(table, pd.DataFrame):
+        return table
+    rows = [r.model_dump() if isinstance(r, BaseModel) else dict(r) for r in table]
+    return pd.DataFrame(rows)
+
+
+def _check_header(frame: pd.DataFrame, kind: str, source: Source) -> None:
+    known = columns_of(kind)
+    for col in frame.columns:
+        if not isinstance(col, str) or col.strip() not in known:
+            raise InputError(
+                f"unknown column; expected only these: {', '.join(known)}",
+                source=source.name,
+                column=str(col),
+            )
+    for col in required_columns_of(kind):
+        if col not in frame.columns:
+            raise InputError("required column is missing", source=source.name, column=col)
+
+
+def _blank_to_none(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if value is pd.NaT or (isinstance(value, str) and value.strip() == ""):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel]:
+    """Validate every row of ``table`` as the record type ``kind`` and return the records."""
+    frame = _as_frame(table)
+    frame = frame.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
+    if frame.empty and kind != "stays":
+        raise InputError("the table is empty: at least one row is needed", source=source.name)
+    if frame.empty:
+        return []
+    _check_header(frame, kind, source)
+    record_type = RECORD_TYPES[kind]
+    raw = [
+        {k: _blank_to_none(v) for k, v in row.items() if _blank_to_none(v) is not None}
+        for row in frame.to_dict(orient="records")
+    ]
+    adapter = TypeAdapter(list[record_type])  # type: ignore[valid-type]
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        position = int(err["loc"][0])
+        column = str(err["loc"][1]) if len(err["loc"]) > 1 else None
+        value = raw[position].get(column) if column else None
+        detail = err["msg"]
+        if column is not None and column in raw[position]:
+            detail += f" (got {value!r})"
+        raise InputError(
+            detail,
+            source=source.name,
+            row=source.row(position, frame.index[position]),
+            column=column,
+        ) from None
+
+
+def _check_unique(records: Sequence[BaseModel], key: str, source: Source, labels) -> None:
+    seen: dict[str, int] = {}
+    for pos, rec in enumerate(records):
+        value = getattr(rec, key)
+        if value in seen:
+            first = source.row(seen[value], labels[seen[value]])
+            raise InputError(
+                f"duplicate id {value!r} (first seen in row {first})",
+                source=source.name,
+                row=source.row(pos, labels[pos]),
+                column=key,
+            )
+        seen[value] = pos
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The validated inputs of one planning run, as records and as tidy DataFrames."""
+
+    households: list[Household]
+    units: list[Unit]
+    stays: list[Stay]
+
+    def frame(self, kind: str) -> pd.DataFrame:
+        records = getattr(self, kind)
+        cols = columns_of(kind)
+        return pd.DataFrame([r.model_dump(mode="python") for r in records], columns=cols)
+
+
+def _labels(table: TableLike, n: int) -> list:
+    if isinstance(table, pd.DataFrame):
+        return list(table.index)
+    return list(range(n))
+
+
+def validate_tables(
+    households: TableLike,
+    units: TableLike,
+    stays: TableLike = None,
+    *,
+    sources: dict[str, Source] | None = None,
+) -> Tables:
+    """Validate the three tables together; raise `InputError` on the first problem."""
+    sources = sources or {}
+    src = {k: sources.get(k, Source(k)) for k in ("households", "units", "stays")}
+    hh = parse_records(households, "households", src["households"])
+    un = parse_records(units, "units", src["units"])
+    st = parse_records(stays, "stays", src["stays"])
+    _check_unique(hh, "household_id", src["households"], _labels(households, len(hh)))
+    _check_unique(un, "unit_id", src["units"], _labels(units, len(un)))
+    _check_stays(st, {u.unit_id: u for u in un}, src["stays"], _labels(stays, len(st)))
+    return Tables(households=hh, units=un, stays=st)  # type: ignore[arg-type]
+
+
+def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) -> None:
+    last_in_unit: dict[str, tuple[int, Stay]] = {}
+    for pos, stay in sorted(enumerate(stays), key=lambda p: (p[1].unit_id, p[1].start)):
+        row = source.row(pos, labels[pos])
+        unit = units.get(stay.unit_id)
+        if unit is None:
+            raise InputError(
+                f"stay on unknown unit {stay.unit_id!r}", source=source.name, row=row, column="unit_id"
+            )
+        if stay.size is not None and stay.size > unit.capacity:
+            raise InputError(
+                f"household of {stay.size} in unit {unit.unit_id} with {unit.capacity} beds",
+                source=source.name,
+                row=row,
+                column="size",
+            )
+        previous = last_in_unit.get(stay.unit_id)
+        if previous is not None and stay.start < previous[1].expected_end:
+            prev_row = source.row(previous[0], labels[previous[0]])
+            raise InputError(
+                f"overlaps the stay in row {prev_row} in unit {stay.unit_id} "
+                f"(that one ends {previous[1].expected_end}, this one starts {stay.start})",
+                source=source.name,
+                row=row,
+                column="start",
+            )
+        if previous is None or stay.expected_end > previous[1].expected_end:
+            last_in_unit[stay.unit_id] = (pos, stay)
