@@ -31,7 +31,8 @@ def generate(
 
     flat = rng.random(n_units) < 0.55
     capacity = np.where(
-        flat, rng.choice([2, 3, 4, 5, 6], n_units, p=[0.3, 0.3, 0.25, 0.1, 0.05]),
+        flat,
+        rng.choice([2, 3, 4, 5, 6], n_units, p=[0.3, 0.3, 0.25, 0.1, 0.05]),
         rng.choice([1, 2, 3, 4], n_units, p=[0.3, 0.35, 0.2, 0.15]),
     )
     unit_ids = [f"U{k:05d}" for k in range(n_units)]
@@ -55,13 +56,19 @@ def generate(
         {
             "household_id": [f"S{k:05d}" for k in range(int(occupied.sum()))],
             "unit_id": np.array(unit_ids)[occupied],
-            "start": [start - dt.timedelta(days=int(d)) for d in rng.integers(1, 300, occupied.sum())],
+            "start": [
+                start - dt.timedelta(days=int(d)) for d in rng.integers(1, 300, occupied.sum())
+            ],
             "expected_end": [
                 start + dt.timedelta(days=int(d)) for d in rng.integers(0, 150, occupied.sum())
             ],
         }
     )
-    sizes = rng.choice(list(SIZE_SHARES), n_households, p=np.array(list(SIZE_SHARES.values())) / sum(SIZE_SHARES.values()))
+    sizes = rng.choice(
+        list(SIZE_SHARES),
+        n_households,
+        p=np.array(list(SIZE_SHARES.values())) / sum(SIZE_SHARES.values()),
+    )
     minors = np.where(
         (sizes >= 2) & (rng.random(n_households) < 0.53), rng.integers(1, np.maximum(sizes, 2)), 0
     )

@@ -41,7 +41,11 @@ def explain(
     reasons = []
     for i in range(inst.n_households):
         if pool[i] >= 0:
-            reasons.append(_placed_reason(inst, i, int(pool[i]), int(start[i]), int(unit[i]), first[i], candidates[i]))
+            reasons.append(
+                _placed_reason(
+                    inst, i, int(pool[i]), int(start[i]), int(unit[i]), first[i], candidates[i]
+                )
+            )
         else:
             reasons.append(_not_placed_reason(inst, i, method, candidates[i], first[i], final))
     return reasons
@@ -54,9 +58,13 @@ def _placed_reason(inst, i, p, t, u, first, pools) -> str:
     if inst.pinned_pool[i] == p:
         parts.append("pinned by the planner")
     if t == inst.release[i]:
-        parts.append("free on the need date" if inst.need_day[i] >= 0 else "free at the plan's start")
+        parts.append(
+            "free on the need date" if inst.need_day[i] >= 0 else "free at the plan's start"
+        )
     elif t == first:
-        parts.append(f"the first day a fitting unit frees up ({t - inst.release[i]} days of waiting)")
+        parts.append(
+            f"the first day a fitting unit frees up ({t - inst.release[i]} days of waiting)"
+        )
     else:
         parts.append(
             f"fitting units free from {inst.day(first)} went to other households "
@@ -103,7 +111,11 @@ def _not_placed_reason(inst, i, method, pools, first, final: Occupancy) -> str:
         )
     units_only = final.earliest_starts(i, pools, support=False, mediation=False)
     if (units_only < 0).all():
-        queue = "earlier in the queue" if method is Method.GREEDY else "placed instead (a lower total of urgency-weighted hotel nights)"
+        queue = (
+            "earlier in the queue"
+            if method is Method.GREEDY
+            else "placed instead (a lower total of urgency-weighted hotel nights)"
+        )
         return f"all fitting units are taken through the horizon by current stays and households {queue}"
     with_support = final.earliest_starts(i, pools, mediation=False)
     if (with_support < 0).all():

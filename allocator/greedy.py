@@ -42,8 +42,12 @@ def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
         ok = starts >= 0
         if not ok.any():
             continue
-        mismatch = np.array([kind_mismatch(inst, inst.pools[p].kind, inst.support[i]) for p in pools])
-        order = np.lexsort((pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max)))
+        mismatch = np.array(
+            [kind_mismatch(inst, inst.pools[p].kind, inst.support[i]) for p in pools]
+        )
+        order = np.lexsort(
+            (pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max))
+        )
         best = order[0]
         pool[i], start[i] = pools[best], starts[best]
         occupancy.add(i, int(pool[i]), int(start[i]))

@@ -186,11 +186,15 @@ def build_instance(
         unit_pool[k] = p
 
     need_day = np.array([(h.need_date - start).days for h in hh], dtype=np.int64)
-    languages = sorted({h.language for h in hh if h.language} | {s.language for s in stays if s.language})
+    languages = sorted(
+        {h.language for h in hh if h.language} | {s.language for s in stays if s.language}
+    )
     lang_index = {g: j for j, g in enumerate(languages)}
     pinned = np.full(len(hh), -1, dtype=np.int64)
     for h_id, u_id in overrides.pins.items():
-        pinned[hh_index[h_id]] = unit_pool[unit_index[u_id]] if unit_pool[unit_index[u_id]] >= 0 else NEVER
+        pinned[hh_index[h_id]] = (
+            unit_pool[unit_index[u_id]] if unit_pool[unit_index[u_id]] >= 0 else NEVER
+        )
     forbidden = {
         (hh_index[h_id], int(unit_pool[unit_index[u_id]]))
         for h_id, u_id in overrides.forbids
@@ -228,7 +232,9 @@ def build_instance(
         needs_access=np.array([h.accessible for h in hh], dtype=bool),
         support=[h.support for h in hh],
         load=np.array([loads[h.support] for h in hh], dtype=np.int64),
-        language=np.array([lang_index[h.language] if h.language else -1 for h in hh], dtype=np.int64),
+        language=np.array(
+            [lang_index[h.language] if h.language else -1 for h in hh], dtype=np.int64
+        ),
         pinned_pool=pinned,
         unit_ids=[u.unit_id for u in units],
         unit_capacity=np.array([u.capacity for u in units], dtype=np.int64),
@@ -249,7 +255,9 @@ def build_instance(
 def _check_overrides(overrides: Overrides, hh_index: dict, unit_index: dict) -> None:
     for h_id, u_id in overrides.pins.items():
         if h_id not in hh_index:
-            raise InputError(f"pin names unknown household {h_id!r}", source="overrides", field="pin")
+            raise InputError(
+                f"pin names unknown household {h_id!r}", source="overrides", field="pin"
+            )
         if u_id not in unit_index:
             raise InputError(f"pin names unknown unit {u_id!r}", source="overrides", field="pin")
     for h_id, u_id in overrides.forbids:
@@ -258,7 +266,9 @@ def _check_overrides(overrides: Overrides, hh_index: dict, unit_index: dict) -> 
                 f"forbid names unknown household {h_id!r}", source="overrides", field="forbid"
             )
         if u_id not in unit_index:
-            raise InputError(f"forbid names unknown unit {u_id!r}", source="overrides", field="forbid")
+            raise InputError(
+                f"forbid names unknown unit {u_id!r}", source="overrides", field="forbid"
+            )
         if overrides.pins.get(h_id) == u_id:
             raise InputError(
                 f"household {h_id!r} is both pinned to and forbidden from unit {u_id!r}",

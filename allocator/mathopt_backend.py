@@ -17,6 +17,7 @@ from ortools.math_opt import (
     callback_pb2,
     model_parameters_pb2,
     model_pb2,
+    model_update_pb2,
     parameters_pb2,
     result_pb2,
 )
@@ -132,9 +133,7 @@ def _dense(sparse, n: int) -> np.ndarray:
     return out
 
 
-def _parse(
-    result: result_pb2.SolveResultProto, n: int, m: int, want_duals: bool
-) -> SolverAnswer:
+def _parse(result: result_pb2.SolveResultProto, n: int, m: int, want_duals: bool) -> SolverAnswer:
     term = result.termination
     reason = result_pb2.TerminationReasonProto.Name(term.reason).removeprefix("TERMINATION_REASON_")
     optimal = term.reason == result_pb2.TERMINATION_REASON_OPTIMAL
@@ -165,3 +164,73 @@ def _parse(
         seconds=seconds,
         reason=reason + (f" ({term.detail})" if term.detail else ""),
     )
+
+
+class IncrementalLP:
+    """An LP kept alive in GLOP between solves, so columns can be added and the basis reused.
+
+    Column generation adds a few hundred columns at a time; rebuilding and re-solving from scratch
+    costs a full simplex run each time, while GLOP restarts from the last basis (primal feasible
+    after new columns) and needs only the pivots the new columns bring.
+    """
+
+    def __init__(self, model: SparseModel) -> None:
+        self._solver = core_solver.new(
+            parameters_pb2.SOLVER_TYPE_GLOP,
+            _to_proto(model),
+            parameters_pb2.SolverInitializerProto(),
+        )
+        self.n_vars = len(model.cost)
+        self.n_rows = len(model.row_lb)
+
+    def add_columns(self, cost: np.ndarray, rows: np.ndarray, local: np.ndarray, vals: np.ndarray):
+        """Append len(cost) columns in [0, 1]; entries give rows and 0-based new-column numbers."""
+        k = len(cost)
+        ids = self.n_vars + np.arange(k)
+        update = model_update_pb2.ModelUpdateProto()
+        nv = update.new_variables
+        nv.ids.extend(ids.tolist())
+        nv.lower_bounds.extend([0.0] * k)
+        nv.upper_bounds.extend([1.0] * k)
+        nv.integers.extend([False] * k)
+        update.objective_updates.linear_coefficients.ids.extend(ids.tolist())
+        update.objective_updates.linear_coefficients.values.extend(cost.astype(float).tolist())
+        var = self.n_vars + local
+        order = np.lexsort((var, rows))
+        mat = update.linear_constraint_matrix_updates
+        mat.row_ids.extend(rows[order].tolist())
+        mat.column_ids.extend(var[order].tolist())
+        mat.coefficients.extend(vals[order].astype(float).tolist())
+        if not self._solver.update(update):
+            raise RuntimeError("GLOP refused an incremental update")
+        self.n_vars += k
+
+    def solve(self, time_limit: float) -> SolverAnswer:
+        params = parameters_pb2.SolveParametersProto()
+        limit = max(time_limit, 0.01)
+        params.time_limit.seconds = int(limit)
+        params.time_limit.nanos = int((limit - int(limit)) * 1e9)
+        params.lp_algorithm = parameters_pb2.LP_ALGORITHM_PRIMAL_SIMPLEX
+        # GLOP reuses the previous basis only when it does not presolve
+        params.presolve = parameters_pb2.EMPHASIS_OFF
+        interrupter = pybind_solve_interrupter.PySolveInterrupter()
+        watchdog = threading.Timer(limit + 0.5, interrupter.interrupt)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            result = self._solver.solve(
+                params,
+                model_parameters_pb2.ModelSolveParametersProto(),
+                None,
+                callback_pb2.CallbackRegistrationProto(),
+                None,
+                interrupter,
+            )
+        except Exception as exc:
+            log.warning("LP solver failed: %s", exc)
+            return SolverAnswer(
+                False, False, None, np.inf, -np.inf, None, None, 0.0, f"solver error: {exc}"
+            )
+        finally:
+            watchdog.cancel()
+        return _parse(result, self.n_vars, self.n_rows, want_duals=True)

@@ -44,6 +44,71 @@ class SolveOutcome:
     mip_seconds: float
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where each block of variables and rows sits in the model.
+
+    Variables: unplaced flags (one per household), pool occupancy per day, support load per day,
+    mediation load per capped language and day, then the placement columns, last, so that columns
+    can be appended while the solver keeps its basis. Rows: one per household, then the running-
+    total rows of pools, support and mediation (one per day each).
+    """
+
+    N: int
+    P: int
+    H: int
+    S: int
+    capped: tuple[int, ...]
+
+    @property
+    def M(self) -> int:
+        return len(self.capped)
+
+    @property
+    def n_base_vars(self) -> int:
+        return self.N + (self.P + self.S + self.M) * self.H
+
+    @property
+    def n_rows(self) -> int:
+        return self.N + (self.P + self.S + self.M) * self.H
+
+    # variable offsets
+    @property
+    def o0(self) -> int:
+        return self.N
+
+    @property
+    def l0(self) -> int:
+        return self.N + self.P * self.H
+
+    @property
+    def m0(self) -> int:
+        return self.l0 + self.S * self.H
+
+    # row offsets
+    @property
+    def f0(self) -> int:
+        return self.N
+
+    @property
+    def s0(self) -> int:
+        return self.N + self.P * self.H
+
+    @property
+    def md0(self) -> int:
+        return self.s0 + self.S * self.H
+
+
+def layout_of(inst: Instance) -> Layout:
+    return Layout(
+        N=inst.n_households,
+        P=len(inst.pools),
+        H=inst.horizon,
+        S=1 if inst.support_free is not None else 0,
+        capped=tuple(sorted(inst.mediation_free)),
+    )
+
+
 def _chain(n_steps: int, n_chains: int, first_var: int, first_row: int):
     """Entries of the running-total variables: +1 on their day's row, -1 on the next day's."""
     var = first_var + np.arange(n_chains * n_steps)
@@ -67,71 +132,92 @@ def _event_entries(rows_base, day_start, day_end, weight, col_idx, H, mask=None)
     return rows, cols, vals
 
 
-def build_model(inst: Instance, cols: Columns, integer: bool) -> backend.SparseModel:
-    N, P, H, C = inst.n_households, len(inst.pools), inst.horizon, len(cols)
-    capped = sorted(inst.mediation_free)
-    S = 1 if inst.support_free is not None else 0
-    M = len(capped)
-    # variable blocks: x (columns), u (unplaced), o (pool occupancy), l (support), m (mediation)
-    u0 = C
-    o0 = u0 + N
-    l0 = o0 + P * H
-    m0 = l0 + S * H
-    n_var = m0 + M * H
-    # row blocks: households, pool flows, support flow, mediation flows
-    f0 = N
-    s0 = f0 + P * H
-    md0 = s0 + S * H
-    n_row = md0 + M * H
-
-    col_idx = np.arange(C)
-    parts = [
-        (cols.household, col_idx, np.ones(C)),
-        (np.arange(N), u0 + np.arange(N), np.ones(N)),
-        _event_entries(
-            f0 + cols.pool * H, cols.start, cols.occupancy_end, np.ones(C), col_idx, H
-        ),
-        _chain(H, P, o0, f0),
-    ]
-    var_ub = np.ones(n_var)
-    if P:
-        var_ub[o0 : o0 + P * H] = np.concatenate([q.free for q in inst.pools])
-    if S:
-        load = inst.load[cols.household].astype(float)
-        parts.append(
-            _event_entries(np.full(C, s0), cols.start, cols.departure, load, col_idx, H, load > 0)
-        )
-        parts.append(_chain(H, 1, l0, s0))
-        var_ub[l0 : l0 + H] = np.maximum(inst.support_free, 0)
-    for k, j in enumerate(capped):
-        mine = inst.language[cols.household] == j
-        parts.append(
-            _event_entries(
-                np.full(C, md0 + k * H), cols.start, cols.departure, np.ones(C), col_idx, H, mine
-            )
-        )
-        var_ub[m0 + k * H : m0 + (k + 1) * H] = np.maximum(inst.mediation_free[j], 0)
-    if M:
-        parts.append(_chain(H, M, m0, md0))
+def base_model(inst: Instance) -> backend.SparseModel:
+    """Every row, and every variable except the placement columns."""
+    lay = layout_of(inst)
+    N, H = lay.N, lay.H
+    parts = [(np.arange(N), np.arange(N), np.ones(N)), _chain(H, lay.P, lay.o0, lay.f0)]
+    var_ub = np.ones(lay.n_base_vars)
+    if lay.P:
+        var_ub[lay.o0 : lay.l0] = np.concatenate([q.free for q in inst.pools])
+    if lay.S:
+        parts.append(_chain(H, 1, lay.l0, lay.s0))
+        var_ub[lay.l0 : lay.m0] = np.maximum(inst.support_free, 0)
+    for k, j in enumerate(lay.capped):
+        var_ub[lay.m0 + k * H : lay.m0 + (k + 1) * H] = np.maximum(inst.mediation_free[j], 0)
+    if lay.M:
+        parts.append(_chain(H, lay.M, lay.m0, lay.md0))
     rows, cols_, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
-    cost = np.zeros(n_var)
-    cost[:C] = cols.cost
-    cost[u0 : u0 + N] = unplaced_cost(inst)
-    integer_mask = np.zeros(n_var, dtype=bool)
-    if integer:
-        integer_mask[: C + N] = True
-    row_bound = np.zeros(n_row)
+    cost = np.zeros(lay.n_base_vars)
+    cost[:N] = unplaced_cost(inst)
+    row_bound = np.zeros(lay.n_rows)
     row_bound[:N] = 1.0
     return backend.SparseModel(
         cost=cost,
-        var_lb=np.zeros(n_var),
+        var_lb=np.zeros(lay.n_base_vars),
         var_ub=var_ub,
-        integer=integer_mask,
+        integer=np.zeros(lay.n_base_vars, dtype=bool),
         rows=rows.astype(np.int64),
         cols=cols_.astype(np.int64),
         vals=vals,
         row_lb=row_bound,
         row_ub=row_bound.copy(),
+    )
+
+
+def column_entries(inst: Instance, cols: Columns, first_var: int):
+    """Matrix entries (rows, variables, values) of placement columns numbered from first_var."""
+    lay = layout_of(inst)
+    H, C = lay.H, len(cols)
+    col_idx = first_var + np.arange(C)
+    parts = [
+        (cols.household, col_idx, np.ones(C)),
+        _event_entries(
+            lay.f0 + cols.pool * H, cols.start, cols.occupancy_end, np.ones(C), col_idx, H
+        ),
+    ]
+    if lay.S:
+        load = inst.load[cols.household].astype(float)
+        parts.append(
+            _event_entries(
+                np.full(C, lay.s0), cols.start, cols.departure, load, col_idx, H, load > 0
+            )
+        )
+    for k, j in enumerate(lay.capped):
+        mine = inst.language[cols.household] == j
+        parts.append(
+            _event_entries(
+                np.full(C, lay.md0 + k * H),
+                cols.start,
+                cols.departure,
+                np.ones(C),
+                col_idx,
+                H,
+                mine,
+            )
+        )
+    rows, var, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return rows.astype(np.int64), var.astype(np.int64), vals
+
+
+def build_model(inst: Instance, cols: Columns, integer: bool) -> backend.SparseModel:
+    """The whole model over the given columns (placed after the base variables)."""
+    base = base_model(inst)
+    n0 = len(base.cost)
+    rows, var, vals = column_entries(inst, cols, n0)
+    integer_mask = np.concatenate([np.zeros(n0, dtype=bool), np.full(len(cols), integer)])
+    if integer:
+        integer_mask[: inst.n_households] = True
+    return backend.SparseModel(
+        cost=np.concatenate([base.cost, cols.cost]),
+        var_lb=np.zeros(n0 + len(cols)),
+        var_ub=np.concatenate([base.var_ub, np.ones(len(cols))]),
+        integer=integer_mask,
+        rows=np.concatenate([base.rows, rows]),
+        cols=np.concatenate([base.cols, var]),
+        vals=np.concatenate([base.vals, vals]),
+        row_lb=base.row_lb,
+        row_ub=base.row_ub,
     )
 
 
@@ -153,22 +239,26 @@ def _is_integral(x: np.ndarray) -> bool:
 
 
 def reduced_costs(inst: Instance, cols: Columns, duals: np.ndarray) -> np.ndarray:
-    """Reduced cost of every candidate column under the row duals of `build_model`'s rows."""
-    N, P, H = inst.n_households, len(inst.pools), inst.horizon
-    capped = sorted(inst.mediation_free)
-    S = 1 if inst.support_free is not None else 0
-    f0, s0 = N, N + P * H
-    md0 = s0 + S * H
-    flow = duals[f0 : f0 + P * H].reshape(max(P, 1), H) if P else np.zeros((1, H))
-    flow = np.concatenate([flow, np.zeros((flow.shape[0], 1))], axis=1)  # day H: no row
+    """Reduced cost of every candidate column under the row duals of the model's rows."""
+    lay = layout_of(inst)
+    H = lay.H
+
+    def chain(first_row: int, n: int) -> np.ndarray:
+        # duals of n running-total rows per day, plus a zero for "ends after the horizon"
+        block = duals[first_row : first_row + n * H].reshape(n, H)
+        return np.concatenate([block, np.zeros((n, 1))], axis=1)
+
     end = np.minimum(cols.occupancy_end, H)
     dep = np.minimum(cols.departure, H)
-    price = duals[cols.household] - flow[cols.pool, cols.start] + flow[cols.pool, end]
-    if S:
-        sup = np.append(duals[s0 : s0 + H], 0.0)
+    price = duals[cols.household].copy()
+    if lay.P:
+        flow = chain(lay.f0, lay.P)
+        price += flow[cols.pool, end] - flow[cols.pool, cols.start]
+    if lay.S:
+        sup = chain(lay.s0, 1)[0]
         price += inst.load[cols.household] * (sup[dep] - sup[cols.start])
-    for k, j in enumerate(capped):
-        med = np.append(duals[md0 + k * H : md0 + (k + 1) * H], 0.0)
+    for k, j in enumerate(lay.capped):
+        med = chain(lay.md0 + k * H, 1)[0]
         mine = inst.language[cols.household] == j
         price += np.where(mine, med[dep] - med[cols.start], 0.0)
     return cols.cost - price
@@ -182,42 +272,50 @@ def _first_per_household(household: np.ndarray, order: np.ndarray, n: int, k: in
     return order[rank < k]
 
 
-def _lp_by_column_generation(inst, cols, initial, deadline, seed):
+def _lp_by_column_generation(inst, cols, initial, deadline):
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
-    Returns (answer over the kept columns, kept mask, reduced costs of all columns, Lagrangian
+    Returns (answer, kept columns in the order they entered the LP, reduced costs of all columns,
     bound, converged). Each household takes at most one column, so the LP optimum is at least the
     restricted LP's value plus every household's most negative reduced cost: a valid bound at every
     iteration, and the exact LP value once no column prices out.
     """
     N = inst.n_households
-    kept = initial.copy()
+    base = base_model(inst)
+    n0 = len(base.cost)
+    lp = backend.IncrementalLP(base)
+    entered: list[np.ndarray] = []
+    in_lp = np.zeros(len(cols), dtype=bool)
+
+    def add(idx: np.ndarray) -> None:
+        sub = cols.take(idx)
+        rows, var, vals = column_entries(inst, sub, 0)
+        lp.add_columns(sub.cost, rows, var, vals)
+        entered.append(idx)
+        in_lp[idx] = True
+
+    add(np.flatnonzero(initial))
     bound = -np.inf
-    answer = None
     rc = np.zeros(len(cols))
+    iterations = 0
     while True:
-        sub_idx = np.flatnonzero(kept)
-        answer = backend.solve(
-            build_model(inst, cols.take(sub_idx), integer=False),
-            time_limit=deadline - time.perf_counter(),
-            threads=1,
-            seed=seed,
-            want_duals=True,
-        )
+        iterations += 1
+        answer = lp.solve(deadline - time.perf_counter())
+        kept = np.concatenate(entered)
         if not (answer.optimal and answer.duals is not None):
-            return answer, kept, rc, bound, False
+            return answer, kept, n0, rc, bound, False, iterations
         rc = reduced_costs(inst, cols, answer.duals)
         best = np.zeros(N)
         np.minimum.at(best, cols.household, rc)
         bound = max(bound, answer.objective + best.sum())
-        tol = 1e-7 * max(1.0, abs(answer.objective)) / max(N, 1)
-        negative = np.flatnonzero((rc < -tol) & ~kept)
+        tol = 1e-9 * max(1.0, abs(answer.objective))
+        negative = np.flatnonzero((rc < -tol) & ~in_lp)
         if negative.size == 0:
-            return answer, kept, rc, answer.objective, True
-        order = negative[np.lexsort((rc[negative], cols.household[negative]))]
-        kept[_first_per_household(cols.household, order, N, COLUMNS_ADDED_PER_HOUSEHOLD)] = True
+            return answer, kept, n0, rc, answer.objective, True, iterations
         if time.perf_counter() >= deadline:
-            return answer, kept, rc, bound, False
+            return answer, kept, n0, rc, bound, False, iterations
+        order = negative[np.lexsort((rc[negative], cols.household[negative]))]
+        add(_first_per_household(cols.household, order, N, COLUMNS_ADDED_PER_HOUSEHOLD))
 
 
 def solve_optimal(
@@ -251,8 +349,8 @@ def solve_optimal(
     initial[_first_per_household(cols.household, cheapest, N, INITIAL_COLUMNS_PER_HOUSEHOLD)] = True
 
     t_lp = time.perf_counter()
-    lp, kept, rc, lp_bound, converged = _lp_by_column_generation(
-        inst, cols, initial, deadline, seed
+    lp, kept, n0, rc, lp_bound, converged, iterations = _lp_by_column_generation(
+        inst, cols, initial, deadline
     )
     outcome.lp_seconds = time.perf_counter() - t_lp
     if np.isfinite(lp_bound):
@@ -260,22 +358,26 @@ def solve_optimal(
     if not (lp.optimal and lp.values is not None):
         outcome.detail = f"LP stopped: {lp.reason}; greedy plan kept"
         return outcome
-    sub_idx = np.flatnonzero(kept)
     x = np.zeros(C)
-    x[sub_idx] = lp.values[: sub_idx.size]
-    if converged and _is_integral(lp.values[: sub_idx.size + N]):
+    x[kept] = lp.values[n0:]
+    generated = f"{kept.size} of {C} columns generated in {iterations} rounds"
+    if converged and _is_integral(np.concatenate([x, lp.values[:N]])):
         pool, start = _plan_from(cols, x, N)
         obj = objective(inst, pool, start)
         if obj <= g_obj + 1e-9:
             outcome.pool, outcome.start, outcome.objective, outcome.source = pool, start, obj, "lp"
         outcome.proven_optimal = obj <= g_obj + 1e-9
-        outcome.detail = f"LP relaxation integral ({sub_idx.size} of {C} columns generated)"
+        outcome.detail = f"LP relaxation integral ({generated})"
         return outcome
 
     # restricted MIP: LP support, greedy's columns, lowest reduced costs
     keep = x > 1e-9
     keep[greedy_cols] = True
-    keep[_first_per_household(cols.household, np.lexsort((rc, cols.household)), N, EXTRA_COLUMNS_PER_HOUSEHOLD)] = True
+    keep[
+        _first_per_household(
+            cols.household, np.lexsort((rc, cols.household)), N, EXTRA_COLUMNS_PER_HOUSEHOLD
+        )
+    ] = True
     extra = min(C, EXTRA_COLUMNS_PER_DAY * inst.horizon)
     keep[np.argpartition(rc, extra - 1)[:extra]] = True
     sub = cols.take(np.flatnonzero(keep))
@@ -292,7 +394,7 @@ def solve_optimal(
     )
     outcome.mip_seconds = mip.seconds
     if mip.ok and mip.values is not None:
-        pool, start = _plan_from(sub, mip.values[: len(sub)], N)
+        pool, start = _plan_from(sub, mip.values[-len(sub) :], N)
         obj = objective(inst, pool, start)
         if obj <= g_obj + 1e-9:
             outcome.pool, outcome.start, outcome.objective, outcome.source = pool, start, obj, "mip"
@@ -300,5 +402,5 @@ def solve_optimal(
         restricted_bound = mip.bound if np.isfinite(mip.bound) else lp_bound
         outcome.best_bound = max(lp_bound, min(restricted_bound, lp_bound + min_rc_out))
         outcome.proven_optimal = mip.optimal and lp_bound + min_rc_out >= outcome.objective - 1e-6
-    outcome.detail = f"MIP on {len(sub)} of {C} columns: {mip.reason}"
+    outcome.detail = f"LP: {generated}; MIP on {len(sub)} columns: {mip.reason}"
     return outcome

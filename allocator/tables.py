@@ -168,7 +168,10 @@ def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) ->
         unit = units.get(stay.unit_id)
         if unit is None:
             raise InputError(
-                f"stay on unknown unit {stay.unit_id!r}", source=source.name, row=row, column="unit_id"
+                f"stay on unknown unit {stay.unit_id!r}",
+                source=source.name,
+                row=row,
+                column="unit_id",
             )
         if stay.size is not None and stay.size > unit.capacity:
             raise InputError(
