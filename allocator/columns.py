@@ -55,7 +55,7 @@ def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, star
     cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool]
     mismatch = np.array(
         [[kind_mismatch(inst, q.kind, s) for s in Support] for q in inst.pools], dtype=float
-    )
+    ).reshape(len(inst.pools), len(Support))
     support_code = np.array([list(Support).index(s) for s in inst.support], dtype=np.int64)
     size = inst.size[household]
     return (

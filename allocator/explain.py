@@ -54,7 +54,8 @@ def explain(
 def _placed_reason(inst, i, p, t, u, first, pools) -> str:
     q = inst.pools[p]
     size = int(inst.size[i])
-    parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({q.capacity} beds for {size})"]
+    beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
+    parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({beds} for {size})"]
     if inst.pinned_pool[i] == p:
         parts.append("pinned by the planner")
     if t == inst.release[i]:

@@ -110,6 +110,8 @@ class Policy(BaseModel):
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError("file not found", source=str(path)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"not valid TOML: {exc}", source=str(path)) from None
         return validate_policy(data, source=str(path))

@@ -55,11 +55,17 @@ def _check_header(frame: pd.DataFrame, kind: str, source: Source) -> None:
             raise InputError(
                 f"unknown column; expected only these: {', '.join(known)}",
                 source=source.name,
+                row=1 if source.from_file else None,
                 column=str(col),
             )
     for col in required_columns_of(kind):
         if col not in frame.columns:
-            raise InputError("required column is missing", source=source.name, column=col)
+            raise InputError(
+                "required column is missing",
+                source=source.name,
+                row=1 if source.from_file else None,
+                column=col,
+            )
 
 
 def _blank_to_none(value: object) -> object:
@@ -74,15 +80,19 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
+RECORD_CHECK_COLUMN = {"households": "minors", "units": "available_until", "stays": "expected_end"}
+
+
 def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel]:
     """Validate every row of ``table`` as the record type ``kind`` and return the records."""
     frame = _as_frame(table)
     frame = frame.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
+    if len(frame.columns):
+        _check_header(frame, kind, source)
     if frame.empty and kind != "stays":
         raise InputError("the table is empty: at least one row is needed", source=source.name)
     if frame.empty:
         return []
-    _check_header(frame, kind, source)
     record_type = RECORD_TYPES[kind]
     raw = [
         {k: _blank_to_none(v) for k, v in row.items() if _blank_to_none(v) is not None}
@@ -94,9 +104,10 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
     except ValidationError as exc:
         err = exc.errors()[0]
         position = int(err["loc"][0])
-        column = str(err["loc"][1]) if len(err["loc"]) > 1 else None
-        value = raw[position].get(column) if column else None
-        detail = err["msg"]
+        # a check across fields (e.g. end after start) is reported on the later field
+        column = str(err["loc"][1]) if len(err["loc"]) > 1 else RECORD_CHECK_COLUMN[kind]
+        value = raw[position].get(column)
+        detail = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
         if column is not None and column in raw[position]:
             detail += f" (got {value!r})"
         raise InputError(
