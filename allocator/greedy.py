@@ -14,7 +14,9 @@ from allocator.occupancy import Occupancy
 
 
 def fcfs_order(inst: Instance) -> np.ndarray:
-    return np.lexsort((np.arange(inst.n_households), -inst.urgency, inst.need_day))
+    """By need date, then urgency; a planner's pins go first, so nobody takes a pinned unit."""
+    unpinned = inst.pinned_pool < 0
+    return np.lexsort((np.arange(inst.n_households), -inst.urgency, inst.need_day, unpinned))
 
 
 def fitting_pools(inst: Instance) -> list[np.ndarray]:

@@ -6,7 +6,8 @@ weights scale that. A wasted bed-night (a bed left empty because the unit is lar
 household) costs ``wasted_bed_night_weight`` = 0.002, so a week's delay of one person outweighs
 3,500 wasted bed-nights: the engine never makes anyone wait to save beds, it only uses waste to break
 ties between equally early placements. The kind preference (hub room for high support, flat for
-low support) costs ``kind_mismatch_weight`` per stay, smaller still than a single hotel night.
+low support) costs ``kind_mismatch_weight`` = 0.001 per stay, half a wasted bed-night: it only
+breaks ties between placements that are equally early and equally tight.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Policy(BaseModel):
     )
     wasted_bed_night_weight: float = Field(default=0.002, ge=0)
     kind_mismatch_weight: float = Field(
-        default=0.5,
+        default=0.001,
         ge=0,
         description="cost per stay of a high-support household in a flat or a low-support one "
         "in a hub room",
