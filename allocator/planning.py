@@ -105,6 +105,7 @@ def plan(
                 solver_detail=out.detail,
                 columns=out.columns,
                 mip_columns=out.mip_columns,
+                lp_bound=round(out.lp_bound, 6) if np.isfinite(out.lp_bound) else None,
                 lp_seconds=round(out.lp_seconds, 3),
                 mip_seconds=round(out.mip_seconds, 3),
             )

@@ -27,6 +27,7 @@ INITIAL_COLUMNS_PER_HOUSEHOLD = 3
 COLUMNS_ADDED_PER_HOUSEHOLD = 5
 EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 EXTRA_COLUMNS_PER_DAY = 10
+MAX_PROOF_COLUMNS = 400_000  # beyond this, the proof MIP would cost more than it settles
 
 
 @dataclass
@@ -42,6 +43,7 @@ class SolveOutcome:
     mip_columns: int
     lp_seconds: float
     mip_seconds: float
+    lp_bound: float = -np.inf  # the LP relaxation's value (a Lagrangian bound if not converged)
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,7 @@ def solve_optimal(
         inst, cols, initial, deadline
     )
     outcome.lp_seconds = time.perf_counter() - t_lp
+    outcome.lp_bound = lp_bound
     if np.isfinite(lp_bound):
         outcome.best_bound = lp_bound
     if not (lp.optimal and lp.values is not None):
@@ -380,11 +383,46 @@ def solve_optimal(
     ] = True
     extra = min(C, EXTRA_COLUMNS_PER_DAY * inst.horizon)
     keep[np.argpartition(rc, extra - 1)[:extra]] = True
+    stages = []
+    while True:
+        mip, bound = _restricted_mip(
+            inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap
+        )
+        stages.append(f"MIP on {int(keep.sum())} columns: {mip.reason}")
+        if converged:
+            outcome.best_bound = max(outcome.best_bound, bound)
+        outcome.proven_optimal = converged and outcome.best_bound >= outcome.objective - 1e-6 * max(
+            1.0, abs(outcome.objective)
+        )
+        # reduced-cost fixing: a column whose reduced cost is at least the gap to the LP bound
+        # cannot be in a better plan, so a MIP over all the others settles optimality
+        threshold = outcome.objective - lp_bound
+        wider = keep | (rc < threshold)
+        more = int(wider.sum() - keep.sum())
+        if (
+            outcome.proven_optimal
+            or not converged
+            or more == 0
+            or wider.sum() > MAX_PROOF_COLUMNS
+            or time.perf_counter() >= deadline
+        ):
+            break
+        keep = wider
+    outcome.mip_columns = int(keep.sum())
+    outcome.detail = f"LP: {generated}; " + "; ".join(stages)
+    return outcome
+
+
+def _restricted_mip(inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap):
+    """Solve the MIP over the kept columns; improve the outcome's plan; return (answer, bound).
+
+    The bound holds for the whole model: a plan either uses kept columns only (at least the
+    restricted MIP's bound) or some left-out column, which costs at least its reduced cost above
+    the LP optimum.
+    """
     sub = cols.take(np.flatnonzero(keep))
-    outcome.mip_columns = len(sub)
     excluded_rc = rc[~keep]
     min_rc_out = float(excluded_rc.min()) if excluded_rc.size else np.inf
-
     mip = backend.solve(
         build_model(inst, sub, integer=True),
         time_limit=deadline - time.perf_counter(),
@@ -392,15 +430,11 @@ def solve_optimal(
         seed=seed,
         relative_gap=relative_gap,
     )
-    outcome.mip_seconds = mip.seconds
+    outcome.mip_seconds += mip.seconds
     if mip.ok and mip.values is not None:
-        pool, start = _plan_from(sub, mip.values[-len(sub) :], N)
+        pool, start = _plan_from(sub, mip.values[-len(sub) :], inst.n_households)
         obj = objective(inst, pool, start)
-        if obj <= g_obj + 1e-9:
+        if obj <= outcome.objective + 1e-9:
             outcome.pool, outcome.start, outcome.objective, outcome.source = pool, start, obj, "mip"
-    if converged:
-        restricted_bound = mip.bound if np.isfinite(mip.bound) else lp_bound
-        outcome.best_bound = max(lp_bound, min(restricted_bound, lp_bound + min_rc_out))
-        outcome.proven_optimal = mip.optimal and lp_bound + min_rc_out >= outcome.objective - 1e-6
-    outcome.detail = f"LP: {generated}; MIP on {len(sub)} columns: {mip.reason}"
-    return outcome
+    restricted_bound = mip.bound if np.isfinite(mip.bound) else lp_bound
+    return mip, max(lp_bound, min(restricted_bound, lp_bound + min_rc_out))
