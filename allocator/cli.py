@@ -24,6 +24,7 @@ from allocator.io import TABLE_SUFFIXES, Staging, read_table
 from allocator.planning import plan as run_plan
 from allocator.policy import Policy, validate_policy
 from allocator.result import Method, Plan
+from allocator.sim_cli import compare_cmd, simulate_cmd
 from allocator.tables import Source
 
 log = logging.getLogger("allocator")
@@ -361,3 +362,8 @@ def _comparison_table(runs: dict[Method, Plan]) -> Table:
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# the simulation's commands live in their own module, which never imports this one
+app.command("simulate")(simulate_cmd)
+app.command("compare")(compare_cmd)

@@ -1,0 +1,195 @@
+"""From allocations to tidy tables: per week, per replication, and a summary with 95% intervals.
+
+Accounting (all within the horizon; nights after it are not counted):
+
+- A household not in a unit waits from its need day in a hotel, or, when it has minors and its
+  baseline draw falls below ``baseline.shelter_share``, in a community shelter that separates the
+  family (one *separation* per such household that spends at least one night there).
+- Under ``hotel`` it stays there for its whole stay; under the other policies until it is placed.
+- Units cost their operating cost plus amortised renovation every night of the horizon, used or
+  not; placed households add the accompaniment cost per night. ``hotel`` runs no units.
+- *Savings* are the baseline's (``hotel``) total cost minus the policy's, paired within a
+  replication (common random numbers), so their interval is much tighter than the costs'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from allocator.simulation.sampling import Households, UnitArrays
+from allocator.simulation.scenario import Scenario
+from allocator.simulation.weekly import Allocation
+
+METRICS = [
+    "households",
+    "served",
+    "still_waiting",
+    "hotel_person_nights",
+    "shelter_person_nights",
+    "wait_mean",
+    "wait_p90",
+    "occupancy",
+    "bed_occupancy",
+    "turnover",
+    "separations",
+    "cost_hotel",
+    "cost_shelter",
+    "cost_units",
+    "cost_accompaniment",
+    "total_cost",
+    "savings",
+]
+
+
+def _daily(a: np.ndarray, b: np.ndarray, w: np.ndarray, days: int) -> np.ndarray:
+    """Sum of weights ``w`` over the days [a, b) each covers, per day."""
+    diff = np.zeros(days + 1)
+    a = np.clip(a, 0, days).astype(np.int64)
+    b = np.clip(b, 0, days).astype(np.int64)
+    np.add.at(diff, a, w)
+    np.add.at(diff, b, -w)
+    return np.cumsum(diff[:-1])
+
+
+def _weekly_sum(x: np.ndarray) -> np.ndarray:
+    return x.reshape(-1, 7).sum(axis=1)
+
+
+def outcome(
+    scenario: Scenario, units: UnitArrays, hh: Households, alloc: Allocation, policy: str
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One replication-policy: its metrics row and its weekly table."""
+    H = scenario.horizon_days
+    c = scenario.costs
+    need = np.floor(hh.need).astype(np.int64)
+    placed = (alloc.unit >= 0) & (np.nan_to_num(alloc.start, nan=H) < H)
+    start = np.where(placed, np.nan_to_num(alloc.start, nan=H), H).astype(np.int64)
+    hotel_only = policy == "hotel"
+    wait_end = np.minimum(need + hh.stay, H) if hotel_only else start
+    wait = np.maximum(wait_end - need, 0)
+    in_shelter = hh.minors & (hh.shelter_draw < scenario.baseline.shelter_share)
+    size = hh.size.astype(float)
+    w_hotel = np.where(in_shelter, 0.0, size)
+    w_shelter = np.where(in_shelter, size, 0.0)
+    end = np.minimum(start + hh.stay, H)
+    n_units = 0 if hotel_only else len(units)
+    unit_cost_per_night = 0.0 if hotel_only else float(units.cost_per_night.sum())
+
+    hotel_day = _daily(need, wait_end, w_hotel, H)
+    shelter_day = _daily(need, wait_end, w_shelter, H)
+    waiting_day = _daily(need, wait_end, np.ones(len(hh)), H)
+    pu = np.flatnonzero(placed)
+    occupied_day = _daily(start[pu], end[pu], np.ones(pu.size), H)
+    persons_day = _daily(start[pu], end[pu], size[pu], H)
+    weeks = H // 7
+    cost_week = (
+        _weekly_sum(hotel_day) * c.hotel_per_person_night
+        + _weekly_sum(shelter_day) * c.shelter_per_person_night
+        + 7 * unit_cost_per_night
+        + _weekly_sum(occupied_day) * c.accompaniment_per_household_night
+    )
+    week_of = lambda d: np.bincount(d[d < H] // 7, minlength=weeks)[:weeks]  # noqa: E731
+    weekly = pd.DataFrame(
+        {
+            "week": np.arange(weeks),
+            "arrivals": week_of(need),
+            "placements": week_of(start[pu]),
+            "exits": week_of(np.minimum(start[pu] + hh.stay[pu], 10 * H)),
+            "waiting_end": waiting_day[6::7],
+            "occupied_units_end": occupied_day[6::7],
+            "hotel_person_nights": _weekly_sum(hotel_day),
+            "shelter_person_nights": _weekly_sum(shelter_day),
+            "cost": cost_week,
+        }
+    )
+    unit_nights = occupied_day.sum()
+    beds = float(units.capacity.sum()) if n_units else 0.0
+    row = {
+        "households": int(len(hh)),
+        "served": int(placed.sum()),
+        "still_waiting": int((wait_end >= H).sum()),
+        "hotel_person_nights": float(hotel_day.sum()),
+        "shelter_person_nights": float(shelter_day.sum()),
+        "wait_mean": float(wait.mean()) if len(hh) else 0.0,
+        "wait_p90": float(np.quantile(wait, 0.9)) if len(hh) else 0.0,
+        "occupancy": float(unit_nights / (n_units * H)) if n_units else np.nan,
+        "bed_occupancy": float(persons_day.sum() / (beds * H)) if n_units else np.nan,
+        "turnover": float(placed.sum() / n_units / (H / 365.0)) if n_units else np.nan,
+        "separations": int((in_shelter & (wait > 0)).sum()),
+        "cost_hotel": float(hotel_day.sum() * c.hotel_per_person_night),
+        "cost_shelter": float(shelter_day.sum() * c.shelter_per_person_night),
+        "cost_units": unit_cost_per_night * H,
+        "cost_accompaniment": float(unit_nights * c.accompaniment_per_household_night),
+    }
+    row["total_cost"] = (
+        row["cost_hotel"] + row["cost_shelter"] + row["cost_units"] + row["cost_accompaniment"]
+    )
+    return row, weekly
+
+
+def _interval(x: pd.Series) -> tuple[float, float, float]:
+    x = x.dropna()
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if n < 2:
+        return m, np.nan, np.nan
+    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return m, m - half, m + half
+
+
+def summarise(replications: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% t-interval over replications, one row per (policy, metric)."""
+    rows = []
+    for policy, g in replications.groupby("policy", sort=False):
+        for m in METRICS:
+            if m not in g:
+                continue
+            mean, lo, hi = _interval(g[m])
+            rows.append({"policy": policy, "metric": m, "mean": mean, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows, columns=["policy", "metric", "mean", "ci_low", "ci_high"])
+
+
+@dataclass
+class SimulationResult:
+    """What `simulate` returns: tidy tables, the seed, and the run's settings."""
+
+    scenario: Scenario
+    replications: pd.DataFrame  # one row per (replication, policy)
+    weekly: pd.DataFrame  # one row per (replication, policy, week)
+    summary: pd.DataFrame  # one row per (policy, metric): mean, ci_low, ci_high
+    seed: int
+    policies: list[str]
+    seconds: float
+    workers: int
+    backend: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def wide_summary(self) -> pd.DataFrame:
+        """Metric rows, policy columns, "mean [low, high]" strings: the table the CLI prints."""
+        s = self.summary.copy()
+
+        def fmt(r) -> str:
+            if np.isnan(r["mean"]):
+                return "-"
+            if np.isnan(r["ci_low"]):
+                return f"{r['mean']:,.4g}"
+            return f"{r['mean']:,.4g} [{r['ci_low']:,.4g}, {r['ci_high']:,.4g}]"
+
+        s["value"] = s.apply(fmt, axis=1)
+        table = s.pivot(index="metric", columns="policy", values="value")
+        return table.reindex(index=[m for m in METRICS if m in table.index], columns=self.policies)
+
+    def summary_text(self) -> str:
+        return (
+            f"{self.scenario.name}: {self.replications['replication'].nunique()} replications x "
+            f"{self.scenario.horizon_weeks} weeks, policies {', '.join(self.policies)}, seed "
+            f"{self.seed}, {self.seconds:.1f} s on {self.workers} worker(s) ({self.backend})\n"
+            + self.wide_summary().to_string()
+        )

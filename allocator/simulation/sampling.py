@@ -1,0 +1,177 @@
+"""Random draws for one replication: the units, the households that arrive and how long they stay.
+
+Everything is vectorised numpy. Each replication gets its own `SeedSequence`; it is split into one
+stream per component (arrivals, household attributes, stay lengths, baseline draws), so the
+policies compared in a replication see exactly the same households (common random numbers), and a
+variant that changes, say, stay lengths keeps the same arrivals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocator.domain import Support, UnitKind
+from allocator.simulation.scenario import Distribution, Scenario
+
+SUPPORT_LEVELS = [Support.LOW, Support.MEDIUM, Support.HIGH]
+
+
+@dataclass(frozen=True)
+class UnitArrays:
+    """The programme's units; deterministic for a scenario (no sampling noise between runs)."""
+
+    unit_id: np.ndarray
+    is_flat: np.ndarray
+    capacity: np.ndarray
+    accessible: np.ndarray
+    cost_per_night: np.ndarray  # operating + amortised renovation, per unit-night
+
+    def __len__(self) -> int:
+        return len(self.unit_id)
+
+
+@dataclass(frozen=True)
+class Households:
+    """One replication's households, in order of need (index = arrival order)."""
+
+    need: np.ndarray  # need day (int) counted from the scenario start
+    size: np.ndarray
+    minors: np.ndarray  # bool: the household has minors
+    urgency: np.ndarray
+    support: np.ndarray  # index into SUPPORT_LEVELS
+    accessible: np.ndarray
+    language: np.ndarray  # object array, None when no mediation is needed
+    pathway: np.ndarray  # object array of ExitPathway values
+    stay: np.ndarray  # realised stay in days (int >= 1), capped at the policy's max stay
+    expected_stay: np.ndarray  # what the planner expects: the pathway's mean, capped
+    shelter_draw: np.ndarray  # uniform(0, 1): below the scenario's shelter_share -> shelter
+
+    def __len__(self) -> int:
+        return len(self.need)
+
+
+def _apportion(count: int, mix: dict[int, float]) -> np.ndarray:
+    """``count`` values with shares as close to ``mix`` as whole numbers allow (largest remainder)."""
+    keys = sorted(mix)
+    quota = np.array([count * mix[k] for k in keys])
+    n = np.floor(quota).astype(int)
+    rest = count - n.sum()
+    n[np.argsort(-(quota - n), kind="stable")[:rest]] += 1
+    return np.repeat(keys, n)
+
+
+def build_units(scenario: Scenario) -> UnitArrays:
+    spec = scenario.units
+    ids, flat, cap, acc, cost = [], [], [], [], []
+    night_years = 365.0 * spec.amortisation_years
+    for kind, group in ((UnitKind.HUB_ROOM, spec.hub_rooms), (UnitKind.FLAT, spec.flats)):
+        if group is None or group.count == 0:
+            continue
+        caps = _apportion(group.count, group.capacity_mix)
+        # accessible units spread evenly over the capacities, not all among the smallest
+        n_acc = round(group.accessible_share * group.count)
+        acc_idx = set(np.linspace(0, group.count - 1, n_acc).round().astype(int).tolist())
+        prefix = "R" if kind is UnitKind.HUB_ROOM else "F"
+        for k, c in enumerate(caps):
+            ids.append(f"{prefix}{k:04d}")
+            flat.append(kind is UnitKind.FLAT)
+            cap.append(int(c))
+            acc.append(k in acc_idx)
+            cost.append(
+                group.operating_cost_per_unit_night + group.renovation_cost_per_unit / night_years
+            )
+    for u in spec.explicit or []:
+        ids.append(u.unit_id)
+        flat.append(u.kind is UnitKind.FLAT)
+        cap.append(u.capacity)
+        acc.append(u.accessible)
+        cost.append(u.operating_cost_per_unit_night + u.renovation_cost_per_unit / night_years)
+    return UnitArrays(
+        unit_id=np.array(ids, dtype=object),
+        is_flat=np.array(flat, dtype=bool),
+        capacity=np.array(cap, dtype=np.int64),
+        accessible=np.array(acc, dtype=bool),
+        cost_per_night=np.array(cost, dtype=float),
+    )
+
+
+def sample_days(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` draws (float days) from one stay distribution."""
+    if dist.dist == "fixed":
+        return np.full(n, float(dist.mean))
+    if dist.dist == "exponential":
+        return rng.exponential(dist.mean, n)
+    if dist.dist == "uniform":
+        return rng.uniform(dist.low, dist.high, n)
+    m, s = float(dist.mean), float(dist.sd)
+    if dist.dist == "lognormal":
+        sigma2 = np.log1p((s / m) ** 2)
+        return rng.lognormal(np.log(m) - sigma2 / 2, np.sqrt(sigma2), n)
+    shape = (m / s) ** 2
+    return rng.gamma(shape, s * s / m, n)
+
+
+def arrival_days(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Need times (float days from the start) of a Poisson process with monthly seasonality."""
+    start = np.datetime64(dt.date.fromisoformat(scenario.start), "D")
+    days = start + np.arange(scenario.horizon_days)
+    month = days.astype("datetime64[M]").astype(int) % 12
+    rate = scenario.arrivals.weekly_rate / 7.0 * np.asarray(scenario.arrivals.seasonality)[month]
+    counts = rng.poisson(rate)
+    t = np.repeat(np.arange(scenario.horizon_days), counts) + rng.random(counts.sum())
+    return np.sort(t)
+
+
+def _choice(rng: np.random.Generator, mix: dict, n: int) -> np.ndarray:
+    keys = list(mix)
+    return np.asarray(keys, dtype=object)[rng.choice(len(keys), n, p=list(mix.values()))]
+
+
+def sample_households(scenario: Scenario, seed: np.random.SeedSequence) -> Households:
+    """One replication's households; the same ``seed`` gives the same households."""
+    s_arr, s_attr, s_stay, s_base = (np.random.default_rng(s) for s in seed.spawn(4))
+    a = scenario.arrivals
+    t = arrival_days(scenario, s_arr)
+    n = len(t)
+    size = _choice(s_attr, a.size_mix, n).astype(np.int64)
+    minors = (size >= 2) & (s_attr.random(n) < a.minors_share)
+    urgency = _choice(s_attr, a.urgency_mix, n).astype(np.int64)
+    support_keys = [SUPPORT_LEVELS.index(Support(k)) for k in a.support_mix]
+    support = np.asarray(support_keys)[
+        s_attr.choice(len(support_keys), n, p=list(a.support_mix.values()))
+    ]
+    accessible = s_attr.random(n) < a.accessible_share
+    mediation = s_attr.random(n) < a.mediation_share
+    langs = np.asarray(a.mediation_languages, dtype=object)[
+        s_attr.integers(0, len(a.mediation_languages), n)
+    ]
+    language = np.where(mediation, langs, None)
+    shares = {k: p.share for k, p in scenario.pathways.items()}
+    total = sum(shares.values())
+    pathway = _choice(s_attr, {k: v / total for k, v in shares.items()}, n)
+    # every pathway draws n stays so one pathway's parameters do not shift another's draws
+    cap = scenario.policy.max_stay_days
+    stay = np.zeros(n)
+    expected = np.zeros(n, dtype=np.int64)
+    for k, p in scenario.pathways.items():
+        draws = sample_days(p.stay, n, s_stay)
+        mask = pathway == k
+        stay[mask] = draws[mask]
+        expected[mask] = int(min(cap, max(1, round(p.stay.expected))))
+    stay = np.clip(np.ceil(stay), 1, cap).astype(np.int64)
+    return Households(
+        need=t,
+        size=size,
+        minors=minors,
+        urgency=urgency,
+        support=support.astype(np.int64),
+        accessible=accessible,
+        language=language,
+        pathway=pathway,
+        stay=stay,
+        expected_stay=expected,
+        shelter_draw=s_base.random(n),
+    )

@@ -1,0 +1,215 @@
+"""One replication under one policy: who gets which unit and when.
+
+Policies
+--------
+``solver`` / ``greedy``
+    The real engine: every week `allocator.plan` is called with the requests known that day, the
+    current stays fixed (the stays table) and the departures as planners know them: a realised
+    departure is known ``exit_notice_days`` ahead, before that the planner assumes the expected
+    end (never earlier than the notice window). Placements starting before the next planning
+    day are committed; the rest are planned again next week.
+``fcfs_fast``
+    The engine's greedy rule (need order, then urgency; earliest-freeing fitting unit, the
+    smallest, the kind the support level suits) run in one pass with the same weekly decision
+    days but exact departure dates. Orders of magnitude faster; equals ``greedy`` when planners
+    know departures in time (tested).
+``fcfs_event``
+    The same rule decided at every event (no weekly batching): the queueing-theory mode.
+``hotel``
+    Nobody is placed: every household stays in a hotel (or shelter) for its whole stay.
+
+Times are whole days counted from the scenario's start. A stay's length runs from its start in a
+unit; waiting in a hotel does not shorten it (the standard queueing convention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from allocator.domain import Support
+from allocator.planning import plan
+from allocator.simulation.queueing import fcfs_kernel
+from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
+from allocator.simulation.scenario import Scenario
+
+POLICIES = ("solver", "greedy", "fcfs_fast", "fcfs_event", "hotel")
+ENGINE_POLICIES = {"solver", "greedy"}
+HIGH, LOW = SUPPORT_LEVELS.index(Support.HIGH), SUPPORT_LEVELS.index(Support.LOW)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Per household: unit index (-1 = never placed in the horizon) and start day (NaN)."""
+
+    unit: np.ndarray
+    start: np.ndarray
+    plan_calls: int = 0
+
+
+def _fit_classes(units: UnitArrays, hh: Households) -> tuple[np.ndarray, list[np.ndarray], list]:
+    """Class per household (size, access, kind preference) and each class's units, best first."""
+    pref = np.where(hh.support == HIGH, 1, np.where(hh.support == LOW, 2, 0))
+    key = np.stack([hh.size, hh.accessible.astype(np.int64), pref], axis=1)
+    uniq, classes = np.unique(key, axis=0, return_inverse=True)
+    masks = []
+    for size, acc, _ in uniq:
+        masks.append((units.capacity >= size) & (units.accessible | (acc == 0)))
+    return classes.reshape(-1), masks, [int(p) for _, _, p in uniq]
+
+
+def run_fast(scenario: Scenario, units: UnitArrays, hh: Households, *, event: bool) -> Allocation:
+    """``fcfs_fast`` (weekly decision days) or ``fcfs_event`` (every event) in one pass."""
+    need = np.floor(hh.need)
+    classes, masks, prefs = _fit_classes(units, hh)
+    # ties between equally early units: smallest capacity, then the kind the support suits
+    ranks = []
+    for p in prefs:
+        mismatch = np.zeros(len(units))
+        if p == 1:
+            mismatch = units.is_flat.astype(float)
+        elif p == 2:
+            mismatch = (~units.is_flat).astype(float)
+        ranks.append(units.capacity + 0.5 * mismatch)
+    not_before = None
+    if not event:
+        known = np.maximum(need - scenario.arrivals.notice_days, 0)
+        not_before = np.ceil(known / 7) * 7
+    unit, start = fcfs_kernel(
+        need,
+        hh.stay.astype(float),
+        (classes, masks),
+        ranks,
+        turnover=float(scenario.policy.turnover_days),
+        not_before=not_before,
+        urgency=hh.urgency,
+        horizon=float(scenario.horizon_days),
+    )
+    return Allocation(unit=unit, start=start)
+
+
+def run_hotel(hh: Households) -> Allocation:
+    return Allocation(unit=np.full(len(hh), -1, dtype=np.int64), start=np.full(len(hh), np.nan))
+
+
+def run_engine(
+    scenario: Scenario,
+    units: UnitArrays,
+    hh: Households,
+    *,
+    method: str,
+    time_limit: float = 10.0,
+    seed: int = 0,
+) -> Allocation:
+    """The weekly loop around `allocator.plan` (see the module docstring)."""
+    n = len(hh)
+    H = scenario.horizon_days
+    start_date = dt.date.fromisoformat(scenario.start)
+    need = np.floor(hh.need).astype(np.int64)
+    known = need - scenario.arrivals.notice_days
+    notice = scenario.exit_notice_days
+    turnover = scenario.policy.turnover_days
+    ids = np.array([f"H{i:06d}" for i in range(n)], dtype=object)
+    dates = [start_date + dt.timedelta(days=int(d)) for d in need]
+    support = np.array([s.value for s in SUPPORT_LEVELS], dtype=object)[hh.support]
+    households = pd.DataFrame(
+        {
+            "household_id": ids,
+            "size": hh.size,
+            "minors": hh.minors.astype(np.int64),
+            "urgency": hh.urgency,
+            "need_date": dates,
+            "expected_stay_days": hh.expected_stay,
+            "support": support,
+            "accessible": hh.accessible,
+            "language": hh.language,
+        }
+    )
+    unit_table = pd.DataFrame(
+        {
+            "unit_id": units.unit_id,
+            "kind": np.where(units.is_flat, "flat", "hub_room"),
+            "capacity": units.capacity,
+            "accessible": units.accessible,
+        }
+    )
+    unit_index = {u: k for k, u in enumerate(units.unit_id)}
+    unit_of = np.full(n, -1, dtype=np.int64)
+    start = np.full(n, np.nan)
+    last = np.full(len(units), -1, dtype=np.int64)  # last household placed in each unit
+    free_at = np.zeros(len(units), dtype=np.int64)  # real day each unit is free again
+    calls = 0
+    for today in range(0, H, 7):
+        todo = np.flatnonzero((known <= today) & (unit_of < 0))
+        if todo.size == 0:
+            continue
+        occ = last[(last >= 0)]
+        occ = occ[(start[occ] + hh.stay[occ] + turnover) > today]
+        stays = None
+        if occ.size:
+            s = start[occ].astype(np.int64)
+            real_end = s + hh.stay[occ]
+            believed = np.where(
+                real_end <= today + notice,
+                real_end,
+                np.maximum(s + hh.expected_stay[occ], today + notice + 1),
+            )
+            stays = pd.DataFrame(
+                {
+                    "household_id": ids[occ],
+                    "unit_id": units.unit_id[unit_of[occ]],
+                    "start": [start_date + dt.timedelta(days=int(d)) for d in s],
+                    "expected_end": [start_date + dt.timedelta(days=int(d)) for d in believed],
+                    "size": hh.size[occ],
+                    "support": support[occ],
+                    "language": hh.language[occ],
+                }
+            )
+        result = plan(
+            households.iloc[todo],
+            unit_table,
+            stays,
+            start=start_date + dt.timedelta(days=today),
+            policy=scenario.policy,
+            method=method,
+            time_limit=time_limit,
+            workers=1,
+            seed=seed,
+        )
+        calls += 1
+        pl = result.placements
+        pl = pl[pl["status"] == "placed"]
+        for hid, uid, sdate in zip(pl["household_id"], pl["unit_id"], pl["start"], strict=True):
+            day = (sdate - start_date).days
+            if day >= today + 7 or day >= H:
+                continue  # planned again next week
+            i = int(hid[1:])
+            u = unit_index[uid]
+            if free_at[u] > day:
+                continue  # the planner's belief was wrong (notice shorter than a week)
+            unit_of[i], start[i] = u, day
+            last[u] = i
+            free_at[u] = day + hh.stay[i] + turnover
+    return Allocation(unit=unit_of, start=start, plan_calls=calls)
+
+
+def allocate(
+    policy: str,
+    scenario: Scenario,
+    units: UnitArrays,
+    hh: Households,
+    *,
+    time_limit: float = 10.0,
+) -> Allocation:
+    if policy in ENGINE_POLICIES:
+        return run_engine(scenario, units, hh, method=policy, time_limit=time_limit)
+    if policy == "fcfs_fast":
+        return run_fast(scenario, units, hh, event=False)
+    if policy == "fcfs_event":
+        return run_fast(scenario, units, hh, event=True)
+    if policy == "hotel":
+        return run_hotel(hh)
+    raise ValueError(f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")

@@ -1,0 +1,105 @@
+"""Simulation benchmarks: Milan over 10 years, and the M/M/c validation case against Ciw.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_sim.py milan --policy fcfs_fast --replications 100 --workers 2
+    python benchmarks/bench_sim.py milan --policy greedy --replications 4 --workers 2
+    python benchmarks/bench_sim.py ciw --customers 100000
+
+``milan`` times a sweep (policy + hotel baseline) and extrapolates to 100 replications when run
+with fewer. ``ciw`` runs the same M/M/c case (lambda=4, mu=1, c=5) in our event-driven engine
+and in Ciw, and prints both mean waits with 95% batch-means intervals, Erlang C, and run times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from allocator.simulation import load_scenario, mmc_mean_wait, simulate, simulate_mmc
+from allocator.simulation.queueing import batch_means
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_milan(args: argparse.Namespace) -> None:
+    scenario = load_scenario(ROOT / "scenarios" / f"{args.scenario}.yaml")
+    t0 = time.perf_counter()
+    res = simulate(
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        policies=[args.policy],
+        workers=args.workers,
+        time_limit=args.time_limit,
+    )
+    wall = time.perf_counter() - t0
+    per100 = wall / args.replications * 100
+    reps = res.replications[res.replications["policy"] == args.policy]
+    print(
+        f"{args.scenario}: {args.replications} replications x {scenario.horizon_weeks} weeks, "
+        f"policy {args.policy} (+ hotel), {args.workers} worker(s): {wall:.1f} s wall "
+        f"({per100:.1f} s per 100 replications); per replication {reps['seconds'].mean():.2f} s "
+        f"CPU in the policy, {reps['plan_calls'].mean():.0f} plan calls"
+    )
+    print(res.wide_summary().to_string())
+
+
+def _ciw_run(lam: float, mu: float, c: int, n: int, seed: int) -> tuple[np.ndarray, float]:
+    import ciw
+
+    ciw.seed(seed)  # Ciw only offers a global seed; acceptable in a benchmark
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=lam)],
+        service_distributions=[ciw.dists.Exponential(rate=mu)],
+        number_of_servers=[c],
+    )
+    t0 = time.perf_counter()
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_time(n / lam)
+    recs = sorted(sim.get_all_records(), key=lambda r: r.arrival_date)
+    return np.array([r.waiting_time for r in recs]), time.perf_counter() - t0
+
+
+def bench_ciw(args: argparse.Namespace) -> None:
+    lam, mu, c, n = 4.0, 1.0, 5, args.customers
+    warm = n // 10
+    t0 = time.perf_counter()
+    ours = simulate_mmc(lam, mu, c, n, seed=args.seed)
+    t_ours = time.perf_counter() - t0
+    w_ciw, t_ciw = _ciw_run(lam, mu, c, n, args.seed)
+    m1, h1 = batch_means(ours.wait[warm:], 30)
+    m2, h2 = batch_means(w_ciw[len(w_ciw) // 10 :], 30)
+    theory = mmc_mean_wait(lam, mu, c)
+    print(f"M/M/{c}, lambda={lam}, mu={mu}, ~{n} customers; Erlang C mean wait {theory:.4f}")
+    print(f"  allocator fcfs_kernel: {m1:.4f} +- {h1:.4f}  in {t_ours:.2f} s")
+    print(f"  ciw {__import__('ciw').__version__}:          {m2:.4f} +- {h2:.4f}  in {t_ciw:.2f} s")
+    ok = abs(m1 - theory) <= h1 and abs(m2 - theory) <= h2 and abs(m1 - m2) <= math.hypot(h1, h2)
+    print(f"  agree within intervals: {ok}; speed-up {t_ciw / t_ours:.1f}x")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("milan")
+    m.add_argument("--scenario", default="milan")
+    m.add_argument("--policy", default="fcfs_fast")
+    m.add_argument("--replications", type=int, default=100)
+    m.add_argument("--workers", type=int, default=2)
+    m.add_argument("--seed", type=int, default=1)
+    m.add_argument("--time-limit", type=float, default=10.0)
+    m.set_defaults(func=bench_milan)
+    q = sub.add_parser("ciw")
+    q.add_argument("--customers", type=int, default=100_000)
+    q.add_argument("--seed", type=int, default=1)
+    q.set_defaults(func=bench_ciw)
+    args = p.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
