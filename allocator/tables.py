@@ -85,6 +85,9 @@ RECORD_CHECK_COLUMN = {"households": "minors", "units": "available_until", "stay
 
 def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel]:
     """Validate every row of ``table`` as the record type ``kind`` and return the records."""
+    record_type = RECORD_TYPES[kind]
+    if isinstance(table, list) and table and all(type(r) is record_type for r in table):
+        return list(table)  # frozen models were validated when they were made
     frame = _as_frame(table)
     frame = frame.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
     if len(frame.columns):

@@ -28,9 +28,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from allocator.domain import Support
+from allocator.domain import Household, Stay, Support, Unit
 from allocator.planning import plan
 from allocator.simulation.queueing import fcfs_kernel
 from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
@@ -115,27 +114,30 @@ def run_engine(
     ids = np.array([f"H{i:06d}" for i in range(n)], dtype=object)
     dates = [start_date + dt.timedelta(days=int(d)) for d in need]
     support = np.array([s.value for s in SUPPORT_LEVELS], dtype=object)[hh.support]
-    households = pd.DataFrame(
-        {
-            "household_id": ids,
-            "size": hh.size,
-            "minors": hh.minors.astype(np.int64),
-            "urgency": hh.urgency,
-            "need_date": dates,
-            "expected_stay_days": hh.expected_stay,
-            "support": support,
-            "accessible": hh.accessible,
-            "language": hh.language,
-        }
-    )
-    unit_table = pd.DataFrame(
-        {
-            "unit_id": units.unit_id,
-            "kind": np.where(units.is_flat, "flat", "hub_room"),
-            "capacity": units.capacity,
-            "accessible": units.accessible,
-        }
-    )
+    # validated models, made once: plan() takes them as they are, with no table to re-check
+    households = [
+        Household(
+            household_id=ids[i],
+            size=int(hh.size[i]),
+            minors=int(hh.minors[i]),
+            urgency=int(hh.urgency[i]),
+            need_date=dates[i],
+            expected_stay_days=int(hh.expected_stay[i]),
+            support=support[i],
+            accessible=bool(hh.accessible[i]),
+            language=hh.language[i] or None,
+        )
+        for i in range(n)
+    ]
+    unit_table = [
+        Unit(
+            unit_id=units.unit_id[k],
+            kind="flat" if units.is_flat[k] else "hub_room",
+            capacity=int(units.capacity[k]),
+            accessible=bool(units.accessible[k]),
+        )
+        for k in range(len(units))
+    ]
     unit_index = {u: k for k, u in enumerate(units.unit_id)}
     unit_of = np.full(n, -1, dtype=np.int64)
     start = np.full(n, np.nan)
@@ -157,19 +159,20 @@ def run_engine(
                 real_end,
                 np.maximum(s + hh.expected_stay[occ], today + notice + 1),
             )
-            stays = pd.DataFrame(
-                {
-                    "household_id": ids[occ],
-                    "unit_id": units.unit_id[unit_of[occ]],
-                    "start": [start_date + dt.timedelta(days=int(d)) for d in s],
-                    "expected_end": [start_date + dt.timedelta(days=int(d)) for d in believed],
-                    "size": hh.size[occ],
-                    "support": support[occ],
-                    "language": hh.language[occ],
-                }
-            )
+            stays = [
+                Stay(
+                    household_id=ids[i],
+                    unit_id=units.unit_id[unit_of[i]],
+                    start=start_date + dt.timedelta(days=int(a)),
+                    expected_end=start_date + dt.timedelta(days=int(b)),
+                    size=int(hh.size[i]),
+                    support=support[i],
+                    language=hh.language[i] or None,
+                )
+                for i, a, b in zip(occ, s, believed, strict=True)
+            ]
         result = plan(
-            households.iloc[todo],
+            [households[i] for i in todo],
             unit_table,
             stays,
             start=start_date + dt.timedelta(days=today),
