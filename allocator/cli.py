@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from allocator import __version__
+from allocator import __version__, ledger_cli
 from allocator.errors import AllocatorError, InputError
 from allocator.examples import demo as demo_tables
 from allocator.io import TABLE_SUFFIXES, Staging, read_table
@@ -364,6 +364,7 @@ if __name__ == "__main__":  # pragma: no cover
     app()
 
 
-# the simulation's commands live in their own module, which never imports this one
+# the ledger's and the simulation's commands live in their own modules, which never import this one
+ledger_cli.register(app)
 app.command("simulate")(simulate_cmd)
 app.command("compare")(compare_cmd)
