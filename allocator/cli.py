@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from allocator import __version__, ledger_cli
+from allocator.cli_common import fail, parse_pairs, parse_pins
 from allocator.errors import AllocatorError, InputError
 from allocator.examples import demo as demo_tables
 from allocator.io import TABLE_SUFFIXES, Staging, read_table
@@ -58,36 +59,7 @@ def main(
     """Allocation and rotation of temporary emergency housing."""
 
 
-def _fail(exc: AllocatorError) -> typer.Exit:
-    message = " ".join(str(exc).splitlines())
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
-
-
 # --- option checks (all before anything is read, solved or written) --------------------------
-
-
-def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values or []:
-        household, sep, unit = value.partition("=")
-        household, unit = household.strip(), unit.strip()
-        if not sep or not household or not unit:
-            raise InputError(f"expected HOUSEHOLD=UNIT, got {value!r}", source=option)
-        pairs.append((household, unit))
-    return pairs
-
-
-def _pins(values: list[str] | None) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for household, unit in _pairs(values, "--pin"):
-        if household in pins and pins[household] != unit:
-            raise InputError(
-                f"household {household!r} is pinned to two units ({pins[household]}, {unit})",
-                source="--pin",
-            )
-        pins[household] = unit
-    return pins
 
 
 def _positive(value: float | None, option: str) -> None:
@@ -271,8 +243,8 @@ def plan(
     try:
         _positive(time_limit, "--time-limit")
         _positive(workers, "--workers")
-        pins = _pins(pin)
-        forbids = _pairs(forbid, "--forbid")
+        pins = parse_pins(pin)
+        forbids = parse_pairs(forbid, "--forbid")
         inputs = {"households": households, "units": units, "stays": stays}
         given = [p for p in inputs.values() if p is not None]
         _check_outputs({"--out": out, "--summary": summary}, given)
@@ -301,7 +273,7 @@ def plan(
             if summary is not None:
                 staged.json(result.summary_dict(), summary)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if not quiet:
         console = Console()
         console.print(_placements_table(result, reasons=False, limit=SHOWN_ROWS))
@@ -335,7 +307,7 @@ def demo(
             with Staging() as staged:
                 staged.table(result.placements, out)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console = Console()
     inline = console.width >= WIDE  # else the reason column would be squeezed to nothing
     console.print(_placements_table(result, reasons=inline, limit=None))

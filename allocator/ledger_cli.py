@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from allocator.cli_common import fail, parse_pairs, parse_pins
 from allocator.errors import AllocatorError, InputError
 from allocator.ledger.store import DB_ENV, EXIT_PATHWAYS, Ledger, as_date
 from allocator.policy import Policy
@@ -40,12 +41,6 @@ units_app = typer.Typer(help="Housing units in the ledger.", no_args_is_help=Tru
 requests_app = typer.Typer(help="Households waiting for a place.", no_args_is_help=True)
 batch_app = typer.Typer(help="Weekly batches: propose, look at, approve.", no_args_is_help=True)
 stay_app = typer.Typer(help="Stays: move-in, exit, extension.", no_args_is_help=True)
-
-
-def _fail(exc: AllocatorError) -> typer.Exit:
-    message = " ".join(str(exc).splitlines())
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 def _say(text: str) -> None:
@@ -76,17 +71,6 @@ def _open(db: str | None, actor: str | None = None) -> Ledger:
     return Ledger.open(db, actor=actor)
 
 
-def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values or []:
-        household, sep, unit = value.partition("=")
-        household, unit = household.strip(), unit.strip()
-        if not sep or not household or not unit:
-            raise InputError(f"expected HOUSEHOLD=UNIT, got {value!r}", source=option)
-        pairs.append((household, unit))
-    return pairs
-
-
 # --- ledger ----------------------------------------------------------------------------------
 
 
@@ -105,7 +89,7 @@ def init(
                 ledger.set_policy(policy)
             _say(f"ledger ready (schema {ledger.schema_revision()}, version {ledger.version})")
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @ledger_app.command("export")
@@ -125,7 +109,7 @@ def export(
         with _open(db) as ledger:
             n = ledger.export(table, out)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"wrote {n} rows to {out}")
 
 
@@ -142,7 +126,7 @@ def import_units(
         with _open(db) as ledger:
             result = ledger.import_units(file)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"units: {result}")
 
 
@@ -156,7 +140,7 @@ def import_requests(
         with _open(db) as ledger:
             result = ledger.import_requests(file)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"requests: {result}")
 
 
@@ -181,18 +165,14 @@ def propose(
     try:
         if not time_limit > 0:
             raise InputError(f"must be positive, got {time_limit}", source="--time-limit")
-        pins: dict[str, str] = {}
-        for h, u in _pairs(pin, "--pin"):
-            if pins.get(h, u) != u:
-                raise InputError(f"household {h!r} is pinned to two units", source="--pin")
-            pins[h] = u
-        forbids = _pairs(forbid, "--forbid")
+        pins = parse_pins(pin)
+        forbids = parse_pairs(forbid, "--forbid")
         with _open(db, actor=by) as ledger:
             proposal = ledger.propose(
                 week, method=method, time_limit=time_limit, pins=pins, forbids=forbids
             )
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _show(proposal.placements, f"Batch {proposal.batch_id} for the week of {proposal.week}")
     _say(
         f"batch {proposal.batch_id} proposed ({proposal.solver_status}): "
@@ -231,7 +211,7 @@ def show(
             if frame.empty:
                 raise InputError(f"unknown batch {batch_id}")
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _show(frame.drop(columns="batch_id"), f"Batch {batch_id}", limit=None)
 
 
@@ -248,7 +228,7 @@ def approve(
         with _open(db) as ledger:
             stays = ledger.approve(batch_id, approver=by)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"approved: {len(stays)} stays")
 
 
@@ -273,7 +253,7 @@ def move_in(
         with _open(db, actor=by) as ledger:
             ledger.move_in(household, date, unit_id=unit, expected_end=expected_end)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"moved in: {household}")
 
 
@@ -293,7 +273,7 @@ def exit_(
         with _open(db, actor=by) as ledger:
             ledger.exit(household, date, pathway, outcome)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"exited: {household}")
 
 
@@ -310,7 +290,7 @@ def extend(
         with _open(db, actor=by) as ledger:
             ledger.extend(household, to, reason)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _say(f"extended: {household} to {to}")
 
 
@@ -341,7 +321,7 @@ def status(
                 return
             tables = ledger.status(day, weeks=weeks)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     summary = tables["summary"].iloc[0]
     _show(
         pd.DataFrame({"figure": summary.index, "value": summary.values}),

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from allocator.cli_common import fail
 from allocator.errors import AllocatorError
 from allocator.simulation import DEFAULT_POLICIES, SimulationResult, load_scenario, simulate
 
@@ -37,11 +38,6 @@ Policies = Annotated[
         help="Comma-separated: solver, greedy, fcfs_fast, fcfs_event, hotel (hotel is always added).",
     ),
 ]
-
-
-def _fail(exc: AllocatorError) -> typer.Exit:
-    Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
-    return typer.Exit(2)
 
 
 def _run(
@@ -110,7 +106,7 @@ def simulate_cmd(
     try:
         result = _run(scenario, replications, seed, policies, workers, dask, time_limit)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.replications.to_parquet(out / "replications.parquet", index=False)
@@ -154,7 +150,7 @@ def compare_cmd(
             s.insert(0, "scenario", r.scenario.name)
             frames.append(s)
     except AllocatorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = pd.concat(frames, ignore_index=True)
     if out is not None:
         table.to_csv(out, index=False)

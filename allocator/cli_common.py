@@ -1,0 +1,43 @@
+"""What every command-line module shares: one-line errors and the HOUSEHOLD=UNIT options.
+
+Kept apart from `allocator.cli` so the ledger's and the simulation's commands can use it without
+importing the main app (which imports them).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from allocator.errors import AllocatorError, InputError
+
+
+def fail(exc: AllocatorError) -> typer.Exit:
+    """Print the error as one line on stderr and exit with code 2: no traceback for bad input."""
+    message = " ".join(str(exc).splitlines())
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def parse_pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+    """Parse repeated HOUSEHOLD=UNIT options (pins and forbids)."""
+    pairs = []
+    for value in values or []:
+        household, sep, unit = value.partition("=")
+        household, unit = household.strip(), unit.strip()
+        if not sep or not household or not unit:
+            raise InputError(f"expected HOUSEHOLD=UNIT, got {value!r}", source=option)
+        pairs.append((household, unit))
+    return pairs
+
+
+def parse_pins(values: list[str] | None) -> dict[str, str]:
+    """Pins as a mapping; a household pinned to two different units is an error."""
+    pins: dict[str, str] = {}
+    for household, unit in parse_pairs(values, "--pin"):
+        if household in pins and pins[household] != unit:
+            raise InputError(
+                f"household {household!r} is pinned to two units ({pins[household]}, {unit})",
+                source="--pin",
+            )
+        pins[household] = unit
+    return pins
