@@ -54,3 +54,38 @@ def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
         pool[i], start[i] = pools[best], starts[best]
         occupancy.add(i, int(pool[i]), int(start[i]))
     return pool, start
+
+
+def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight: np.ndarray):
+    """Round a fractional LP: households in order of how firmly the LP places them.
+
+    Each takes the LP's (pool, start) when it is still free, else the earliest later start in
+    that pool, else greedy's choice. ``weight`` is the LP value of that column (0 when the LP
+    leaves the household out); households the LP leaves out come last, first come first served.
+    """
+    n = inst.n_households
+    pool = np.full(n, -1, dtype=np.int64)
+    start = np.full(n, -1, dtype=np.int64)
+    occupancy = Occupancy(inst)
+    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
+    candidates = fitting_pools(inst)
+    fcfs_rank = np.empty(n, dtype=np.int64)
+    fcfs_rank[fcfs_order(inst)] = np.arange(n)
+    for i in np.lexsort((fcfs_rank, x_start, -weight)):
+        if inst.release[i] >= inst.horizon or candidates[i].size == 0:
+            continue
+        if x_pool[i] >= 0:
+            t = int(occupancy.earliest_starts(i, np.array([x_pool[i]]), not_before=x_start[i])[0])
+            if t >= 0:
+                pool[i], start[i] = x_pool[i], t
+                occupancy.add(i, int(pool[i]), t)
+                continue
+        pools = candidates[i]
+        starts = occupancy.earliest_starts(i, pools)
+        ok = starts >= 0
+        if not ok.any():
+            continue
+        best = np.lexsort((pools, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max)))[0]
+        pool[i], start[i] = pools[best], starts[best]
+        occupancy.add(i, int(pool[i]), int(start[i]))
+    return pool, start

@@ -50,7 +50,13 @@ class Occupancy:
             self.mediation_used[j][stay] += 1
 
     def earliest_starts(
-        self, i: int, pools: np.ndarray, *, support: bool = True, mediation: bool = True
+        self,
+        i: int,
+        pools: np.ndarray,
+        *,
+        support: bool = True,
+        mediation: bool = True,
+        not_before: int = 0,
     ) -> np.ndarray:
         """First feasible start of household i in each pool, -1 where none lies in the horizon."""
         inst = self.inst
@@ -64,7 +70,7 @@ class Occupancy:
         )
         valid = self.next_full[pools] >= ends
         valid &= self.departure_limit[pools] >= days + L
-        valid &= days >= inst.release[i]
+        valid &= days >= max(int(inst.release[i]), not_before)
         stay_end = np.minimum(days + L, H)
         if support and inst.support_free is not None:
             ok = inst.support_free - self.support_used >= inst.load[i]

@@ -19,6 +19,7 @@ import numpy as np
 
 from allocator import mathopt_backend as backend
 from allocator.columns import Columns, build_columns, objective, unplaced_cost
+from allocator.greedy import solve_guided
 from allocator.instance import Instance
 
 log = logging.getLogger("allocator")
@@ -27,6 +28,7 @@ INITIAL_COLUMNS_PER_HOUSEHOLD = 3
 COLUMNS_ADDED_PER_HOUSEHOLD = 5
 EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 EXTRA_COLUMNS_PER_DAY = 10
+LP_SHARE_OF_TIME = 0.75
 MAX_PROOF_COLUMNS = 400_000  # beyond this, the proof MIP would cost more than it settles
 
 
@@ -300,12 +302,16 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
     bound = -np.inf
     rc = np.zeros(len(cols))
     iterations = 0
+    last = None  # the last restricted LP solved to optimality, and its columns
     while True:
         iterations += 1
         answer = lp.solve(deadline - time.perf_counter())
         kept = np.concatenate(entered)
         if not (answer.optimal and answer.duals is not None):
+            if last is not None:  # out of time mid-round: the previous round's LP still counts
+                answer, kept = last
             return answer, kept, n0, rc, bound, False, iterations
+        last = (answer, kept)
         rc = reduced_costs(inst, cols, answer.duals)
         best = np.zeros(N)
         np.minimum.at(best, cols.household, rc)
@@ -351,8 +357,10 @@ def solve_optimal(
     initial[_first_per_household(cols.household, cheapest, N, INITIAL_COLUMNS_PER_HOUSEHOLD)] = True
 
     t_lp = time.perf_counter()
+    # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
+    lp_deadline = t_lp + LP_SHARE_OF_TIME * max(deadline - t_lp, 0.0)
     lp, kept, n0, rc, lp_bound, converged, iterations = _lp_by_column_generation(
-        inst, cols, initial, deadline
+        inst, cols, initial, lp_deadline
     )
     outcome.lp_seconds = time.perf_counter() - t_lp
     outcome.lp_bound = lp_bound
@@ -373,9 +381,30 @@ def solve_optimal(
         outcome.detail = f"LP relaxation integral ({generated})"
         return outcome
 
+    # the LP rounded (quick, often better than greedy): the incumbent the MIP has to beat
+    firm = np.zeros(N)
+    x_pool = np.full(N, -1, dtype=np.int64)
+    x_start = np.full(N, -1, dtype=np.int64)
+    by_value = np.argsort(-x, kind="stable")
+    top = by_value[x[by_value] > 1e-9]
+    first = np.unique(cols.household[top], return_index=True)[1]
+    hh = cols.household[top[first]]
+    firm[hh], x_pool[hh], x_start[hh] = x[top[first]], cols.pool[top[first]], cols.start[top[first]]
+    pool, start = solve_guided(inst, x_pool, x_start, firm)
+    obj = objective(inst, pool, start)
+    if obj < outcome.objective - 1e-9:
+        outcome.pool, outcome.start, outcome.objective, outcome.source = (
+            pool,
+            start,
+            obj,
+            "rounding",
+        )
+
     # restricted MIP: LP support, greedy's columns, lowest reduced costs
     keep = x > 1e-9
     keep[greedy_cols] = True
+    if not converged:  # reduced costs are stale: take every column the LP has seen
+        keep[kept] = True
     keep[
         _first_per_household(
             cols.household, np.lexsort((rc, cols.household)), N, EXTRA_COLUMNS_PER_HOUSEHOLD
