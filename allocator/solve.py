@@ -1,12 +1,17 @@
 """The optimiser: a day-level time-indexed model over pools, solved LP first, then a small MIP.
 
-Why this shape (measured, see the README): one binary per (household, pool, start day) gives an LP
-relaxation that is integral or nearly so on every instance we tried, so the LP optimum is both a
-strong lower bound and almost a plan. Unit occupancy is written in difference form (a pool's
-occupancy on day d is that of d-1 plus starts minus ends), so each column has at most 7 non-zeros.
-The MIP then runs over the LP's non-zero columns, the greedy plan's columns and the columns of
-lowest reduced cost. A column left out of that MIP cannot improve a plan by more than its reduced
-cost, which turns the MIP's result into a bound for the whole model.
+Why this shape (measured, see the README): one column per (household, pool, start day) gives an LP
+relaxation that is integral or nearly so, so the LP optimum is both a strong lower bound and almost
+a plan. Pool occupancy is written in difference form (a pool's occupancy on day d is that of d-1
+plus starts minus ends), so a column has at most 3 non-zeros (7 with support and mediation caps).
+
+The full model has millions of columns at city size, so the LP is solved by column generation on
+a GLOP model kept alive between rounds (warm basis); every column is priced with numpy each round.
+If the LP is integral, that is the plan. Otherwise the LP is rounded (LP-guided greedy) for a quick
+incumbent, and HiGHS solves a MIP over the LP's support, greedy's columns and the columns of lowest
+reduced cost. A left-out column cannot improve a plan by more than its reduced cost, which makes
+the restricted MIP's result a bound for the whole model and, once the gap to the LP is known, lets
+a second MIP over every column with a smaller reduced cost prove optimality.
 """
 
 from __future__ import annotations
