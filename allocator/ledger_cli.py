@@ -9,6 +9,8 @@ default ``$ALLOCATOR_DB`` or ``allocator.db``). Errors the user can fix print on
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +73,16 @@ def _open(db: str | None, actor: str | None = None) -> Ledger:
     return Ledger.open(db, actor=actor)
 
 
+@contextmanager
+def _session(db: str | None, actor: str | None = None) -> Iterator[Ledger]:
+    """The ledger, open; bad input inside becomes the one-line error and exit code 2."""
+    try:
+        with _open(db, actor=actor) as ledger:
+            yield ledger
+    except AllocatorError as exc:
+        raise fail(exc) from None
+
+
 # --- ledger ----------------------------------------------------------------------------------
 
 
@@ -105,11 +117,8 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Export a ledger table to CSV or Excel."""
-    try:
-        with _open(db) as ledger:
-            n = ledger.export(table, out)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db) as ledger:
+        n = ledger.export(table, out)
     _say(f"wrote {n} rows to {out}")
 
 
@@ -122,11 +131,8 @@ def import_units(
     db: DbOption = None,
 ) -> None:
     """Add units and apply changes to known ones (a flat added, a room closed)."""
-    try:
-        with _open(db) as ledger:
-            result = ledger.import_units(file)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db) as ledger:
+        result = ledger.import_units(file)
     _say(f"units: {result}")
 
 
@@ -136,11 +142,8 @@ def import_requests(
     db: DbOption = None,
 ) -> None:
     """Add households waiting for a place; re-importing the same file changes nothing."""
-    try:
-        with _open(db) as ledger:
-            result = ledger.import_requests(file)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db) as ledger:
+        result = ledger.import_requests(file)
     _say(f"requests: {result}")
 
 
@@ -187,31 +190,28 @@ def show(
     db: DbOption = None,
 ) -> None:
     """List the batches, or show one batch's plan with the reasons."""
-    try:
-        with _open(db) as ledger:
-            if batch_id is None:
-                frame = ledger.table("batches")
-                _show(
-                    frame[
-                        [
-                            "batch_id",
-                            "week",
-                            "status",
-                            "solver_status",
-                            "approved_by",
-                            "approved_at",
-                        ]
-                    ],
-                    "Batches",
-                    limit=None,
-                )
-                return
-            frame = ledger.table("placements")
-            frame = frame[frame.batch_id == batch_id]
-            if frame.empty:
-                raise InputError(f"unknown batch {batch_id}")
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db) as ledger:
+        if batch_id is None:
+            frame = ledger.table("batches")
+            _show(
+                frame[
+                    [
+                        "batch_id",
+                        "week",
+                        "status",
+                        "solver_status",
+                        "approved_by",
+                        "approved_at",
+                    ]
+                ],
+                "Batches",
+                limit=None,
+            )
+            return
+        frame = ledger.table("placements")
+        frame = frame[frame.batch_id == batch_id]
+        if frame.empty:
+            raise InputError(f"unknown batch {batch_id}")
     _show(frame.drop(columns="batch_id"), f"Batch {batch_id}", limit=None)
 
 
@@ -224,11 +224,8 @@ def approve(
     by: Annotated[str | None, typer.Option("--by", help="Who approves (an operator id).")] = None,
 ) -> None:
     """Turn a proposed batch into stays: all of them or none."""
-    try:
-        with _open(db) as ledger:
-            stays = ledger.approve(batch_id, approver=by)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db) as ledger:
+        stays = ledger.approve(batch_id, approver=by)
     _say(f"approved: {len(stays)} stays")
 
 
@@ -249,11 +246,8 @@ def move_in(
     by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
 ) -> None:
     """Record a move-in (the planned stay, or a manual one with --unit)."""
-    try:
-        with _open(db, actor=by) as ledger:
-            ledger.move_in(household, date, unit_id=unit, expected_end=expected_end)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db, actor=by) as ledger:
+        ledger.move_in(household, date, unit_id=unit, expected_end=expected_end)
     _say(f"moved in: {household}")
 
 
@@ -269,11 +263,8 @@ def exit_(
     by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
 ) -> None:
     """Record a household's exit: date, pathway and outcome."""
-    try:
-        with _open(db, actor=by) as ledger:
-            ledger.exit(household, date, pathway, outcome)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db, actor=by) as ledger:
+        ledger.exit(household, date, pathway, outcome)
     _say(f"exited: {household}")
 
 
@@ -286,11 +277,8 @@ def extend(
     by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
 ) -> None:
     """Change a stay's expected end, with a reason."""
-    try:
-        with _open(db, actor=by) as ledger:
-            ledger.extend(household, to, reason)
-    except AllocatorError as exc:
-        raise fail(exc) from None
+    with _session(db, actor=by) as ledger:
+        ledger.extend(household, to, reason)
     _say(f"extended: {household} to {to}")
 
 
