@@ -53,13 +53,15 @@ def plan(
     seed: int = 0,
     relative_gap: float = 1e-4,
     sources: dict[str, Source] | None = None,
+    reasons: bool = True,
 ) -> Plan:
     """Plan one week's batch: a unit and start day for each household, or a reason why not.
 
     Tables may be DataFrames or lists of `Household`/`Unit`/`Stay` models (or dicts). The solver
     stops at ``time_limit`` seconds (wall clock, model building included) and then returns the
     best plan found, never worse than greedy's; ``workers`` defaults to the machine's cores.
-    Raises `InputError` for bad input, naming the table, row and column.
+    ``reasons=False`` skips the explanations (a simulation calling this every week has no
+    reader for them). Raises `InputError` for bad input, naming the table, row and column.
     """
     t0 = time.perf_counter()
     try:
@@ -110,7 +112,8 @@ def plan(
                 mip_seconds=round(out.mip_seconds, 3),
             )
     unit = assign_units(inst, pool, start_day)
-    table = _plan_table(inst, pool, start_day, unit, explain(inst, pool, start_day, unit, method))
+    why = explain(inst, pool, start_day, unit, method) if reasons else [None] * n
+    table = _plan_table(inst, pool, start_day, unit, why)
     obj = objective(inst, pool, start_day)
     placed = pool >= 0
     hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))

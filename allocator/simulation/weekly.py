@@ -181,6 +181,7 @@ def run_engine(
             time_limit=time_limit,
             workers=1,
             seed=seed,
+            reasons=False,
         )
         calls += 1
         pl = result.placements
