@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -63,8 +64,8 @@ def main(
 
 
 def _positive(value: float | None, option: str) -> None:
-    if value is not None and not value > 0:
-        raise InputError(f"must be positive, got {value}", source=option)
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise InputError(f"must be a finite number > 0, got {value}", source=option)
 
 
 def _check_outputs(outputs: dict[str, Path | None], inputs: list[Path]) -> None:
@@ -223,9 +224,15 @@ def plan(
         float, typer.Option("--time-limit", help="Seconds the solver may take in all.")
     ] = 60.0,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Solver threads (default: all cores).")
+        int | None,
+        typer.Option(
+            "--workers",
+            help="HiGHS threads (default: all cores; fixed at the first solve in a process).",
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=2**31 - 1, help="Solver random seed.")
+    ] = 0,
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="Policy file (TOML) with weights and limits.")
     ] = None,

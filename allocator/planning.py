@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -71,6 +72,14 @@ def plan(
             f"unknown method {method!r}; expected one of {', '.join(m.value for m in Method)}",
             field="method",
         ) from None
+    if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
+        raise InputError(
+            f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit"
+        )
+    if not (isinstance(seed, int) and 0 <= seed < 2**31):
+        raise InputError(f"expected an integer from 0 to 2^31-1, got {seed!r}", field="seed")
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+        raise InputError(f"expected an integer >= 1, got {workers!r}", field="workers")
     policy = policy or Policy()
     plan_start = _as_date(start)
     workers = workers or os.cpu_count() or 1

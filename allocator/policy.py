@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -69,7 +70,7 @@ class Policy(BaseModel):
         ge=0,
         description="at most this many concurrent households needing mediation in one language",
     )
-    mediation_capacity_by_language: dict[str, int] = Field(
+    mediation_capacity_by_language: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, description="per-language caps overriding mediation_capacity"
     )
     max_stay_days: int = Field(
@@ -79,6 +80,9 @@ class Policy(BaseModel):
     @field_validator("urgency_weights")
     @classmethod
     def _all_urgencies(cls, weights: dict[int, float]) -> dict[int, float]:
+        unknown = sorted(set(weights) - set(range(1, 6)))
+        if unknown:
+            raise ValueError(f"urgency runs from 1 to 5; unexpected {unknown}")
         missing = sorted(set(range(1, 6)) - set(weights))
         if missing:
             raise ValueError(f"a weight is needed for every urgency 1..5; missing {missing}")

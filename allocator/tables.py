@@ -172,7 +172,34 @@ def validate_tables(
     _check_unique(hh, "household_id", src["households"], _labels(households, len(hh)))
     _check_unique(un, "unit_id", src["units"], _labels(units, len(un)))
     _check_stays(st, {u.unit_id: u for u in un}, src["stays"], _labels(stays, len(st)))
+    _check_housed_once(st, {h.household_id for h in hh}, src["stays"], _labels(stays, len(st)))
     return Tables(households=hh, units=un, stays=st)  # type: ignore[arg-type]
+
+
+def _check_housed_once(stays: list, waiting: set[str], source: Source, labels) -> None:
+    """A household is never split: not in two stays at once, not housed and waiting."""
+    last: dict[str, tuple[int, Stay]] = {}
+    for pos, stay in sorted(enumerate(stays), key=lambda p: (p[1].household_id, p[1].start)):
+        row = source.row(pos, labels[pos])
+        if stay.household_id in waiting:
+            raise InputError(
+                f"household {stay.household_id!r} has a stay and is also in the households "
+                "table: a household waits or is housed, not both",
+                source=source.name,
+                row=row,
+                column="household_id",
+            )
+        previous = last.get(stay.household_id)
+        if previous is not None and stay.start < previous[1].expected_end:
+            prev_row = source.row(previous[0], labels[previous[0]])
+            raise InputError(
+                f"household {stay.household_id!r} is also in the stay in row {prev_row} at the "
+                "same time: a household is never split across units",
+                source=source.name,
+                row=row,
+                column="household_id",
+            )
+        last[stay.household_id] = (pos, stay)
 
 
 def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) -> None:

@@ -448,3 +448,34 @@ def test_cli_weekly_cycle(ledger_url, tmp_path, monkeypatch):
     bad_date = run("stay", "move-in", hid, "--date", "1/1/2027")
     assert bad_date.exit_code == 2 and "ISO date" in bad_date.output
     assert run("ledger", "export", "nope", "x.csv").exit_code == 2
+
+
+def test_household_past_its_expected_end_still_blocks_its_unit(ledger):
+    """Until its exit is recorded, an overdue household is still in the unit: no second move-in."""
+    households, units = _loaded(ledger)
+    p = ledger.propose(WEEK, method="greedy")
+    ledger.approve(p.batch_id)
+    placed = p.to_commit.iloc[0]
+    ledger.move_in(placed.household_id, placed.start)
+    sizes = households.set_index("household_id")["size"]
+    caps = units.set_index("unit_id")["capacity"]
+    housed = set(ledger.table("stays").household_id)
+    other = next(
+        h for h in households.household_id if h not in housed and sizes[h] <= caps[placed.unit_id]
+    )
+    long_after = placed.expected_end + 40 * DAY
+    _unchanged(
+        ledger,
+        lambda: ledger.move_in(other, long_after, unit_id=placed.unit_id),
+        "stay #\\d+ of household " + placed.household_id,
+    )
+    ledger.exit(placed.household_id, long_after - 5 * DAY, pathway="family")
+    ledger.move_in(other, long_after, unit_id=placed.unit_id)  # after the exit and turnover
+    assert not invariant_violations(ledger)
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
+    path = tmp_path / "not.db"
+    path.write_text("this is not a database\n" * 100)
+    with pytest.raises(AllocatorError, match="cannot open the ledger"):
+        Ledger.open(str(path))

@@ -219,3 +219,44 @@ def test_bad_start_and_method():
     with pytest.raises(InputError) as info:
         allocator.plan(households(), units(), start=START, method="magic")
     assert info.value.field == "method"
+
+
+def test_household_housed_and_waiting_is_refused():
+    hh = households()
+    err = plan_error(hh=hh, st=stays(("H1", "U1", dt.date(2026, 11, 1), dt.date(2026, 12, 20))))
+    assert (err.source, err.column) == ("stays", "household_id")
+    assert "waits or is housed" in err.message
+
+
+def test_household_in_two_stays_at_once_is_refused():
+    err = plan_error(
+        st=stays(
+            ("S1", "U1", dt.date(2026, 11, 1), dt.date(2026, 12, 20)),
+            ("S1", "U2", dt.date(2026, 12, 1), dt.date(2026, 12, 30)),
+        )
+    )
+    assert (err.source, err.column) == ("stays", "household_id")
+    assert "never split" in err.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**31}, "seed"),
+        ({"time_limit": float("inf")}, "time_limit"),
+        ({"time_limit": 0}, "time_limit"),
+        ({"workers": 0}, "workers"),
+    ],
+)
+def test_solver_settings_out_of_range_are_refused(kwargs, field):
+    err = plan_error(**kwargs)
+    assert err.field == field
+
+
+def test_negative_mediation_cap_is_refused():
+    from allocator.policy import validate_policy
+
+    with pytest.raises(InputError) as info:
+        validate_policy({"mediation_capacity_by_language": {"spanish": -1}}, source="policy.toml")
+    assert info.value.field == "mediation_capacity_by_language.spanish"

@@ -211,7 +211,7 @@ class Ledger:
         ledger = cls(_engine(url), actor=actor)
         try:
             ledger.upgrade()
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
             ledger.close()
             raise AllocatorError(f"cannot open the ledger: {exc.orig}") from None
         if policy is not None:
@@ -270,7 +270,7 @@ class Ledger:
                 yield session
         except sa.exc.IntegrityError as exc:
             raise InputError(f"refused by the database: {exc.orig}") from None
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
             raise AllocatorError(
                 f"the ledger is busy or unreachable ({exc.orig}); try again"
             ) from None
@@ -517,7 +517,9 @@ class Ledger:
         for o in self._unit_stays(s, unit_id):
             if o.stay_id == exclude:
                 continue
-            a, b = _interval(o)
+            # a household still in its unit past its expected end is there until its exit is
+            # recorded: it blocks the unit through the whole new stay
+            a, b = _interval(o, until=end)
             if start < b + turn and a < end + turn:
                 raise InputError(
                     f"rule 'no overlap (incl. {policy.turnover_days} turnover days)': {what} "
