@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from allocator import __version__, ledger_cli
-from allocator.cli_common import fail, parse_pairs, parse_pins
+from allocator.cli_common import check_positive, fail, parse_pairs, parse_pins
 from allocator.errors import AllocatorError, InputError
 from allocator.examples import demo as demo_tables
 from allocator.io import TABLE_SUFFIXES, Staging, read_table
@@ -61,11 +60,6 @@ def main(
 
 
 # --- option checks (all before anything is read, solved or written) --------------------------
-
-
-def _positive(value: float | None, option: str) -> None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise InputError(f"must be a finite number > 0, got {value}", source=option)
 
 
 def _check_outputs(outputs: dict[str, Path | None], inputs: list[Path]) -> None:
@@ -248,8 +242,8 @@ def plan(
 ) -> None:
     """Plan a week's batch: a unit and start day for each household, or a reason why not."""
     try:
-        _positive(time_limit, "--time-limit")
-        _positive(workers, "--workers")
+        check_positive(time_limit, "--time-limit")
+        check_positive(workers, "--workers")
         pins = parse_pins(pin)
         forbids = parse_pairs(forbid, "--forbid")
         inputs = {"households": households, "units": units, "stays": stays}
@@ -301,7 +295,7 @@ def demo(
 ) -> None:
     """Plan the embedded example (24 households, 14 units) and compare with the baselines."""
     try:
-        _positive(time_limit, "--time-limit")
+        check_positive(time_limit, "--time-limit")
         _check_outputs({"--out": out}, [])
         households, units, stays = demo_tables()
         runs: dict[Method, Plan] = {}

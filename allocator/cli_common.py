@@ -6,6 +6,8 @@ importing the main app (which imports them).
 
 from __future__ import annotations
 
+import math
+
 import typer
 
 from allocator.errors import AllocatorError, InputError
@@ -41,3 +43,9 @@ def parse_pins(values: list[str] | None) -> dict[str, str]:
             )
         pins[household] = unit
     return pins
+
+
+def check_positive(value: float | None, option: str) -> None:
+    """A time limit or a worker count: a finite number above zero (None = the default)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise InputError(f"must be a finite number > 0, got {value}", source=option)

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from allocator.cli_common import fail, parse_pairs, parse_pins
+from allocator.cli_common import check_positive, fail, parse_pairs, parse_pins
 from allocator.errors import AllocatorError, InputError
 from allocator.ledger.store import DB_ENV, EXIT_PATHWAYS, Ledger, as_date
 from allocator.policy import Policy
@@ -166,8 +166,7 @@ def propose(
 ) -> None:
     """Plan the week with the current stays fixed and store it as a proposed batch."""
     try:
-        if not time_limit > 0:
-            raise InputError(f"must be positive, got {time_limit}", source="--time-limit")
+        check_positive(time_limit, "--time-limit")
         pins = parse_pins(pin)
         forbids = parse_pairs(forbid, "--forbid")
         with _open(db, actor=by) as ledger:

@@ -94,9 +94,9 @@ def solve(
     limit = max(time_limit, 0.01)
     params.time_limit.seconds = int(limit)
     params.time_limit.nanos = int((limit - int(limit)) * 1e9)
-    # MathOpt refuses its generic `threads` for HiGHS; HiGHS's own option is passed through
-    # (HiGHS fixes its thread pool at its first solve in a process)
-    params.highs.int_options["threads"] = max(1, int(threads))
+    # HiGHS's own `threads` option (MathOpt refuses its generic one) made same-seed plans differ
+    # between runs (measured): HiGHS keeps its defaults, so a seed gives one plan
+    del threads
     params.random_seed = seed
     if model.integer.any():
         params.relative_gap_tolerance = relative_gap

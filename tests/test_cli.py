@@ -222,8 +222,8 @@ def test_failure_leaves_an_existing_output_untouched(files, tmp_path):
         (["--forbid", "=U1"], "--forbid: expected HOUSEHOLD=UNIT"),
         (["--pin", "H1=U1", "--forbid", "H1=U1"], "both pinned to and forbidden"),
         (["--horizon-weeks", "0"], "--horizon-weeks"),
-        (["--time-limit", "0"], "--time-limit: must be positive"),
-        (["--workers", "0"], "--workers: must be positive"),
+        (["--time-limit", "0"], "--time-limit: must be a finite number > 0"),
+        (["--workers", "0"], "--workers: must be a finite number > 0"),
         (["--policy", "nope.toml"], "nope.toml: file not found"),
     ],
 )

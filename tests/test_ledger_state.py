@@ -47,7 +47,7 @@ def _units(seed: int = 5, n: int = 10) -> pd.DataFrame:
 
 
 def _cycle(ledger: Ledger, week: dt.date, rng_pick: int = 0) -> None:
-    """One week: propose, approve, record the week's move-ins and the exits due."""
+    """One week: propose, approve, record the exits due, then the week's move-ins."""
     try:
         proposal = ledger.propose(week, method="greedy")
     except AllocatorError as exc:
@@ -55,11 +55,7 @@ def _cycle(ledger: Ledger, week: dt.date, rng_pick: int = 0) -> None:
         return
     stays = ledger.approve(proposal.batch_id, approver="planner")
     assert len(stays) == len(proposal.to_commit)
-    all_stays = ledger.table("stays")
     end = week + 7 * DAY
-    for r in all_stays.itertuples():
-        if pd.isna(r.moved_in) and r.start < end:
-            ledger.move_in(r.household_id, r.start)
     all_stays = ledger.table("stays")
     for k, r in enumerate(all_stays.itertuples()):
         if not pd.isna(r.moved_in) and pd.isna(r.actual_end) and r.expected_end < end:
@@ -68,6 +64,10 @@ def _cycle(ledger: Ledger, week: dt.date, rng_pick: int = 0) -> None:
             else:
                 pathway = EXIT_PATHWAYS[(k + rng_pick) % len(EXIT_PATHWAYS)]
                 ledger.exit(r.household_id, max(r.expected_end, r.moved_in + DAY), pathway, "ok")
+    # move-ins after the exits: a household past its expected end blocks its unit until its exit
+    for r in ledger.table("stays").itertuples():
+        if pd.isna(r.moved_in) and r.start < end:
+            ledger.move_in(r.household_id, r.start)
 
 
 @pytest.fixture(params=backends())

@@ -493,8 +493,13 @@ class Ledger:
         end: dt.date,
         exclude: int | None,
         what: str,
+        as_of: dt.date | None = None,
     ) -> None:
-        """Every engine rule for one stay [start, end) against the ledger; `InputError` if not."""
+        """Every engine rule for one stay [start, end) against the ledger; `InputError` if not.
+
+        ``as_of`` is the day the change happens (a move-in's date): a household still in its unit
+        past its expected end on that day has not left, whatever its expected end says.
+        """
         hh = s.get(HouseholdRow, household_id)
         if hh is None:
             raise InputError(f"unknown household {household_id!r}", field="household_id")
@@ -517,13 +522,13 @@ class Ledger:
         for o in self._unit_stays(s, unit_id):
             if o.stay_id == exclude:
                 continue
-            # a household still in its unit past its expected end is there until its exit is
-            # recorded: it blocks the unit through the whole new stay
-            a, b = _interval(o, until=end)
+            a, b = _interval(o, until=as_of)
             if start < b + turn and a < end + turn:
+                overdue = b > _interval(o)[1]
                 raise InputError(
                     f"rule 'no overlap (incl. {policy.turnover_days} turnover days)': {what} "
                     f"from {start} to {end} would overlap {_describe(o)}"
+                    + ("; it is past its expected end: record its exit first" if overdue else "")
                 )
 
     # -- weekly batch
@@ -784,7 +789,7 @@ class Ledger:
                     )
                 end = end or date + dt.timedelta(days=hh.expected_stay_days)
                 what = f"manual move-in of household {household_id} in unit {unit_id}"
-                self._check_stay(s, policy, household_id, unit_id, date, end, None, what)
+                self._check_stay(s, policy, household_id, unit_id, date, end, None, what, date)
                 s.add(
                     StayRow(
                         household_id=household_id,
@@ -810,7 +815,9 @@ class Ledger:
                 raise InputError(f"already moved in: {_describe(stay)}")
             end = end or stay.expected_end
             what = f"move-in of household {household_id} in unit {stay.unit_id}"
-            self._check_stay(s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what)
+            self._check_stay(
+                s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date
+            )
             stay.moved_in = date
             if end != stay.expected_end:
                 stay.expected_end = end
