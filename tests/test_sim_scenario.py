@@ -63,6 +63,12 @@ def test_variants_change_only_what_they_say():
         ),
         (lambda d: d["units"]["hub_rooms"].update(count=0), "units", "no units"),
         (lambda d: d.update(policy={"turnover_days": -1}), "policy.turnover_days", ""),
+        (lambda d: d.update(start="2027-13-45"), "start", "not a date"),
+        (
+            lambda d: d["arrivals"].update(mediation_share=0.5, mediation_languages=[]),
+            "arrivals",
+            "mediation_languages",
+        ),
     ],
 )
 def test_bad_field_is_named(tmp_path, change, field, words):
@@ -97,3 +103,13 @@ def test_sampling_follows_the_mix():
     assert abs(len(hh) - 3.0 * 520) < 4 * np.sqrt(3.0 * 520)
     assert abs((hh.size == 1).mean() - 0.7) < 0.05
     assert (np.diff(hh.need) >= 0).all() and hh.stay.min() >= 1
+
+
+def test_extends_cycle_is_named(tmp_path):
+    """Two variants that extend each other: one error, not a recursion."""
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(InputError) as err:
+        load_scenario(tmp_path / "a.yaml")
+    assert err.value.field == "extends"
+    assert "cycle" in str(err.value)

@@ -153,6 +153,12 @@ class Arrivals(_Model):
     mediation_languages: list[str] = Field(default_factory=lambda: ["arabic"])
     accessible_share: Share = 0.0
 
+    @model_validator(mode="after")
+    def _mediation_needs_a_language(self) -> Arrivals:
+        if self.mediation_share > 0 and not self.mediation_languages:
+            raise ValueError("mediation_share > 0 needs at least one of mediation_languages")
+        return self
+
     @field_validator("weekly_rate")
     @classmethod
     def _finite(cls, v: float) -> float:
@@ -221,6 +227,18 @@ class Scenario(_Model):
 
     name: str = "scenario"
     start: str = Field(default="2027-01-04", pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    @field_validator("start")
+    @classmethod
+    def _real_date(cls, v: str) -> str:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"not a date: {v!r}; expected YYYY-MM-DD") from None
+        return v
+
     horizon_weeks: int = Field(ge=1, le=5200)
     units: Units
     arrivals: Arrivals
@@ -266,7 +284,7 @@ def validate_scenario(data: Any, source: str = "scenario") -> Scenario:
         raise InputError(msg, source=source, field=_field_of(err)) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Scenario:
     """Read and validate a YAML scenario; raise `InputError` naming the file and the field."""
     path = Path(path)
     try:
@@ -282,9 +300,14 @@ def load_scenario(path: str | Path) -> Scenario:
     if isinstance(data, dict) and "extends" in data:
         # a variant: the base file's mapping with this file's fields merged over it
         base_path = path.parent / str(data.pop("extends"))
-        if base_path.resolve() == path.resolve():
-            raise InputError("a scenario cannot extend itself", source=str(path), field="extends")
-        base = load_scenario(base_path).model_dump(mode="json", exclude_none=True)
+        seen = _seen | {path.resolve()}
+        if base_path.resolve() in seen:
+            raise InputError(
+                f"extends {base_path.name}, which extends this file again (a cycle)",
+                source=str(path),
+                field="extends",
+            )
+        base = load_scenario(base_path, seen).model_dump(mode="json", exclude_none=True)
         data = _merge(base, data)
     return validate_scenario(data, source=str(path))
 
