@@ -304,14 +304,35 @@ class Staging:
         if exc_type is not None:
             self.discard()
             return
-        for tmp, target in self._staged:
-            try:
-                os.replace(tmp, target)
-            except OSError as err:
+        for _, target in self._staged:
+            if target.is_dir():
                 self.discard()
-                raise InputError(
-                    f"cannot write the file ({err.strerror or err})", source=str(target)
-                ) from None
+                raise InputError("is a directory, not a file", source=str(target))
+        # keep each old target until every replacement succeeded, to put it back if one fails
+        done: list[tuple[Path, Path | None]] = []
+        try:
+            for tmp, target in self._staged:
+                backup = None
+                if target.exists():
+                    backup = target.with_name(f".{target.name}.{secrets.token_hex(4)}.bak")
+                    os.replace(target, backup)
+                done.append((target, backup))
+                os.replace(tmp, target)
+        except OSError as err:
+            for replaced, backup in reversed(done):
+                with contextlib.suppress(OSError):
+                    if backup is not None:
+                        os.replace(backup, replaced)
+                    else:
+                        replaced.unlink(missing_ok=True)
+            self.discard()
+            raise InputError(
+                f"cannot write the file ({err.strerror or err})", source=str(target)
+            ) from None
+        for _, backup in done:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink()
         self._staged.clear()
 
     def discard(self) -> None:
@@ -352,6 +373,9 @@ class Staging:
     def table(self, df: pd.DataFrame, path: str | os.PathLike) -> None:
         suffix = _check_table_path(Path(path))
         self._stage(path, lambda handle: _write_table_to(df, suffix, handle))
+
+    def parquet(self, df: pd.DataFrame, path: str | os.PathLike) -> None:
+        self._stage(path, lambda handle: df.to_parquet(handle, index=False))
 
     def json(self, obj: Any, path: str | os.PathLike) -> None:
         text = dumps_json(obj)  # fails before any file is touched

@@ -18,7 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from allocator.cli_common import fail
-from allocator.errors import AllocatorError
+from allocator.errors import AllocatorError, InputError
+from allocator.io import Staging, write_table
 from allocator.simulation import DEFAULT_POLICIES, SimulationResult, load_scenario, simulate
 
 log = logging.getLogger("allocator")
@@ -81,6 +82,11 @@ def _run(
             client.close()
 
 
+def _check_out_folder(out: Path | None) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("expected a folder for the Parquet tables, found a file", source=str(out))
+
+
 def _print_table(title: str, frame: pd.DataFrame) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column(frame.index.name or "")
@@ -104,14 +110,15 @@ def simulate_cmd(
 ) -> None:
     """Simulate a scenario week by week under each policy; print the summary, write Parquet."""
     try:
+        _check_out_folder(out)  # before hours of simulation, not after
         result = _run(scenario, replications, seed, policies, workers, dask, time_limit)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            with Staging() as staged:
+                for name in ("replications", "weekly", "summary"):
+                    staged.parquet(getattr(result, name), out / f"{name}.parquet")
     except AllocatorError as exc:
         raise fail(exc) from None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        result.replications.to_parquet(out / "replications.parquet", index=False)
-        result.weekly.to_parquet(out / "weekly.parquet", index=False)
-        result.summary.to_parquet(out / "summary.parquet", index=False)
     head = (
         f"{result.scenario.name}: {replications} replications x {result.scenario.horizon_weeks} "
         f"weeks, seed {seed}, {result.seconds:.1f} s"
@@ -144,16 +151,24 @@ def compare_cmd(
     ]
     frames = []
     try:
+        if out is not None and not (out.parent.is_dir() and not out.is_dir()):
+            raise InputError("expected a CSV file in an existing folder", source=str(out))
         for path in scenarios:
             r = _run(path, replications, seed, policies, workers, False, time_limit)
             s = r.summary[r.summary["metric"].isin(keys)].copy()
-            s.insert(0, "scenario", r.scenario.name)
+            label = r.scenario.name
+            if any(f["scenario"].iloc[0] == label for f in frames):  # two files, one name
+                label = f"{label} ({path}, #{len(frames) + 1})"
+            s.insert(0, "scenario", label)
             frames.append(s)
     except AllocatorError as exc:
         raise fail(exc) from None
     table = pd.concat(frames, ignore_index=True)
     if out is not None:
-        table.to_csv(out, index=False)
+        try:
+            write_table(table, out)
+        except AllocatorError as exc:
+            raise fail(exc) from None
     table["value"] = [
         f"{m:,.4g} [{lo:,.4g}, {hi:,.4g}]" if pd.notna(lo) else f"{m:,.4g}"
         for m, lo, hi in zip(table["mean"], table["ci_low"], table["ci_high"], strict=True)

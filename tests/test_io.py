@@ -342,3 +342,40 @@ def test_write_unknown_extension(tmp_path):
     with pytest.raises(InputError, match="unsupported output file type"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "plan.txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_is_all_or_nothing_when_a_late_replace_fails(tmp_path):
+    """If the second file cannot be put in place, the first keeps its old content."""
+    from allocator.io import Staging
+
+    plan_path = tmp_path / "plan.csv"
+    plan_path.write_text("old\n")
+    with pytest.raises(InputError):
+        with Staging() as staged:
+            staged.table(pd.DataFrame({"a": [1]}), plan_path)
+            staged.json({"k": 1}, tmp_path / "summary.json")
+            (tmp_path / "summary.json").mkdir()  # the target turns into a folder meanwhile
+    assert plan_path.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.csv", "summary.json"]
+
+
+def test_staging_puts_back_what_it_replaced_when_a_later_file_fails(tmp_path, monkeypatch):
+    from allocator.io import Staging
+
+    plan_path, summary_path = tmp_path / "plan.csv", tmp_path / "summary.json"
+    plan_path.write_text("old\n")
+    real_replace = aio.os.replace
+
+    def failing_replace(src, dst):
+        if str(dst) == str(summary_path):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(aio.os, "replace", failing_replace)
+    with pytest.raises(InputError, match="summary.json"):
+        with Staging() as staged:
+            staged.table(pd.DataFrame({"a": [1]}), plan_path)
+            staged.json({"k": 1}, summary_path)
+    monkeypatch.undo()
+    assert plan_path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.csv"]
