@@ -30,30 +30,7 @@ def fitting_pools(inst: Instance) -> list[np.ndarray]:
 
 def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     """Per household the chosen pool and start day (-1, -1 when not placed)."""
-    n = inst.n_households
-    pool = np.full(n, -1, dtype=np.int64)
-    start = np.full(n, -1, dtype=np.int64)
-    occupancy = Occupancy(inst)
-    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
-    candidates = fitting_pools(inst)
-    for i in fcfs_order(inst):
-        pools = candidates[i]
-        if pools.size == 0 or inst.release[i] >= inst.horizon:
-            continue
-        starts = occupancy.earliest_starts(i, pools)
-        ok = starts >= 0
-        if not ok.any():
-            continue
-        mismatch = np.array(
-            [kind_mismatch(inst, inst.pools[p].kind, inst.support[i]) for p in pools]
-        )
-        order = np.lexsort(
-            (pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max))
-        )
-        best = order[0]
-        pool[i], start[i] = pools[best], starts[best]
-        occupancy.add(i, int(pool[i]), int(start[i]))
-    return pool, start
+    return _place_in_order(inst, fcfs_order(inst))
 
 
 def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight: np.ndarray):
@@ -63,29 +40,42 @@ def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight
     that pool, else greedy's choice. ``weight`` is the LP value of that column (0 when the LP
     leaves the household out); households the LP leaves out come last, first come first served.
     """
+    fcfs_rank = np.empty(inst.n_households, dtype=np.int64)
+    fcfs_rank[fcfs_order(inst)] = np.arange(inst.n_households)
+    return _place_in_order(inst, np.lexsort((fcfs_rank, x_start, -weight)), x_pool, x_start)
+
+
+def _place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
+    """Place households one by one in ``order``: in the wished pool from the wished day on if
+    given and possible, else the earliest start, then the smallest unit, then the right kind."""
     n = inst.n_households
     pool = np.full(n, -1, dtype=np.int64)
     start = np.full(n, -1, dtype=np.int64)
     occupancy = Occupancy(inst)
     capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
     candidates = fitting_pools(inst)
-    fcfs_rank = np.empty(n, dtype=np.int64)
-    fcfs_rank[fcfs_order(inst)] = np.arange(n)
-    for i in np.lexsort((fcfs_rank, x_start, -weight)):
-        if inst.release[i] >= inst.horizon or candidates[i].size == 0:
+    for i in order:
+        pools = candidates[i]
+        if pools.size == 0 or inst.release[i] >= inst.horizon:
             continue
-        if x_pool[i] >= 0:
-            t = int(occupancy.earliest_starts(i, np.array([x_pool[i]]), not_before=x_start[i])[0])
+        if wish_pool is not None and wish_pool[i] >= 0:
+            wished = np.array([wish_pool[i]])
+            t = int(occupancy.earliest_starts(i, wished, not_before=wish_start[i])[0])
             if t >= 0:
-                pool[i], start[i] = x_pool[i], t
+                pool[i], start[i] = wish_pool[i], t
                 occupancy.add(i, int(pool[i]), t)
                 continue
-        pools = candidates[i]
         starts = occupancy.earliest_starts(i, pools)
         ok = starts >= 0
         if not ok.any():
             continue
-        best = np.lexsort((pools, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max)))[0]
+        mismatch = np.array(
+            [kind_mismatch(inst, inst.pools[p].kind, inst.support[i]) for p in pools]
+        )
+        order_here = np.lexsort(
+            (pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max))
+        )
+        best = order_here[0]
         pool[i], start[i] = pools[best], starts[best]
         occupancy.add(i, int(pool[i]), int(start[i]))
     return pool, start
