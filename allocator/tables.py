@@ -176,10 +176,22 @@ def validate_tables(
     return Tables(households=hh, units=un, stays=st)  # type: ignore[arg-type]
 
 
+def _with_overlaps(stays: list, key: str):
+    """Each stay in (key, start) order, with the position of an earlier stay of the same key
+    (unit or household) that it overlaps, or None."""
+    latest: dict[str, int] = {}
+    for pos, stay in sorted(enumerate(stays), key=lambda p: (getattr(p[1], key), p[1].start)):
+        k = getattr(stay, key)
+        prev = latest.get(k)
+        clash = prev if prev is not None and stay.start < stays[prev].expected_end else None
+        yield pos, stay, clash
+        if prev is None or stay.expected_end > stays[prev].expected_end:
+            latest[k] = pos
+
+
 def _check_housed_once(stays: list, waiting: set[str], source: Source, labels) -> None:
     """A household is never split: not in two stays at once, not housed and waiting."""
-    last: dict[str, tuple[int, Stay]] = {}
-    for pos, stay in sorted(enumerate(stays), key=lambda p: (p[1].household_id, p[1].start)):
+    for pos, stay, clash in _with_overlaps(stays, "household_id"):
         row = source.row(pos, labels[pos])
         if stay.household_id in waiting:
             raise InputError(
@@ -189,22 +201,19 @@ def _check_housed_once(stays: list, waiting: set[str], source: Source, labels) -
                 row=row,
                 column="household_id",
             )
-        previous = last.get(stay.household_id)
-        if previous is not None and stay.start < previous[1].expected_end:
-            prev_row = source.row(previous[0], labels[previous[0]])
+        if clash is not None:
             raise InputError(
-                f"household {stay.household_id!r} is also in the stay in row {prev_row} at the "
-                "same time: a household is never split across units",
+                f"household {stay.household_id!r} is also in the stay in row "
+                f"{source.row(clash, labels[clash])} at the same time: a household is never "
+                "split across units",
                 source=source.name,
                 row=row,
                 column="household_id",
             )
-        last[stay.household_id] = (pos, stay)
 
 
 def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) -> None:
-    last_in_unit: dict[str, tuple[int, Stay]] = {}
-    for pos, stay in sorted(enumerate(stays), key=lambda p: (p[1].unit_id, p[1].start)):
+    for pos, stay, clash in _with_overlaps(stays, "unit_id"):
         row = source.row(pos, labels[pos])
         unit = units.get(stay.unit_id)
         if unit is None:
@@ -221,15 +230,12 @@ def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) ->
                 row=row,
                 column="size",
             )
-        previous = last_in_unit.get(stay.unit_id)
-        if previous is not None and stay.start < previous[1].expected_end:
-            prev_row = source.row(previous[0], labels[previous[0]])
+        if clash is not None:
             raise InputError(
-                f"overlaps the stay in row {prev_row} in unit {stay.unit_id} "
-                f"(that one ends {previous[1].expected_end}, this one starts {stay.start})",
+                f"overlaps the stay in row {source.row(clash, labels[clash])} in unit "
+                f"{stay.unit_id} (that one ends {stays[clash].expected_end}, this one starts "
+                f"{stay.start})",
                 source=source.name,
                 row=row,
                 column="start",
             )
-        if previous is None or stay.expected_end > previous[1].expected_end:
-            last_in_unit[stay.unit_id] = (pos, stay)
