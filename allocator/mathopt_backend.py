@@ -90,10 +90,7 @@ def solve(
 ) -> SolverAnswer:
     """Solve with HiGHS through MathOpt; never raises for a time-out, reports it instead."""
     proto = _to_proto(model)
-    params = parameters_pb2.SolveParametersProto()
-    limit = max(time_limit, 0.01)
-    params.time_limit.seconds = int(limit)
-    params.time_limit.nanos = int((limit - int(limit)) * 1e9)
+    params = _params_with_limit(time_limit)
     # HiGHS's own `threads` option (MathOpt refuses its generic one) made same-seed plans differ
     # between runs (measured): HiGHS keeps its defaults, so a seed gives one plan
     del threads
@@ -101,13 +98,9 @@ def solve(
     if model.integer.any():
         params.relative_gap_tolerance = relative_gap
         params.absolute_gap_tolerance = 1e-6
-    interrupter = pybind_solve_interrupter.PySolveInterrupter()
-    # presolve may not look at the clock: interrupt a little after the limit
-    watchdog = threading.Timer(limit + 0.5, interrupter.interrupt)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        result = core_solver.solve(
+    result = _guarded(
+        params,
+        lambda interrupter: core_solver.solve(
             proto,
             parameters_pb2.SOLVER_TYPE_HIGHS,
             parameters_pb2.SolverInitializerProto(),
@@ -117,15 +110,38 @@ def solve(
             callback_pb2.CallbackRegistrationProto(),
             None,
             interrupter,
-        )
-    except Exception as exc:  # a solver failure must never lose the plan: the caller falls back
+        ),
+    )
+    if isinstance(result, SolverAnswer):
+        return result
+    return _parse(result, len(model.cost), len(model.row_lb), want_duals)
+
+
+def _params_with_limit(time_limit: float) -> parameters_pb2.SolveParametersProto:
+    params = parameters_pb2.SolveParametersProto()
+    limit = max(time_limit, 0.01)
+    params.time_limit.seconds = int(limit)
+    params.time_limit.nanos = int((limit - int(limit)) * 1e9)
+    return params
+
+
+def _guarded(params, run):
+    """Run a solve under a watchdog (presolve may not look at the clock: interrupt a little after
+    the limit); a solver failure becomes a failed answer, so the caller falls back, never crashes."""
+    limit = params.time_limit.seconds + params.time_limit.nanos * 1e-9
+    interrupter = pybind_solve_interrupter.PySolveInterrupter()
+    watchdog = threading.Timer(limit + 0.5, interrupter.interrupt)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return run(interrupter)
+    except Exception as exc:
         log.warning("solver failed: %s", exc)
         return SolverAnswer(
             False, False, None, np.inf, -np.inf, None, None, 0.0, f"solver error: {exc}"
         )
     finally:
         watchdog.cancel()
-    return _parse(result, len(model.cost), len(model.row_lb), want_duals)
 
 
 def _dense(sparse, n: int) -> np.ndarray:
@@ -207,31 +223,21 @@ class IncrementalLP:
         self.n_vars += k
 
     def solve(self, time_limit: float) -> SolverAnswer:
-        params = parameters_pb2.SolveParametersProto()
-        limit = max(time_limit, 0.01)
-        params.time_limit.seconds = int(limit)
-        params.time_limit.nanos = int((limit - int(limit)) * 1e9)
+        params = _params_with_limit(time_limit)
         params.lp_algorithm = parameters_pb2.LP_ALGORITHM_PRIMAL_SIMPLEX
         # GLOP reuses the previous basis only when it does not presolve
         params.presolve = parameters_pb2.EMPHASIS_OFF
-        interrupter = pybind_solve_interrupter.PySolveInterrupter()
-        watchdog = threading.Timer(limit + 0.5, interrupter.interrupt)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            result = self._solver.solve(
+        result = _guarded(
+            params,
+            lambda interrupter: self._solver.solve(
                 params,
                 model_parameters_pb2.ModelSolveParametersProto(),
                 None,
                 callback_pb2.CallbackRegistrationProto(),
                 None,
                 interrupter,
-            )
-        except Exception as exc:
-            log.warning("LP solver failed: %s", exc)
-            return SolverAnswer(
-                False, False, None, np.inf, -np.inf, None, None, 0.0, f"solver error: {exc}"
-            )
-        finally:
-            watchdog.cancel()
+            ),
+        )
+        if isinstance(result, SolverAnswer):
+            return result
         return _parse(result, self.n_vars, self.n_rows, want_duals=True)
