@@ -19,12 +19,13 @@ def assign_units(inst: Instance, pool: np.ndarray, start: np.ndarray) -> np.ndar
     """Unit index per household (-1 when not placed)."""
     unit = np.full(inst.n_households, -1, dtype=np.int64)
     turn = inst.policy.turnover_days
+    unit_cost = np.nan_to_num(inst.unit_cost, nan=np.inf)  # no cost given: taken last
     for p, q in enumerate(inst.pools):
         members = np.flatnonzero(pool == p)
         if members.size == 0:
             continue
         members = members[np.lexsort((members, start[members]))]
-        cost = np.nan_to_num(inst.unit_cost[q.units], nan=np.inf)
+        cost = unit_cost[q.units]
         order = [q.units[k] for k in np.lexsort((np.arange(len(q.units)), cost))]
         busy_until = {u: -1 for u in order}
         for i in members:

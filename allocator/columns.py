@@ -39,24 +39,45 @@ def kind_mismatch(inst: Instance, pool_kind: UnitKind, support: Support) -> bool
     )
 
 
-def fitting_households(inst: Instance, p: int) -> np.ndarray:
-    pool = inst.pools[p]
-    ok = (inst.size <= pool.capacity) & (pool.accessible | ~inst.needs_access)
-    ok &= (inst.pinned_pool < 0) | (inst.pinned_pool == p)
-    idx = np.flatnonzero(ok)
+def mismatch_table(inst: Instance) -> np.ndarray:
+    """1.0 where a pool's kind does not suit a support level: pools x `support_codes`."""
+    return np.array(
+        [[kind_mismatch(inst, q.kind, s) for s in Support] for q in inst.pools], dtype=float
+    ).reshape(len(inst.pools), len(Support))
+
+
+def support_codes(inst: Instance) -> np.ndarray:
+    """Each household's support level as a column index of `mismatch_table`."""
+    levels = list(Support)
+    return np.array([levels.index(s) for s in inst.support], dtype=np.int64)
+
+
+def fitting(inst: Instance, pools: np.ndarray) -> np.ndarray:
+    """Households x ``pools``: True where the household may use the pool at all."""
+    pools = np.asarray(pools, dtype=np.int64)
+    cap = np.array([inst.pools[p].capacity for p in pools], dtype=np.int64)
+    access = np.array([inst.pools[p].accessible for p in pools], dtype=bool)
+    ok = (inst.size[:, None] <= cap) & (access | ~inst.needs_access[:, None])
+    pinned = inst.pinned_pool[:, None]
+    ok &= (pinned < 0) | (pinned == pools)
     if inst.forbidden:
-        idx = np.array([i for i in idx if (i, p) not in inst.forbidden], dtype=np.int64)
-    return idx
+        column = {int(p): k for k, p in enumerate(pools)}
+        for i, p in inst.forbidden:
+            if p in column:
+                ok[i, column[p]] = False
+    return ok
+
+
+def fitting_households(inst: Instance, p: int) -> np.ndarray:
+    return np.flatnonzero(fitting(inst, np.array([p]))[:, 0])
 
 
 def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, start: np.ndarray):
     """Objective contribution of placing each household in its pool on its start day."""
     pol = inst.policy
     cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool]
-    mismatch = np.array(
-        [[kind_mismatch(inst, q.kind, s) for s in Support] for q in inst.pools], dtype=float
-    ).reshape(len(inst.pools), len(Support))
-    support_code = np.array([list(Support).index(s) for s in inst.support], dtype=np.int64)
+    mismatch = mismatch_table(inst)
+    support_code = support_codes(inst)
     size = inst.size[household]
     return (
         inst.weight[household] * size * (start - inst.release[household])

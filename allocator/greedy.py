@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.columns import fitting_households, kind_mismatch
+from allocator.columns import fitting, mismatch_table, support_codes
 from allocator.instance import Instance
 from allocator.occupancy import Occupancy
 
@@ -21,11 +21,7 @@ def fcfs_order(inst: Instance) -> np.ndarray:
 
 def fitting_pools(inst: Instance) -> list[np.ndarray]:
     """For each household, the pools it may use at all."""
-    lists: list[list[int]] = [[] for _ in range(inst.n_households)]
-    for p in range(len(inst.pools)):
-        for i in fitting_households(inst, p):
-            lists[i].append(p)
-    return [np.array(x, dtype=np.int64) for x in lists]
+    return [np.flatnonzero(row) for row in fitting(inst, np.arange(len(inst.pools)))]
 
 
 def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +50,7 @@ def _place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
     occupancy = Occupancy(inst)
     capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
     candidates = fitting_pools(inst)
+    mismatch_of, code = mismatch_table(inst), support_codes(inst)
     for i in order:
         pools = candidates[i]
         if pools.size == 0 or inst.release[i] >= inst.horizon:
@@ -69,9 +66,7 @@ def _place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
         ok = starts >= 0
         if not ok.any():
             continue
-        mismatch = np.array(
-            [kind_mismatch(inst, inst.pools[p].kind, inst.support[i]) for p in pools]
-        )
+        mismatch = mismatch_of[pools, code[i]]
         order_here = np.lexsort(
             (pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max))
         )

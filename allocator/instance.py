@@ -145,7 +145,6 @@ def build_instance(
     pools: list[Pool] = []
     pool_by_key: dict[tuple, int] = {}
     unit_pool = np.full(len(units), -1, dtype=np.int64)
-    days = np.arange(H)
     for k, u in enumerate(units):
         window_end = _day(u.available_until, start, NEVER)
         window = (max(0, _day(u.available_from, start, 0)), window_end)
@@ -179,7 +178,7 @@ def build_instance(
         pool.units.append(k)
         pool.gaps[k] = [(g0, g1) for g0, g1, _, _ in limits]
         for g0, g1, dep, occ in limits:
-            inside = (days >= g0) & (days < g1)
+            inside = slice(max(g0, 0), min(g1, H))
             pool.free[inside] += 1
             pool.departure_limit[inside] = dep
             pool.occupancy_limit[inside] = occ
@@ -211,7 +210,7 @@ def build_instance(
         if cap is not None:
             mediation_free[j] = np.full(H, cap, dtype=np.int64)
     for s in stays:
-        inside = (days >= (s.start - start).days) & (days < (s.expected_end - start).days)
+        inside = slice(max((s.start - start).days, 0), max((s.expected_end - start).days, 0))
         if support_free is not None:
             support_free[inside] -= loads[s.support or policy.existing_stay_support]
         if s.language and lang_index[s.language] in mediation_free:

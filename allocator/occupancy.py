@@ -14,8 +14,7 @@ from allocator.instance import Instance
 def next_blocked_day(ok: np.ndarray) -> np.ndarray:
     """For each day (last axis), the first day from it on where ``ok`` is False (length if none)."""
     n = ok.shape[-1]
-    days = np.broadcast_to(np.arange(n), ok.shape)
-    blocked = np.where(ok, n, days)
+    blocked = np.where(ok, n, np.arange(n))  # broadcasts over the leading axes
     return np.minimum.accumulate(blocked[..., ::-1], axis=-1)[..., ::-1]
 
 

@@ -8,6 +8,7 @@ import math
 import os
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,27 @@ def _as_date(value: dt.date | str) -> dt.date:
         ) from None
 
 
+@dataclass
+class Decision:
+    """A batch decided but not yet written up: pools, start days and units as arrays.
+
+    `plan` turns it into DataFrames with reasons; the simulation, which calls the engine every
+    week of ten years, reads the arrays directly (days count from ``inst.start``).
+    """
+
+    inst: Instance
+    method: Method
+    pool: np.ndarray
+    start: np.ndarray
+    unit: np.ndarray
+    status: Status
+    best_bound: float | None
+    seed: int
+    workers: int
+    started: float
+    details: dict = field(default_factory=dict)
+
+
 def plan(
     households: TableLike,
     units: TableLike,
@@ -61,9 +83,66 @@ def plan(
     Tables may be DataFrames or lists of `Household`/`Unit`/`Stay` models (or dicts). The solver
     stops at ``time_limit`` seconds (wall clock, model building included) and then returns the
     best plan found, never worse than greedy's; ``workers`` defaults to the machine's cores.
-    ``reasons=False`` skips the explanations (a simulation calling this every week has no
-    reader for them). Raises `InputError` for bad input, naming the table, row and column.
+    ``reasons=False`` skips the explanations. Raises `InputError` for bad input, naming the
+    table, row and column.
     """
+    d = decide(
+        households,
+        units,
+        stays,
+        start=start,
+        policy=policy,
+        method=method,
+        pins=pins,
+        forbids=forbids,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        relative_gap=relative_gap,
+        sources=sources,
+    )
+    inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
+    why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
+    table = _plan_table(inst, pool, start_day, unit, why)
+    placed = pool >= 0
+    hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))
+    cap = inst.unit_capacity[unit[placed]]
+    elapsed = time.perf_counter() - d.started
+    log.info("planned %d households with %s in %.2f s", len(pool), d.method.value, elapsed)
+    return Plan(
+        placements=table,
+        status=d.status,
+        method=d.method,
+        objective=objective(inst, pool, start_day),
+        best_bound=d.best_bound,
+        solve_seconds=elapsed,
+        seed=d.seed,
+        workers=d.workers,
+        plan_start=inst.start.isoformat(),
+        horizon_weeks=inst.policy.horizon_weeks,
+        hotel_person_nights=int((hotel * inst.size).sum()),
+        wasted_bed_nights=int(((cap - inst.size[placed]) * inst.stay_days[placed]).sum()),
+        details=d.details,
+    )
+
+
+def decide(
+    households: TableLike,
+    units: TableLike,
+    stays: TableLike = None,
+    *,
+    start: dt.date | str,
+    policy: Policy | None = None,
+    method: Method | str = Method.SOLVER,
+    pins: Mapping[str, str] | None = None,
+    forbids: Iterable[tuple[str, str]] | None = None,
+    time_limit: float = 60.0,
+    workers: int | None = None,
+    seed: int = 0,
+    relative_gap: float = 1e-4,
+    sources: dict[str, Source] | None = None,
+) -> Decision:
+    """`plan` without the write-up: the same checks, instance and methods, arrays out."""
     t0 = time.perf_counter()
     try:
         method = Method(method)
@@ -95,8 +174,8 @@ def plan(
     else:
         pool, start_day = solve_greedy(inst)
         status = Status.HEURISTIC
-        details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
         if method is Method.SOLVER:
+            details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
             out = solve_optimal(
                 inst,
                 (pool, start_day),
@@ -121,27 +200,17 @@ def plan(
                 mip_seconds=round(out.mip_seconds, 3),
             )
     unit = assign_units(inst, pool, start_day)
-    why = explain(inst, pool, start_day, unit, method) if reasons else [None] * n
-    table = _plan_table(inst, pool, start_day, unit, why)
-    obj = objective(inst, pool, start_day)
-    placed = pool >= 0
-    hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))
-    cap = inst.unit_capacity[unit[placed]]
-    elapsed = time.perf_counter() - t0
-    log.info("planned %d households with %s in %.2f s", n, method.value, elapsed)
-    return Plan(
-        placements=table,
-        status=status,
+    return Decision(
+        inst=inst,
         method=method,
-        objective=obj,
+        pool=pool,
+        start=start_day,
+        unit=unit,
+        status=status,
         best_bound=best_bound,
-        solve_seconds=elapsed,
         seed=seed,
         workers=workers,
-        plan_start=plan_start.isoformat(),
-        horizon_weeks=policy.horizon_weeks,
-        hotel_person_nights=int((hotel * inst.size).sum()),
-        wasted_bed_nights=int(((cap - inst.size[placed]) * inst.stay_days[placed]).sum()),
+        started=t0,
         details=details,
     )
 

@@ -3,9 +3,10 @@
 Policies
 --------
 ``solver`` / ``greedy``
-    The real engine: every week `allocator.plan` is called with the requests known that day, the
-    current stays fixed (the stays table) and the departures as planners know them: a realised
-    departure is known ``exit_notice_days`` ahead, before that the planner assumes the expected
+    The real engine: every week `allocator.planning.decide` (what `allocator.plan` runs before
+    writing its tables) is called with the requests known that day, the current stays fixed (the
+    stays table) and the departures as planners know them: a realised departure is known
+    ``exit_notice_days`` ahead, before that the planner assumes the expected
     end (never earlier than the notice window). Placements starting before the next planning
     day are committed; the rest are planned again next week.
 ``fcfs_fast``
@@ -25,12 +26,13 @@ unit; waiting in a hotel does not shorten it (the standard queueing convention).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from allocator.domain import Household, Stay, Support, Unit
-from allocator.planning import plan
+from allocator.planning import decide
 from allocator.simulation.queueing import fcfs_kernel
 from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
 from allocator.simulation.scenario import Scenario
@@ -103,7 +105,7 @@ def run_engine(
     time_limit: float = 10.0,
     seed: int = 0,
 ) -> Allocation:
-    """The weekly loop around `allocator.plan` (see the module docstring)."""
+    """The weekly loop around the engine (see the module docstring)."""
     n = len(hh)
     H = scenario.horizon_days
     start_date = dt.date.fromisoformat(scenario.start)
@@ -139,11 +141,33 @@ def run_engine(
         for k in range(len(units))
     ]
     unit_index = {u: k for k, u in enumerate(units.unit_id)}
+    same_order = np.arange(len(units))
+
+    def unit_order_of(ids: list[str]) -> np.ndarray:
+        """The engine keeps the units' order; map by id only if it ever did not."""
+        if list(ids) == list(units.unit_id):
+            return same_order
+        return np.array([unit_index[u] for u in ids], dtype=np.int64)
+
     unit_of = np.full(n, -1, dtype=np.int64)
     start = np.full(n, np.nan)
     last = np.full(len(units), -1, dtype=np.int64)  # last household placed in each unit
     free_at = np.zeros(len(units), dtype=np.int64)  # real day each unit is free again
     calls = 0
+
+    @functools.cache
+    def stay_of(i: int, a: int, b: int) -> Stay:
+        """A stay as the planner sees it; most weeks it is last week's, so it is made once."""
+        return Stay(
+            household_id=ids[i],
+            unit_id=units.unit_id[unit_of[i]],
+            start=start_date + dt.timedelta(days=int(a)),
+            expected_end=start_date + dt.timedelta(days=int(b)),
+            size=int(hh.size[i]),
+            support=support[i],
+            language=hh.language[i] or None,
+        )
+
     for today in range(0, H, 7):
         todo = np.flatnonzero((known <= today) & (unit_of < 0))
         if todo.size == 0:
@@ -159,19 +183,8 @@ def run_engine(
                 real_end,
                 np.maximum(s + hh.expected_stay[occ], today + notice + 1),
             )
-            stays = [
-                Stay(
-                    household_id=ids[i],
-                    unit_id=units.unit_id[unit_of[i]],
-                    start=start_date + dt.timedelta(days=int(a)),
-                    expected_end=start_date + dt.timedelta(days=int(b)),
-                    size=int(hh.size[i]),
-                    support=support[i],
-                    language=hh.language[i] or None,
-                )
-                for i, a, b in zip(occ, s, believed, strict=True)
-            ]
-        result = plan(
+            stays = [stay_of(i, a, b) for i, a, b in zip(occ, s, believed, strict=True)]
+        batch = decide(
             [households[i] for i in todo],
             unit_table,
             stays,
@@ -181,17 +194,14 @@ def run_engine(
             time_limit=time_limit,
             workers=1,
             seed=seed,
-            reasons=False,
         )
         calls += 1
-        pl = result.placements
-        pl = pl[pl["status"] == "placed"]
-        for hid, uid, sdate in zip(pl["household_id"], pl["unit_id"], pl["start"], strict=True):
-            day = (sdate - start_date).days
+        unit_order = unit_order_of(batch.inst.unit_ids)
+        for j in np.flatnonzero(batch.unit >= 0):
+            day = today + int(batch.start[j])
             if day >= today + 7 or day >= H:
                 continue  # planned again next week
-            i = int(hid[1:])
-            u = unit_index[uid]
+            i, u = todo[j], unit_order[batch.unit[j]]
             if free_at[u] > day:
                 continue  # the planner's belief was wrong (notice shorter than a week)
             unit_of[i], start[i] = u, day
