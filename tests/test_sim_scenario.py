@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from allocator.errors import InputError
-from allocator.simulation import load_scenario, validate_scenario
+from allocator.simulation import load_scenario, validate_scenario, vary
 from allocator.simulation.examples import small
 from allocator.simulation.sampling import build_units, sample_households
 
@@ -113,3 +113,27 @@ def test_extends_cycle_is_named(tmp_path):
         load_scenario(tmp_path / "a.yaml")
     assert err.value.field == "extends"
     assert "cycle" in str(err.value)
+
+
+def test_vary_changes_dotted_fields_and_validates():
+    base = load_scenario(SCENARIOS / "milan.yaml")
+    v = vary(base, {"arrivals.weekly_rate": 3.5, "units.flats.count": 30, "horizon_weeks": 52})
+    assert (v.arrivals.weekly_rate, v.units.flats.count, v.horizon_weeks) == (3.5, 30, 52)
+    assert v.costs == base.costs and v.pathways == base.pathways
+    with pytest.raises(InputError) as bad:
+        vary(base, {"arrivals.weekly_rate": -1})
+    assert bad.value.field == "arrivals.weekly_rate"
+    with pytest.raises(InputError) as unknown:
+        vary(base, {"arrivals.nonsense.rate": 1})
+    assert unknown.value.field == "arrivals.nonsense.rate"
+    with pytest.raises(InputError) as extra:
+        vary(base, {"costs.caviar_per_night": 1})
+    assert extra.value.field == "costs.caviar_per_night"
+
+
+def test_a_copied_scenario_is_checked_again():
+    base = load_scenario(SCENARIOS / "milan.yaml")
+    with pytest.raises(InputError) as bad:
+        validate_scenario(base.model_copy(update={"horizon_weeks": -5}))
+    assert bad.value.field == "horizon_weeks"
+    assert validate_scenario(base) == base

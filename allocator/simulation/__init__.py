@@ -7,7 +7,7 @@ tidy DataFrames; `load_scenario(path)` reads a validated YAML scenario.
 from allocator.simulation.queueing import erlang_b, erlang_c, mmc_mean_wait, simulate_mmc
 from allocator.simulation.results import METRICS, SimulationResult
 from allocator.simulation.runner import DEFAULT_POLICIES, simulate
-from allocator.simulation.scenario import Scenario, load_scenario, validate_scenario
+from allocator.simulation.scenario import Scenario, load_scenario, validate_scenario, vary
 from allocator.simulation.weekly import POLICIES
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "simulate",
     "simulate_mmc",
     "validate_scenario",
+    "vary",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -269,9 +270,10 @@ def _field_of(err: dict[str, Any]) -> str | None:
 
 
 def validate_scenario(data: Any, source: str = "scenario") -> Scenario:
-    """Validate a parsed mapping; the first error names the dotted field."""
+    """Validate a parsed mapping, or a `Scenario` again (a ``model_copy(update=...)`` skips
+    pydantic's checks); the first error names the dotted field."""
     if isinstance(data, Scenario):
-        return data
+        data = data.model_dump(mode="json", exclude_none=True)
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of fields", source=source)
     try:
@@ -282,6 +284,21 @@ def validate_scenario(data: Any, source: str = "scenario") -> Scenario:
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         raise InputError(msg, source=source, field=_field_of(err)) from None
+
+
+def vary(scenario: Scenario, changes: Mapping[str, Any], source: str = "scenario") -> Scenario:
+    """A validated copy with dotted fields changed, e.g. ``{"arrivals.weekly_rate": 3.5,
+    "units.flats.count": 30}``: how capacity sweeps and sensitivity runs make their variants."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise InputError("no such field in the scenario", source=source, field=dotted)
+        node[leaf] = value
+    return validate_scenario(data, source=source)
 
 
 def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Scenario:
