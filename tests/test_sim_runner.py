@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocator.simulation import simulate, validate_scenario
+from allocator.simulation import mean_interval, simulate, validate_scenario
 from allocator.simulation.examples import small
+from allocator.simulation.results import PAIRED
 from allocator.simulation.sampling import build_units, sample_households
 from allocator.simulation.weekly import allocate
 
@@ -128,3 +129,18 @@ def test_shelter_split_counts_separations():
     row = res.replications.iloc[0]
     assert row["hotel_person_nights"] == 0 and row["shelter_person_nights"] > 0
     assert row["separations"] > 0
+
+
+def test_paired_metrics_are_the_baseline_minus_the_policy(serial):
+    """Savings, nights and separations avoided: replication by replication, hotel minus policy,
+    and their summary interval is the t-interval of those differences."""
+    reps = serial.replications.pivot(index="replication", columns="policy")
+    for paired, metric in PAIRED.items():
+        for policy in serial.policies:
+            expected = reps[metric]["hotel"] - reps[metric][policy]
+            assert np.allclose(reps[paired][policy], expected)
+            row = serial.summary.query("policy == @policy and metric == @paired").iloc[0]
+            mean, low, high = mean_interval(expected)
+            assert np.isclose(row["mean"], mean)
+            assert np.isclose(row["ci_low"], low, equal_nan=True)
+    assert (reps["separations_avoided"]["hotel"] == 0).all()

@@ -5,7 +5,7 @@ tidy DataFrames; `load_scenario(path)` reads a validated YAML scenario.
 """
 
 from allocator.simulation.queueing import erlang_b, erlang_c, mmc_mean_wait, simulate_mmc
-from allocator.simulation.results import METRICS, SimulationResult
+from allocator.simulation.results import METRICS, SimulationResult, mean_interval
 from allocator.simulation.runner import DEFAULT_POLICIES, simulate
 from allocator.simulation.scenario import Scenario, load_scenario, validate_scenario, vary
 from allocator.simulation.weekly import POLICIES
@@ -19,6 +19,7 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "load_scenario",
+    "mean_interval",
     "mmc_mean_wait",
     "simulate",
     "simulate_mmc",

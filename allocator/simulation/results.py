@@ -9,7 +9,8 @@ Accounting (all within the horizon; nights after it are not counted):
 - Units cost their operating cost plus amortised renovation every night of the horizon, used or
   not; placed households add the accompaniment cost per night. ``hotel`` runs no units.
 - *Savings* are the baseline's (``hotel``) total cost minus the policy's, paired within a
-  replication (common random numbers), so their interval is much tighter than the costs'.
+  replication (common random numbers), so their interval is much tighter than the costs'; hotel
+  and shelter nights avoided and separations avoided (families kept together) are paired alike.
 """
 
 from __future__ import annotations
@@ -43,7 +44,17 @@ METRICS = [
     "cost_accompaniment",
     "total_cost",
     "savings",
+    "hotel_nights_avoided",
+    "shelter_nights_avoided",
+    "separations_avoided",
 ]
+# paired against the hotel baseline in the same replication: baseline's value minus the policy's
+PAIRED = {
+    "savings": "total_cost",
+    "hotel_nights_avoided": "hotel_person_nights",
+    "shelter_nights_avoided": "shelter_person_nights",
+    "separations_avoided": "separations",
+}
 
 
 def _daily(a: np.ndarray, b: np.ndarray, w: np.ndarray, days: int) -> np.ndarray:
@@ -132,15 +143,20 @@ def outcome(
     return row, weekly
 
 
-def _interval(x: pd.Series) -> tuple[float, float, float]:
-    x = x.dropna()
+def mean_interval(x: Any, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of independent replications and its two-sided t-interval (NaN bounds below 2).
+
+    The one rule behind every interval the simulation, capacity sweeps and reports print; for a
+    paired comparison pass the per-replication differences.
+    """
+    x = pd.Series(np.asarray(x, dtype=float)).dropna()
     n = len(x)
     if n == 0:
         return np.nan, np.nan, np.nan
     m = float(x.mean())
     if n < 2:
         return m, np.nan, np.nan
-    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
     return m, m - half, m + half
 
 
@@ -151,7 +167,7 @@ def summarise(replications: pd.DataFrame) -> pd.DataFrame:
         for m in METRICS:
             if m not in g:
                 continue
-            mean, lo, hi = _interval(g[m])
+            mean, lo, hi = mean_interval(g[m])
             rows.append({"policy": policy, "metric": m, "mean": mean, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=["policy", "metric", "mean", "ci_low", "ci_high"])
 

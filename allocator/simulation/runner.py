@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.errors import InputError
-from allocator.simulation.results import SimulationResult, outcome, summarise
+from allocator.simulation.results import PAIRED, SimulationResult, outcome, summarise
 from allocator.simulation.sampling import build_units, sample_households
 from allocator.simulation.scenario import Scenario, validate_scenario
 from allocator.simulation.weekly import POLICIES, allocate
@@ -112,8 +112,9 @@ def simulate(
                     progress(len(results))
     rows = [row for r in range(replications) for row in results[r][0]]
     reps = pd.DataFrame(rows)
-    base = reps.loc[reps["policy"] == "hotel"].set_index("replication")["total_cost"]
-    reps["savings"] = reps["replication"].map(base) - reps["total_cost"]
+    baseline = reps.loc[reps["policy"] == "hotel"].set_index("replication")
+    for paired, metric in PAIRED.items():
+        reps[paired] = reps["replication"].map(baseline[metric]) - reps[metric]
     weekly = pd.concat([w for r in range(replications) for w in results[r][1]], ignore_index=True)
     seconds = time.perf_counter() - t0
     log.info("simulated %d replications in %.1f s", replications, seconds)

@@ -9,8 +9,8 @@ dotted field (``arrivals.weekly_rate``), so a planner can fix it without reading
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
