@@ -145,8 +145,12 @@ def _guarded(params, run):
 
 
 def _dense(sparse, n: int) -> np.ndarray:
+    # fromiter reads a protobuf repeated field about twice as fast as asarray
+    k = len(sparse.ids)
     out = np.zeros(n)
-    out[np.asarray(sparse.ids, dtype=np.int64)] = np.asarray(sparse.values)
+    out[np.fromiter(sparse.ids, dtype=np.int64, count=k)] = np.fromiter(
+        sparse.values, dtype=float, count=k
+    )
     return out
 
 
@@ -167,7 +171,8 @@ def _parse(result: result_pb2.SolveResultProto, n: int, m: int, want_duals: bool
     if want_duals:
         for sol in result.solutions:
             if sol.HasField("dual_solution"):
-                reduced = _dense(sol.dual_solution.reduced_costs, n)
+                if sol.dual_solution.HasField("reduced_costs"):
+                    reduced = _dense(sol.dual_solution.reduced_costs, n)
                 duals = _dense(sol.dual_solution.dual_values, m)
                 break
     return SolverAnswer(
@@ -227,11 +232,14 @@ class IncrementalLP:
         params.lp_algorithm = parameters_pb2.LP_ALGORITHM_PRIMAL_SIMPLEX
         # GLOP reuses the previous basis only when it does not presolve
         params.presolve = parameters_pb2.EMPHASIS_OFF
+        # column generation prices columns from the duals itself: no reduced costs to copy out
+        model_params = model_parameters_pb2.ModelSolveParametersProto()
+        model_params.reduced_costs_filter.filter_by_ids = True
         result = _guarded(
             params,
             lambda interrupter: self._solver.solve(
                 params,
-                model_parameters_pb2.ModelSolveParametersProto(),
+                model_params,
                 None,
                 callback_pb2.CallbackRegistrationProto(),
                 None,

@@ -132,3 +132,14 @@ def test_pruned_search_matches_full_enumeration(seed: int) -> None:
     assert exhaustive_best(sc) == pytest.approx(optimum, abs=TOL)
     result = sc.plan("solver", relative_gap=TIGHT_GAP)
     assert result.objective == pytest.approx(optimum, abs=TOL)
+
+
+def test_both_ways_to_prove_optimality_meet_brute_force() -> None:
+    """Greedy proven optimal by the bound of households planned alone (no LP), and the LP path:
+    the instances above exercise both, so the brute-force check covers the shortcut too."""
+    details = [
+        tiny(seed).plan("solver", relative_gap=TIGHT_GAP, time_limit=30).details["solver_detail"]
+        for seed in range(40)
+    ]
+    shortcut = sum("planned alone" in d for d in details)
+    assert 0 < shortcut < len(details)
