@@ -24,6 +24,7 @@ from allocator.examples import demo as demo_tables
 from allocator.io import TABLE_SUFFIXES, Staging, read_table
 from allocator.planning import plan as run_plan
 from allocator.policy import Policy, validate_policy
+from allocator.report_cli import report_cmd
 from allocator.result import Method, Plan
 from allocator.sim_cli import compare_cmd, simulate_cmd
 from allocator.tables import Source
@@ -341,3 +342,4 @@ if __name__ == "__main__":  # pragma: no cover
 ledger_cli.register(app)
 app.command("simulate")(simulate_cmd)
 app.command("compare")(compare_cmd)
+app.command("report")(report_cmd)

@@ -377,9 +377,12 @@ class Staging:
     def parquet(self, df: pd.DataFrame, path: str | os.PathLike) -> None:
         self._stage(path, lambda handle: df.to_parquet(handle, index=False))
 
+    def bytes(self, data: bytes, path: str | os.PathLike) -> None:
+        self._stage(path, lambda handle: handle.write(data))
+
     def json(self, obj: Any, path: str | os.PathLike) -> None:
         text = dumps_json(obj)  # fails before any file is touched
-        self._stage(path, lambda handle: handle.write(text.encode("utf-8")))
+        self.bytes(text.encode("utf-8"), path)
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
