@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from allocator import __version__, ledger_cli
+from allocator.capacity_cli import capacity_cmd
 from allocator.cli_common import check_positive, fail, parse_pairs, parse_pins
 from allocator.errors import AllocatorError, InputError
 from allocator.examples import demo as demo_tables
@@ -343,3 +344,4 @@ ledger_cli.register(app)
 app.command("simulate")(simulate_cmd)
 app.command("compare")(compare_cmd)
 app.command("report")(report_cmd)
+app.command("capacity")(capacity_cmd)

@@ -1,4 +1,5 @@
-"""What every command-line module shares: one-line errors and the HOUSEHOLD=UNIT options.
+"""What every command-line module shares: one-line errors, HOUSEHOLD=UNIT options, the progress
+bar and summary tables.
 
 Kept apart from `allocator.cli` so the ledger's and the simulation's commands can use it without
 importing the main app (which imports them).
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
 
 from allocator.errors import AllocatorError, InputError
 
@@ -49,3 +54,26 @@ def check_positive(value: float | None, option: str) -> None:
     """A time limit or a worker count: a finite number above zero (None = the default)."""
     if value is not None and not (math.isfinite(value) and value > 0):
         raise InputError(f"must be a finite number > 0, got {value}", source=option)
+
+
+def progress_bar() -> Progress:
+    """The bar long runs show on stderr (replications, mixes, report stages); gone when done."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def print_table(title: str, frame: pd.DataFrame) -> None:
+    """A DataFrame as a Rich table on stdout: the index first, values right-aligned."""
+    table = Table(title=title, title_justify="left")
+    table.add_column(frame.index.name or "")
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for idx, row in frame.iterrows():
+        table.add_row(str(idx), *[str(v) for v in row])
+    Console().print(table)

@@ -11,6 +11,8 @@ existing axes (then the figure returned is that axes' figure).
   per-household frame with ``wait_days`` such as `Plan.placements`).
 - `costs`: total cost and savings against the hotel baseline, per policy, with 95% intervals.
 - `compare_scenarios`: one summary metric per scenario and policy, with 95% intervals.
+- `capacity_curves`: waits or hotel nights against the number of flats, one line per hub-room
+  count, with 95% bands and the target (`allocator.capacity.CapacityResult`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ if TYPE_CHECKING:
     from allocator.result import Plan
     from allocator.simulation.results import SimulationResult
 
-__all__ = ["compare_scenarios", "costs", "gantt", "waiting_list", "waiting_times"]
+__all__ = [
+    "capacity_curves",
+    "compare_scenarios",
+    "costs",
+    "gantt",
+    "waiting_list",
+    "waiting_times",
+]
 
 SUPPORT_COLORS = {"low": "#8fd18f", "medium": "#f2c14e", "high": "#e0605e"}
 UNKNOWN_COLOR = "#b0b0b0"
@@ -410,4 +419,105 @@ def compare_scenarios(
     ax.set_title(f"{METRIC_LABELS.get(metric, metric).capitalize()} per scenario and policy")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(title="policy")
+    return fig
+
+
+if TYPE_CHECKING:
+    from allocator.capacity import CapacityResult
+
+CAPACITY_LABELS = {
+    **METRIC_LABELS,
+    "hotel_nights_per_year": "hotel and shelter person-nights a year",
+    "total_cost": "total cost over the horizon",
+}
+
+
+def capacity_curves(
+    result: CapacityResult | pd.DataFrame,
+    metric: str | Sequence[str] = "wait_p90",
+    *,
+    targets: Mapping[str, float] | None = None,
+    yscale: str = "linear",
+    ax: Axes | Sequence[Axes] | None = None,
+) -> Figure:
+    """How many flats does each hub size need to meet the target: the capacity curve.
+
+    From `allocator.capacity.CapacityResult.curve` (one row per rooms, flats and metric with
+    ``mean``, ``ci_low`` and ``ci_high``): ``metric`` against the number of flats, one line per
+    hub-room count (darker = more rooms), its 95% interval as a band (cut at 0 for a metric whose
+    means are all >= 0), the target (from the result,
+    or ``targets``) as a dashed horizontal line, and the chosen mix as a star. ``metric`` may be a
+    list (e.g. ``["wait_p90", "hotel_nights_per_year"]``): one panel each, side by side; ``ax`` is
+    then a list of as many axes. ``yscale="symlog"`` keeps a small target readable next to the
+    huge waits of a grid's smallest mixes.
+
+    Each line's ``gid`` is ``"<metric>:rooms=<count>"``, the target line's ``"target:<metric>"``
+    and the star's ``"chosen:<metric>"``.
+    """
+    frame = result.curve if hasattr(result, "curve") else result
+    chosen = getattr(result, "chosen", None)
+    limits = dict(getattr(result, "targets", {}) or {})
+    limits.update(targets or {})
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    if ax is None:
+        fig = Figure(figsize=(6.5 * len(metrics), 5), layout="constrained")
+        axes = list(fig.subplots(1, len(metrics), squeeze=False)[0])
+    else:
+        axes = [ax] if isinstance(ax, Axes) else list(ax)
+        if len(axes) != len(metrics):
+            raise ValueError(f"{len(metrics)} metrics need {len(metrics)} axes, got {len(axes)}")
+        fig = axes[0].get_figure(root=True)
+    rooms = sorted(frame["rooms"].unique())
+    cmap = _viridis()
+    for m, a in zip(metrics, axes, strict=True):
+        data = frame[frame["metric"] == m]
+        if data.empty:
+            raise ValueError(f"no metric {m!r} in the curve")
+        label = CAPACITY_LABELS.get(m, m)
+        # waits and nights cannot be negative: a t-interval's lower end below 0 is cut there
+        floor = 0.0 if (data["mean"] >= 0).all() else -np.inf
+        for k, r in enumerate(rooms):
+            g = data[data["rooms"] == r].sort_values("flats")
+            color = cmap(0.85 - 0.7 * (k / (len(rooms) - 1) if len(rooms) > 1 else 0.5))
+            x = g["flats"].to_numpy(float)
+            (line,) = a.plot(
+                x, g["mean"].to_numpy(float), marker="o", color=color, label=f"{r} hub rooms"
+            )
+            line.set_gid(f"{m}:rooms={r}")
+            a.fill_between(
+                x,
+                np.maximum(g["ci_low"].to_numpy(float), floor),
+                g["ci_high"].to_numpy(float),
+                color=color,
+                alpha=0.15,
+                linewidth=0,
+            )
+        if m in limits:
+            target = a.axhline(
+                limits[m], color="#d65f5f", linestyle="--", linewidth=1.2, label="target"
+            )
+            target.set_gid(f"target:{m}")
+        if chosen is not None:
+            hit = data[(data["rooms"] == chosen.rooms) & (data["flats"] == chosen.flats)]
+            (star,) = a.plot(
+                hit["flats"].to_numpy(float),
+                hit["mean"].to_numpy(float),
+                marker="*",
+                markersize=16,
+                color="#d65f5f",
+                markeredgecolor="black",
+                linestyle="none",
+                label=f"answer: {chosen.rooms} rooms + {chosen.flats} flats",
+            )
+            star.set_gid(f"chosen:{m}")
+        a.set_xlabel("flats")
+        a.set_ylabel(label + " (mean, 95% interval)")
+        a.set_title(f"{label.capitalize()} against the number of flats")
+        if yscale != "linear":
+            a.set_yscale(yscale)
+        if floor == 0:
+            a.set_ylim(bottom=0)
+        a.yaxis.set_major_formatter("{x:,.0f}")
+        a.grid(alpha=0.3)
+        a.legend(fontsize="small")
     return fig

@@ -13,9 +13,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from allocator.cli_common import check_positive, fail
+from allocator.cli_common import check_positive, fail, progress_bar
 from allocator.errors import AllocatorError, InputError
 from allocator.report import (
     DEFAULT_POLICIES,
@@ -73,14 +72,7 @@ def report_cmd(
         check_positive(workers, "--workers")
         if workers != int(workers):
             raise InputError("must be a whole number", source="--workers")
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(scenario.name, total=replications)
 
             def progress(stage: str, done: int, total: int) -> None:

@@ -14,10 +14,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
-from allocator.cli_common import fail
+from allocator.cli_common import fail, print_table, progress_bar
 from allocator.errors import AllocatorError, InputError
 from allocator.io import Staging, write_table
 from allocator.simulation import DEFAULT_POLICIES, SimulationResult, load_scenario, simulate
@@ -57,14 +55,7 @@ def _run(
 
         client = Client(LocalCluster(n_workers=workers, threads_per_worker=1))
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(scenario.name, total=replications)
             return simulate(
                 scenario,
@@ -85,16 +76,6 @@ def _run(
 def _check_out_folder(out: Path | None) -> None:
     if out is not None and out.exists() and not out.is_dir():
         raise InputError("expected a folder for the Parquet tables, found a file", source=str(out))
-
-
-def _print_table(title: str, frame: pd.DataFrame) -> None:
-    table = Table(title=title, title_justify="left")
-    table.add_column(frame.index.name or "")
-    for col in frame.columns:
-        table.add_column(str(col), justify="right")
-    for idx, row in frame.iterrows():
-        table.add_row(str(idx), *[str(v) for v in row])
-    Console().print(table)
 
 
 @app.command("simulate")
@@ -123,7 +104,7 @@ def simulate_cmd(
         f"{result.scenario.name}: {replications} replications x {result.scenario.horizon_weeks} "
         f"weeks, seed {seed}, {result.seconds:.1f} s"
     )
-    _print_table(head + " (mean [95% interval])", result.wide_summary())
+    print_table(head + " (mean [95% interval])", result.wide_summary())
     if out is not None:
         Console().print(f"tables written to {out}/ (replications, weekly, summary .parquet)")
 
@@ -177,7 +158,7 @@ def compare_cmd(
     wide = wide.reindex(columns=list(dict.fromkeys(table["scenario"])))
     wide.index = [f"{p} {m}" for p, m in wide.index]
     wide.index.name = "policy metric"
-    _print_table(f"{replications} replications, seed {seed} (mean [95% interval])", wide)
+    print_table(f"{replications} replications, seed {seed} (mean [95% interval])", wide)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,510 @@
+"""Capacity planning: how many hub rooms and flats keep the waits and hotel nights under a target?
+
+`capacity(scenario, rooms=..., flats=..., target_wait_p90=..., ...)` sweeps a grid of unit mixes.
+For each (hub room count, flat count) it makes a variant of the scenario (the counts replaced with
+`allocator.simulation.vary`, which re-validates; the units are generated from the scenario's own
+capacity mixes, accessible shares and costs), simulates it with `allocator.simulation.simulate`,
+and keeps, per mix, the mean and 95% interval over the replications of:
+
+``wait_p90``, ``wait_mean``
+    the 90th-percentile and mean wait of the households arriving in the horizon (days);
+``hotel_nights_per_year``
+    hotel *and* community-shelter person-nights, divided by the horizon in years (days / 365):
+    every night a person spends outside the programme waiting for a unit, which is what more units
+    reduce (the hotel/shelter split of waiting families is fixed by the scenario's
+    ``baseline.shelter_share``, not by the mix, so counting hotels only would just scale it);
+``total_cost``, ``savings``
+    euros over the whole horizon, as `simulate` reports them (savings: against hotels only).
+
+Every mix uses the same ``seed``, hence the same households in each replication (common random
+numbers): differences between mixes are not sampling noise between them.
+
+Targets and the answer
+----------------------
+A mix *meets* a target when the upper end of the 95% interval of its metric is at most the target
+(``by="upper"``, the default: conservative, a planner can say "with 95% confidence, no worse than
+this"); ``by="mean"`` uses the mean instead. The answer is the mix that meets every target given
+with the fewest units (hub rooms + flats), ties broken by the lower mean total cost, then by fewer
+hub rooms. When no mix meets every target the result says which targets fail and gives the best
+mix found: the one closest to its targets (the smallest worst ratio of metric to target).
+
+Parallelism: mixes run in a process pool of ``workers`` processes (each mix's replications one
+after the other); when there are fewer mixes than workers the mixes run one after the other with
+``workers`` passed to `simulate` instead. Each mix's numbers depend only on the scenario, the mix,
+the seed and the policy, so the result is the same for any ``workers``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocator.errors import InputError
+from allocator.simulation import Scenario, mean_interval, simulate, validate_scenario, vary
+
+log = logging.getLogger("allocator")
+
+__all__ = [
+    "CAPACITY_METRICS",
+    "CAPACITY_POLICIES",
+    "CapacityResult",
+    "Mix",
+    "capacity",
+    "variant",
+]
+
+CAPACITY_METRICS = ("wait_p90", "wait_mean", "hotel_nights_per_year", "total_cost", "savings")
+CAPACITY_POLICIES = ("fcfs_fast", "fcfs_event", "greedy", "solver")
+# target argument -> the metric it caps
+TARGETS = {
+    "target_wait_p90": "wait_p90",
+    "target_hotel_nights_per_year": "hotel_nights_per_year",
+}
+LABELS = {
+    "wait_p90": "90th-percentile wait",
+    "wait_mean": "mean wait",
+    "hotel_nights_per_year": "hotel and shelter person-nights a year",
+    "total_cost": "total cost",
+    "savings": "savings vs hotel",
+}
+COLUMN_TITLES = {
+    "wait_p90": "wait p90 (days)",
+    "wait_mean": "wait mean (days)",
+    "hotel_nights_per_year": "hotel nights a year",
+    "total_cost": "cost (EUR M)",
+    "savings": "savings (EUR M)",
+}
+UNITS_OF = {"wait_p90": " days", "wait_mean": " days", "hotel_nights_per_year": ""}
+
+
+@dataclass(frozen=True, order=True)
+class Mix:
+    """One point of the grid: ``rooms`` hub rooms and ``flats`` flats."""
+
+    rooms: int
+    flats: int
+
+    @property
+    def units(self) -> int:
+        return self.rooms + self.flats
+
+    def __str__(self) -> str:
+        return f"{self.rooms} hub rooms + {self.flats} flats ({self.units} units)"
+
+
+@dataclass
+class CapacityResult:
+    """What `capacity` returns: the capacity curve, the answer and the run's settings.
+
+    ``curve`` is tidy, one row per (mix, metric): ``rooms``, ``flats``, ``units``, ``metric``,
+    ``mean``, ``ci_low``, ``ci_high`` (the 95% t-interval over replications; NaN with one).
+    ``mixes`` has one row per mix: ``rooms``, ``flats``, ``units``, ``total_cost`` (mean), and per
+    target metric the value the rule compares (``<metric>_checked``) and ``meets_<metric>``, then
+    ``meets`` (all targets). ``replications`` has one row per (mix, replication) with the raw
+    metrics and the number of households (paired across mixes: common random numbers). ``chosen`` is the answer or None;
+    ``best`` is the chosen mix, or the closest one when none meets the targets; ``failed`` lists
+    the target metrics that ``best`` misses (empty when a mix was chosen).
+    """
+
+    scenario: Scenario
+    curve: pd.DataFrame
+    mixes: pd.DataFrame
+    replications: pd.DataFrame
+    chosen: Mix | None
+    best: Mix
+    targets: dict[str, float]
+    by: str
+    failed: list[str]
+    policy: str
+    seed: int
+    n_replications: int
+    workers: int
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def value(self, mix: Mix, metric: str) -> pd.Series:
+        """``mean``, ``ci_low`` and ``ci_high`` of one metric at one mix."""
+        c = self.curve
+        hit = c[(c["rooms"] == mix.rooms) & (c["flats"] == mix.flats) & (c["metric"] == metric)]
+        return hit[["mean", "ci_low", "ci_high"]].iloc[0]
+
+    def _describe(self, mix: Mix, metric: str) -> str:
+        v = self.value(mix, metric)
+        unit = UNITS_OF.get(metric, "")
+        text = f"{LABELS[metric]} {v['mean']:,.1f}{unit}"
+        if not np.isnan(v["ci_low"]):
+            text += f" (95% interval {v['ci_low']:,.1f} to {v['ci_high']:,.1f})"
+        if metric in self.targets:
+            text += f", target at most {self.targets[metric]:,.4g}"
+        return text
+
+    def rule_text(self) -> str:
+        if self.by == "upper":
+            return "the upper end of the 95% interval is at most the target"
+        return "the mean is at most the target"
+
+    def answer(self) -> str:
+        """The answer as one or two sentences a planner can read."""
+        years = self.scenario.horizon_days / 365
+        weeks = self.scenario.horizon_weeks
+        if self.chosen is not None:
+            m = self.chosen
+            parts = [self._describe(m, k) for k in self.targets]
+            cost = self.value(m, "total_cost")["mean"]
+            return (
+                f"The smallest mix that meets every target is {m}: "
+                + "; ".join(parts)
+                + f"; mean total cost EUR {cost:,.0f} over the {weeks}-week horizon"
+                + f" ({years:.1f} years)"
+                + f" (a mix meets a target when {self.rule_text()})."
+            )
+        lines = [
+            f"No mix in the grid meets every target (a mix meets a target when {self.rule_text()})."
+        ]
+        for metric, target in self.targets.items():
+            checked = self.mixes[f"{metric}_checked"]
+            k = int(checked.to_numpy().argmin())
+            row = self.mixes.iloc[k]
+            met = int(self.mixes[f"meets_{metric}"].sum())
+            where = Mix(int(row["rooms"]), int(row["flats"]))
+            lines.append(
+                f"{LABELS[metric]} at most {target:,.4g}: met by {met} of {len(self.mixes)} mixes "
+                f"(lowest checked value {checked.iloc[k]:,.1f} at {where})."
+            )
+        missed = ", ".join(LABELS[m] for m in self.failed)
+        lines.append(
+            f"Best mix found: {self.best}, which misses {missed}: "
+            + "; ".join(self._describe(self.best, k) for k in self.targets)
+            + "."
+        )
+        return "\n".join(lines)
+
+    def wide_summary(self) -> pd.DataFrame:
+        """One row per mix, "mean [low, high]" strings and whether it meets: the CLI's table.
+
+        Waits in days, nights a year, costs in millions of euros over the horizon.
+        """
+        c = self.curve.copy()
+
+        def fmt(r) -> str:
+            scale = 1e6 if r["metric"] in ("total_cost", "savings") else 1.0
+            mean, lo, hi = r["mean"] / scale, r["ci_low"] / scale, r["ci_high"] / scale
+            if np.isnan(lo):
+                return _number(mean)
+            return f"{_number(mean)} [{_number(lo)}, {_number(hi)}]"
+
+        c["value"] = c.apply(fmt, axis=1)
+        table = c.pivot(index=["rooms", "flats"], columns="metric", values="value")
+        table = table.reindex(columns=list(CAPACITY_METRICS))
+        table.columns = [COLUMN_TITLES[m] for m in CAPACITY_METRICS]
+        flags = self.mixes.set_index(["rooms", "flats"])
+        table.insert(0, "units", flags["units"].reindex(table.index).astype(str))
+        meets = flags["meets"].reindex(table.index).map({True: "yes", False: "no"})
+        if self.chosen is not None:
+            meets.loc[(self.chosen.rooms, self.chosen.flats)] = "answer"
+        table["meets"] = meets
+        table.index = [f"{r}, {f}" for r, f in table.index]
+        table.index.name = "rooms, flats"
+        return table
+
+    def summary_text(self) -> str:
+        rooms = sorted(self.mixes["rooms"].unique())
+        flats = sorted(self.mixes["flats"].unique())
+        head = (
+            f"{self.scenario.name}: {len(self.mixes)} mixes (hub rooms {_span(rooms)}, flats "
+            f"{_span(flats)}), {self.n_replications} replications x "
+            f"{self.scenario.horizon_weeks} weeks, policy {self.policy}, seed {self.seed}, "
+            f"{self.seconds:.1f} s on {self.workers} worker(s)"
+        )
+        return f"{head}\n{self.answer()}\n{self.wide_summary().to_string()}"
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
+
+
+def _span(values: Sequence[int]) -> str:
+    if len(values) == 1:
+        return str(values[0])
+    return f"{values[0]}..{values[-1]} ({len(values)} values)"
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _counts(values: int | Iterable[int], name: str) -> list[int]:
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        values = [values]
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InputError("expected a sequence of whole numbers of units", field=name)
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise InputError(f"expected whole numbers of units, got {v!r}", field=name)
+        if v < 0:
+            raise InputError(f"counts must be >= 0, got {v}", field=name)
+        out.append(int(v))
+    if not out:
+        raise InputError("give at least one count (the grid has no mix)", field=name)
+    return sorted(set(out))
+
+
+def _targets(**given: float | None) -> dict[str, float]:
+    targets = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise InputError(f"expected a number, got {value!r}", field=name)
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"must be a finite number > 0, got {value}", field=name)
+        targets[TARGETS[name]] = float(value)
+    if not targets:
+        raise InputError(
+            "give at least one target: target_wait_p90 or target_hotel_nights_per_year",
+            field="targets",
+        )
+    return targets
+
+
+def variant(scenario: Scenario, rooms: int, flats: int) -> Scenario:
+    """The scenario with ``rooms`` hub rooms and ``flats`` flats, re-validated.
+
+    The units are generated as in any scenario, from the groups' capacity mixes, accessible shares
+    and costs; explicit units, if any, are kept in every mix. A count above 0 for a group the
+    scenario does not define is an error (there is no capacity mix or cost to use).
+    """
+    changes: dict[str, Any] = {"name": f"{scenario.name} ({rooms} rooms, {flats} flats)"}
+    for key, count, name in (("hub_rooms", rooms, "rooms"), ("flats", flats, "flats")):
+        if getattr(scenario.units, key) is None:
+            if count:
+                raise InputError(
+                    f"the scenario defines no units.{key} group to copy capacities and costs "
+                    f"from; add one to use {count} {key.replace('_', ' ')}",
+                    field=name,
+                )
+            continue
+        changes[f"units.{key}.count"] = count
+    return vary(scenario, changes, source=f"{scenario.name} with {rooms} rooms and {flats} flats")
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+def _run_mix(
+    scenario: Scenario,
+    mix: Mix,
+    replications: int,
+    seed: int,
+    policy: str,
+    workers: int,
+    time_limit: float,
+) -> pd.DataFrame:
+    """One mix: its per-replication metrics (a small frame, cheap to send between processes)."""
+    res = simulate(
+        scenario,
+        replications=replications,
+        seed=seed,
+        policies=[policy],
+        workers=workers,
+        time_limit=time_limit,
+    )
+    reps = res.replications[res.replications["policy"] == policy]
+    years = scenario.horizon_days / 365.0
+    return pd.DataFrame(
+        {
+            "rooms": mix.rooms,
+            "flats": mix.flats,
+            "replication": reps["replication"].to_numpy(),
+            "households": reps["households"].to_numpy(),
+            "wait_p90": reps["wait_p90"].to_numpy(float),
+            "wait_mean": reps["wait_mean"].to_numpy(float),
+            "hotel_nights_per_year": (
+                reps["hotel_person_nights"].to_numpy(float)
+                + reps["shelter_person_nights"].to_numpy(float)
+            )
+            / years,
+            "total_cost": reps["total_cost"].to_numpy(float),
+            "savings": reps["savings"].to_numpy(float),
+        }
+    )
+
+
+def _curve(reps: pd.DataFrame, mixes: list[Mix]) -> pd.DataFrame:
+    rows = []
+    for mix, g in zip(mixes, _groups(reps, mixes), strict=True):
+        for metric in CAPACITY_METRICS:
+            mean, lo, hi = mean_interval(g[metric].to_numpy(float))
+            rows.append(
+                {
+                    "rooms": mix.rooms,
+                    "flats": mix.flats,
+                    "units": mix.units,
+                    "metric": metric,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _groups(reps: pd.DataFrame, mixes: list[Mix]) -> list[pd.DataFrame]:
+    by = dict(iter(reps.groupby(["rooms", "flats"], sort=False)))
+    return [by[(m.rooms, m.flats)] for m in mixes]
+
+
+def _decide(
+    curve: pd.DataFrame, mixes: list[Mix], targets: dict[str, float], by: str
+) -> tuple[pd.DataFrame, Mix | None, Mix, list[str]]:
+    """Which mixes meet which target, the answer, the best mix and the targets it misses."""
+    wide = curve.pivot(index=["rooms", "flats"], columns="metric", values=["mean", "ci_high"])
+    index = pd.MultiIndex.from_tuples([(m.rooms, m.flats) for m in mixes], names=["rooms", "flats"])
+    wide = wide.reindex(index)
+    table = pd.DataFrame(
+        {
+            "rooms": [m.rooms for m in mixes],
+            "flats": [m.flats for m in mixes],
+            "units": [m.units for m in mixes],
+            "total_cost": wide[("mean", "total_cost")].to_numpy(float),
+        }
+    )
+    column = "ci_high" if by == "upper" else "mean"
+    ratio = np.zeros(len(mixes))
+    for metric, target in targets.items():
+        checked = wide[(column, metric)].to_numpy(float)
+        table[f"{metric}_checked"] = checked
+        table[f"meets_{metric}"] = checked <= target
+        ratio = np.maximum(ratio, checked / target)
+    table["meets"] = table[[f"meets_{m}" for m in targets]].all(axis=1)
+    order = table.sort_values(["units", "total_cost", "rooms"], kind="stable")
+    meeting = order[order["meets"]]
+    chosen = None
+    if len(meeting):
+        first = meeting.iloc[0]
+        chosen = Mix(int(first["rooms"]), int(first["flats"]))
+    if chosen is not None:
+        return table, chosen, chosen, []
+    table["_ratio"] = ratio
+    first = table.sort_values(["_ratio", "units", "total_cost", "rooms"], kind="stable").iloc[0]
+    table = table.drop(columns="_ratio")
+    best = Mix(int(first["rooms"]), int(first["flats"]))
+    failed = [m for m in targets if not bool(first[f"meets_{m}"])]
+    return table, None, best, failed
+
+
+def capacity(
+    scenario: Scenario | dict,
+    *,
+    rooms: int | Sequence[int],
+    flats: int | Sequence[int],
+    target_wait_p90: float | None = None,
+    target_hotel_nights_per_year: float | None = None,
+    replications: int = 20,
+    seed: int = 0,
+    policy: str = "fcfs_fast",
+    by: str = "upper",
+    workers: int = 1,
+    time_limit: float = 10.0,
+    progress: Callable[[int], None] | None = None,
+) -> CapacityResult:
+    """Sweep the (hub rooms x flats) grid and find the smallest mix that meets every target.
+
+    ``rooms`` and ``flats`` are the counts to try (each a count or a sequence; duplicates are
+    dropped); the grid is every pair. ``target_wait_p90`` caps the 90th-percentile wait (days),
+    ``target_hotel_nights_per_year`` the hotel plus shelter person-nights a year; give at least
+    one. ``by`` is ``"upper"`` (the 95% interval's upper end must be at most the target; needs 2+
+    replications) or ``"mean"``. ``policy`` is ``fcfs_fast`` (default, the engine's greedy rule in
+    one pass: a 10-year Milan mix with 20 replications takes about 0.2 s), ``fcfs_event``, or the
+    slow ``greedy`` and ``solver`` that call the engine every simulated week (``time_limit`` is
+    the solver's per-week limit). ``progress`` is called with 0 once every input is checked,
+    then with the number of mixes finished.
+    See the module docstring for the metrics, the rule and the tie-break.
+    """
+    t0 = time.perf_counter()
+    scenario = validate_scenario(scenario)
+    room_counts, flat_counts = _counts(rooms, "rooms"), _counts(flats, "flats")
+    targets = _targets(
+        target_wait_p90=target_wait_p90, target_hotel_nights_per_year=target_hotel_nights_per_year
+    )
+    if policy not in CAPACITY_POLICIES:
+        raise InputError(
+            f"unknown policy {policy!r}; expected one of {', '.join(CAPACITY_POLICIES)}",
+            field="policy",
+        )
+    if by not in ("upper", "mean"):
+        raise InputError(f"expected 'upper' or 'mean', got {by!r}", field="by")
+    if isinstance(replications, bool) or not isinstance(replications, numbers.Integral):
+        raise InputError(f"expected a whole number, got {replications!r}", field="replications")
+    if replications < (2 if by == "upper" else 1):
+        raise InputError(
+            "the upper end of a 95% interval needs at least 2 replications "
+            "(or compare means: by='mean', --by mean)"
+            if by == "upper"
+            else "at least one replication is needed",
+            field="replications",
+        )
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise InputError(f"expected a whole number >= 1, got {workers!r}", field="workers")
+    explicit = len(scenario.units.explicit or [])
+    mixes = [Mix(r, f) for r in room_counts for f in flat_counts]
+    for mix in mixes:
+        if mix.units + explicit == 0:
+            raise InputError(
+                "a mix of 0 hub rooms and 0 flats has no units; start the counts at 1",
+                field="rooms",
+            )
+    variants = [variant(scenario, m.rooms, m.flats) for m in mixes]  # every error before any run
+
+    frames: dict[int, pd.DataFrame] = {}
+    pooled = workers > 1 and len(mixes) >= workers
+    inner = 1 if pooled or workers == 1 else workers
+    args = [
+        (variants[k], mixes[k], int(replications), seed, policy, inner, time_limit)
+        for k in range(len(mixes))
+    ]
+    if progress:
+        progress(0)  # every input is valid: the sweep starts
+    if pooled:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_run_mix, *a): k for k, a in enumerate(args)}
+            for fut in as_completed(futures):
+                frames[futures[fut]] = fut.result()
+                if progress:
+                    progress(len(frames))
+    else:
+        for k, a in enumerate(args):
+            frames[k] = _run_mix(*a)
+            if progress:
+                progress(len(frames))
+    reps = pd.concat([frames[k] for k in range(len(mixes))], ignore_index=True)
+    curve = _curve(reps, mixes)
+    table, chosen, best, failed = _decide(curve, mixes, targets, by)
+    seconds = time.perf_counter() - t0
+    log.info("capacity: %d mixes x %d replications in %.1f s", len(mixes), replications, seconds)
+    return CapacityResult(
+        scenario=scenario,
+        curve=curve,
+        mixes=table,
+        replications=reps,
+        chosen=chosen,
+        best=best,
+        targets=targets,
+        by=by,
+        failed=failed,
+        policy=policy,
+        seed=seed,
+        n_replications=int(replications),
+        workers=int(workers),
+        seconds=seconds,
+        details={"time_limit": time_limit, "pooled_mixes": pooled},
+    )
