@@ -128,9 +128,8 @@ def gantt(
     current stay (hatched, ``start``..``expected_end`` from ``stays``) and per planned placement
     (solid, ``start``..``expected_end`` of the placed rows of ``placements``; households not
     placed have no bar). Bars are coloured by household ``size`` (a sequential colour map) or
-    ``support`` (low/medium/high), looked up by ``household_id`` in ``households`` (or in
-    ``placements`` itself when it carries the column); households not found there, typically the
-    current occupants, are grey. Without those data the planned stays are all one colour. A
+    ``support`` (low/medium/high), looked up by ``household_id`` in ``households``, then in
+    ``placements`` and ``stays`` when they carry the column; households found nowhere are grey. Without those data the planned stays are all one colour. A
     dashed line marks the plan start (the earliest planned start, or ``Plan.plan_start``). A stay
     without an expected end runs to the right edge of the picture.
 
@@ -169,11 +168,13 @@ def gantt(
     )
 
     # colour per household
+    # first the households table, then the plan, then the stays' own columns (current occupants)
+    sources = [t for t in (households, frame, stays) if t is not None and color_by in t]
     attr: pd.Series | None = None
-    if households is not None and color_by in households:
-        attr = households.set_index("household_id")[color_by]
-    elif color_by in frame:
-        attr = frame.set_index("household_id")[color_by]
+    if sources:
+        attr = pd.concat([t.set_index("household_id")[color_by] for t in sources])
+        attr = attr.replace("", np.nan).dropna()
+        attr = attr[~attr.index.duplicated(keep="first")]
     values = bars["household_id"].map(attr) if attr is not None else pd.Series(np.nan, bars.index)
     legend: list[Patch] = []
     if attr is None:
@@ -324,14 +325,14 @@ def waiting_times(
     the replication means, not of individual waits), with every replication as a dot.
 
     Given a per-household frame with a ``wait_days`` column instead (e.g. `Plan.placements`, or a
-    concatenation of them with a ``policy`` column), it draws the distribution of individual waits
+    concatenation of them with a ``policy`` or ``method`` column), it draws the distribution of individual waits
     per policy (one box, all placed and waiting households; without ``policy`` a single box).
     """
     frame = data.replications if hasattr(data, "replications") else data
     per_household = "wait_days" in frame
     value = "wait_days" if per_household else metric
-    if "policy" not in frame:
-        frame = frame.assign(policy="plan")
+    if "policy" not in frame:  # plans name it the method
+        frame = frame.assign(policy=frame["method"] if "method" in frame else "plan")
     policies = _policies(frame)
     samples = [frame.loc[frame["policy"] == p, value].dropna().to_numpy(float) for p in policies]
     fig, ax = _figure_and_axes(ax, (max(5, 1.6 * len(policies) + 2), 5))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import matplotlib.colors
 import matplotlib.dates
 import numpy as np
 import pandas as pd
@@ -103,6 +104,35 @@ def test_gantt_without_households_or_units(planned, tmp_path):
     _save(fig, tmp_path, "gantt_plain")
     with pytest.raises(ValueError, match="color_by"):
         plots.gantt(plan.placements, color_by="urgency")
+
+
+def test_gantt_colours_current_occupants_from_their_stay(planned):
+    """Occupants are not in the households table; a stays table carrying size colours them."""
+    plan, households, units, stays = planned
+    sized = stays.assign(size=[1 + k % 3 for k in range(len(stays))])
+    ax = plots.gantt(plan, sized, units, households=households).axes[0]
+    by_gid = {b.get_gid(): b for b in _bars(ax)}
+    grey = matplotlib.colors.to_rgba(plots.UNKNOWN_COLOR)
+    for h in sized["household_id"]:
+        assert by_gid[f"existing:{h}"].get_facecolor()[:3] != pytest.approx(grey[:3])
+    one = sized.loc[sized["size"] == 1, "household_id"]
+    two = sized.loc[sized["size"] == 2, "household_id"]
+    if len(one) and len(two):  # different sizes, different colours
+        a = by_gid[f"existing:{one.iloc[0]}"].get_facecolor()
+        b = by_gid[f"existing:{two.iloc[0]}"].get_facecolor()
+        assert a != pytest.approx(b)
+    plain = plots.gantt(plan, stays, units, households=households).axes[0]
+    occupant = next(b for b in _bars(plain) if b.get_gid().startswith("existing:"))
+    assert occupant.get_facecolor()[:3] == pytest.approx(grey[:3])
+
+
+def test_waiting_times_per_method(planned):
+    """Plans call it the method: one box per method, without renaming."""
+    plan, households, units, stays = planned
+    solver = allocator.plan(households, units, stays, start="2026-12-07", time_limit=5)
+    both = pd.concat([p.placements.assign(method=p.method.value) for p in (plan, solver)])
+    ax = plots.waiting_times(both).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["greedy", "solver"]
 
 
 def test_gantt_draws_into_given_axes(planned):
