@@ -49,7 +49,14 @@ import numpy as np
 import pandas as pd
 
 from allocator.errors import InputError
-from allocator.simulation import Scenario, mean_interval, simulate, validate_scenario, vary
+from allocator.simulation import (
+    Scenario,
+    check_seed,
+    mean_interval,
+    simulate,
+    validate_scenario,
+    vary,
+)
 
 log = logging.getLogger("allocator")
 
@@ -443,6 +450,7 @@ def capacity(
         )
     if by not in ("upper", "mean"):
         raise InputError(f"expected 'upper' or 'mean', got {by!r}", field="by")
+    seed = check_seed(seed)
     if isinstance(replications, bool) or not isinstance(replications, numbers.Integral):
         raise InputError(f"expected a whole number, got {replications!r}", field="replications")
     if replications < (2 if by == "upper" else 1):

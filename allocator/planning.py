@@ -107,13 +107,16 @@ def plan(
     placed = pool >= 0
     hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))
     cap = inst.unit_capacity[unit[placed]]
+    obj = objective(inst, pool, start_day)
+    if d.method is Method.GREEDY:
+        d.details["greedy_objective"] = round(obj, 6)
     elapsed = time.perf_counter() - d.started
     log.info("planned %d households with %s in %.2f s", len(pool), d.method.value, elapsed)
     return Plan(
         placements=table,
         status=d.status,
         method=d.method,
-        objective=objective(inst, pool, start_day),
+        objective=obj,
         best_bound=d.best_bound,
         solve_seconds=elapsed,
         seed=d.seed,

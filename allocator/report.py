@@ -37,7 +37,14 @@ import allocator
 from allocator import plots
 from allocator.errors import InputError
 from allocator.io import Staging
-from allocator.simulation import POLICIES, SimulationResult, load_scenario, mean_interval, simulate
+from allocator.simulation import (
+    POLICIES,
+    SimulationResult,
+    check_seed,
+    load_scenario,
+    mean_interval,
+    simulate,
+)
 from allocator.simulation.scenario import Scenario, validate_scenario
 from allocator.simulation.sources import Assumption, read_assumptions
 
@@ -414,17 +421,22 @@ def _limits(scenario: Scenario, estimates: list[Assumption], spolicy: str) -> li
     return out
 
 
-def _check(replications: int, sensitivity_replications: int, policies, spolicy, factor) -> None:
+def _check(
+    replications: int, sensitivity_replications: int, policies, spolicy, factor, seed
+) -> None:
+    check_seed(seed, field="--seed")
     if replications < 1:
         raise InputError("at least one replication is needed", source="--replications")
     if sensitivity_replications < 0:
         raise InputError(
             "must be >= 0 (0 skips the sensitivity)", source="--sensitivity-replications"
         )
-    for p in [*policies, spolicy]:
-        if p not in POLICIES or p == "hotel":
-            allowed = ", ".join(x for x in POLICIES if x != "hotel")
-            raise InputError(f"unknown policy {p!r}; expected one of {allowed}", source="--policy")
+    allowed = [x for x in POLICIES if x != "hotel"]
+    for p, option in [*[(p, "--policy") for p in policies], (spolicy, "--sensitivity-policy")]:
+        if p not in allowed:
+            raise InputError(
+                f"unknown policy {p!r}; expected one of {', '.join(allowed)}", source=option
+            )
     if not policies:
         raise InputError("give at least one policy", source="--policy")
     if not 0 < factor < 1:
@@ -454,7 +466,14 @@ def build_report(
     """
     t0 = time.perf_counter()
     policies = list(dict.fromkeys(p.strip() for p in policies if p.strip()))
-    _check(replications, sensitivity_replications, policies, sensitivity_policy, sensitivity_factor)
+    _check(
+        replications,
+        sensitivity_replications,
+        policies,
+        sensitivity_policy,
+        sensitivity_factor,
+        seed,
+    )
     path = Path(scenario_path)
     scenario = load_scenario(path)
     assumptions, notes, description = read_assumptions(path)

@@ -228,6 +228,7 @@ def test_variant_generates_the_counts_from_the_scenario_mixes(milan):
         ({"replications": 1}, "replications"),
         ({"replications": 0, "by": "mean"}, "replications"),
         ({"workers": 0}, "workers"),
+        ({"seed": -1}, "seed"),
     ],
 )
 def test_bad_input_names_the_field(milan, kwargs, field):
@@ -304,6 +305,7 @@ def test_cli_writes_the_curve_and_the_plot(tmp_path, milan):
         ["--rooms", "0", "--flats", "0", "--max-wait-p90", "30"],
         ["--rooms", "20"],  # no target
         ["--rooms", "20", "--max-wait-p90", "-3"],
+        ["--rooms", "20", "--max-wait-p90", "30", "--seed", "-1"],
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, milan, options):

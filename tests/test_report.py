@@ -255,3 +255,31 @@ def test_errors_exit_2_with_one_line_and_no_file(tmp_path, scenario_file, args, 
     assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], res.stderr
     assert not out.exists()
     assert sorted(f.name for f in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_negative_seed_and_wrong_sensitivity_policy_are_one_line(scenario_file, tmp_path):
+    out = tmp_path / "r.html"
+    for extra, named in (
+        (["--seed", "-1"], "--seed"),
+        (["--sensitivity-policy", "hotel"], "--sensitivity-policy"),
+    ):
+        res = runner.invoke(app, ["report", str(scenario_file), "--out", str(out), *extra])
+        assert res.exit_code == 2, res.output
+        assert named in res.output and "Traceback" not in res.output
+        assert not out.exists()
+
+
+def test_a_variant_changing_one_nested_number_shows_only_the_effective_value(tmp_path):
+    """A block-style override inside a base's flow mapping replaces that mapping's line."""
+    variant = tmp_path / "variant.yaml"
+    base = SCENARIOS / "milan.yaml"
+    variant.write_text(
+        f"extends: {base}\npathways:\n  public_housing:\n    stay:\n"
+        "      mean: 400  # (est.) twice as long\n",
+        encoding="utf-8",
+    )
+    items, _, _ = read_assumptions(variant)
+    paths = {a.path: a for a in items}
+    assert paths["pathways.public_housing.stay.mean"].value == "400"
+    assert "pathways.public_housing" not in paths  # the base's whole line with mean 180
+    assert load_scenario(variant).pathways["public_housing"].stay.mean == 400

@@ -54,6 +54,13 @@ def test_bad_scenario_exits_2_naming_the_field(tmp_path):
     assert "arrivals.weekly_rate" in res.output
 
 
+def test_negative_seed_exits_2_naming_it(tmp_path):
+    scn = _write(tmp_path, "ok")
+    res = runner.invoke(app, ["simulate", str(scn), "--workers", "1", "--seed", "-1"])
+    assert res.exit_code == 2, res.output
+    assert "seed" in res.output and "Traceback" not in res.output
+
+
 def test_compare_two_scenarios(tmp_path):
     """compare prints one column per scenario."""
     a = _write(tmp_path, "a")

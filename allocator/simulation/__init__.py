@@ -6,7 +6,7 @@ tidy DataFrames; `load_scenario(path)` reads a validated YAML scenario.
 
 from allocator.simulation.queueing import erlang_b, erlang_c, mmc_mean_wait, simulate_mmc
 from allocator.simulation.results import METRICS, SimulationResult, mean_interval
-from allocator.simulation.runner import DEFAULT_POLICIES, simulate
+from allocator.simulation.runner import DEFAULT_POLICIES, check_seed, simulate
 from allocator.simulation.scenario import Scenario, load_scenario, validate_scenario, vary
 from allocator.simulation.weekly import POLICIES
 
@@ -15,6 +15,7 @@ __all__ = [
     "METRICS",
     "POLICIES",
     "Scenario",
+    "check_seed",
     "SimulationResult",
     "erlang_b",
     "erlang_c",

@@ -52,6 +52,13 @@ def run_replication(
     return rows, weeks
 
 
+def check_seed(seed: object, field: str = "seed") -> int:
+    """A master seed is a whole number >= 0 (what `numpy.random.SeedSequence` takes)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"expected a whole number >= 0, got {seed!r}", field=field)
+    return int(seed)
+
+
 def _check_policies(policies: Sequence[str]) -> list[str]:
     policies = list(dict.fromkeys(policies))
     bad = [p for p in policies if p not in POLICIES]
@@ -84,6 +91,7 @@ def simulate(
     Savings are computed against ``hotel``, which is added to the policies when missing.
     """
     scenario = validate_scenario(scenario)
+    seed = check_seed(seed)
     if replications < 1:
         raise InputError("at least one replication is needed", field="replications")
     if backend not in ("processes", "dask"):

@@ -94,8 +94,13 @@ def read_assumptions(path: str | Path) -> tuple[list[Assumption], dict[str, str]
     if base is not None and base.is_file():
         base_entries, base_notes, _ = read_assumptions(base)
         merged = {a.path: a for a in base_entries}
-        for k in [k for k in merged if any(k.startswith(p + ".") for p in entries)]:
-            del merged[k]  # a mix the variant replaces whole
+        replaced = [
+            k
+            for k in merged
+            if any(k.startswith(p + ".") or p.startswith(k + ".") for p in entries)
+        ]
+        for k in replaced:  # a mix the variant replaces whole, or a mapping it changes inside
+            del merged[k]
         merged.update(entries)
         entries, notes = merged, {**base_notes, **notes}
     return list(entries.values()), notes, " ".join(header)
