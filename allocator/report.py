@@ -241,6 +241,10 @@ class SensitivityRow:
     def overloaded(self) -> bool:
         return min(self.low.mean, self.high.mean) < 0
 
+    def within_noise(self, base: float) -> bool:
+        """Both variants' intervals hold the base's savings: the swing may be chance alone."""
+        return all(c.low <= base <= c.high for c in (self.low, self.high))
+
 
 # --- the report ------------------------------------------------------------------------------
 

@@ -283,3 +283,15 @@ def test_a_variant_changing_one_nested_number_shows_only_the_effective_value(tmp
     assert paths["pathways.public_housing.stay.mean"].value == "400"
     assert "pathways.public_housing" not in paths  # the base's whole line with mean 180
     assert load_scenario(variant).pathways["public_housing"].stay.mean == 400
+
+
+def test_within_noise_needs_both_intervals_to_hold_the_base():
+    from allocator.report import SensitivityRow
+
+    def row(low, high):
+        return SensitivityRow("x", "x", "1", "0.75", "1.25", low, high)
+
+    near = Cell("lo", 9.0, 8.0, 10.0, "eur"), Cell("hi", 11.0, 9.5, 12.0, "eur")
+    far = Cell("lo", 5.0, 4.0, 6.0, "eur"), Cell("hi", 11.0, 9.5, 12.0, "eur")
+    assert row(*near).within_noise(9.8)
+    assert not row(*far).within_noise(9.8)
