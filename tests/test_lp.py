@@ -1,0 +1,110 @@
+"""The LP relaxation by column generation equals the LP over every column, solved at once.
+
+Column generation keeps only a few columns in GLOP and removes the ones that stay out of the
+basis; neither may change the LP's value. The reference is the whole day-level model passed to
+HiGHS in one piece, with support and mediation caps on some instances so every row kind is priced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+import pytest
+
+from allocator import mathopt_backend as backend
+from allocator.columns import build_columns
+from allocator.examples import generate
+from allocator.greedy import solve_greedy
+from allocator.instance import Overrides, build_instance
+from allocator.policy import Policy
+from allocator.solve import (
+    INITIAL_COLUMNS_PER_HOUSEHOLD,
+    _first_per_household,
+    _lp_by_column_generation,
+    base_model,
+    build_model,
+    column_entries,
+    reduced_costs,
+)
+from allocator.tables import validate_tables
+
+START = dt.date(2026, 12, 7)
+
+
+def instance(n: int, m: int, seed: int, caps: bool, weeks: int = 8):
+    households, units, stays = generate(n, m, seed=seed, start=START, horizon_weeks=weeks)
+    policy = Policy(
+        horizon_weeks=weeks,
+        support_capacity=12 if caps else None,
+        mediation_capacity=2 if caps else None,
+    )
+    return build_instance(validate_tables(households, units, stays), START, policy, Overrides())
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "weeks", "seed", "caps"),
+    [(40, 20, 8, 1, False), (40, 20, 8, 2, True), (40, 20, 8, 3, False), (100, 60, 26, 1, False)],
+)
+def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, monkeypatch):
+    removed = []
+    remove = backend.IncrementalLP.remove
+    monkeypatch.setattr(
+        backend.IncrementalLP, "remove", lambda lp, pos: (removed.append(pos.size), remove(lp, pos))
+    )
+    inst = instance(n, m, seed, caps, weeks)
+    cols = build_columns(inst)
+    full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
+    assert full.optimal
+    initial = np.zeros(len(cols), dtype=bool)
+    cheapest = np.lexsort((cols.cost, cols.household))
+    first = _first_per_household(
+        cols.household, cheapest, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD
+    )
+    initial[first] = True
+    answer, kept, n0, rc, bound, converged, rounds = _lp_by_column_generation(
+        inst, cols, initial, time.perf_counter() + 60
+    )
+    assert converged and answer.optimal
+    if n >= 100:  # long enough to take several rounds and drop idle columns on the way
+        assert rounds > 2 and sum(removed) > 0
+    assert answer.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    # the restricted LP's values sit on the columns it kept, in its variable order
+    assert len(answer.values) == n0 + kept.size
+    # no column left out prices out (columns in the LP at their upper bound 1 may be negative)
+    outside = np.ones(len(cols), dtype=bool)
+    outside[kept] = False
+    assert (rc[outside] >= -1e-6 * max(1.0, abs(full.objective))).all()
+
+
+def test_removing_idle_columns_keeps_the_optimum_and_the_basis():
+    inst = instance(40, 20, 5, caps=True)
+    cols = build_columns(inst)
+    lp = backend.IncrementalLP(base_model(inst))
+    rows, var, vals = column_entries(inst, cols, 0)
+    lp.add_columns(cols.cost, rows, var, vals)
+    first = lp.solve(60)
+    assert first.optimal
+    n0 = len(base_model(inst).cost)
+    rc = reduced_costs(inst, cols, first.duals)
+    idle = np.flatnonzero(lp.nonbasic_at_zero()[n0:] & (rc > 1e-9))
+    assert idle.size > 0
+    lp.remove(n0 + idle)
+    again = lp.solve(60)
+    assert again.optimal
+    assert again.objective == pytest.approx(first.objective, rel=1e-9, abs=1e-9)
+    kept = np.setdiff1d(np.arange(len(cols)), idle)
+    np.testing.assert_allclose(again.values[n0:], first.values[n0:][kept], atol=1e-9)
+
+
+def test_greedy_columns_are_feasible_in_the_lp():
+    """Sanity of the fixture: greedy's plan is a point of the LP, so the LP value is below it."""
+    inst = instance(40, 20, 6, caps=False)
+    pool, start = solve_greedy(inst)
+    cols = build_columns(inst)
+    full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
+    from allocator.columns import objective
+
+    assert full.objective <= objective(inst, pool, start) + 1e-6
