@@ -23,6 +23,7 @@ from allocator.cli_common import check_positive, fail, parse_pairs, parse_pins
 from allocator.errors import AllocatorError, InputError
 from allocator.examples import demo as demo_tables
 from allocator.io import TABLE_SUFFIXES, Staging, read_table
+from allocator.planning import DEFAULT_GAP
 from allocator.planning import plan as run_plan
 from allocator.policy import Policy, validate_policy
 from allocator.report_cli import report_cmd
@@ -229,6 +230,12 @@ def plan(
     seed: Annotated[
         int, typer.Option("--seed", min=0, max=2**31 - 1, help="Solver random seed.")
     ] = 0,
+    gap: Annotated[
+        float,
+        typer.Option(
+            "--gap", help="Stop once within this relative gap of the best bound (0.001 = 0.1%)."
+        ),
+    ] = DEFAULT_GAP,
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="Policy file (TOML) with weights and limits.")
     ] = None,
@@ -246,6 +253,8 @@ def plan(
     try:
         check_positive(time_limit, "--time-limit")
         check_positive(workers, "--workers")
+        if not 0 <= gap < 1:
+            raise InputError(f"expected a relative gap from 0 to below 1, got {gap}", source="--gap")
         pins = parse_pins(pin)
         forbids = parse_pairs(forbid, "--forbid")
         inputs = {"households": households, "units": units, "stays": stays}
@@ -269,6 +278,7 @@ def plan(
             time_limit=time_limit,
             workers=workers,
             seed=seed,
+            relative_gap=gap,
             sources=sources,
         )
         with Staging() as staged:

@@ -26,6 +26,8 @@ from allocator.tables import Source, TableLike, validate_tables
 
 log = logging.getLogger("allocator")
 
+DEFAULT_GAP = 1e-4  # the solver stops once its plan is within 0.01% of its best bound
+
 
 def _as_date(value: dt.date | str) -> dt.date:
     if isinstance(value, dt.datetime):
@@ -74,7 +76,7 @@ def plan(
     time_limit: float = 60.0,
     workers: int | None = None,
     seed: int = 0,
-    relative_gap: float = 1e-4,
+    relative_gap: float = DEFAULT_GAP,
     sources: dict[str, Source] | None = None,
     reasons: bool = True,
 ) -> Plan:
@@ -142,7 +144,7 @@ def decide(
     time_limit: float = 60.0,
     workers: int | None = None,
     seed: int = 0,
-    relative_gap: float = 1e-4,
+    relative_gap: float = DEFAULT_GAP,
     sources: dict[str, Source] | None = None,
 ) -> Decision:
     """`plan` without the write-up: the same checks, instance and methods, arrays out."""
@@ -160,6 +162,11 @@ def decide(
         )
     if not (isinstance(seed, int) and 0 <= seed < 2**31):
         raise InputError(f"expected an integer from 0 to 2^31-1, got {seed!r}", field="seed")
+    if not (isinstance(relative_gap, int | float) and 0 <= relative_gap < 1):
+        raise InputError(
+            f"expected a relative gap from 0 to below 1, got {relative_gap!r}",
+            field="relative_gap",
+        )
     if workers is not None and not (isinstance(workers, int) and workers >= 1):
         raise InputError(f"expected an integer >= 1, got {workers!r}", field="workers")
     policy = policy or Policy()

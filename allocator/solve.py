@@ -481,6 +481,10 @@ def solve_optimal(
         outcome.proven_optimal = converged and outcome.best_bound >= outcome.objective - 1e-6 * max(
             1.0, abs(outcome.objective)
         )
+        close_enough = converged and (
+            outcome.objective - outcome.best_bound
+            <= relative_gap * max(abs(outcome.objective), 1e-9)
+        )
         # reduced-cost fixing: a column whose reduced cost is at least the gap to the LP bound
         # cannot be in a better plan, so a MIP over all the others settles optimality
         threshold = outcome.objective - lp_bound
@@ -488,6 +492,7 @@ def solve_optimal(
         more = int(wider.sum() - keep.sum())
         if (
             outcome.proven_optimal
+            or close_enough  # the caller's gap is met: no proof MIP to run
             or not converged
             or more == 0
             or wider.sum() > MAX_PROOF_COLUMNS

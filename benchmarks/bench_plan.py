@@ -78,6 +78,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--first-seed", type=int, default=1, help="seeds are first-seed, first-seed+1.."
     )
     ap.add_argument("--time-limit", type=float, default=60.0, help="solver and peer MIP limit [s]")
+    ap.add_argument(
+        "--gap", type=float, default=1e-4, help="solver's relative gap (plan's relative_gap)"
+    )
     ap.add_argument("--lp-time-limit", type=float, default=600.0, help="full LP limit [s]")
     ap.add_argument(
         "--lp-algorithm",
@@ -132,7 +135,7 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
     else:
         row.update(greedy_s=g["seconds"], greedy_obj=g["objective"], first_plan_s=g["seconds"])
 
-    s = tasks.run_isolated(tasks.solver, (*key, T), timeout=2 * T + 300, quiet=quiet)
+    s = tasks.run_isolated(tasks.solver, (*key, T, args.gap), timeout=2 * T + 300, quiet=quiet)
     log(f"{row['instance']}: solver {s.get('seconds', s.get('error'))}")
     row["solver_peak_mb"] = s.get("peak_mb")
     if not s["ok"]:

@@ -66,8 +66,17 @@ def greedy(n_households: int, n_units: int, seed: int) -> dict:
     return _plan(n_households, n_units, seed, method="greedy")
 
 
-def solver(n_households: int, n_units: int, seed: int, time_limit: float) -> dict:
-    return _plan(n_households, n_units, seed, method="solver", time_limit=time_limit)
+def solver(
+    n_households: int, n_units: int, seed: int, time_limit: float, relative_gap: float = 1e-4
+) -> dict:
+    return _plan(
+        n_households,
+        n_units,
+        seed,
+        method="solver",
+        time_limit=time_limit,
+        relative_gap=relative_gap,
+    )
 
 
 def lagrangian_bound(m, a, y: np.ndarray) -> float:

@@ -143,3 +143,14 @@ def test_both_ways_to_prove_optimality_meet_brute_force() -> None:
     ]
     shortcut = sum("planned alone" in d for d in details)
     assert 0 < shortcut < len(details)
+
+
+@pytest.mark.parametrize("seed", range(10 * SCALE))
+def test_a_looser_gap_stops_within_it(seed: int) -> None:
+    """Asked for 5%, the solver may stop early: never further than 5% from the optimum."""
+    sc = tiny(seed)
+    optimum, _, _ = best_plan(sc.raw())
+    loose = sc.plan("solver", relative_gap=0.05, time_limit=30)
+    assert sc.check(loose) == []
+    assert optimum - TOL <= loose.objective <= optimum / 0.95 + TOL
+    assert loose.status is Status.OPTIMAL

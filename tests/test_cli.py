@@ -224,6 +224,8 @@ def test_failure_leaves_an_existing_output_untouched(files, tmp_path):
         (["--horizon-weeks", "0"], "--horizon-weeks"),
         (["--time-limit", "0"], "--time-limit: must be a finite number > 0"),
         (["--workers", "0"], "--workers: must be a finite number > 0"),
+        (["--gap", "1.5"], "--gap: expected a relative gap"),
+        (["--gap", "nan"], "--gap: expected a relative gap"),
         (["--policy", "nope.toml"], "nope.toml: file not found"),
     ],
 )
