@@ -457,6 +457,11 @@ def solve_optimal(
             obj,
             "rounding",
         )
+    if converged and outcome.objective - lp_bound <= relative_gap * max(
+        abs(outcome.objective), 1e-9
+    ):
+        outcome.detail = f"LP rounded within the requested gap ({generated})"
+        return outcome
 
     # restricted MIP: LP support, greedy's columns, lowest reduced costs
     keep = x > 1e-9
