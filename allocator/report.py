@@ -129,24 +129,15 @@ def result_cells(result: SimulationResult) -> dict[str, dict[str, Cell]]:
     """Per policy, per metric: the mean and interval shown in the report's results table.
 
     Differences against the baseline (hotel nights and separations avoided, and ``savings``) are
-    paired within a replication, like the simulation's savings.
+    the simulation's own, paired within a replication.
     """
     reps = result.replications
-    base = reps[reps["policy"] == "hotel"].set_index("replication")
-    paired = {
-        "hotel_nights_avoided": ("hotel_person_nights", base["hotel_person_nights"]),
-        "separations_avoided": ("separations", base["separations"]),
-    }
     out: dict[str, dict[str, Cell]] = {}
     for policy in result.policies:
-        g = reps[reps["policy"] == policy].set_index("replication")
+        g = reps[reps["policy"] == policy]
         cells = {}
         for metric, _, kind, difference in RESULT_ROWS:
-            if metric in paired:
-                column, baseline = paired[metric]
-                values = baseline.reindex(g.index) - g[column]
-            else:
-                values = g[metric]
+            values = g[metric]
             cells[metric] = Cell(
                 f"{policy}:{metric}",
                 *mean_interval(values),
