@@ -264,7 +264,11 @@ class IncrementalLP:
         self.n_rows = len(model.row_lb)
         self._ids = np.arange(len(model.cost))  # MathOpt id of each variable, in model order
         self._next_id = len(model.cost)
-        # the last solve's basis: status of each variable (model order) and of each row
+        # the last solve's basis, read from its answer only when asked (most small LPs never
+        # remove a column): the answer's basis and the first id added after it, then the status
+        # of each variable (model order) and of each row
+        self._basis: Any = None
+        self._basis_next_id = 0
         self._var_status: np.ndarray | None = None
         self._row_status: np.ndarray | None = None
         self._removed = False  # since the last solve
@@ -298,8 +302,17 @@ class IncrementalLP:
         if self._var_status is not None:  # new columns enter non-basic at 0
             self._var_status = np.concatenate([self._var_status, np.full(k, _AT_LOWER)])
 
+    def _read_basis(self) -> None:
+        if self._var_status is not None or self._basis is None:
+            return
+        by_id = _dense_status(self._basis.variable_status, self._next_id)
+        by_id[self._basis_next_id :] = _AT_LOWER  # columns added since: non-basic at 0
+        self._var_status = by_id[self._ids]
+        self._row_status = _dense_status(self._basis.constraint_status, self.n_rows)
+
     def nonbasic_at_zero(self) -> np.ndarray:
         """Per variable (model order): non-basic at its lower bound in the last solve's basis."""
+        self._read_basis()
         if self._var_status is None:
             return np.zeros(self.n_vars, dtype=bool)
         return self._var_status == _AT_LOWER
@@ -308,6 +321,7 @@ class IncrementalLP:
         """Delete variables (positions in model order) that `nonbasic_at_zero` reports."""
         if positions.size == 0:
             return
+        self._read_basis()
         assert self._var_status is not None and np.all(self._var_status[positions] == _AT_LOWER)
         update = model_update_pb2.ModelUpdateProto()
         update.deleted_variable_ids.extend(self._ids[positions].tolist())
@@ -349,7 +363,7 @@ class IncrementalLP:
                 interrupter,
             ),
         )
-        self._var_status = self._row_status = None
+        self._var_status = self._row_status = self._basis = None
         if isinstance(result, SolverAnswer):
             return result
         answer = _parse(result, self._next_id, self.n_rows, want_duals=True)
@@ -357,9 +371,7 @@ class IncrementalLP:
             answer.values = answer.values[self._ids]
         for sol in result.solutions:
             if sol.HasField("basis"):
-                by_id = _dense_status(sol.basis.variable_status, self._next_id)
-                self._var_status = by_id[self._ids]
-                self._row_status = _dense_status(sol.basis.constraint_status, self.n_rows)
+                self._basis, self._basis_next_id = sol.basis, self._next_id
                 break
         return answer
 

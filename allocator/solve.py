@@ -34,6 +34,9 @@ INITIAL_COLUMNS_PER_HOUSEHOLD = 3
 # cheap and saves rounds and time (1000 households: 44 rounds with 20 a round, 100 with 5)
 COLUMNS_ADDED_PER_HOUSEHOLD = 20
 IDLE_ROUNDS_BEFORE_REMOVAL = 1  # 2 made half the rounds but cost 5-13% more time (measured)
+# below this many columns in the LP, removing columns costs more than it saves (a simulation's
+# small weekly LPs: handing GLOP the basis back made them slower)
+MIN_COLUMNS_TO_REMOVE = 2_000
 EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 EXTRA_COLUMNS_PER_DAY = 10
 LP_SHARE_OF_TIME = 0.75
@@ -339,6 +342,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
 
     def remove_idle() -> None:
         nonlocal lp_cols, idle
+        if lp_cols.size < MIN_COLUMNS_TO_REMOVE:
+            return
         idle = np.where(lp.nonbasic_at_zero()[n0:] & (rc[lp_cols] > 0), idle + 1, 0)
         out = idle >= IDLE_ROUNDS_BEFORE_REMOVAL
         if out.any():
