@@ -254,7 +254,9 @@ def plan(
         check_positive(time_limit, "--time-limit")
         check_positive(workers, "--workers")
         if not 0 <= gap < 1:
-            raise InputError(f"expected a relative gap from 0 to below 1, got {gap}", source="--gap")
+            raise InputError(
+                f"expected a relative gap from 0 to below 1, got {gap}", source="--gap"
+            )
         pins = parse_pins(pin)
         forbids = parse_pairs(forbid, "--forbid")
         inputs = {"households": households, "units": units, "stays": stays}
