@@ -98,7 +98,7 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
         return []
     record_type = RECORD_TYPES[kind]
     raw = [
-        {k: _blank_to_none(v) for k, v in row.items() if _blank_to_none(v) is not None}
+        {k: v for k, v in ((k, _blank_to_none(v)) for k, v in row.items()) if v is not None}
         for row in frame.to_dict(orient="records")
     ]
     adapter = TypeAdapter(list[record_type])  # type: ignore[valid-type]
