@@ -91,8 +91,15 @@ def solve(
     seed: int,
     relative_gap: float = 1e-6,
     want_duals: bool = False,
+    cutoff: float | None = None,
 ) -> SolverAnswer:
-    """Solve with HiGHS through MathOpt; never raises for a time-out, reports it instead."""
+    """Solve with HiGHS through MathOpt; never raises for a time-out, reports it instead.
+
+    With a ``cutoff`` HiGHS looks only for solutions below it and prunes every branch that cannot
+    beat it (measured: halves the time of a MIP that must prove its incumbent optimal). Its
+    reported bound then holds only for solutions below the cutoff, so the answer's bound is the
+    lower of the two, which holds for every solution.
+    """
     proto = _to_proto(model)
     params = _params_with_limit(time_limit)
     # HiGHS's own `threads` option (MathOpt refuses its generic one) made same-seed plans differ
@@ -102,6 +109,8 @@ def solve(
     if model.integer.any():
         params.relative_gap_tolerance = relative_gap
         params.absolute_gap_tolerance = 1e-6
+    if cutoff is not None:  # MathOpt's generic cutoff_limit is refused for HiGHS
+        params.highs.double_options["objective_bound"] = cutoff
     result = _guarded(
         params,
         lambda interrupter: core_solver.solve(
@@ -118,7 +127,13 @@ def solve(
     )
     if isinstance(result, SolverAnswer):
         return result
-    return _parse(result, len(model.cost), len(model.row_lb), want_duals)
+    answer = _parse(result, len(model.cost), len(model.row_lb), want_duals)
+    if cutoff is not None:
+        infeasible = result.termination.reason == result_pb2.TERMINATION_REASON_INFEASIBLE
+        answer.bound = cutoff if infeasible else min(answer.bound, cutoff)
+        if infeasible or (answer.optimal and not answer.objective < cutoff):
+            answer.optimal, answer.reason = False, f"no solution below the cutoff {cutoff:.6g}"
+    return answer
 
 
 def _params_with_limit(time_limit: float) -> parameters_pb2.SolveParametersProto:
@@ -332,6 +347,18 @@ class IncrementalLP:
         self._ids = self._ids[keep]
         self._var_status = self._var_status[keep]
         self._removed = True
+
+    def set_bounds(self, positions: np.ndarray, *, lower: float | None = None, upper=None) -> None:
+        """Change the bounds of variables (positions in model order); the basis is kept."""
+        order = np.argsort(self._ids[positions])
+        ids = self._ids[positions][order].tolist()
+        update = model_update_pb2.ModelUpdateProto()
+        for value, field in ((lower, "lower_bounds"), (upper, "upper_bounds")):
+            if value is not None:
+                getattr(update.variable_updates, field).ids.extend(ids)
+                getattr(update.variable_updates, field).values.extend([float(value)] * len(ids))
+        if not self._solver.update(update):
+            raise RuntimeError("GLOP refused an incremental update")
 
     def solve(self, time_limit: float) -> SolverAnswer:
         """Values (model order), duals and objective; reduced costs are not copied out."""

@@ -40,6 +40,10 @@ MIN_COLUMNS_TO_REMOVE = 2_000
 EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 EXTRA_COLUMNS_PER_DAY = 10
 LP_SHARE_OF_TIME = 0.75
+DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
+DIVE_FIX_AT = 0.75  # fixing every choice above 0.5 at once made the LP infeasible (two halves)
+# a proof MIP this small is quicker than a restricted MIP first (measured at 100x60: 11k columns)
+DIRECT_PROOF_COLUMNS = 50_000
 MAX_PROOF_COLUMNS = 400_000  # beyond this, the proof MIP would cost more than it settles
 
 
@@ -313,7 +317,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
     Returns (answer, the columns of the restricted LP in the order of its variables, reduced costs
-    of all columns, bound, converged). Each household takes at most one column, so the LP optimum
+    of all columns, bound, converged, rounds, the live LP or None when the answer is that of an
+    earlier round than the LP's current columns). Each household takes at most one column, so the LP optimum
     is at least the restricted LP's value plus every household's most negative reduced cost: a
     valid bound at every iteration, and the exact LP value once no column prices out.
 
@@ -363,7 +368,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
         if not (answer.optimal and answer.duals is not None):
             if last is not None:  # out of time mid-round: the previous round's LP still counts
                 answer, kept = last
-            return answer, kept, n0, rc, bound, False, iterations
+            return answer, kept, n0, rc, bound, False, iterations, None
         last = (answer, kept)
         rc = price(answer.duals)
         best = np.zeros(N)
@@ -372,12 +377,52 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
         tol = 1e-9 * max(1.0, abs(answer.objective))
         negative = np.flatnonzero((rc < -tol) & ~in_lp)
         if negative.size == 0:
-            return answer, kept, n0, rc, answer.objective, True, iterations
+            return answer, kept, n0, rc, answer.objective, True, iterations, lp
         if time.perf_counter() >= deadline:
-            return answer, kept, n0, rc, bound, False, iterations
+            return answer, kept, n0, rc, bound, False, iterations, lp
         remove_idle()
         order = negative[np.lexsort((rc[negative], cols.household[negative]))]
         add(_first_per_household(cols.household, order, N, COLUMNS_ADDED_PER_HOUSEHOLD))
+
+
+def _dive(lp, values: np.ndarray, owner: np.ndarray, n0: int, deadline: float):
+    """An integral solution of the restricted LP, found by fixing its fractional choices.
+
+    Each round fixes, per household left fractional, its highest choice (a column, or staying
+    unplaced) at 1 when that value is at least DIVE_FIX_AT, or else the single highest choice of
+    all, and re-solves from the last basis (a few pivots). A fixing that makes the LP infeasible is
+    undone; a single one is then forbidden instead. The LP is nearly integral, so the dive changes
+    little: measured, it reached the optimum at 100x60 (0.1 s) and 0.06% above the LP bound at
+    1000x500, where rounding the LP in one pass was 3-20% above it.
+
+    ``owner`` gives the household of each choice: the unplaced flags (variables 0..N-1), then the
+    restricted LP's columns (from variable n0 on). Returns the LP's values, or None out of time.
+    """
+    N = int(owner.size - (values.size - n0))
+    choice = np.concatenate([np.arange(N), n0 + np.arange(values.size - n0)])
+    x = values
+    while True:
+        v = x[choice]
+        fractional = np.flatnonzero((v > 1e-6) & (v < 1 - 1e-6))
+        if fractional.size == 0:
+            return x
+        by_owner = fractional[np.lexsort((-v[fractional], owner[fractional]))]
+        highest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]
+        firm = highest[v[highest] >= DIVE_FIX_AT]
+        single = highest[np.argmax(v[highest])]
+        fix = firm if firm.size else np.array([single])
+        lp.set_bounds(choice[fix], lower=1.0)
+        answer = lp.solve(deadline - time.perf_counter())
+        if not answer.optimal and answer.reason.startswith("INFEASIBLE"):
+            lp.set_bounds(choice[fix], lower=0.0)
+            if fix.size > 1:
+                lp.set_bounds(choice[[single]], lower=1.0)
+            else:
+                lp.set_bounds(choice[[single]], upper=0.0)
+            answer = lp.solve(deadline - time.perf_counter())
+        if not answer.optimal:
+            return None
+        x = answer.values
 
 
 def solve_optimal(
@@ -422,7 +467,7 @@ def solve_optimal(
     t_lp = time.perf_counter()
     # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
     lp_deadline = t_lp + LP_SHARE_OF_TIME * max(deadline - t_lp, 0.0)
-    lp, kept, n0, rc, lp_bound, converged, iterations = _lp_by_column_generation(
+    lp, kept, n0, rc, lp_bound, converged, iterations, live = _lp_by_column_generation(
         inst, cols, initial, lp_deadline
     )
     outcome.lp_seconds = time.perf_counter() - t_lp
@@ -444,28 +489,28 @@ def solve_optimal(
         outcome.detail = f"LP relaxation integral ({generated})"
         return outcome
 
-    # the LP rounded (quick, often better than greedy): the incumbent the MIP has to beat
-    firm = np.zeros(N)
-    x_pool = np.full(N, -1, dtype=np.int64)
-    x_start = np.full(N, -1, dtype=np.int64)
-    by_value = np.argsort(-x, kind="stable")
-    top = by_value[x[by_value] > 1e-9]
-    first = np.unique(cols.household[top], return_index=True)[1]
-    hh = cols.household[top[first]]
-    firm[hh], x_pool[hh], x_start[hh] = x[top[first]], cols.pool[top[first]], cols.start[top[first]]
-    pool, start = solve_guided(inst, x_pool, x_start, firm)
-    obj = objective(inst, pool, start)
-    if obj < outcome.objective - 1e-9:
-        outcome.pool, outcome.start, outcome.objective, outcome.source = (
-            pool,
-            start,
-            obj,
-            "rounding",
-        )
+    # the LP rounded (quick, often better than greedy) and dived (slower, nearly optimal): the
+    # incumbent the MIP has to beat
+    candidates = [("rounding", _round(inst, cols, x))]
+    if live is not None:
+        owner = np.concatenate([np.arange(N), cols.household[kept]])
+        now = time.perf_counter()
+        dived = _dive(live, lp.values, owner, n0, now + DIVE_SHARE_OF_TIME * (deadline - now))
+        if dived is not None:
+            candidates.append(("dive", _plan_from(cols.take(kept), dived[n0:], N)))
+    for source, (pool, start) in candidates:
+        obj = objective(inst, pool, start)
+        if obj < outcome.objective - 1e-9:
+            outcome.pool, outcome.start, outcome.objective, outcome.source = (
+                pool,
+                start,
+                obj,
+                source,
+            )
     if converged and outcome.objective - lp_bound <= relative_gap * max(
         abs(outcome.objective), 1e-9
     ):
-        outcome.detail = f"LP rounded within the requested gap ({generated})"
+        outcome.detail = f"LP {outcome.source} within the requested gap ({generated})"
         return outcome
 
     # restricted MIP: LP support, greedy's columns, lowest reduced costs
@@ -480,6 +525,10 @@ def solve_optimal(
     ] = True
     extra = min(C, EXTRA_COLUMNS_PER_DAY * inst.horizon)
     keep[np.argpartition(rc, extra - 1)[:extra]] = True
+    if converged:
+        proof = keep | (rc < _cutoff(outcome.objective, relative_gap) - lp_bound)
+        if proof.sum() <= DIRECT_PROOF_COLUMNS:
+            keep = proof
     stages = []
     while True:
         mip, bound = _restricted_mip(
@@ -495,9 +544,10 @@ def solve_optimal(
             outcome.objective - outcome.best_bound
             <= relative_gap * max(abs(outcome.objective), 1e-9)
         )
-        # reduced-cost fixing: a column whose reduced cost is at least the gap to the LP bound
-        # cannot be in a better plan, so a MIP over all the others settles optimality
-        threshold = outcome.objective - lp_bound
+        # reduced-cost fixing: a column whose reduced cost is at least the gap from the LP bound
+        # to the cutoff cannot be in a plan below the cutoff, so a MIP over all the others
+        # settles whether the plan is within the gap
+        threshold = _cutoff(outcome.objective, relative_gap) - lp_bound
         wider = keep | (rc < threshold)
         more = int(wider.sum() - keep.sum())
         if (
@@ -513,6 +563,25 @@ def solve_optimal(
     outcome.mip_columns = int(keep.sum())
     outcome.detail = f"LP: {generated}; " + "; ".join(stages)
     return outcome
+
+
+def _round(inst: Instance, cols: Columns, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LP-guided greedy: each household's highest LP column, households by how firm it is."""
+    N = inst.n_households
+    firm = np.zeros(N)
+    x_pool = np.full(N, -1, dtype=np.int64)
+    x_start = np.full(N, -1, dtype=np.int64)
+    by_value = np.argsort(-x, kind="stable")
+    top = by_value[x[by_value] > 1e-9]
+    first = np.unique(cols.household[top], return_index=True)[1]
+    hh = cols.household[top[first]]
+    firm[hh], x_pool[hh], x_start[hh] = x[top[first]], cols.pool[top[first]], cols.start[top[first]]
+    return solve_guided(inst, x_pool, x_start, firm)
+
+
+def _cutoff(incumbent: float, relative_gap: float) -> float:
+    """Only plans below this are worth finding: anything else is within the gap of the incumbent."""
+    return incumbent - max(relative_gap * abs(incumbent), 1e-6 * max(1.0, abs(incumbent)))
 
 
 def _restricted_mip(inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap):
@@ -531,6 +600,7 @@ def _restricted_mip(inst, cols, keep, rc, lp_bound, outcome, deadline, workers, 
         threads=workers,
         seed=seed,
         relative_gap=relative_gap,
+        cutoff=_cutoff(outcome.objective, relative_gap),
     )
     outcome.mip_seconds += mip.seconds
     if mip.ok and mip.values is not None:

@@ -63,7 +63,7 @@ def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, monkeypa
         cols.household, cheapest, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD
     )
     initial[first] = True
-    answer, kept, n0, rc, bound, converged, rounds = _lp_by_column_generation(
+    answer, kept, n0, rc, bound, converged, rounds, _ = _lp_by_column_generation(
         inst, cols, initial, time.perf_counter() + 60
     )
     assert converged and answer.optimal
