@@ -360,10 +360,18 @@ class IncrementalLP:
         if not self._solver.update(update):
             raise RuntimeError("GLOP refused an incremental update")
 
-    def solve(self, time_limit: float) -> SolverAnswer:
-        """Values (model order), duals and objective; reduced costs are not copied out."""
+    def solve(self, time_limit: float, *, dual: bool = False) -> SolverAnswer:
+        """Values (model order), duals and objective; reduced costs are not copied out.
+
+        Primal simplex suits new columns (the last basis stays primal feasible); ``dual`` suits
+        changed bounds (the last optimal basis stays dual feasible).
+        """
         params = _params_with_limit(time_limit)
-        params.lp_algorithm = parameters_pb2.LP_ALGORITHM_PRIMAL_SIMPLEX
+        params.lp_algorithm = (
+            parameters_pb2.LP_ALGORITHM_DUAL_SIMPLEX
+            if dual
+            else parameters_pb2.LP_ALGORITHM_PRIMAL_SIMPLEX
+        )
         # GLOP reuses the previous basis only when it does not presolve
         params.presolve = parameters_pb2.EMPHASIS_OFF
         # column generation prices columns from the duals itself: no reduced costs to copy out

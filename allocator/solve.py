@@ -394,7 +394,8 @@ def _dive(lp, values: np.ndarray, owner: np.ndarray, n0: int, deadline: float):
 
     Each round fixes, per household left fractional, its highest choice (a column, or staying
     unplaced) at 1 when that value is at least DIVE_FIX_AT, or else the single highest choice of
-    all, and re-solves from the last basis (a few pivots). A fixing that makes the LP infeasible is
+    all, and re-solves from the last basis with dual simplex (a few pivots; primal simplex took
+    twice the time at 1000x500). A fixing that makes the LP infeasible is
     undone; a single one is then forbidden instead. The LP is nearly integral, so the dive changes
     little: measured, it reached the optimum at 100x60 (0.1 s) and 0.06% above the LP bound at
     1000x500, where rounding the LP in one pass was 3-20% above it.
@@ -416,14 +417,14 @@ def _dive(lp, values: np.ndarray, owner: np.ndarray, n0: int, deadline: float):
         single = highest[np.argmax(v[highest])]
         fix = firm if firm.size else np.array([single])
         lp.set_bounds(choice[fix], lower=1.0)
-        answer = lp.solve(deadline - time.perf_counter())
-        if not answer.optimal and answer.reason.startswith("INFEASIBLE"):
+        answer = lp.solve(deadline - time.perf_counter(), dual=True)
+        if not answer.optimal and "INFEASIBLE" in answer.reason:  # not out of time
             lp.set_bounds(choice[fix], lower=0.0)
             if fix.size > 1:
                 lp.set_bounds(choice[[single]], lower=1.0)
             else:
                 lp.set_bounds(choice[[single]], upper=0.0)
-            answer = lp.solve(deadline - time.perf_counter())
+            answer = lp.solve(deadline - time.perf_counter(), dual=True)
         if not answer.optimal:
             return None
         x = answer.values

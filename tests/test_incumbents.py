@@ -83,3 +83,55 @@ def test_a_cutoff_never_overstates_the_bound(seed) -> None:
     assert "cutoff" in below.reason
     assert not below.objective < optimum - 1e-6  # no plan can beat the optimum
     assert below.bound <= optimum + 1e-6  # HiGHS's own bound may lie above it: it must be cut
+
+
+class ScriptedLP:
+    """Stands in for the LP: records bound changes, answers solves from a script."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.changes = []
+
+    def set_bounds(self, positions, *, lower=None, upper=None):
+        self.changes.append((sorted(int(p) for p in positions), lower, upper))
+
+    def solve(self, time_limit, *, dual=False):
+        values, reason = self.answers.pop(0)
+        optimal = values is not None
+        return backend.SolverAnswer(
+            ok=optimal,
+            optimal=optimal,
+            values=None if values is None else np.array(values, dtype=float),
+            objective=0.0,
+            bound=-np.inf,
+            reduced_costs=None,
+            duals=None,
+            seconds=0.0,
+            reason=reason,
+        )
+
+
+# two households (unplaced flags 0 and 1), one column each (variables 2 and 3)
+OWNER = np.array([0, 1, 0, 1])
+FRACTIONAL = np.array([0.2, 0.1, 0.8, 0.9])
+
+
+def test_a_dive_undoes_a_joint_fixing_that_is_infeasible() -> None:
+    lp = ScriptedLP([(None, "INFEASIBLE"), ([1, 0, 0, 1], "OPTIMAL")])
+    x = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    np.testing.assert_array_equal(x, [1, 0, 0, 1])
+    # both firm choices fixed together, undone, then the highest alone
+    assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None), ([3], 1.0, None)]
+
+
+def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
+    low = np.array([0.5, 0.4, 0.5, 0.6])
+    lp = ScriptedLP([(None, "INFEASIBLE"), ([0, 1, 1, 0], "OPTIMAL")])
+    x = solve._dive(lp, low, OWNER, 2, deadline=float("inf"))
+    np.testing.assert_array_equal(x, [0, 1, 1, 0])
+    assert lp.changes == [([3], 1.0, None), ([3], 0.0, None), ([3], None, 0.0)]
+
+
+def test_a_dive_out_of_time_gives_nothing() -> None:
+    lp = ScriptedLP([(None, "TIME_LIMIT")])
+    assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=0.0) is None
