@@ -305,6 +305,25 @@ def _pricer(inst: Instance, cols: Columns):
     return price
 
 
+def _per_household_minimum(household: np.ndarray, n: int):
+    """A function from per-column values to each household's lowest (inf without columns).
+
+    Sorting the columns by household once makes each call one `reduceat` (the column generation
+    calls it every round; `np.minimum.at` took 0.6 s over a run at 1000 households).
+    """
+    by_household = np.argsort(household, kind="stable")
+    first = np.searchsorted(household[by_household], np.arange(n))
+    has = np.bincount(household, minlength=n) > 0
+
+    def lowest(values: np.ndarray) -> np.ndarray:
+        out = np.full(n, np.inf)
+        if has.any():
+            out[has] = np.minimum.reduceat(values[by_household], first[has])
+        return out
+
+    return lowest
+
+
 def _first_per_household(household: np.ndarray, order: np.ndarray, n: int, k: int) -> np.ndarray:
     """Indices (into ``order``'s array) of the first k entries of each household in ``order``."""
     sorted_hh = household[order]
@@ -335,6 +354,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
     idle = np.zeros(0, dtype=np.int64)  # rounds each has spent non-basic with a positive rc
     in_lp = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
+    lowest = _per_household_minimum(cols.household, N)
 
     def add(idx: np.ndarray) -> None:
         nonlocal lp_cols, idle
@@ -373,9 +393,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
             return answer, kept, n0, rc, bound, False, iterations, None
         last = (answer, kept)
         rc = price(answer.duals)
-        best = np.zeros(N)
-        np.minimum.at(best, cols.household, rc)
-        bound = max(bound, answer.objective + best.sum())
+        bound = max(bound, answer.objective + np.minimum(lowest(rc), 0.0).sum())
         tol = 1e-9 * max(1.0, abs(answer.objective))
         negative = np.flatnonzero((rc < -tol) & ~in_lp)
         if negative.size == 0:
@@ -451,8 +469,7 @@ def solve_optimal(
         return outcome
     # each household's best option as if it were alone is a bound; in a quiet week greedy meets
     # it and no LP is needed (most weeks of a simulation)
-    alone = np.full(N, np.inf)
-    np.minimum.at(alone, cols.household, cols.cost)
+    alone = _per_household_minimum(cols.household, N)(cols.cost)
     independent = float(np.minimum(alone, unplaced_cost(inst)).sum())
     if g_obj <= independent + 1e-9 * max(1.0, abs(g_obj)):
         outcome.best_bound, outcome.proven_optimal = independent, True

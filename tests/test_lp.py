@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from allocator import mathopt_backend as backend
 from allocator.columns import build_columns
@@ -23,6 +25,7 @@ from allocator.solve import (
     INITIAL_COLUMNS_PER_HOUSEHOLD,
     _first_per_household,
     _lp_by_column_generation,
+    _per_household_minimum,
     base_model,
     build_model,
     column_entries,
@@ -108,3 +111,15 @@ def test_greedy_columns_are_feasible_in_the_lp():
     from allocator.columns import objective
 
     assert full.objective <= objective(inst, pool, start) + 1e-6
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.floats(-1e6, 1e6)), max_size=40),
+    st.integers(1, 8),
+)
+def test_per_household_minimum_matches_a_scatter(pairs, n):
+    household = np.array([h % n for h, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=float)
+    expected = np.full(n, np.inf)
+    np.minimum.at(expected, household, values)
+    np.testing.assert_array_equal(_per_household_minimum(household, n)(values), expected)
