@@ -68,6 +68,21 @@ def fitting(inst: Instance, pools: np.ndarray) -> np.ndarray:
     return ok
 
 
+def distinct_rows(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a boolean matrix, in order of first appearance, and each row's index
+    among them: households that fit the same pools are a few dozen kinds, not thousands."""
+    packed = np.packbits(ok, axis=1)
+    width = packed.shape[1]
+    raw = packed.tobytes()
+    seen: dict[bytes, int] = {}
+    kind_of = np.array(
+        [seen.setdefault(raw[k * width : (k + 1) * width], len(seen)) for k in range(len(ok))],
+        dtype=np.int64,
+    )
+    _, firsts = np.unique(kind_of, return_index=True)  # kinds are numbered as they appear
+    return ok[firsts], kind_of
+
+
 def fitting_households(inst: Instance, p: int) -> np.ndarray:
     return np.flatnonzero(fitting(inst, np.array([p]))[:, 0])
 

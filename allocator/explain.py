@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.columns import kind_mismatch
+from allocator.columns import fitting, kind_mismatch
 from allocator.domain import Support, UnitKind
-from allocator.greedy import fitting_pools
+from allocator.greedy import pools_of
 from allocator.instance import Instance
 from allocator.occupancy import Occupancy
 from allocator.result import Method
@@ -18,40 +18,40 @@ from allocator.result import Method
 KIND_LABEL = {UnitKind.HUB_ROOM: "hub room", UnitKind.FLAT: "flat"}
 
 
-def _first_free(inst: Instance, candidates: list[np.ndarray]) -> np.ndarray:
-    """Earliest start of each household in any fitting pool, counting current stays only."""
-    empty = Occupancy(inst)
-    first = np.full(inst.n_households, -1, dtype=np.int64)
-    for i, pools in enumerate(candidates):
-        if pools.size and inst.release[i] < inst.horizon:
-            s = empty.earliest_starts(i, pools, support=False, mediation=False)
-            if (s >= 0).any():
-                first[i] = s[s >= 0].min()
-    return first
-
-
 def explain(
     inst: Instance, pool: np.ndarray, start: np.ndarray, unit: np.ndarray, method: Method
 ) -> list[str]:
-    candidates = fitting_pools(inst)
-    first = _first_free(inst, candidates)
+    """One reason per household, in input order.
+
+    What every household needs (its first possible start, the smallest unit that fits it) is
+    worked out for all households at once, so the loop below only words the reasons.
+    """
+    fit = fitting(inst, np.arange(len(inst.pools)))
+    candidates = pools_of(fit)
+    # earliest start in any fitting pool, counting current stays only
+    first = Occupancy(inst).first_starts(np.arange(inst.n_households), fit).tolist()
+    placed, waiting = np.flatnonzero(pool >= 0), np.flatnonzero(pool < 0)
     final = Occupancy(inst)
-    for i in np.flatnonzero(pool >= 0):
-        final.add(int(i), int(pool[i]), int(start[i]))
+    final.add_all(placed, pool[placed], start[placed])
+    # once the plan is in: the first day a fitting unit is still free, for those left out
+    free_after = np.full(inst.n_households, -1, dtype=np.int64)
+    free_after[waiting] = final.first_starts(waiting, fit)
+    free_after = free_after.tolist()
+    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
+    none = np.iinfo(np.int64).max
+    smallest = np.where(fit, capacity, none).min(axis=1, initial=none).tolist()
     reasons = []
-    for i in range(inst.n_households):
-        if pool[i] >= 0:
-            reasons.append(
-                _placed_reason(
-                    inst, i, int(pool[i]), int(start[i]), int(unit[i]), first[i], candidates[i]
-                )
-            )
+    for i, (p, t, u) in enumerate(zip(pool.tolist(), start.tolist(), unit.tolist(), strict=True)):
+        if p >= 0:
+            reasons.append(_placed_reason(inst, i, p, t, u, first[i], smallest[i]))
         else:
-            reasons.append(_not_placed_reason(inst, i, method, candidates[i], first[i], final))
+            reasons.append(
+                _not_placed_reason(inst, i, method, candidates[i], first[i], free_after[i], final)
+            )
     return reasons
 
 
-def _placed_reason(inst, i, p, t, u, first, pools) -> str:
+def _placed_reason(inst, i, p, t, u, first, smallest) -> str:
     q = inst.pools[p]
     size = int(inst.size[i])
     beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
@@ -71,7 +71,6 @@ def _placed_reason(inst, i, p, t, u, first, pools) -> str:
             f"fitting units free from {inst.day(first)} went to other households "
             "(more urgent, larger or with fewer fitting units)"
         )
-    smallest = min(inst.pools[c].capacity for c in pools)
     if q.capacity == smallest:
         parts.append("smallest unit size that fits")
     else:
@@ -87,7 +86,7 @@ def _placed_reason(inst, i, p, t, u, first, pools) -> str:
     return "; ".join(parts)
 
 
-def _not_placed_reason(inst, i, method, pools, first, final: Occupancy) -> str:
+def _not_placed_reason(inst, i, method, pools, first, free_after, final: Occupancy) -> str:
     H = inst.horizon
     size = int(inst.size[i])
     if method is Method.HOTEL:
@@ -110,8 +109,7 @@ def _not_placed_reason(inst, i, method, pools, first, final: Occupancy) -> str:
             f"no fitting unit is free for a {int(inst.stay_days[i])}-night stay within the horizon "
             f"({pools.size} unit group(s) fit, all busy or leaving the programme)"
         )
-    units_only = final.earliest_starts(i, pools, support=False, mediation=False)
-    if (units_only < 0).all():
+    if free_after < 0:
         queue = (
             "earlier in the queue"
             if method is Method.GREEDY

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.columns import fitting, mismatch_table, support_codes
+from allocator.columns import distinct_rows, fitting, mismatch_table, support_codes
 from allocator.instance import Instance
 from allocator.occupancy import Occupancy
 
@@ -21,7 +21,32 @@ def fcfs_order(inst: Instance) -> np.ndarray:
 
 def fitting_pools(inst: Instance) -> list[np.ndarray]:
     """For each household, the pools it may use at all."""
-    return [np.flatnonzero(row) for row in fitting(inst, np.arange(len(inst.pools)))]
+    return pools_of(fitting(inst, np.arange(len(inst.pools))))
+
+
+def pools_of(ok: np.ndarray) -> list[np.ndarray]:
+    """Each row's True columns, read-only: rows alike share one array, so a city's thousands of
+    households (a few dozen kinds of need) cost a few dozen arrays, not thousands."""
+    kinds, kind_of = distinct_rows(ok)
+    shared = [np.flatnonzero(row) for row in kinds]
+    return [shared[k] for k in kind_of.tolist()]
+
+
+def pools_by_preference(inst: Instance) -> list[np.ndarray]:
+    """For each household, the pools it fits in the order greedy prefers them when they start on
+    the same day: the smallest first, then the kind its support level suits, then the pool listed
+    first. Households with the same pools and support level share one array (read-only)."""
+    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
+    mismatch = mismatch_table(inst)
+    kinds, kind_of = distinct_rows(fitting(inst, np.arange(len(inst.pools))))
+    shared: dict[tuple[int, int], np.ndarray] = {}
+    ordered = []
+    for kind, code in zip(kind_of.tolist(), support_codes(inst).tolist(), strict=True):
+        if (kind, code) not in shared:
+            pools = np.flatnonzero(kinds[kind])
+            shared[kind, code] = pools[np.lexsort((pools, mismatch[pools, code], capacity[pools]))]
+        ordered.append(shared[kind, code])
+    return ordered
 
 
 def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
@@ -48,12 +73,11 @@ def _place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
     pool = np.full(n, -1, dtype=np.int64)
     start = np.full(n, -1, dtype=np.int64)
     occupancy = Occupancy(inst)
-    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
-    candidates = fitting_pools(inst)
-    mismatch_of, code = mismatch_table(inst), support_codes(inst)
-    for i in order:
+    candidates = pools_by_preference(inst)
+    skip = (inst.release >= inst.horizon).tolist()
+    for i in order.tolist():
         pools = candidates[i]
-        if pools.size == 0 or inst.release[i] >= inst.horizon:
+        if pools.size == 0 or skip[i]:
             continue
         if wish_pool is not None and wish_pool[i] >= 0:
             wished = np.array([wish_pool[i]])
@@ -62,15 +86,25 @@ def _place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
                 pool[i], start[i] = wish_pool[i], t
                 occupancy.add(i, int(pool[i]), t)
                 continue
-        starts = occupancy.earliest_starts(i, pools)
-        ok = starts >= 0
-        if not ok.any():
-            continue
-        mismatch = mismatch_of[pools, code[i]]
-        order_here = np.lexsort(
-            (pools, mismatch, capacity[pools], np.where(ok, starts, np.iinfo(np.int64).max))
-        )
-        best = order_here[0]
-        pool[i], start[i] = pools[best], starts[best]
-        occupancy.add(i, int(pool[i]), int(start[i]))
+        best = _earliest_preferred(occupancy, i, pools)
+        if best is not None:
+            pool[i], start[i] = best
+            occupancy.add(i, *best)
     return pool, start
+
+
+def _earliest_preferred(occupancy: Occupancy, i: int, pools: np.ndarray):
+    """(pool, start) of household i's earliest start, ties to the pool listed first in ``pools``;
+    None if it fits nowhere in the horizon.
+
+    The earliest start of all is the first day on which any pool is valid, and the pools that
+    start then are the ones valid on that day: no need for each pool's own earliest start.
+    """
+    first, valid = occupancy.valid_starts(i, pools)
+    any_pool = valid.any(axis=0)
+    if any_pool.size == 0:
+        return None
+    day = int(any_pool.argmax())
+    if not any_pool[day]:
+        return None
+    return int(pools[valid[:, day].argmax()]), first + day

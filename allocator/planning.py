@@ -226,22 +226,24 @@ def decide(
 
 
 def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
+    """The placements table, one row per household; dates and labels are looked up, not worked
+    out again for each of a city's thousands of rows."""
     placed = pool >= 0
-    start_dates = [inst.day(s) if ok else None for s, ok in zip(start, placed, strict=True)]
-    horizon_end = inst.day(inst.horizon)
-    need = [h.need_date for h in inst.tables.households]
+    date_of = [inst.day(d) for d in range(inst.horizon)]
+    start_dates = [date_of[s] if s >= 0 else None for s in np.where(placed, start, -1).tolist()]
+    kind_of = [KIND_LABEL[k].replace(" ", "_") for k in inst.unit_kind]
+    units = unit.tolist()
     rows = {
         "household_id": inst.household_ids,
-        "unit_id": [inst.unit_ids[u] if u >= 0 else None for u in unit],
-        "kind": [KIND_LABEL[inst.unit_kind[u]].replace(" ", "_") if u >= 0 else None for u in unit],
+        "unit_id": [inst.unit_ids[u] if u >= 0 else None for u in units],
+        "kind": [kind_of[u] if u >= 0 else None for u in units],
         "start": start_dates,
         "expected_end": [
-            d + dt.timedelta(days=int(L)) if d else None
-            for d, L in zip(start_dates, inst.stay_days, strict=True)
+            d + dt.timedelta(days=L) if d else None
+            for d, L in zip(start_dates, inst.stay_days.tolist(), strict=True)
         ],
-        "wait_days": [
-            max(0, ((d or horizon_end) - nd).days) for d, nd in zip(start_dates, need, strict=True)
-        ],
+        # days from the need date to the start, or to the horizon's end when not placed
+        "wait_days": np.maximum(0, np.where(placed, start, inst.horizon) - inst.need_day),
         "status": np.where(placed, "placed", "not_placed"),
         "reason": reasons,
     }

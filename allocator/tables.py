@@ -8,9 +8,11 @@ that names the source, the row and the column.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -80,6 +82,65 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
+def _native(value: object) -> object:
+    """A cell of an object or extension column as `DataFrame.to_dict` gives it: numpy scalars as
+    Python ones, numpy dates as `pd.Timestamp`, ``pd.NA`` as None."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    if isinstance(value, np.timedelta64):  # a subclass of np.integer: checked first
+        return pd.Timedelta(value)
+    if isinstance(value, np.floating | np.integer | np.bool_):
+        return value.item()
+    return None if value is pd.NA else value
+
+
+_KEPT_AS_IS = frozenset({int, bool, dt.date})  # exact types: never blank, never converted
+
+
+def _object_cell(value: object) -> object:
+    """``_blank_to_none(_native(value))``, with a short way for the usual text, dates and ids."""
+    kind = type(value)
+    if kind is str:
+        return value if value.strip() else None
+    if kind in _KEPT_AS_IS or value is None:
+        return value
+    return _blank_to_none(_native(value))
+
+
+def _cells(column: pd.Series) -> list:
+    """A column's cells as `DataFrame.to_dict(orient="records")` gives them, blanks as None.
+
+    Numeric columns skip the per-cell checks: an int or bool is never blank, a float only when
+    NaN. That is most of a large table's cells, so validation no longer costs a call per cell.
+    """
+    dtype = column.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else "O"  # extension dtypes: boxed
+    if kind in "iub":
+        return column.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in column.tolist()]
+    if isinstance(dtype, pd.StringDtype):  # text or missing, nothing else
+        text = column.to_numpy(dtype=object, na_value=None).tolist()
+        return [v if v is not None and v.strip() else None for v in text]
+    if isinstance(dtype, np.dtype) and kind == "O":
+        return [_object_cell(v) for v in column.to_numpy().tolist()]
+    cells = map(_native, column) if kind == "O" else iter(column)
+    return [_blank_to_none(v) for v in cells]
+
+
+def _raw_records(frame: pd.DataFrame) -> list[dict]:
+    """The rows as dicts for pydantic, blank cells left out so that defaults apply."""
+    if not frame.columns.is_unique:  # a repeated column: the last one wins, as in `to_dict`
+        return [
+            {k: v for k, v in ((k, _blank_to_none(v)) for k, v in row.items()) if v is not None}
+            for row in frame.to_dict(orient="records")
+        ]
+    names = list(frame.columns)
+    columns = [_cells(frame.iloc[:, k]) for k in range(len(names))]
+    rows = zip(*columns, strict=True)
+    return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in rows]
+
+
 RECORD_CHECK_COLUMN = {"households": "minors", "units": "available_until", "stays": "expected_end"}
 
 
@@ -97,10 +158,7 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
     if frame.empty:
         return []
     record_type = RECORD_TYPES[kind]
-    raw = [
-        {k: v for k, v in ((k, _blank_to_none(v)) for k, v in row.items()) if v is not None}
-        for row in frame.to_dict(orient="records")
-    ]
+    raw = _raw_records(frame)
     adapter = TypeAdapter(list[record_type])  # type: ignore[valid-type]
     try:
         return adapter.validate_python(raw)
