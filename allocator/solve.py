@@ -40,6 +40,7 @@ MIN_COLUMNS_TO_REMOVE = 2_000
 EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 EXTRA_COLUMNS_PER_DAY = 10
 LP_SHARE_OF_TIME = 0.75
+ROUND_GROWTH = 1.5  # a round may take this much longer than the last (5000 households: 11 -> 12.5 s)
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
 DIVE_FIX_AT = 0.75  # fixing every choice above 0.5 at once made the LP infeasible (two halves)
 # a proof MIP this small goes first, without a restricted MIP (100x60: 11k columns, ~1 s); a
@@ -400,7 +401,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline):
             return answer, kept, n0, rc, answer.objective, True, iterations, lp
         # a round that would not finish in time is not started: the LP as it stands is still
         # good for a dive, which an interrupted round would leave behind
-        if time.perf_counter() + took >= deadline:
+        if time.perf_counter() + ROUND_GROWTH * took >= deadline:
             return answer, kept, n0, rc, bound, False, iterations, lp
         remove_idle()
         order = negative[np.lexsort((rc[negative], cols.household[negative]))]
