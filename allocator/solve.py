@@ -7,11 +7,13 @@ plus starts minus ends), so a column has at most 3 non-zeros (7 with support and
 
 The full model has millions of columns at city size, so the LP is solved by column generation on
 a GLOP model kept alive between rounds (warm basis); every column is priced with numpy each round.
-If the LP is integral, that is the plan. Otherwise the LP is rounded (LP-guided greedy) for a quick
-incumbent, and HiGHS solves a MIP over the LP's support, greedy's columns and the columns of lowest
-reduced cost. A left-out column cannot improve a plan by more than its reduced cost, which makes
-the restricted MIP's result a bound for the whole model and, once the gap to the LP is known, lets
-a second MIP over every column with a smaller reduced cost prove optimality.
+If the LP is integral, that is the plan. Otherwise the LP is rounded (LP-guided greedy, quick) and
+dived (its fractional choices fixed round by round, nearly optimal) for an incumbent, and HiGHS
+solves a MIP over the LP's support, greedy's columns and the columns of lowest reduced cost,
+searching only below the incumbent minus the requested gap. A left-out column cannot improve a
+plan by more than its reduced cost, which makes the restricted MIP's result a bound for the whole
+model and, once the gap to the LP is known, lets a MIP over every column with a smaller reduced
+cost settle the gap (first, when there are few such columns).
 """
 
 from __future__ import annotations
