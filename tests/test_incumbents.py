@@ -8,6 +8,7 @@ still hold for every plan, or the solver would claim a gap it has not proven.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -24,22 +25,28 @@ from allocator.testing import check_plan, objective_of
 START = dt.date(2026, 12, 7)
 
 
+@pytest.mark.parametrize("pricing", [False, True])
 @pytest.mark.parametrize(
     ("n", "m", "weeks", "seed", "caps"),
     [(100, 60, 26, 1, False), (100, 45, 10, 1, True)],  # two whose LP is fractional (measured)
 )
-def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, monkeypatch) -> None:
+def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypatch) -> None:
     dives = []
     dive = solve._dive
 
-    def recording(*args):
-        dives.append(dive(*args))
+    def recording(lp, values, owner, n0, deadline, grow=None):
+        if pricing != (grow is not None):  # only the dive under test makes a plan
+            return None
+        dives.append(dive(lp, values, owner, n0, deadline, grow))
         return dives[-1]
 
-    # without the one-pass rounding, the dive is the incumbent to beat; a wide gap stops there
+    # no one-pass rounding and no MIP: the dive's plan is the one to beat greedy
     monkeypatch.setattr(solve, "_dive", recording)
     monkeypatch.setattr(
         solve, "_round", lambda inst, cols, x: (np.full(inst.n_households, -1),) * 2
+    )
+    monkeypatch.setattr(
+        solve, "_restricted_mip", lambda *args: (SimpleNamespace(reason="skipped"), -np.inf)
     )
     tables = generate(n, m, seed=seed, start=START, horizon_weeks=weeks)
     policy = Policy(
@@ -47,7 +54,7 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, monkeypatch) -> No
         support_capacity=40 if caps else None,
         mediation_capacity=2 if caps else None,
     )
-    result = plan(*tables, start=START, policy=policy, relative_gap=0.5, time_limit=60)
+    result = plan(*tables, start=START, policy=policy, relative_gap=1e-9, time_limit=60)
     assert len(dives) == 1 and dives[0] is not None  # the LP was fractional, the dive finished
     assert result.details["plan_source"] == "dive"
     assert check_plan(result, *tables, START, policy) == []
@@ -121,7 +128,9 @@ def test_a_dive_undoes_a_joint_fixing_that_is_infeasible() -> None:
     x = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
     np.testing.assert_array_equal(x, [1, 0, 0, 1])
     # both firm choices fixed together, undone, then the highest alone
-    assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None), ([3], 1.0, None)]
+    assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None), ([3], 1.0, None)] + [
+        ([3], 0.0, None)  # restored
+    ]
 
 
 def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
@@ -129,9 +138,12 @@ def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
     lp = ScriptedLP([(None, "INFEASIBLE"), ([0, 1, 1, 0], "OPTIMAL")])
     x = solve._dive(lp, low, OWNER, 2, deadline=float("inf"))
     np.testing.assert_array_equal(x, [0, 1, 1, 0])
-    assert lp.changes == [([3], 1.0, None), ([3], 0.0, None), ([3], None, 0.0)]
+    assert lp.changes == [([3], 1.0, None), ([3], 0.0, None), ([3], None, 0.0)] + [
+        ([3], None, 1.0)  # restored
+    ]
 
 
 def test_a_dive_out_of_time_gives_nothing() -> None:
     lp = ScriptedLP([(None, "TIME_LIMIT")])
     assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=0.0) is None
+    assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None)]  # fixed, then restored
