@@ -51,7 +51,7 @@ def pools_by_preference(inst: Instance) -> list[np.ndarray]:
 
 def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     """Per household the chosen pool and start day (-1, -1 when not placed)."""
-    return _place_in_order(inst, fcfs_order(inst))
+    return place_in_order(inst, fcfs_order(inst))
 
 
 def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight: np.ndarray):
@@ -63,10 +63,10 @@ def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight
     """
     fcfs_rank = np.empty(inst.n_households, dtype=np.int64)
     fcfs_rank[fcfs_order(inst)] = np.arange(inst.n_households)
-    return _place_in_order(inst, np.lexsort((fcfs_rank, x_start, -weight)), x_pool, x_start)
+    return place_in_order(inst, np.lexsort((fcfs_rank, x_start, -weight)), x_pool, x_start)
 
 
-def _place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
+def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
     """Place households one by one in ``order``: in the wished pool from the wished day on if
     given and possible, else the earliest start, then the smallest unit, then the right kind."""
     n = inst.n_households

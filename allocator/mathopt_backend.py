@@ -325,6 +325,12 @@ class IncrementalLP:
         self._var_status = by_id[self._ids]
         self._row_status = _dense_status(self._basis.constraint_status, self.n_rows)
 
+    def set_basis(self, var_status: np.ndarray, row_status: np.ndarray) -> None:
+        """Start the next solve from this basis (statuses per variable in model order, per row)."""
+        self._var_status = np.asarray(var_status, dtype=np.int64)
+        self._row_status = np.asarray(row_status, dtype=np.int64)
+        self._removed = True  # hand it over by id
+
     def nonbasic_at_zero(self) -> np.ndarray:
         """Per variable (model order): non-basic at its lower bound in the last solve's basis."""
         self._read_basis()
@@ -412,6 +418,9 @@ class IncrementalLP:
 
 
 _AT_LOWER = solution_pb2.BASIS_STATUS_AT_LOWER_BOUND
+BASIC = solution_pb2.BASIS_STATUS_BASIC
+AT_LOWER = _AT_LOWER
+FIXED_VALUE = solution_pb2.BASIS_STATUS_FIXED_VALUE
 
 
 def _dense_status(sparse, n: int) -> np.ndarray:

@@ -23,7 +23,10 @@ from allocator.instance import Overrides, build_instance
 from allocator.policy import Policy
 from allocator.solve import (
     INITIAL_COLUMNS_PER_HOUSEHOLD,
+    _column_finder,
+    _cost_aware_plans,
     _first_per_household,
+    _initial_columns,
     _lp_by_column_generation,
     _per_household_minimum,
     base_model,
@@ -50,7 +53,8 @@ def instance(n: int, m: int, seed: int, caps: bool, weeks: int = 8):
     ("n", "m", "weeks", "seed", "caps"),
     [(40, 20, 8, 1, False), (40, 20, 8, 2, True), (40, 20, 8, 3, False), (100, 60, 26, 1, False)],
 )
-def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, monkeypatch):
+@pytest.mark.parametrize("from_plan", [False, True])
+def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, from_plan, monkeypatch):
     removed = []
     remove = backend.IncrementalLP.remove
     monkeypatch.setattr(
@@ -66,8 +70,13 @@ def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, monkeypa
         cols.household, cheapest, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD
     )
     initial[first] = True
+    start_plan = None
+    if from_plan:  # the LP starts from the best cost-aware plan's basis, as the solver does
+        initial, start_plan = _initial_columns(
+            inst, cols, _column_finder(inst, cols), _cost_aware_plans(inst)
+        )
     answer, kept, n0, rc, bound, converged, rounds, _ = _lp_by_column_generation(
-        inst, cols, initial, time.perf_counter() + 60
+        inst, cols, initial, time.perf_counter() + 60, start_plan
     )
     assert converged and answer.optimal
     if n >= 100:  # long enough to take several rounds and drop idle columns on the way
