@@ -58,9 +58,10 @@ MAX_PROOF_COLUMNS = 50_000
 # first-come-first-served is 2.8x it) and from the best of them as its first basis: 25-33% fewer
 # pivots than the 3 cheapest columns and FCFS's plan (measured, 1000x500 and 2000x1000)
 HEURISTIC_STAY_EXPONENTS = (0.0, 0.25, 0.5, 1.0)
-# below this many households the LP converges in a few rounds anyway and four more greedy runs a
-# week made a simulation slower (Milan, 10 years x 100 replications: 587 s against 555 s)
-HEURISTIC_PLANS_FROM = 200
+# below this many households four more greedy runs cost more than they save (the Milan
+# simulation's weekly solves: 587 s against 489 s for 100 replications); 100x60: LP 0.65 s
+# against 0.85 s with them
+HEURISTIC_PLANS_FROM = 100
 
 
 @dataclass
