@@ -48,6 +48,9 @@ ROUND_GROWTH = (
 )
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
 PRICING_DIVE_SHARE_OF_LP = 0.4
+# below this many households the MIPs are quick (100x60: 1.1-1.3 s for restricted MIP and proof)
+# and the pricing dive ran out of its share without a plan (0.3-0.4 s lost)
+PRICING_DIVE_FROM = 500
 DIVE_FIX_AT = 0.75  # fixing every choice above 0.5 at once made the LP infeasible (two halves)
 # a proof MIP larger than this costs more than it settles (1000x500: 228k columns, no proof in
 # 33 s; 100x60: 6-14k columns, 0.4-3 s). Going straight to it, without a restricted MIP first,
@@ -645,7 +648,7 @@ def solve_optimal(
     # optimal), first over the LP's columns (quick), then pricing new ones as it goes (closer)
     consider("rounding", _round(inst, cols, x))
     if converged and dive is not None:  # an unconverged LP dives to no better than its value
-        for price_columns in (False, True):
+        for price_columns in (False, True) if N >= PRICING_DIVE_FROM else (False,):
             if within_gap():
                 break
             now = time.perf_counter()

@@ -43,6 +43,7 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypat
     # no one-pass rounding and no MIP: the dive's plan is the one to beat greedy
     monkeypatch.setattr(solve, "_dive", recording)
     monkeypatch.setattr(solve, "PRICING_DIVE_SHARE_OF_LP", 100.0)  # time to finish, not a race
+    monkeypatch.setattr(solve, "PRICING_DIVE_FROM", 0)  # at every size
     monkeypatch.setattr(
         solve, "_round", lambda inst, cols, x: (np.full(inst.n_households, -1),) * 2
     )
