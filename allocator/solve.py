@@ -62,7 +62,7 @@ MAX_PROOF_COLUMNS = 50_000
 # pivots than the 3 cheapest columns and FCFS's plan (measured, 1000x500 and 2000x1000)
 HEURISTIC_STAY_EXPONENTS = (0.0, 0.25, 0.5, 1.0)
 # below this many households four more greedy runs cost more than they save (the Milan
-XX
+# simulation's weekly solves: 587 s against 489 s for 100 replications); 100x60: LP 0.65 s
 # against 0.85 s with them
 HEURISTIC_PLANS_FROM = 100
 
