@@ -57,6 +57,7 @@ class SolverAnswer:
     duals: np.ndarray | None
     seconds: float
     reason: str
+    infeasible: bool = False  # the solver proved it: no solution at all
 
 
 def _to_proto(m: SparseModel) -> model_pb2.ModelProto:
@@ -253,6 +254,11 @@ def _parse(result: result_pb2.SolveResultProto, n: int, m: int, want_duals: bool
         duals=duals,
         seconds=seconds,
         reason=reason + (f" ({term.detail})" if term.detail else ""),
+        infeasible=term.reason
+        in (
+            result_pb2.TERMINATION_REASON_INFEASIBLE,
+            result_pb2.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED,
+        ),
     )
 
 

@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from allocator import Policy, plan, solve
 from allocator import mathopt_backend as backend
@@ -34,15 +36,15 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypat
     dives = []
     dive = solve._dive
 
-    def recording(lp, values, owner, n0, deadline, grow=None):
+    def recording(lp, values, owner, n0, deadline, grow=None, max_rounds=np.inf):
         if pricing != (grow is not None):  # only the dive under test makes a plan
             return None
-        dives.append(dive(lp, values, owner, n0, deadline, grow))
+        dives.append(dive(lp, values, owner, n0, deadline, grow, max_rounds))
         return dives[-1]
 
     # no one-pass rounding and no MIP: the dive's plan is the one to beat greedy
     monkeypatch.setattr(solve, "_dive", recording)
-    monkeypatch.setattr(solve, "PRICING_DIVE_SHARE_OF_LP", 100.0)  # time to finish, not a race
+    monkeypatch.setattr(solve, "PRICING_DIVE_ROUNDS", 10**6)  # rounds to finish
     monkeypatch.setattr(solve, "PRICING_DIVE_FROM", 0)  # at every size
     monkeypatch.setattr(
         solve, "_round", lambda inst, cols, x: (np.full(inst.n_households, -1),) * 2
@@ -117,6 +119,7 @@ class ScriptedLP:
             duals=None,
             seconds=0.0,
             reason=reason,
+            infeasible=reason == "INFEASIBLE",
         )
 
 
@@ -145,7 +148,42 @@ def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
     ]
 
 
+def test_a_dive_forbids_the_highest_when_it_clashes_alone_too() -> None:
+    lp = ScriptedLP([(None, "INFEASIBLE"), (None, "INFEASIBLE"), ([1, 0, 0, 1], "OPTIMAL")])
+    x = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    np.testing.assert_array_equal(x, [1, 0, 0, 1])
+    assert lp.changes == [
+        ([2, 3], 1.0, None),  # together: infeasible
+        ([2, 3], 0.0, None),
+        ([3], 1.0, None),  # the highest alone: infeasible too
+        ([3], 0.0, None),
+        ([3], None, 0.0),  # forbidden
+        ([3], None, 1.0),  # restored
+    ]
+
+
 def test_a_dive_out_of_time_gives_nothing() -> None:
     lp = ScriptedLP([(None, "TIME_LIMIT")])
-    assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=0.0) is None
+    far = float("inf")
+    assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=far) is None
     assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None)]  # fixed, then restored
+    past = ScriptedLP([])
+    assert solve._dive(past, FRACTIONAL, OWNER, 2, deadline=0.0) is None
+    assert past.changes == []  # nothing tried once the deadline has passed
+
+
+def test_a_dive_stops_at_its_round_limit() -> None:
+    # the first round leaves household 1 fractional; one round allowed: no plan
+    lp = ScriptedLP([([0, 0.5, 1, 0.5], "OPTIMAL")])
+    assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), max_rounds=1) is None
+    assert lp.changes[-1] == ([2, 3], 0.0, None)  # restored
+
+
+@given(st.floats(-1e7, 1e7, allow_nan=False), st.floats(1e-6, 0.5))
+def test_a_bound_at_the_cutoff_meets_the_gap_exactly(incumbent, gap) -> None:
+    cutoff = solve._cutoff(incumbent, gap)
+    assert cutoff < incumbent
+    # the test `plan()` applies to decide whether the plan is within the gap
+    assert incumbent - cutoff <= max(gap * abs(incumbent), 1e-6 * max(1.0, abs(incumbent)))
+    if gap * abs(incumbent) >= 1e-6 * max(1.0, abs(incumbent)):
+        assert incumbent - cutoff <= gap * max(abs(incumbent), 1e-9)
