@@ -121,19 +121,10 @@ class Occupancy:
             mine = lang == j
             used += _day_counts(H, starts[mine], stay_end[mine], 1)
 
-    def earliest_starts(
-        self,
-        i: int,
-        pools: np.ndarray,
-        *,
-        support: bool = True,
-        mediation: bool = True,
-        not_before: int = 0,
-    ) -> np.ndarray:
-        """First feasible start of household i in each pool, -1 where none lies in the horizon."""
-        first, valid = self.valid_starts(
-            i, pools, support=support, mediation=mediation, not_before=not_before
-        )
+    def earliest_starts(self, i: int, pools: np.ndarray, **limits) -> np.ndarray:
+        """First feasible start of household i in each pool, -1 where none lies in the horizon
+        (``limits``: those of `valid_starts`)."""
+        first, valid = self.valid_starts(i, pools, **limits)
         if valid.shape[1] == 0:
             return np.full(pools.size, -1, dtype=np.int64)
         return np.where(valid.any(axis=1), valid.argmax(axis=1) + first, -1)

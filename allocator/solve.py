@@ -501,8 +501,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         negative = np.flatnonzero((rc < -tol) & ~in_lp)
         if negative.size == 0:
             return answer, kept, n0, rc, answer.objective, True, iterations, partial(dive, answer)
-        # a round that would not finish in time is not started: the LP as it stands is still
-        # good for a dive, which an interrupted round would leave behind
+        # a round that would not finish in time is not started: an interrupted round is time
+        # lost to the MIP, and it leaves the LP's columns out of step with its last answer
         if time.perf_counter() + ROUND_GROWTH * took >= deadline:
             return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer)
         remove_idle()
