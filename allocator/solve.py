@@ -646,7 +646,7 @@ def solve_optimal(
     if np.isfinite(lp_bound):
         outcome.best_bound = lp_bound
     if not (lp.optimal and lp.values is not None):
-        outcome.detail = f"LP stopped: {lp.reason}; greedy plan kept"
+        outcome.detail = f"LP stopped: {lp.reason}; plan from {outcome.source}"
         return outcome
     x = np.zeros(C)
     x[kept] = lp.values[n0:]
