@@ -130,9 +130,8 @@ def solve(
         return result
     answer = _parse(result, len(model.cost), len(model.row_lb), want_duals)
     if cutoff is not None:
-        infeasible = result.termination.reason == result_pb2.TERMINATION_REASON_INFEASIBLE
-        answer.bound = cutoff if infeasible else min(answer.bound, cutoff)
-        if infeasible or (answer.optimal and not answer.objective < cutoff):
+        answer.bound = cutoff if answer.infeasible else min(answer.bound, cutoff)
+        if answer.infeasible or (answer.optimal and not answer.objective < cutoff):
             answer.optimal, answer.reason = False, f"no solution below the cutoff {cutoff:.6g}"
     return answer
 
@@ -292,7 +291,7 @@ class IncrementalLP:
         self._basis_next_id = 0
         self._var_status: np.ndarray | None = None
         self._row_status: np.ndarray | None = None
-        self._removed = False  # since the last solve
+        self._basis_by_id = False  # hand GLOP the basis by id at the next solve
 
     @property
     def n_vars(self) -> int:
@@ -321,13 +320,13 @@ class IncrementalLP:
         self._ids = np.concatenate([self._ids, ids])
         self._next_id += k
         if self._var_status is not None:  # new columns enter non-basic at 0
-            self._var_status = np.concatenate([self._var_status, np.full(k, _AT_LOWER)])
+            self._var_status = np.concatenate([self._var_status, np.full(k, AT_LOWER)])
 
     def _read_basis(self) -> None:
         if self._var_status is not None or self._basis is None:
             return
         by_id = _dense_status(self._basis.variable_status, self._next_id)
-        by_id[self._basis_next_id :] = _AT_LOWER  # columns added since: non-basic at 0
+        by_id[self._basis_next_id :] = AT_LOWER  # columns added since: non-basic at 0
         self._var_status = by_id[self._ids]
         self._row_status = _dense_status(self._basis.constraint_status, self.n_rows)
 
@@ -335,21 +334,21 @@ class IncrementalLP:
         """Start the next solve from this basis (statuses per variable in model order, per row)."""
         self._var_status = np.asarray(var_status, dtype=np.int64)
         self._row_status = np.asarray(row_status, dtype=np.int64)
-        self._removed = True  # hand it over by id
+        self._basis_by_id = True
 
     def nonbasic_at_zero(self) -> np.ndarray:
         """Per variable (model order): non-basic at its lower bound in the last solve's basis."""
         self._read_basis()
         if self._var_status is None:
             return np.zeros(self.n_vars, dtype=bool)
-        return self._var_status == _AT_LOWER
+        return self._var_status == AT_LOWER
 
     def remove(self, positions: np.ndarray) -> None:
         """Delete variables (positions in model order) that `nonbasic_at_zero` reports."""
         if positions.size == 0:
             return
         self._read_basis()
-        assert self._var_status is not None and np.all(self._var_status[positions] == _AT_LOWER)
+        assert self._var_status is not None and np.all(self._var_status[positions] == AT_LOWER)
         update = model_update_pb2.ModelUpdateProto()
         update.deleted_variable_ids.extend(self._ids[positions].tolist())
         if not self._solver.update(update):
@@ -358,7 +357,7 @@ class IncrementalLP:
         keep[positions] = False
         self._ids = self._ids[keep]
         self._var_status = self._var_status[keep]
-        self._removed = True
+        self._basis_by_id = True
 
     def set_bounds(self, positions: np.ndarray, *, lower: float | None = None, upper=None) -> None:
         """Change the bounds of variables (positions in model order); the basis is kept."""
@@ -389,7 +388,7 @@ class IncrementalLP:
         # column generation prices columns from the duals itself: no reduced costs to copy out
         model_params = model_parameters_pb2.ModelSolveParametersProto()
         model_params.reduced_costs_filter.filter_by_ids = True
-        if self._removed and self._var_status is not None and self._row_status is not None:
+        if self._basis_by_id and self._var_status is not None and self._row_status is not None:
             # GLOP's own warm start maps the old basis by column position, which a deletion
             # shifts: give it the basis by id (checked in GLOP's log: it factorises this basis
             # and starts an incremental solve from it)
@@ -398,7 +397,7 @@ class IncrementalLP:
             basis.variable_status.values.extend(self._var_status.tolist())
             basis.constraint_status.ids.extend(range(self.n_rows))
             basis.constraint_status.values.extend(self._row_status.tolist())
-        self._removed = False
+        self._basis_by_id = False
         result = _guarded(
             params,
             lambda interrupter: self._solver.solve(
@@ -423,9 +422,8 @@ class IncrementalLP:
         return answer
 
 
-_AT_LOWER = solution_pb2.BASIS_STATUS_AT_LOWER_BOUND
+AT_LOWER = solution_pb2.BASIS_STATUS_AT_LOWER_BOUND
 BASIC = solution_pb2.BASIS_STATUS_BASIC
-AT_LOWER = _AT_LOWER
 FIXED_VALUE = solution_pb2.BASIS_STATUS_FIXED_VALUE
 
 
