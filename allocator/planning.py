@@ -21,7 +21,7 @@ from allocator.greedy import solve_greedy
 from allocator.instance import Instance, Overrides, build_instance
 from allocator.policy import Policy
 from allocator.result import PLAN_COLUMNS, Method, Plan, Status
-from allocator.solve import solve_optimal
+from allocator.solve import solve_optimal, within_gap
 from allocator.tables import Source, TableLike, validate_tables
 
 log = logging.getLogger("allocator")
@@ -196,9 +196,7 @@ def decide(
             )
             pool, start_day = out.pool, out.start
             best_bound = out.best_bound if np.isfinite(out.best_bound) else None
-            gap_ok = best_bound is not None and (
-                out.objective - best_bound <= relative_gap * max(abs(out.objective), 1e-9)
-            )
+            gap_ok = best_bound is not None and within_gap(out.objective, best_bound, relative_gap)
             status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
             details.update(
                 plan_source=out.source,

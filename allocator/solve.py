@@ -13,7 +13,7 @@ solves a MIP over the LP's support, greedy's columns and the columns of lowest r
 searching only below the incumbent minus the requested gap. A left-out column cannot improve a
 plan by more than its reduced cost, which makes the restricted MIP's result a bound for the whole
 model and, once the gap to the LP is known, lets a MIP over every column with a smaller reduced
-cost settle the gap (first, when there are few such columns).
+cost settle the gap.
 """
 
 from __future__ import annotations
@@ -43,9 +43,8 @@ MIN_COLUMNS_TO_REMOVE = 2_000
 EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 EXTRA_COLUMNS_PER_DAY = 10
 LP_SHARE_OF_TIME = 0.75
-ROUND_GROWTH = (
-    1.5  # a round may take this much longer than the last (5000 households: 11 -> 12.5 s)
-)
+# a round may take this much longer than the last (5000 households: 11 -> 12.5 s)
+ROUND_GROWTH = 1.5
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
 # a pricing dive is worth a few dozen rounds (1000x500: 17 rounds, 4 s after a 13 s LP, saved a
 # 5 s MIP); a limit in rounds, not seconds, keeps plans the same on a busy machine
@@ -385,9 +384,8 @@ def _cost_aware_plans(inst: Instance) -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def _initial_columns(inst: Instance, cols: Columns, columns_of, plans):
-    """The first columns of column generation (every plan's, and each household's cheapest),
-    and the sorted columns of the best plan, to start the LP from."""
+def _initial_columns(inst: Instance, cols: Columns, columns_of, plans) -> np.ndarray:
+    """The first columns of column generation: every plan's, and each household's cheapest."""
     initial = np.zeros(len(cols), dtype=bool)
     for plan in plans:
         initial[columns_of(*plan)] = True
@@ -397,8 +395,7 @@ def _initial_columns(inst: Instance, cols: Columns, columns_of, plans):
             cols.household, cheapest, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD
         )
     ] = True
-    best = min(plans, key=lambda plan: objective(inst, *plan))
-    return initial, np.sort(columns_of(*best))
+    return initial
 
 
 def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
@@ -633,7 +630,8 @@ def solve_optimal(
     plans = _cost_aware_plans(inst) if N >= HEURISTIC_PLANS_FROM else []
     for plan in plans:
         consider("heuristic", plan)
-    initial, start_plan = _initial_columns(inst, cols, columns_of, [greedy_plan, *plans])
+    initial = _initial_columns(inst, cols, columns_of, [greedy_plan, *plans])
+    start_plan = np.sort(columns_of(outcome.pool, outcome.start))  # the best of them
 
     t_lp = time.perf_counter()
     # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
@@ -660,26 +658,23 @@ def solve_optimal(
         outcome.detail = f"LP relaxation integral ({generated})"
         return outcome
 
-    def within_gap() -> bool:
-        gap = outcome.objective - lp_bound
-        return converged and gap <= relative_gap * max(abs(outcome.objective), 1e-9)
+    def settled() -> bool:
+        return converged and within_gap(outcome.objective, lp_bound, relative_gap)
 
     # incumbents for the MIP to beat: the LP rounded in one pass (quick), then dived (nearly
     # optimal), first over the LP's columns (quick), then pricing new ones as it goes (closer)
     consider("rounding", _round(inst, cols, x))
     if converged and dive is not None:  # an unconverged LP dives to no better than its value
         for price_columns in (False, True) if N >= PRICING_DIVE_FROM else (False,):
-            if within_gap():
+            if settled():
                 break
             now = time.perf_counter()
             dived = dive(now + DIVE_SHARE_OF_TIME * (deadline - now), price_columns)
             if dived is not None:
                 values, dived_cols = dived
                 consider("dive", _plan_from(cols.take(dived_cols), values[n0:], N))
-    if within_gap():
-        outcome.proven_optimal = outcome.best_bound >= outcome.objective - 1e-6 * max(
-            1.0, abs(outcome.objective)
-        )
+    if settled():
+        outcome.proven_optimal = _proven(outcome)
         outcome.detail = f"plan from {outcome.source} within the requested gap ({generated})"
         return outcome
 
@@ -703,13 +698,8 @@ def solve_optimal(
         stages.append(f"MIP on {int(keep.sum())} columns: {mip.reason}")
         if converged:
             outcome.best_bound = max(outcome.best_bound, bound)
-        outcome.proven_optimal = converged and outcome.best_bound >= outcome.objective - 1e-6 * max(
-            1.0, abs(outcome.objective)
-        )
-        close_enough = converged and (
-            outcome.objective - outcome.best_bound
-            <= relative_gap * max(abs(outcome.objective), 1e-9)
-        )
+        outcome.proven_optimal = converged and _proven(outcome)
+        close_enough = converged and within_gap(outcome.objective, outcome.best_bound, relative_gap)
         # reduced-cost fixing: a column whose reduced cost is at least the gap from the LP bound
         # to the cutoff cannot be in a plan below the cutoff, so a MIP over all the others
         # settles whether the plan is within the gap
@@ -729,6 +719,16 @@ def solve_optimal(
     outcome.mip_columns = int(keep.sum())
     outcome.detail = f"LP: {generated}; " + "; ".join(stages)
     return outcome
+
+
+def within_gap(objective: float, bound: float, relative_gap: float) -> bool:
+    """The caller's test of a plan against a bound: the solver stops, and a plan counts as optimal."""
+    return objective - bound <= relative_gap * max(abs(objective), 1e-9)
+
+
+def _proven(outcome: SolveOutcome) -> bool:
+    """The bound reaches the plan, up to the solvers' tolerance."""
+    return outcome.best_bound >= outcome.objective - 1e-6 * max(1.0, abs(outcome.objective))
 
 
 def _round(inst: Instance, cols: Columns, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from allocator import mathopt_backend as backend
-from allocator.columns import build_columns
+from allocator.columns import build_columns, objective
 from allocator.examples import generate
 from allocator.greedy import solve_greedy
 from allocator.instance import Overrides, build_instance
@@ -72,9 +72,10 @@ def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, from_pla
     initial[first] = True
     start_plan = None
     if from_plan:  # the LP starts from the best cost-aware plan's basis, as the solver does
-        initial, start_plan = _initial_columns(
-            inst, cols, _column_finder(inst, cols), _cost_aware_plans(inst)
-        )
+        plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+        initial = _initial_columns(inst, cols, columns_of, plans)
+        best = min(plans, key=lambda plan: objective(inst, *plan))
+        start_plan = np.sort(columns_of(*best))
     answer, kept, n0, rc, bound, converged, rounds, _ = _lp_by_column_generation(
         inst, cols, initial, time.perf_counter() + 60, start_plan
     )
