@@ -36,6 +36,9 @@ INITIAL_COLUMNS_PER_HOUSEHOLD = 3
 # with idle columns removed the restricted LP stays small, so adding more columns per round is
 # cheap and saves rounds and time (1000 households: 44 rounds with 20 a round, 100 with 5)
 COLUMNS_ADDED_PER_HOUSEHOLD = 20
+# but not more than this many a round: at 5000 households 20 each made rounds of 15-23 s, 10 each
+# reached 0.2% of the LP optimum in 72 s where 20 took 90 s and 5 took 79 s (measured)
+COLUMNS_ADDED_PER_ROUND = 50_000
 IDLE_ROUNDS_BEFORE_REMOVAL = 1  # 2 made half the rounds but cost 5-13% more time (measured)
 # below this many columns in the LP, removing columns costs more than it saves (a simulation's
 # small weekly LPs: handing GLOP the basis back made them slower)
@@ -46,6 +49,7 @@ LP_SHARE_OF_TIME = 0.75
 # a round may take this much longer than the last (5000 households: 11 -> 12.5 s)
 ROUND_GROWTH = 1.5
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
+UNCONVERGED_DIVE_SHARE = 0.8  # 5000x2500: the dive needs some 25 s of the 30-40 s left
 # a pricing dive is worth a few dozen rounds (1000x500: 17 rounds, 4 s after a 13 s LP, saved a
 # 5 s MIP); a limit in rounds, not seconds, keeps plans the same on a busy machine
 PRICING_DIVE_ROUNDS = 40
@@ -53,6 +57,10 @@ PRICING_DIVE_ROUNDS = 40
 # and the pricing dive ran out of its share without a plan (0.3-0.4 s lost)
 PRICING_DIVE_FROM = 500
 DIVE_FIX_AT = 0.75  # fixing every choice above 0.5 at once made the LP infeasible (two halves)
+# an unconverged LP is dived against the clock, in fewer and larger steps: 5000x2500, 4 LP rounds:
+# 6 solves and 22 s to 0.09% above the restricted LP, where 0.75 took 81 solves, 74 s and ended
+# 0.16% above (at 1000x500, converged, 0.55 ended 0.15% above where 0.75 was 0.03%)
+UNCONVERGED_DIVE_FIX_AT = 0.55
 # a proof MIP larger than this costs more than it settles (1000x500: 228k columns, no proof in
 # 33 s; 100x60: 6-14k columns, 0.4-3 s). Going straight to it, without a restricted MIP first,
 # was slower at 100x60 (4.1 s against 3.3 s in all)
@@ -403,7 +411,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
 
     Returns (answer, the columns of the restricted LP in the order of its variables, reduced costs
     of all columns, bound, converged, rounds, dive). ``dive(deadline, price)`` dives from the
-    answer (see `_dive`) and returns (values, the LP's columns then) or None; it is None itself
+    answer (see `_dive`) and returns (values, the LP's columns then, integral); it is None itself
     when the answer is that of an earlier round than the LP's current columns, which only an
     interrupted round leaves behind. Each household takes at most one column, so the LP optimum
     is at least the restricted LP's value plus every household's most negative reduced cost: a
@@ -423,6 +431,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     in_lp = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
     lowest = _per_household_minimum(cols.household, N)
+    per_household = max(1, min(COLUMNS_ADDED_PER_HOUSEHOLD, COLUMNS_ADDED_PER_ROUND // N))
 
     def add(idx: np.ndarray) -> None:
         nonlocal lp_cols, idle
@@ -450,19 +459,23 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         tol = 1e-9 * max(1.0, abs(answer.objective))
         negative = np.flatnonzero((rc < -tol) & ~in_lp & ~settled[cols.household])
         order = negative[np.lexsort((rc[negative], cols.household[negative]))]
-        new = _first_per_household(cols.household, order, N, COLUMNS_ADDED_PER_HOUSEHOLD)
+        new = _first_per_household(cols.household, order, N, per_household)
         add(new)
         return cols.household[new]
 
-    def dive(answer, deadline: float, price_columns: bool):
+    def dive(answer, deadline: float, price_columns: bool, fix_at: float):
         owner = np.concatenate([np.arange(N), cols.household[lp_cols]])
         start = np.zeros(n0 + lp_cols.size)  # columns a pricing dive added are at 0
         start[: answer.values.size] = answer.values
         if price_columns:
-            values = _dive(lp, start, owner, n0, deadline, grow, PRICING_DIVE_ROUNDS)
+            values, integral = _dive(
+                lp, start, owner, n0, deadline, grow, PRICING_DIVE_ROUNDS, fix_at=fix_at
+            )
         else:
-            values = _dive(lp, start, owner, n0, deadline)
-        return None if values is None else (values, lp_cols)
+            values, integral = _dive(lp, start, owner, n0, deadline, fix_at=fix_at)
+        # a round that priced columns in and then ran out of time left them out of its values
+        values = np.pad(values, (0, n0 + lp_cols.size - values.size))
+        return values, lp_cols, integral
 
     add(np.flatnonzero(initial))
     if start_plan is not None:
@@ -504,7 +517,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
             return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer)
         remove_idle()
         order = negative[np.lexsort((rc[negative], cols.household[negative]))]
-        add(_first_per_household(cols.household, order, N, COLUMNS_ADDED_PER_HOUSEHOLD))
+        add(_first_per_household(cols.household, order, N, per_household))
 
 
 def _dive(
@@ -515,11 +528,12 @@ def _dive(
     deadline: float,
     grow=None,
     max_rounds: float = np.inf,
+    fix_at: float = DIVE_FIX_AT,
 ):
     """An integral solution of the restricted LP, found by fixing its fractional choices.
 
     Each round fixes, per household left fractional, its highest choice (a column, or staying
-    unplaced) at 1 when that value is at least DIVE_FIX_AT, or else the single highest choice of
+    unplaced) at 1 when that value is at least ``fix_at``, or else the single highest choice of
     all, and re-solves from the last basis with dual simplex (a few pivots; primal simplex took
     twice the time at 1000x500). A fixing that makes the LP infeasible is undone; a single one is
     then forbidden instead. The LP is nearly integral, so the dive changes little: measured at
@@ -532,9 +546,11 @@ def _dive(
     the optimum at 100x60 and 0.01% above the LP bound at 1000x500 (3.7 s there, against 0.5 s).
 
     ``owner`` gives the household of each choice: the unplaced flags (variables 0..N-1), then the
-    restricted LP's columns (from variable n0 on). Returns the LP's values, or None out of time or
-    rounds (a limit in rounds, unlike one in seconds, gives the same plan on a busy machine); the
-    bounds it changed are restored either way, so the LP can be dived again.
+    restricted LP's columns (from variable n0 on). Returns the LP's last values and whether they
+    are integral: out of time or rounds (a limit in rounds, unlike one in seconds, gives the same
+    plan on a busy machine) the values of its last round still hold most households fixed, and
+    rounding them beats rounding the LP (5000x2500: the dive needs 25 s, often more than is
+    left). The bounds it changed are restored either way, so the LP can be dived again.
     """
     N = int(owner.size - (values.size - n0))
     settled = np.zeros(N, dtype=bool)
@@ -552,10 +568,10 @@ def _dive(
             v = x[choice]
             fractional = np.flatnonzero((v > 1e-6) & (v < 1 - 1e-6))
             if fractional.size == 0:
-                return x
+                return x, True
             by_owner = fractional[np.lexsort((-v[fractional], owner[fractional]))]
             highest = by_owner[np.unique(owner[by_owner], return_index=True)[1]]
-            firm = highest[v[highest] >= DIVE_FIX_AT]
+            firm = highest[v[highest] >= fix_at]
             single = highest[np.argmax(v[highest])]
             fix = firm if firm.size else np.array([single])
             lp.set_bounds(choice[fix], lower=1.0)
@@ -579,10 +595,10 @@ def _dive(
                 if added.size:
                     owner = np.concatenate([owner, added])
                     answer = lp.solve(deadline - time.perf_counter())
-            if not answer.optimal:
-                return None
+            if not answer.optimal:  # out of time mid-solve: the last round's values stand
+                break
             x = answer.values
-        return None
+        return x, False
     finally:
         for positions, kind in changed:
             lp.set_bounds(positions, **{kind: 0.0 if kind == "lower" else 1.0})
@@ -664,15 +680,29 @@ def solve_optimal(
     # incumbents for the MIP to beat: the LP rounded in one pass (quick), then dived (nearly
     # optimal), first over the LP's columns (quick), then pricing new ones as it goes (closer)
     consider("rounding", _round(inst, cols, x))
-    if converged and dive is not None:  # an unconverged LP dives to no better than its value
-        for price_columns in (False, True) if N >= PRICING_DIVE_FROM else (False,):
+    # an unconverged LP dives too: it cannot dive below its own value, but that value comes
+    # within a fraction of a percent of the LP optimum long before the last columns are priced
+    # (5000x2500: 0.2% after 7 of its rounds), where rounding it in one pass was 3% above; it
+    # gets most of what is left, as a pricing dive would be column generation again and the
+    # restricted MIP over its many columns found nothing there
+    dives = (False, True) if converged and N >= PRICING_DIVE_FROM else (False,)
+    share = DIVE_SHARE_OF_TIME if converged else UNCONVERGED_DIVE_SHARE
+    fix_at = DIVE_FIX_AT if converged else UNCONVERGED_DIVE_FIX_AT
+    if dive is not None:
+        for price_columns in dives:
             if settled():
                 break
             now = time.perf_counter()
-            dived = dive(now + DIVE_SHARE_OF_TIME * (deadline - now), price_columns)
-            if dived is not None:
-                values, dived_cols = dived
-                consider("dive", _plan_from(cols.take(dived_cols), values[n0:], N))
+            values, dived_cols, integral = dive(
+                now + share * (deadline - now), price_columns, fix_at
+            )
+            x_dived, dived_cols = values[n0:], cols.take(dived_cols)
+            consider(
+                "dive",
+                _plan_from(dived_cols, x_dived, N)
+                if integral
+                else _round(inst, dived_cols, x_dived),
+            )
     if settled():
         outcome.proven_optimal = _proven(outcome)
         outcome.detail = f"plan from {outcome.source} within the requested gap ({generated})"

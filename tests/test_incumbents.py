@@ -36,10 +36,10 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypat
     dives = []
     dive = solve._dive
 
-    def recording(lp, values, owner, n0, deadline, grow=None, max_rounds=np.inf):
-        if pricing != (grow is not None):  # only the dive under test makes a plan
-            return None
-        dives.append(dive(lp, values, owner, n0, deadline, grow, max_rounds))
+    def recording(lp, values, owner, n0, deadline, grow=None, max_rounds=np.inf, **kwargs):
+        if pricing != (grow is not None):  # only the dive under test makes a plan: the other
+            return np.zeros(n0), False  # leaves everyone unplaced, which greedy beats
+        dives.append(dive(lp, values, owner, n0, deadline, grow, max_rounds, **kwargs))
         return dives[-1]
 
     # no one-pass rounding and no MIP: the dive's plan is the one to beat greedy
@@ -59,7 +59,7 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypat
         mediation_capacity=2 if caps else None,
     )
     result = plan(*tables, start=START, policy=policy, relative_gap=1e-9, time_limit=60)
-    assert len(dives) == 1 and dives[0] is not None  # the LP was fractional, the dive finished
+    assert len(dives) == 1 and dives[0][1]  # the LP was fractional, the dive finished
     assert result.details["plan_source"] == "dive"
     assert check_plan(result, *tables, START, policy) == []
     recomputed = objective_of(result, tables[0], tables[1], START, policy)
@@ -130,8 +130,9 @@ FRACTIONAL = np.array([0.2, 0.1, 0.8, 0.9])
 
 def test_a_dive_undoes_a_joint_fixing_that_is_infeasible() -> None:
     lp = ScriptedLP([(None, "INFEASIBLE"), ([1, 0, 0, 1], "OPTIMAL")])
-    x = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
     np.testing.assert_array_equal(x, [1, 0, 0, 1])
+    assert integral
     # both firm choices fixed together, undone, then the highest alone
     assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None), ([3], 1.0, None)] + [
         ([3], 0.0, None)  # restored
@@ -141,8 +142,9 @@ def test_a_dive_undoes_a_joint_fixing_that_is_infeasible() -> None:
 def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
     low = np.array([0.5, 0.4, 0.5, 0.6])
     lp = ScriptedLP([(None, "INFEASIBLE"), ([0, 1, 1, 0], "OPTIMAL")])
-    x = solve._dive(lp, low, OWNER, 2, deadline=float("inf"))
+    x, integral = solve._dive(lp, low, OWNER, 2, deadline=float("inf"))
     np.testing.assert_array_equal(x, [0, 1, 1, 0])
+    assert integral
     assert lp.changes == [([3], 1.0, None), ([3], 0.0, None), ([3], None, 0.0)] + [
         ([3], None, 1.0)  # restored
     ]
@@ -150,8 +152,9 @@ def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
 
 def test_a_dive_forbids_the_highest_when_it_clashes_alone_too() -> None:
     lp = ScriptedLP([(None, "INFEASIBLE"), (None, "INFEASIBLE"), ([1, 0, 0, 1], "OPTIMAL")])
-    x = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
     np.testing.assert_array_equal(x, [1, 0, 0, 1])
+    assert integral
     assert lp.changes == [
         ([2, 3], 1.0, None),  # together: infeasible
         ([2, 3], 0.0, None),
@@ -162,20 +165,25 @@ def test_a_dive_forbids_the_highest_when_it_clashes_alone_too() -> None:
     ]
 
 
-def test_a_dive_out_of_time_gives_nothing() -> None:
-    lp = ScriptedLP([(None, "TIME_LIMIT")])
-    far = float("inf")
-    assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=far) is None
-    assert lp.changes == [([2, 3], 1.0, None), ([2, 3], 0.0, None)]  # fixed, then restored
+def test_a_dive_out_of_time_gives_its_last_values() -> None:
+    partly = [0, 0.5, 1, 0.5]  # the first round fixes household 0, household 1 stays fractional
+    lp = ScriptedLP([(partly, "OPTIMAL"), (None, "TIME_LIMIT")])
+    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    np.testing.assert_array_equal(x, partly)  # the last round that finished
+    assert not integral
+    assert lp.changes[-2:] == [([2, 3], 0.0, None), ([1], 0.0, None)]  # restored
     past = ScriptedLP([])
-    assert solve._dive(past, FRACTIONAL, OWNER, 2, deadline=0.0) is None
-    assert past.changes == []  # nothing tried once the deadline has passed
+    x, integral = solve._dive(past, FRACTIONAL, OWNER, 2, deadline=0.0)
+    np.testing.assert_array_equal(x, FRACTIONAL)  # nothing tried once the deadline has passed
+    assert not integral and past.changes == []
 
 
 def test_a_dive_stops_at_its_round_limit() -> None:
     # the first round leaves household 1 fractional; one round allowed: no plan
     lp = ScriptedLP([([0, 0.5, 1, 0.5], "OPTIMAL")])
-    assert solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), max_rounds=1) is None
+    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), max_rounds=1)
+    np.testing.assert_array_equal(x, [0, 0.5, 1, 0.5])
+    assert not integral
     assert lp.changes[-1] == ([2, 3], 0.0, None)  # restored
 
 
