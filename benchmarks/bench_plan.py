@@ -89,6 +89,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="HiGHS LP algorithm for the full LP",
     )
     ap.add_argument(
+        "--lp-method",
+        default="auto",
+        choices=["auto", "highs", "colgen"],
+        help="full LP by HiGHS, or by column generation (auto: above 4M columns)",
+    )
+    ap.add_argument(
         "--peer-max-nnz", type=float, default=3e8, help="skip the peer MIP above this many nnz"
     )
     ap.add_argument("--skip", default="", help="comma-separated: lp, peer")
@@ -157,7 +163,7 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
             row["improvement_hpn"] = g["hotel_person_nights"] - s["hotel_person_nights"]
 
     if "lp" not in args.skip:
-        lp_args = (*key, args.lp_time_limit, args.lp_algorithm)
+        lp_args = (*key, args.lp_time_limit, args.lp_algorithm, args.lp_method)
         lp = tasks.run_isolated(
             tasks.full_lp, lp_args, timeout=1.5 * args.lp_time_limit + 600, quiet=quiet
         )

@@ -32,6 +32,7 @@ from allocator.solve import (
     base_model,
     build_model,
     column_entries,
+    lp_relaxation,
     reduced_costs,
 )
 from allocator.tables import validate_tables
@@ -90,6 +91,19 @@ def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, from_pla
     outside = np.ones(len(cols), dtype=bool)
     outside[kept] = False
     assert (rc[outside] >= -1e-6 * max(1.0, abs(full.objective))).all()
+
+
+@pytest.mark.parametrize(("seed", "caps"), [(1, False), (2, True)])
+def test_the_lp_relaxation_alone_is_the_full_lp(seed, caps):
+    """The benchmark's reference bound at city size, where HiGHS cannot hold the whole LP."""
+    inst = instance(40, 20, seed, caps)
+    full = backend.solve(
+        build_model(inst, build_columns(inst), integer=False), time_limit=60, threads=1, seed=0
+    )
+    value, bound, converged, rounds = lp_relaxation(inst, time.perf_counter() + 60)
+    assert converged and rounds >= 1
+    assert value == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
 
 
 def test_removing_idle_columns_keeps_the_optimum_and_the_basis():
