@@ -21,7 +21,9 @@ from pathlib import Path
 import tasks
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TARGET_GAP = 1e-3  # the engine's aim: within 0.1% of the strongest bound
+# issue #2's targets, (gap to the full LP, wall seconds) by number of households: 100x60 optimal
+# (within 0.1%) in 2 s, 1000x500 within 0.1% in 15 s, 5000x2500 (a city) within 1% in 120 s
+TARGETS = {100: (1e-3, 2.0), 1000: (1e-3, 15.0), 5000: (1e-2, 120.0)}
 
 # (CSV key, label in the printed table, format)
 ROWS = [
@@ -48,7 +50,8 @@ ROWS = [
     ("lp_columns", "full LP: columns", "d"),
     ("lp_peak_mb", "full LP: peak RSS [MB]", ".0f"),
     ("solver_gap_lp", "solver: gap vs full LP", "%"),
-    ("meets_target", "solver: within 0.1% of LP", "s"),
+    ("target", "target (issue #2)", "s"),
+    ("meets_target", "solver: meets it", "s"),
     ("peer_s", "peer MIP: time [s]", ".2f"),
     ("peer_build_s", "peer MIP: of which build [s]", ".2f"),
     ("peer_obj", "peer MIP: objective", ".2f"),
@@ -185,7 +188,11 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
             obj = row.get("solver_obj")
             if bound is not None and math.isfinite(bound) and obj is not None:
                 row["solver_gap_lp"] = max(0.0, (obj - bound) / abs(obj)) if obj else 0.0
-                row["meets_target"] = "yes" if row["solver_gap_lp"] <= TARGET_GAP else "NO"
+                if n in TARGETS:
+                    gap, seconds = TARGETS[n]
+                    row["target"] = f"{gap:.1%} in {seconds:g} s"
+                    ok = row["solver_gap_lp"] <= gap and row["solver_s"] <= seconds
+                    row["meets_target"] = "yes" if ok else "NO"
 
     if "peer" not in args.skip:
         peer_args = (*key, T, args.peer_max_nnz, 1e-4)
