@@ -336,6 +336,13 @@ class IncrementalLP:
         self._row_status = np.asarray(row_status, dtype=np.int64)
         self._basis_by_id = True
 
+    def basis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The last solve's basis: statuses per variable (model order) and per row, or None."""
+        self._read_basis()
+        if self._var_status is None or self._row_status is None:
+            return None
+        return self._var_status.copy(), self._row_status.copy()
+
     def nonbasic_at_zero(self) -> np.ndarray:
         """Per variable (model order): non-basic at its lower bound in the last solve's basis."""
         self._read_basis()

@@ -65,6 +65,9 @@ UNCONVERGED_DIVE_FIX_AT = 0.55
 # 33 s; 100x60: 6-14k columns, 0.4-3 s). Going straight to it, without a restricted MIP first,
 # was slower at 100x60 (4.1 s against 3.3 s in all)
 MAX_PROOF_COLUMNS = 50_000
+# no restricted MIP over an unconverged LP with more columns than this (5000x2500: 31-64k,
+# and MIPs over them found no plan at all in 10-51 s)
+MAX_UNCONVERGED_MIP_COLUMNS = 20_000
 # column generation starts from the columns of a few cost-aware greedy plans (households by
 # weight x size / stay^a, each taking its cheapest start: 0.44-0.48 above the LP at 1000x500,
 # first-come-first-served is 2.8x it) and from the best of them as its first basis: 25-33% fewer
@@ -409,9 +412,10 @@ def _initial_columns(inst: Instance, cols: Columns, columns_of, plans) -> np.nda
 def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
-    Returns (answer, the columns of the restricted LP in the order of its variables, reduced costs
-    of all columns, bound, converged, rounds, dive). ``dive(deadline, price)`` dives from the
-    answer (see `_dive`) and returns (values, the LP's columns then, integral); it is None itself
+    Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
+    costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline)`` goes on
+    with more rounds from where the LP stopped and returns the same tuple. ``dive(deadline,
+    price)`` dives from the answer (see `_dive`) and returns (values, the LP's columns then, integral); it is None itself
     when the answer is that of an earlier round than the LP's current columns, which only an
     interrupted round leaves behind. Each household takes at most one column, so the LP optimum
     is at least the restricted LP's value plus every household's most negative reduced cost: a
@@ -428,6 +432,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     lp = backend.IncrementalLP(base)
     lp_cols = np.zeros(0, dtype=np.int64)  # the column of each LP variable after the base ones
     idle = np.zeros(0, dtype=np.int64)  # rounds each has spent non-basic with a positive rc
+    lp_basis = None  # the LP's basis before the first dive, to resume from
     in_lp = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
     lowest = _per_household_minimum(cols.household, N)
@@ -467,6 +472,9 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         owner = np.concatenate([np.arange(N), cols.household[lp_cols]])
         start = np.zeros(n0 + lp_cols.size)  # columns a pricing dive added are at 0
         start[: answer.values.size] = answer.values
+        nonlocal lp_basis
+        if lp_basis is None:
+            lp_basis = lp.basis()
         if price_columns:
             values, integral = _dive(
                 lp, start, owner, n0, deadline, grow, PRICING_DIVE_ROUNDS, fix_at=fix_at
@@ -494,30 +502,42 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     rc = np.zeros(len(cols))
     iterations = 0
     last = None  # the last restricted LP solved to optimality, and its columns
-    while True:
-        iterations += 1
-        began = time.perf_counter()
-        answer = lp.solve(deadline - began)
-        took = time.perf_counter() - began
-        kept = lp_cols
-        if not (answer.optimal and answer.duals is not None):
-            if last is not None:  # out of time mid-round: the previous round's LP still counts
-                answer, kept = last
-            return answer, kept, n0, rc, bound, False, iterations, None
-        last = (answer, kept)
-        rc = price(answer.duals)
-        bound = max(bound, answer.objective + np.minimum(lowest(rc), 0.0).sum())
-        tol = 1e-9 * max(1.0, abs(answer.objective))
-        negative = np.flatnonzero((rc < -tol) & ~in_lp)
-        if negative.size == 0:
-            return answer, kept, n0, rc, answer.objective, True, iterations, partial(dive, answer)
-        # a round that would not finish in time is not started: an interrupted round is time
-        # lost to the MIP, and it leaves the LP's columns out of step with its last answer
-        if time.perf_counter() + ROUND_GROWTH * took >= deadline:
-            return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer)
-        remove_idle()
-        order = negative[np.lexsort((rc[negative], cols.household[negative]))]
-        add(_first_per_household(cols.household, order, N, per_household))
+
+    def run(deadline: float):
+        """Rounds until no column prices out or the next round would not finish in time."""
+        nonlocal bound, rc, iterations, last, lp_basis
+        if lp_basis is not None:  # resumed after dives: from the LP's basis, not the last dive's
+            var_status, row_status = lp_basis
+            added = np.full(lp.n_vars - var_status.size, backend.AT_LOWER)
+            lp.set_basis(np.concatenate([var_status, added]), row_status)
+            lp_basis = None
+        while True:
+            iterations += 1
+            began = time.perf_counter()
+            answer = lp.solve(deadline - began)
+            took = time.perf_counter() - began
+            kept = lp_cols
+            if not (answer.optimal and answer.duals is not None):
+                if last is not None:  # out of time mid-round: the previous round's LP counts
+                    answer, kept = last
+                return answer, kept, n0, rc, bound, False, iterations, None, run
+            last = (answer, kept)
+            rc = price(answer.duals)
+            bound = max(bound, answer.objective + np.minimum(lowest(rc), 0.0).sum())
+            tol = 1e-9 * max(1.0, abs(answer.objective))
+            negative = np.flatnonzero((rc < -tol) & ~in_lp)
+            if negative.size == 0:
+                bound = answer.objective
+                return answer, kept, n0, rc, bound, True, iterations, partial(dive, answer), run
+            # a round that would not finish in time is not started: an interrupted round is
+            # time lost to the MIP, and it leaves the LP's columns out of step with its answer
+            if time.perf_counter() + ROUND_GROWTH * took >= deadline:
+                return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
+            remove_idle()
+            order = negative[np.lexsort((rc[negative], cols.household[negative]))]
+            add(_first_per_household(cols.household, order, N, per_household))
+
+    return run(deadline)
 
 
 def _dive(
@@ -652,7 +672,7 @@ def solve_optimal(
     t_lp = time.perf_counter()
     # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
     lp_deadline = t_lp + LP_SHARE_OF_TIME * max(deadline - t_lp, 0.0)
-    lp, kept, n0, rc, lp_bound, converged, iterations, dive = _lp_by_column_generation(
+    lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume = _lp_by_column_generation(
         inst, cols, initial, lp_deadline, start_plan
     )
     outcome.lp_seconds = time.perf_counter() - t_lp
@@ -674,8 +694,8 @@ def solve_optimal(
         outcome.detail = f"LP relaxation integral ({generated})"
         return outcome
 
-    def settled() -> bool:
-        return converged and within_gap(outcome.objective, lp_bound, relative_gap)
+    def settled() -> bool:  # the bound holds whether or not the LP converged
+        return within_gap(outcome.objective, lp_bound, relative_gap)
 
     # incumbents for the MIP to beat: the LP rounded in one pass (quick), then dived (nearly
     # optimal), first over the LP's columns (quick), then pricing new ones as it goes (closer)
@@ -706,6 +726,21 @@ def solve_optimal(
     if settled():
         outcome.proven_optimal = _proven(outcome)
         outcome.detail = f"plan from {outcome.source} within the requested gap ({generated})"
+        return outcome
+
+    if not converged and kept.size > MAX_UNCONVERGED_MIP_COLUMNS:
+        # such a MIP found no plan at all where it was tried: the time left goes to more rounds
+        # of the LP instead, which tighten the bound (the plan stays the dive's)
+        t_more = time.perf_counter()
+        _, _, _, _, lp_bound, converged, iterations, _, _ = resume(deadline)
+        outcome.lp_seconds += time.perf_counter() - t_more
+        outcome.lp_bound = outcome.best_bound = lp_bound
+        outcome.proven_optimal = converged and _proven(outcome)
+        state = "converged" if converged else "not converged"
+        outcome.detail = (
+            f"plan from {outcome.source}; LP {state} after {iterations} rounds (no MIP over"
+            f" its {kept.size} columns)"
+        )
         return outcome
 
     # restricted MIP: LP support, greedy's columns, lowest reduced costs
@@ -766,7 +801,7 @@ def lp_relaxation(inst: Instance, deadline: float) -> tuple[float, float, bool, 
     plans = _cost_aware_plans(inst)
     best = min(plans, key=lambda plan: objective(inst, *plan))
     initial = _initial_columns(inst, cols, columns_of, plans)
-    answer, _, _, _, bound, converged, rounds, _ = _lp_by_column_generation(
+    answer, _, _, _, bound, converged, rounds, _, _ = _lp_by_column_generation(
         inst, cols, initial, deadline, np.sort(columns_of(*best))
     )
     return float(answer.objective), float(bound), converged, rounds

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from allocator import mathopt_backend as backend
+from allocator import solve as solve_module
 from allocator.columns import build_columns, objective
 from allocator.examples import generate
 from allocator.greedy import solve_greedy
@@ -77,7 +78,7 @@ def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, from_pla
         initial = _initial_columns(inst, cols, columns_of, plans)
         best = min(plans, key=lambda plan: objective(inst, *plan))
         start_plan = np.sort(columns_of(*best))
-    answer, kept, n0, rc, bound, converged, rounds, _ = _lp_by_column_generation(
+    answer, kept, n0, rc, bound, converged, rounds, _, _ = _lp_by_column_generation(
         inst, cols, initial, time.perf_counter() + 60, start_plan
     )
     assert converged and answer.optimal
@@ -103,6 +104,26 @@ def test_the_lp_relaxation_alone_is_the_full_lp(seed, caps):
     value, bound, converged, rounds = lp_relaxation(inst, time.perf_counter() + 60)
     assert converged and rounds >= 1
     assert value == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+
+
+def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(monkeypatch):
+    """A city-size solve stops the LP unconverged, dives, then resumes it for a better bound."""
+    inst = instance(60, 30, 1, True, 12)
+    cols = build_columns(inst)
+    full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
+    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+    initial = _initial_columns(inst, cols, columns_of, plans)
+    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # no second round fits
+    first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
+    answer, kept, n0, rc, bound, converged, rounds, dive, resume = first
+    assert not converged and rounds == 1 and bound <= full.objective + 1e-6
+    values, dived, _ = dive(time.perf_counter() + 60, False, solve_module.DIVE_FIX_AT)
+    assert values.size == n0 + dived.size
+    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
+    answer, kept, n0, rc, bound, converged, rounds, _, _ = resume(time.perf_counter() + 60)
+    assert converged and rounds > 2
+    assert answer.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
     assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
 
 
