@@ -13,7 +13,9 @@ solves a MIP over the LP's support, greedy's columns and the columns of lowest r
 searching only below the incumbent minus the requested gap. A left-out column cannot improve a
 plan by more than its reduced cost, which makes the restricted MIP's result a bound for the whole
 model and, once the gap to the LP is known, lets a MIP over every column with a smaller reduced
-cost settle the gap.
+cost settle the gap. An LP that has not converged in its time is dived all the same; when its
+restricted LP is too large for a MIP (city size), the time left goes to more rounds of column
+generation instead, for a tighter bound.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ LP_SHARE_OF_TIME = 0.75
 # a round may take this much longer than the last (5000 households: 11 -> 12.5 s)
 ROUND_GROWTH = 1.5
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
-UNCONVERGED_DIVE_SHARE = 0.8  # 5000x2500: the dive needs some 25 s of the 30-40 s left
+# with no MIP to follow (see MAX_UNCONVERGED_MIP_COLUMNS), the dive gets most of what the LP leaves
+UNCONVERGED_DIVE_SHARE = 0.8  # 5000x2500: the dive needs 9-25 s of the 30-40 s left
 # a pricing dive is worth a few dozen rounds (1000x500: 17 rounds, 4 s after a 13 s LP, saved a
 # 5 s MIP); a limit in rounds, not seconds, keeps plans the same on a busy machine
 PRICING_DIVE_ROUNDS = 40
@@ -414,10 +417,11 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
 
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
     costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline)`` goes on
-    with more rounds from where the LP stopped and returns the same tuple. ``dive(deadline,
-    price)`` dives from the answer (see `_dive`) and returns (values, the LP's columns then, integral); it is None itself
-    when the answer is that of an earlier round than the LP's current columns, which only an
-    interrupted round leaves behind. Each household takes at most one column, so the LP optimum
+    with the rounds from where they stopped (from the LP's basis before any dive) and returns the
+    same tuple. ``dive(deadline, price_columns, fix_at)`` dives from the answer (see `_dive`) and
+    returns (values, the LP's columns then, integral); it is None itself when the answer is that
+    of an earlier round than the LP's current columns, which only an interrupted round leaves
+    behind. Each household takes at most one column, so the LP optimum
     is at least the restricted LP's value plus every household's most negative reduced cost: a
     valid bound at every iteration, and the exact LP value once no column prices out.
 
@@ -502,15 +506,24 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     rc = np.zeros(len(cols))
     iterations = 0
     last = None  # the last restricted LP solved to optimality, and its columns
+    pending = None  # the columns that priced out in the last round, when it stopped for time
+
+    def extend(negative: np.ndarray) -> None:
+        remove_idle()
+        order = negative[np.lexsort((rc[negative], cols.household[negative]))]
+        add(_first_per_household(cols.household, order, N, per_household))
 
     def run(deadline: float):
         """Rounds until no column prices out or the next round would not finish in time."""
-        nonlocal bound, rc, iterations, last, lp_basis
+        nonlocal bound, rc, iterations, last, lp_basis, pending
         if lp_basis is not None:  # resumed after dives: from the LP's basis, not the last dive's
             var_status, row_status = lp_basis
             added = np.full(lp.n_vars - var_status.size, backend.AT_LOWER)
             lp.set_basis(np.concatenate([var_status, added]), row_status)
             lp_basis = None
+        if pending is not None:  # re-solving the stopped round's LP would only repeat it
+            extend(pending)
+            pending = None
         while True:
             iterations += 1
             began = time.perf_counter()
@@ -532,10 +545,9 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
             if time.perf_counter() + ROUND_GROWTH * took >= deadline:
+                pending = negative
                 return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
-            remove_idle()
-            order = negative[np.lexsort((rc[negative], cols.household[negative]))]
-            add(_first_per_household(cols.household, order, N, per_household))
+            extend(negative)
 
     return run(deadline)
 
@@ -550,7 +562,7 @@ def _dive(
     max_rounds: float = np.inf,
     fix_at: float = DIVE_FIX_AT,
 ):
-    """An integral solution of the restricted LP, found by fixing its fractional choices.
+    """A solution of the restricted LP made integral by fixing its fractional choices.
 
     Each round fixes, per household left fractional, its highest choice (a column, or staying
     unplaced) at 1 when that value is at least ``fix_at``, or else the single highest choice of
@@ -706,7 +718,8 @@ def solve_optimal(
     # gets most of what is left, as a pricing dive would be column generation again and the
     # restricted MIP over its many columns found nothing there
     dives = (False, True) if converged and N >= PRICING_DIVE_FROM else (False,)
-    share = DIVE_SHARE_OF_TIME if converged else UNCONVERGED_DIVE_SHARE
+    no_mip = not converged and kept.size > MAX_UNCONVERGED_MIP_COLUMNS  # see below
+    share = UNCONVERGED_DIVE_SHARE if no_mip else DIVE_SHARE_OF_TIME
     fix_at = DIVE_FIX_AT if converged else UNCONVERGED_DIVE_FIX_AT
     if dive is not None:
         for price_columns in dives:
@@ -728,14 +741,15 @@ def solve_optimal(
         outcome.detail = f"plan from {outcome.source} within the requested gap ({generated})"
         return outcome
 
-    if not converged and kept.size > MAX_UNCONVERGED_MIP_COLUMNS:
+    if no_mip:
         # such a MIP found no plan at all where it was tried: the time left goes to more rounds
-        # of the LP instead, which tighten the bound (the plan stays the dive's)
+        # of the LP instead, which tighten the bound (the plan stays the dive's; an LP that
+        # converges with time still left is not dived again)
         t_more = time.perf_counter()
         _, _, _, _, lp_bound, converged, iterations, _, _ = resume(deadline)
         outcome.lp_seconds += time.perf_counter() - t_more
         outcome.lp_bound = outcome.best_bound = lp_bound
-        outcome.proven_optimal = converged and _proven(outcome)
+        outcome.proven_optimal = _proven(outcome)  # the bound holds converged or not
         state = "converged" if converged else "not converged"
         outcome.detail = (
             f"plan from {outcome.source}; LP {state} after {iterations} rounds (no MIP over"

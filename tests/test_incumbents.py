@@ -179,7 +179,7 @@ def test_a_dive_out_of_time_gives_its_last_values() -> None:
 
 
 def test_a_dive_stops_at_its_round_limit() -> None:
-    # the first round leaves household 1 fractional; one round allowed: no plan
+    # the first round leaves household 1 fractional; one round allowed: its values, unfinished
     lp = ScriptedLP([([0, 0.5, 1, 0.5], "OPTIMAL")])
     x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), max_rounds=1)
     np.testing.assert_array_equal(x, [0, 0.5, 1, 0.5])

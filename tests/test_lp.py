@@ -109,7 +109,7 @@ def test_the_lp_relaxation_alone_is_the_full_lp(seed, caps):
 
 def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(monkeypatch):
     """A city-size solve stops the LP unconverged, dives, then resumes it for a better bound."""
-    inst = instance(60, 30, 1, True, 12)
+    inst = instance(60, 30, 4, False, 12)  # fractional after one round: the dive fixes bounds
     cols = build_columns(inst)
     full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
     plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
@@ -118,8 +118,10 @@ def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(monkeypatch)
     first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
     answer, kept, n0, rc, bound, converged, rounds, dive, resume = first
     assert not converged and rounds == 1 and bound <= full.objective + 1e-6
-    values, dived, _ = dive(time.perf_counter() + 60, False, solve_module.DIVE_FIX_AT)
-    assert values.size == n0 + dived.size
+    assert not solve_module._is_integral(answer.values[n0:])
+    fix_at = solve_module.UNCONVERGED_DIVE_FIX_AT
+    values, dived, integral = dive(time.perf_counter() + 60, False, fix_at)
+    assert integral and values.size == n0 + dived.size
     monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
     answer, kept, n0, rc, bound, converged, rounds, _, _ = resume(time.perf_counter() + 60)
     assert converged and rounds > 2
@@ -168,3 +170,28 @@ def test_per_household_minimum_matches_a_scatter(pairs, n):
     expected = np.full(n, np.inf)
     np.minimum.at(expected, household, values)
     np.testing.assert_array_equal(_per_household_minimum(household, n)(values), expected)
+
+
+def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch):
+    """The city-size path: no restricted MIP, the time left goes to the LP; the bound holds."""
+    inst = instance(60, 30, 4, False, 12)
+    cols = build_columns(inst)
+    full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
+    first_run = solve_module._lp_by_column_generation
+
+    def one_round_first(*args):
+        with monkeypatch.context() as m:
+            m.setattr(solve_module, "ROUND_GROWTH", 1e12)
+            return first_run(*args)
+
+    monkeypatch.setattr(solve_module, "_lp_by_column_generation", one_round_first)
+    monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
+    greedy = solve_greedy(inst)
+    out = solve_module.solve_optimal(
+        inst, greedy, deadline=time.perf_counter() + 60, workers=1, seed=0, relative_gap=1e-9
+    )
+    assert out.mip_seconds == 0.0 and "no MIP" in out.detail and "LP converged" in out.detail
+    assert out.lp_bound == out.best_bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    assert out.objective == pytest.approx(objective(inst, out.pool, out.start), rel=1e-12)
+    assert out.best_bound <= out.objective + 1e-6
+    assert out.proven_optimal == (out.objective <= out.best_bound + 1e-6 * abs(out.objective))
