@@ -473,10 +473,10 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         return cols.household[new]
 
     def dive(answer, deadline: float, price_columns: bool, fix_at: float):
+        nonlocal lp_basis
         owner = np.concatenate([np.arange(N), cols.household[lp_cols]])
         start = np.zeros(n0 + lp_cols.size)  # columns a pricing dive added are at 0
         start[: answer.values.size] = answer.values
-        nonlocal lp_basis
         if lp_basis is None:
             lp_basis = lp.basis()
         if price_columns:
@@ -581,8 +581,8 @@ def _dive(
     restricted LP's columns (from variable n0 on). Returns the LP's last values and whether they
     are integral: out of time or rounds (a limit in rounds, unlike one in seconds, gives the same
     plan on a busy machine) the values of its last round still hold most households fixed, and
-    rounding them beats rounding the LP (5000x2500: the dive needs 25 s, often more than is
-    left). The bounds it changed are restored either way, so the LP can be dived again.
+    rounding them beats rounding the LP (5000x2500: the dive needs 9-25 s, at times more than
+    is left). The bounds it changed are restored either way, so the LP can be dived again.
     """
     N = int(owner.size - (values.size - n0))
     settled = np.zeros(N, dtype=bool)
@@ -721,21 +721,19 @@ def solve_optimal(
     no_mip = not converged and kept.size > MAX_UNCONVERGED_MIP_COLUMNS  # see below
     share = UNCONVERGED_DIVE_SHARE if no_mip else DIVE_SHARE_OF_TIME
     fix_at = DIVE_FIX_AT if converged else UNCONVERGED_DIVE_FIX_AT
+
+    def dive_for_a_plan(dive, until: float, price_columns: bool, fix_at: float) -> None:
+        values, dived_cols, integral = dive(until, price_columns, fix_at)
+        x_dived, dived_cols = values[n0:], cols.take(dived_cols)
+        plan = _plan_from(dived_cols, x_dived, N) if integral else _round(inst, dived_cols, x_dived)
+        consider("dive", plan)
+
     if dive is not None:
         for price_columns in dives:
             if settled():
                 break
             now = time.perf_counter()
-            values, dived_cols, integral = dive(
-                now + share * (deadline - now), price_columns, fix_at
-            )
-            x_dived, dived_cols = values[n0:], cols.take(dived_cols)
-            consider(
-                "dive",
-                _plan_from(dived_cols, x_dived, N)
-                if integral
-                else _round(inst, dived_cols, x_dived),
-            )
+            dive_for_a_plan(dive, now + share * (deadline - now), price_columns, fix_at)
     if settled():
         outcome.proven_optimal = _proven(outcome)
         outcome.detail = f"plan from {outcome.source} within the requested gap ({generated})"
@@ -743,11 +741,13 @@ def solve_optimal(
 
     if no_mip:
         # such a MIP found no plan at all where it was tried: the time left goes to more rounds
-        # of the LP instead, which tighten the bound (the plan stays the dive's; an LP that
-        # converges with time still left is not dived again)
+        # of the LP instead, which tighten the bound; an LP that converges with time left over
+        # is dived once more, as a converged one would have been
         t_more = time.perf_counter()
-        _, _, _, _, lp_bound, converged, iterations, _, _ = resume(deadline)
+        _, _, _, _, lp_bound, converged, iterations, dive, _ = resume(deadline)
         outcome.lp_seconds += time.perf_counter() - t_more
+        if converged and dive is not None and not settled():
+            dive_for_a_plan(dive, deadline, False, DIVE_FIX_AT)
         outcome.lp_bound = outcome.best_bound = lp_bound
         outcome.proven_optimal = _proven(outcome)  # the bound holds converged or not
         state = "converged" if converged else "not converged"
