@@ -800,14 +800,17 @@ def solve_optimal(
     return outcome
 
 
-def lp_relaxation(inst: Instance, deadline: float) -> tuple[float, float, bool, int]:
+def lp_relaxation(
+    inst: Instance, deadline: float, cols: Columns | None = None
+) -> tuple[float, float, bool, int]:
     """The LP relaxation over every column: (value, bound, converged, rounds).
 
     The solver's own LP stage run alone to its end: the reference bound of the benchmark where the
     whole LP does not fit (5000x2500: 8.7M columns, 7.9 GB in HiGHS and no answer in 300 s). The
-    value is the LP optimum when converged; the bound holds either way.
+    value is the LP optimum when converged; the bound holds either way. ``cols`` are the
+    instance's columns (`build_columns`) when the caller has them already.
     """
-    cols = build_columns(inst)
+    cols = build_columns(inst) if cols is None else cols
     if len(cols) == 0:
         value = float(unplaced_cost(inst).sum())
         return value, value, True, 0

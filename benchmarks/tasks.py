@@ -124,7 +124,7 @@ def full_lp(
     if method == "colgen" or (method == "auto" and len(cols) > HIGHS_MAX_COLUMNS):
         built = time.perf_counter() - t0
         t1 = time.perf_counter()
-        value, bound, converged, rounds = lp_relaxation(inst, t1 + time_limit)
+        value, bound, converged, rounds = lp_relaxation(inst, t1 + time_limit, cols)
         return {
             "value": value if converged else None,
             "bound": bound,
