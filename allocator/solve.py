@@ -714,16 +714,16 @@ def solve_optimal(
     consider("rounding", _round(inst, cols, x))
     # an unconverged LP dives too: it cannot dive below its own value, but that value comes
     # within a fraction of a percent of the LP optimum long before the last columns are priced
-    # (5000x2500: 0.2% after 7 of its rounds), where rounding it in one pass was 3% above; it
-    # gets most of what is left, as a pricing dive would be column generation again and the
-    # restricted MIP over its many columns found nothing there
+    # (5000x2500: 0.2% after 7 of its rounds), where rounding it in one pass was 3% above. It
+    # does not price (that would be column generation again), and when no MIP follows it gets
+    # most of what is left
     dives = (False, True) if converged and N >= PRICING_DIVE_FROM else (False,)
     no_mip = not converged and kept.size > MAX_UNCONVERGED_MIP_COLUMNS  # see below
     share = UNCONVERGED_DIVE_SHARE if no_mip else DIVE_SHARE_OF_TIME
     fix_at = DIVE_FIX_AT if converged else UNCONVERGED_DIVE_FIX_AT
 
-    def dive_for_a_plan(dive, until: float, price_columns: bool, fix_at: float) -> None:
-        values, dived_cols, integral = dive(until, price_columns, fix_at)
+    def dive_for_a_plan(dive_from, until: float, price_columns: bool, fix_at: float) -> None:
+        values, dived_cols, integral = dive_from(until, price_columns, fix_at)
         x_dived, dived_cols = values[n0:], cols.take(dived_cols)
         plan = _plan_from(dived_cols, x_dived, N) if integral else _round(inst, dived_cols, x_dived)
         consider("dive", plan)
