@@ -56,7 +56,11 @@ def instance(n: int, m: int, seed: int, caps: bool, weeks: int = 8):
     [(40, 20, 8, 1, False), (40, 20, 8, 2, True), (40, 20, 8, 3, False), (100, 60, 26, 1, False)],
 )
 @pytest.mark.parametrize("from_plan", [False, True])
-def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, from_plan, monkeypatch):
+@pytest.mark.parametrize("remove_once", [False, True])
+def test_column_generation_reaches_the_full_lp(
+    n, m, weeks, seed, caps, from_plan, remove_once, monkeypatch
+):
+    monkeypatch.setattr(solve_module, "REMOVE_ONCE_FROM", 0 if remove_once else 10**9)
     removed = []
     remove = backend.IncrementalLP.remove
     monkeypatch.setattr(
@@ -86,8 +90,12 @@ def test_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, from_pla
         assert rounds > 2 and sum(removed) > 0
     assert answer.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
     assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
-    # the restricted LP's values sit on the columns it kept, in its variable order
+    # the restricted LP's values sit on the columns it kept, in its variable order (also once
+    # idle columns are pruned after the last solve)
     assert len(answer.values) == n0 + kept.size
+    base_cost = base_model(inst).cost
+    value = base_cost @ answer.values[:n0] + cols.cost[kept] @ answer.values[n0:]
+    assert value == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
     # no column left out prices out (columns in the LP at their upper bound 1 may be negative)
     outside = np.ones(len(cols), dtype=bool)
     outside[kept] = False
@@ -107,8 +115,11 @@ def test_the_lp_relaxation_alone_is_the_full_lp(seed, caps):
     assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
 
 
-def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(monkeypatch):
+@pytest.mark.parametrize("remove_once", [False, True])
+def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(remove_once, monkeypatch):
     """A city-size solve stops the LP unconverged, dives, then resumes it for a better bound."""
+    monkeypatch.setattr(solve_module, "REMOVE_ONCE_FROM", 0 if remove_once else 10**9)
+    monkeypatch.setattr(solve_module, "MIN_COLUMNS_TO_REMOVE", 0 if remove_once else 2_000)
     inst = instance(60, 30, 4, False, 12)  # fractional after one round: the dive fixes bounds
     cols = build_columns(inst)
     full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
