@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -440,7 +440,10 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     lp_basis = None  # the LP's basis before the first dive, to resume from
     in_lp = np.zeros(len(cols), dtype=bool)
     # a column removed as idle that prices out again stays: removed every time, columns came
-    # back round after round (1000x500: 41 rounds, the last 17 degenerate)
+    # back round after round (1000x500: 41 rounds, the last 17 degenerate; now 17). The LP then
+    # ends with 14k columns instead of 5k; removing them before the dive made its plan worse
+    # (seed 2: 0.079% above the LP bound instead of 0.014%) and the pricing dive slower (24-25 s
+    # in all instead of 17-20 s), so they stay
     remove_once = N >= REMOVE_ONCE_FROM
     removed = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
@@ -456,42 +459,19 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         idle = np.concatenate([idle, np.zeros(idx.size, dtype=np.int64)])
         in_lp[idx] = True
 
-    def drop(out: np.ndarray) -> None:
-        nonlocal lp_cols, idle
-        lp.remove(n0 + np.flatnonzero(out))
-        in_lp[lp_cols[out]] = False
-        removed[lp_cols[out]] = True
-        lp_cols, idle = lp_cols[~out], idle[~out]
-
-    def idle_now() -> np.ndarray:
-        return lp.nonbasic_at_zero()[n0:] & (rc[lp_cols] > 0)
-
     def remove_idle() -> None:
-        nonlocal idle
+        nonlocal lp_cols, idle
         if lp_cols.size < MIN_COLUMNS_TO_REMOVE:
             return
-        idle = np.where(idle_now(), idle + 1, 0)
+        idle = np.where(lp.nonbasic_at_zero()[n0:] & (rc[lp_cols] > 0), idle + 1, 0)
         out = idle >= IDLE_ROUNDS_BEFORE_REMOVAL
         if remove_once:
             out &= ~removed[lp_cols]
         if out.any():
-            drop(out)
-
-    def prune(answer):
-        """Once converged: the idle columns kept since they came back leave; values follow.
-
-        A dive on the restricted LP of 14k columns took longer than on the 5k left without the
-        once-only rule (1000x500). Not on an unconverged LP: its columns count for the choice
-        of a MIP, and resumed rounds would price the pruned columns back in.
-        """
-        if not remove_once or lp_cols.size < MIN_COLUMNS_TO_REMOVE:
-            return answer
-        out = idle_now()
-        if not out.any():
-            return answer
-        drop(out)
-        keep = np.concatenate([np.ones(n0, dtype=bool), ~out])
-        return replace(answer, values=answer.values[keep])
+            lp.remove(n0 + np.flatnonzero(out))
+            in_lp[lp_cols[out]] = False
+            removed[lp_cols[out]] = True
+            lp_cols, idle = lp_cols[~out], idle[~out]
 
     def grow(answer, settled: np.ndarray) -> np.ndarray:
         """Add the columns that price out for unsettled households; return their households."""
@@ -572,8 +552,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
             negative = np.flatnonzero((rc < -tol) & ~in_lp)
             if negative.size == 0:
                 bound = answer.objective
-                answer = prune(answer)
-                return answer, lp_cols, n0, rc, bound, True, iterations, partial(dive, answer), run
+                return answer, kept, n0, rc, bound, True, iterations, partial(dive, answer), run
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
             if time.perf_counter() + ROUND_GROWTH * took >= deadline:

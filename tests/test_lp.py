@@ -90,8 +90,8 @@ def test_column_generation_reaches_the_full_lp(
         assert rounds > 2 and sum(removed) > 0
     assert answer.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
     assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
-    # the restricted LP's values sit on the columns it kept, in its variable order (also once
-    # idle columns are pruned after the last solve)
+    # the restricted LP's values sit on the columns it kept, in its variable order, and add up
+    # to its objective
     assert len(answer.values) == n0 + kept.size
     base_cost = base_model(inst).cost
     value = base_cost @ answer.values[:n0] + cols.cost[kept] @ answer.values[n0:]
