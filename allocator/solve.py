@@ -41,7 +41,10 @@ COLUMNS_ADDED_PER_HOUSEHOLD = 20
 # but not more than this many a round: at 5000 households 20 each made rounds of 15-23 s, 10 each
 # reached 0.2% of the LP optimum in 72 s where 20 took 90 s and 5 took 79 s (measured)
 COLUMNS_ADDED_PER_ROUND = 50_000
-REMOVE_ONCE_FROM = 500  # households; below, it moved 100x60's degenerate LP to a worse vertex
+# households from which a column removed as idle and priced back in stays: at 100x60 seed 1 the
+# rule ended the degenerate LP at another optimal vertex, whose reduced costs let 17.7k columns
+# into the proof MIP (4 s) instead of 9.7k (2 s)
+REMOVE_ONCE_FROM = 500
 IDLE_ROUNDS_BEFORE_REMOVAL = 1  # 2 made half the rounds but cost 5-13% more time (measured)
 # below this many columns in the LP, removing columns costs more than it saves (a simulation's
 # small weekly LPs: handing GLOP the basis back made them slower)
@@ -430,6 +433,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     IDLE_ROUNDS_BEFORE_REMOVAL rounds leaves the restricted LP (a restricted LP of all the columns
     ever generated grew to 85,000 columns at 1000 households and made every round slow); it is
     priced with all the others and comes back if it prices out again, so the result is unchanged.
+    From REMOVE_ONCE_FROM households a column that came back stays: each column leaves at most
+    once, so removals cannot make the rounds cycle.
     """
     N = inst.n_households
     base = base_model(inst)
@@ -439,11 +444,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     idle = np.zeros(0, dtype=np.int64)  # rounds each has spent non-basic with a positive rc
     lp_basis = None  # the LP's basis before the first dive, to resume from
     in_lp = np.zeros(len(cols), dtype=bool)
-    # a column removed as idle that prices out again stays: removed every time, columns came
-    # back round after round (1000x500: 41 rounds, the last 17 degenerate; now 17). The LP then
-    # ends with 14k columns instead of 5k; removing them before the dive made its plan worse
-    # (seed 2: 0.079% above the LP bound instead of 0.014%) and the pricing dive slower (24-25 s
-    # in all instead of 17-20 s), so they stay
+    # removed every time, columns came back round after round (1000x500 seed 1: 41 rounds, the
+    # last 17 degenerate; 17 with the rule). The README's "Measured figures" say what it costs
     remove_once = N >= REMOVE_ONCE_FROM
     removed = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
@@ -533,7 +535,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
             lp.set_basis(np.concatenate([var_status, added]), row_status)
             lp_basis = None
         if pending is not None:  # re-solving the stopped round's LP would only repeat it
-            extend(pending)
+            extend(pending[~in_lp[pending]])  # a pricing dive may have added some since
             pending = None
         while True:
             iterations += 1

@@ -8,6 +8,7 @@ HiGHS in one piece, with support and mediation caps on some instances so every r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 
 import numpy as np
@@ -51,6 +52,47 @@ def instance(n: int, m: int, seed: int, caps: bool, weeks: int = 8):
     return build_instance(validate_tables(households, units, stays), START, policy, Overrides())
 
 
+@functools.cache
+def full_lp(n: int, m: int, seed: int, caps: bool, weeks: int = 8) -> float:
+    """The value of the LP over every column, solved by HiGHS at once (shared by the parameters)."""
+    inst = instance(n, m, seed, caps, weeks)
+    full = backend.solve(
+        build_model(inst, build_columns(inst), integer=False), time_limit=60, threads=1, seed=0
+    )
+    assert full.optimal
+    return full.objective
+
+
+def follow_lp_columns(monkeypatch, cols, n0: int):
+    """The restricted LP's columns (indices into ``cols``), followed through adds and removals.
+
+    Column generation takes each batch of columns from ``cols`` just before adding it to GLOP;
+    removals come as positions. Returns [the LP's columns now, the columns of every removal].
+    """
+    state = [np.zeros(0, dtype=np.int64), []]
+    take, remove = cols.take, backend.IncrementalLP.remove
+
+    def added(idx):
+        state[0] = np.concatenate([state[0], idx])
+        return take(idx)
+
+    def removed(lp, positions):
+        state[1].append(state[0][positions - n0])
+        state[0] = np.delete(state[0], positions - n0)
+        return remove(lp, positions)
+
+    monkeypatch.setattr(cols, "take", added)
+    monkeypatch.setattr(backend.IncrementalLP, "remove", removed)
+    return state
+
+
+def removals(state, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(every column removed, how often) after checking that `follow_lp_columns` kept up."""
+    assert np.array_equal(state[0], kept)
+    gone = np.concatenate([np.zeros(0, dtype=np.int64), *state[1]])
+    return np.unique(gone, return_counts=True)
+
+
 @pytest.mark.parametrize(
     ("n", "m", "weeks", "seed", "caps"),
     [(40, 20, 8, 1, False), (40, 20, 8, 2, True), (40, 20, 8, 3, False), (100, 60, 26, 1, False)],
@@ -61,15 +103,10 @@ def test_column_generation_reaches_the_full_lp(
     n, m, weeks, seed, caps, from_plan, remove_once, monkeypatch
 ):
     monkeypatch.setattr(solve_module, "REMOVE_ONCE_FROM", 0 if remove_once else 10**9)
-    removed = []
-    remove = backend.IncrementalLP.remove
-    monkeypatch.setattr(
-        backend.IncrementalLP, "remove", lambda lp, pos: (removed.append(pos.size), remove(lp, pos))
-    )
     inst = instance(n, m, seed, caps, weeks)
     cols = build_columns(inst)
-    full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
-    assert full.optimal
+    full = full_lp(n, m, seed, caps, weeks)
+    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
     initial = np.zeros(len(cols), dtype=bool)
     cheapest = np.lexsort((cols.cost, cols.household))
     first = _first_per_household(
@@ -86,20 +123,25 @@ def test_column_generation_reaches_the_full_lp(
         inst, cols, initial, time.perf_counter() + 60, start_plan
     )
     assert converged and answer.optimal
+    gone, times = removals(lp_columns, kept)
+    if remove_once:  # a column removed as idle that comes back stays
+        assert (times == 1).all()
     if n >= 100:  # long enough to take several rounds and drop idle columns on the way
-        assert rounds > 2 and sum(removed) > 0
-    assert answer.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
-    assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+        assert rounds > 2 and gone.size > 0
+        # some removed columns price out again and stay; without the rule some are removed again
+        assert np.isin(kept, gone).any() and (times > 1).any() != remove_once
+    assert answer.objective == pytest.approx(full, rel=1e-7, abs=1e-6)
+    assert bound == pytest.approx(full, rel=1e-7, abs=1e-6)
     # the restricted LP's values sit on the columns it kept, in its variable order, and add up
     # to its objective
     assert len(answer.values) == n0 + kept.size
     base_cost = base_model(inst).cost
     value = base_cost @ answer.values[:n0] + cols.cost[kept] @ answer.values[n0:]
-    assert value == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    assert value == pytest.approx(full, rel=1e-7, abs=1e-6)
     # no column left out prices out (columns in the LP at their upper bound 1 may be negative)
     outside = np.ones(len(cols), dtype=bool)
     outside[kept] = False
-    assert (rc[outside] >= -1e-6 * max(1.0, abs(full.objective))).all()
+    assert (rc[outside] >= -1e-6 * max(1.0, abs(full))).all()
 
 
 @pytest.mark.parametrize(("seed", "caps"), [(1, False), (2, True)])
@@ -116,28 +158,42 @@ def test_the_lp_relaxation_alone_is_the_full_lp(seed, caps):
 
 
 @pytest.mark.parametrize("remove_once", [False, True])
-def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(remove_once, monkeypatch):
-    """A city-size solve stops the LP unconverged, dives, then resumes it for a better bound."""
+@pytest.mark.parametrize("price_columns", [False, True])
+def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(
+    remove_once, price_columns, monkeypatch
+):
+    """A city-size solve stops the LP unconverged, dives, then resumes it for a better bound.
+
+    A dive that prices adds columns of its own, some of which the stopped round had priced too:
+    the resumed LP must not take them twice.
+    """
     monkeypatch.setattr(solve_module, "REMOVE_ONCE_FROM", 0 if remove_once else 10**9)
-    monkeypatch.setattr(solve_module, "MIN_COLUMNS_TO_REMOVE", 0 if remove_once else 2_000)
+    # idle columns leave from the first resumed round on, so that some of them come back
+    monkeypatch.setattr(solve_module, "MIN_COLUMNS_TO_REMOVE", 0)
     inst = instance(60, 30, 4, False, 12)  # fractional after one round: the dive fixes bounds
     cols = build_columns(inst)
-    full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
+    full = full_lp(60, 30, 4, False, 12)
+    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
     plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
     initial = _initial_columns(inst, cols, columns_of, plans)
     monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # no second round fits
     first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
     answer, kept, n0, rc, bound, converged, rounds, dive, resume = first
-    assert not converged and rounds == 1 and bound <= full.objective + 1e-6
+    assert not converged and rounds == 1 and bound <= full + 1e-6
     assert not solve_module._is_integral(answer.values[n0:])
     fix_at = solve_module.UNCONVERGED_DIVE_FIX_AT
-    values, dived, integral = dive(time.perf_counter() + 60, False, fix_at)
+    values, dived, integral = dive(time.perf_counter() + 60, price_columns, fix_at)
     assert integral and values.size == n0 + dived.size
     monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
     answer, kept, n0, rc, bound, converged, rounds, _, _ = resume(time.perf_counter() + 60)
     assert converged and rounds > 2
-    assert answer.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
-    assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+    assert np.unique(kept).size == kept.size
+    assert answer.objective == pytest.approx(full, rel=1e-7, abs=1e-6)
+    assert bound == pytest.approx(full, rel=1e-7, abs=1e-6)
+    # the LP's basis is restored before the resumed rounds remove idle columns: some come back,
+    # and with the rule none is removed twice (without it, some are)
+    gone, times = removals(lp_columns, kept)
+    assert np.isin(kept, gone).any() and (times > 1).any() != remove_once
 
 
 def test_removing_idle_columns_keeps_the_optimum_and_the_basis():
