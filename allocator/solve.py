@@ -444,8 +444,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     idle = np.zeros(0, dtype=np.int64)  # rounds each has spent non-basic with a positive rc
     lp_basis = None  # the LP's basis before the first dive, to resume from
     in_lp = np.zeros(len(cols), dtype=bool)
-    # removed every time, columns came back round after round (1000x500 seed 1: 41 rounds, the
-    # last 17 degenerate; 17 with the rule). The README's "Measured figures" say what it costs
+    # without the rule removed columns came back round after round (1000x500 seed 1: 41 rounds,
+    # the last 17 degenerate; 17 with it); the README's "Measured figures" say what it costs
     remove_once = N >= REMOVE_ONCE_FROM
     removed = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
