@@ -480,10 +480,14 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         rc = price(answer.duals)
         tol = 1e-9 * max(1.0, abs(answer.objective))
         negative = np.flatnonzero((rc < -tol) & ~in_lp & ~settled[cols.household])
-        order = negative[np.lexsort((rc[negative], cols.household[negative]))]
+        return cols.household[add_lowest(negative, rc)]
+
+    def add_lowest(candidates: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+        """Add each household's lowest-``reduced`` candidates (per_household of them); return them."""
+        order = candidates[np.lexsort((reduced[candidates], cols.household[candidates]))]
         new = _first_per_household(cols.household, order, N, per_household)
         add(new)
-        return cols.household[new]
+        return new
 
     def dive(answer, deadline: float, price_columns: bool, fix_at: float):
         nonlocal lp_basis
@@ -523,8 +527,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
 
     def extend(negative: np.ndarray) -> None:
         remove_idle()
-        order = negative[np.lexsort((rc[negative], cols.household[negative]))]
-        add(_first_per_household(cols.household, order, N, per_household))
+        add_lowest(negative, rc)
 
     def run(deadline: float):
         """Rounds until no column prices out or the next round would not finish in time."""
