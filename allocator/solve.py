@@ -718,7 +718,9 @@ def solve_optimal(
     x = np.zeros(C)
     x[kept] = lp.values[n0:]
     generated = f"{kept.size} of {C} columns generated in {iterations} rounds"
-    if converged and _is_integral(np.concatenate([x, lp.values[:N]])):
+    # the restricted LP's columns and unplaced flags (every other column is zero: checking all
+    # 1.7M of them at 1000x500 showed as 0.18 s in a profile)
+    if converged and _is_integral(np.concatenate([lp.values[n0:], lp.values[:N]])):
         pool, start = _plan_from(cols, x, N)
         obj = objective(inst, pool, start)
         if obj <= g_obj + 1e-9:
