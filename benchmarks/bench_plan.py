@@ -24,6 +24,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # issue #2's targets, (gap to the full LP, wall seconds) by number of households: 100x60 optimal
 # (within 0.1%) in 2 s, 1000x500 within 0.1% in 15 s, 5000x2500 (a city) within 1% in 120 s
 TARGETS = {100: (1e-3, 2.0), 1000: (1e-3, 15.0), 5000: (1e-2, 120.0)}
+PROVEN_GAP = 1e-4  # the solver's own gap at which a plan counts as proven optimal (its default)
 
 # (CSV key, label in the printed table, format)
 ROWS = [
@@ -61,6 +62,23 @@ ROWS = [
     ("peer_nnz", "peer MIP: non-zeros", "d"),
     ("peer_peak_mb", "peer MIP: peak RSS [MB]", ".0f"),
 ]
+
+
+def verdict(row: dict, gap: float, seconds: float) -> str:
+    """Whether a solver row meets its target; a proven optimum counts, whatever the LP's gap.
+
+    Where the LP relaxation has an integrality gap above the target's (100x60 seed 1: 0.13%),
+    no plan is within it, and "optimal" is the most a plan can be: proven means the solver's own
+    bound is within 0.01% of the plan.
+    """
+    if row["solver_s"] > seconds:
+        return "NO"
+    if row["solver_gap_lp"] <= gap:
+        return "yes"
+    own = row.get("solver_gap")
+    if isinstance(own, float) and own <= PROVEN_GAP:
+        return "yes (proven optimal; LP integrality gap)"
+    return "NO"
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -191,8 +209,7 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
                 if n in TARGETS:
                     gap, seconds = TARGETS[n]
                     row["target"] = f"{gap:.1%} in {seconds:g} s"
-                    ok = row["solver_gap_lp"] <= gap and row["solver_s"] <= seconds
-                    row["meets_target"] = "yes" if ok else "NO"
+                    row["meets_target"] = verdict(row, gap, seconds)
 
     if "peer" not in args.skip:
         peer_args = (*key, T, args.peer_max_nnz, 1e-4)
