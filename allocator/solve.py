@@ -53,7 +53,7 @@ EXTRA_COLUMNS_PER_HOUSEHOLD = 4
 # the restricted MIP's columns of lowest reduced cost, per day of the horizon. The proof MIP after
 # it is smaller and quicker when the restricted one has found the optimum already: at 100x60 seeds
 # 1 and 8 the optimum used columns just outside 10 a day (proof MIPs of 9.7-10.9k columns after
-# them, 5.0-6.0k with the optimum known); over 8 seeds with MIPs both MIPs took 6.4 s with 10 a
+# them, 5.5-6.0k with the optimum known); over 8 seeds with MIPs both MIPs took 6.4 s with 10 a
 # day, 5.3 s with 15 or 20 and 5.9 s with 25 (measured, the same models)
 EXTRA_COLUMNS_PER_DAY = 15
 LP_SHARE_OF_TIME = 0.75
@@ -718,8 +718,8 @@ def solve_optimal(
     x = np.zeros(C)
     x[kept] = lp.values[n0:]
     generated = f"{kept.size} of {C} columns generated in {iterations} rounds"
-    # the restricted LP's columns and unplaced flags (every other column is zero: checking all
-    # 1.7M of them at 1000x500 showed as 0.18 s in a profile)
+    # the restricted LP's columns and unplaced flags: every other column is zero (1.7M of them at
+    # 1000x500, about 20 ms to check)
     if converged and _is_integral(np.concatenate([lp.values[n0:], lp.values[:N]])):
         pool, start = _plan_from(cols, x, N)
         obj = objective(inst, pool, start)
