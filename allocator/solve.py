@@ -383,6 +383,35 @@ def _first_per_household(household: np.ndarray, order: np.ndarray, n: int, k: in
     return order[rank < k]
 
 
+def _lowest_per_household(
+    cols: Columns, values: np.ndarray, n: int, k: int, among: np.ndarray | None = None
+) -> np.ndarray:
+    """Each household's k columns of lowest ``values`` (ties by index), household by household.
+
+    The same as `_first_per_household` over ``np.lexsort((values, household))`` (of the
+    ascending indices ``among``, or of all columns), without sorting them all: at 5000x2500 that
+    sort of 8.7M columns took 2.5 s, and each round sorts the columns that price out. Columns
+    come in runs of one household and pool; the k lowest run minima of a household are the
+    values of k of its columns, so its k-th lowest value is at most the largest of them, and only
+    the columns at or below that bound are sorted.
+    """
+    idx = np.arange(len(cols)) if among is None else among
+    if idx.size == 0:
+        return idx
+    household, v, pool = cols.household[idx], values[idx], cols.pool[idx]
+    starts = np.flatnonzero(
+        np.r_[True, (household[1:] != household[:-1]) | (pool[1:] != pool[:-1])]
+    )
+    run_min, run_household = np.minimum.reduceat(v, starts), household[starts]
+    best_runs = _first_per_household(run_household, np.lexsort((run_min, run_household)), n, k)
+    bound = np.full(n, -np.inf)
+    np.maximum.at(bound, run_household[best_runs], run_min[best_runs])
+    bound[np.bincount(run_household[best_runs], minlength=n) < k] = np.inf  # fewer runs than k
+    candidates = np.flatnonzero(v <= bound[household])
+    order = candidates[np.lexsort((v[candidates], household[candidates]))]
+    return idx[_first_per_household(household, order, n, k)]
+
+
 def _column_finder(inst: Instance, cols: Columns):
     """A function from a plan (pool and start per household) to the indices of its columns."""
     keys = _column_keys(inst, cols.household, cols.pool, cols.start)
@@ -417,11 +446,8 @@ def _initial_columns(inst: Instance, cols: Columns, columns_of, plans) -> np.nda
     initial = np.zeros(len(cols), dtype=bool)
     for plan in plans:
         initial[columns_of(*plan)] = True
-    cheapest = np.lexsort((cols.cost, cols.household))
     initial[
-        _first_per_household(
-            cols.household, cheapest, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD
-        )
+        _lowest_per_household(cols, cols.cost, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD)
     ] = True
     return initial
 
@@ -494,8 +520,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
 
     def add_lowest(candidates: np.ndarray, reduced: np.ndarray) -> np.ndarray:
         """Add each household's lowest-``reduced`` candidates (per_household of them); return them."""
-        order = candidates[np.lexsort((reduced[candidates], cols.household[candidates]))]
-        new = _first_per_household(cols.household, order, N, per_household)
+        new = _lowest_per_household(cols, reduced, N, per_household, among=candidates)
         add(new)
         return new
 
@@ -790,11 +815,7 @@ def solve_optimal(
     keep[greedy_cols] = True
     if not converged:  # reduced costs are stale: take every column of the restricted LP
         keep[kept] = True
-    keep[
-        _first_per_household(
-            cols.household, np.lexsort((rc, cols.household)), N, EXTRA_COLUMNS_PER_HOUSEHOLD
-        )
-    ] = True
+    keep[_lowest_per_household(cols, rc, N, EXTRA_COLUMNS_PER_HOUSEHOLD)] = True
     extra = min(C, EXTRA_COLUMNS_PER_DAY * inst.horizon)
     keep[np.argpartition(rc, extra - 1)[:extra]] = True
     if converged:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from allocator import mathopt_backend as backend
 from allocator import solve as solve_module
-from allocator.columns import build_columns, objective
+from allocator.columns import Columns, build_columns, objective
 from allocator.examples import generate
 from allocator.greedy import solve_greedy
 from allocator.instance import Overrides, build_instance
@@ -29,6 +29,7 @@ from allocator.solve import (
     _cost_aware_plans,
     _first_per_household,
     _initial_columns,
+    _lowest_per_household,
     _lp_by_column_generation,
     _per_household_minimum,
     base_model,
@@ -237,6 +238,37 @@ def test_per_household_minimum_matches_a_scatter(pairs, n):
     expected = np.full(n, np.inf)
     np.minimum.at(expected, household, values)
     np.testing.assert_array_equal(_per_household_minimum(household, n)(values), expected)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 3), st.sampled_from([0.0, 1.0, 2.5, 7.0])),
+        max_size=60,
+    ),
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.booleans(),
+    st.data(),
+)
+def test_lowest_per_household_matches_a_full_sort(rows, n, k, grouped, data):
+    # few distinct values, so ties are common; columns grouped by pool and household (as
+    # build_columns makes them) or in any order, all of them or an ascending subset
+    if grouped:
+        rows = sorted(rows, key=lambda r: (r[1], r[0]))
+    household = np.array([h % n for h, _, _ in rows], dtype=np.int64)
+    pool = np.array([p for _, p, _ in rows], dtype=np.int64)
+    values = np.array([v for _, _, v in rows], dtype=float)
+    zero = np.zeros(len(rows), dtype=np.int64)
+    cols = Columns(household, pool, zero, zero, zero, values)
+    among = np.flatnonzero(
+        data.draw(st.lists(st.booleans(), min_size=len(rows), max_size=len(rows)))
+    )
+    for subset in (None, among):
+        idx = np.arange(len(rows)) if subset is None else subset
+        order = idx[np.lexsort((values[idx], household[idx]))]
+        expected = _first_per_household(household, order, n, k)
+        got = _lowest_per_household(cols, values, n, k, among=subset)
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch):
