@@ -77,9 +77,10 @@ UNCONVERGED_DIVE_FIX_AT = 0.55
 # 33 s; 100x60: 6-14k columns, 0.4-3 s). Going straight to it, without a restricted MIP first,
 # was slower at 100x60 (4.1 s against 3.3 s in all), except where it is only a few times larger:
 MAX_PROOF_COLUMNS = 50_000
-# the proof MIP straight away when it has at most this many times the restricted MIP's columns. At 100x60 (8 seeds with MIPs, the same captured models,
-# two runs each), straight was quicker at ratios 1.7-3.3 (0.4-0.6 s against 0.4-0.85 s for both
-# MIPs) and 2-7 times slower at 4.6-12 (seeds whose dive ends further from the LP bound)
+# the proof MIP straight away when it has at most this many times the restricted MIP's columns.
+# At 100x60 (8 seeds with MIPs, the same captured models, two runs each), straight was quicker at
+# ratios 1.7-3.3 (0.4-0.6 s against 0.4-0.85 s for both MIPs) and 2-7 times slower at 4.6-12
+# (seeds whose dive ends further from the LP bound)
 STRAIGHT_TO_PROOF_RATIO = 4.0
 # no restricted MIP over an unconverged LP with more columns than this (5000x2500: 31-64k,
 # and MIPs over them found no plan at all in 10-51 s)
