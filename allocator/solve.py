@@ -558,6 +558,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     rc = np.zeros(len(cols))
     iterations = 0
     last = None  # the last restricted LP solved to optimality, and its columns
+    took = 0.0  # seconds its solve took
     pending = None  # the columns that priced out in the last round, when it stopped for time
 
     def extend(negative: np.ndarray) -> None:
@@ -566,7 +567,12 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
 
     def run(deadline: float):
         """Rounds until no column prices out or the next round would not finish in time."""
-        nonlocal bound, rc, iterations, last, lp_basis, pending
+        nonlocal bound, rc, iterations, last, lp_basis, pending, took
+        if last is not None and time.perf_counter() + ROUND_GROWTH * took >= deadline:
+            # resumed with less time left than a round takes: the round would be interrupted at
+            # the deadline (GLOP stops a little after it) and give nothing
+            answer, kept = last
+            return answer, kept, n0, rc, bound, False, iterations, None, run
         if lp_basis is not None:  # resumed after dives: from the LP's basis, not the last dive's
             var_status, row_status = lp_basis
             added = np.full(lp.n_vars - var_status.size, backend.AT_LOWER)
@@ -579,13 +585,13 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
             iterations += 1
             began = time.perf_counter()
             answer = lp.solve(deadline - began)
-            took = time.perf_counter() - began
+            seconds = time.perf_counter() - began
             kept = lp_cols
             if not (answer.optimal and answer.duals is not None):
                 if last is not None:  # out of time mid-round: the previous round's LP counts
                     answer, kept = last
                 return answer, kept, n0, rc, bound, False, iterations, None, run
-            last = (answer, kept)
+            last, took = (answer, kept), seconds
             rc = price(answer.duals)
             bound = max(bound, answer.objective + np.minimum(lowest(rc), 0.0).sum())
             tol = 1e-9 * max(1.0, abs(answer.objective))

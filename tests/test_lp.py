@@ -271,6 +271,28 @@ def test_lowest_per_household_matches_a_full_sort(rows, n, k, grouped, data):
         np.testing.assert_array_equal(got, expected)
 
 
+def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
+    inst = instance(60, 30, 4, False, 12)
+    cols = build_columns(inst)
+    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+    initial = _initial_columns(inst, cols, columns_of, plans)
+    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # stop after the first round
+    first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
+    answer, kept, n0, rc, bound, converged, rounds, _, resume = first
+    assert not converged and rounds == 1
+    solves = []
+    solve = backend.IncrementalLP.solve
+    monkeypatch.setattr(
+        backend.IncrementalLP, "solve", lambda lp, *a, **k: solves.append(1) or solve(lp, *a, **k)
+    )
+    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
+    again = resume(time.perf_counter() + 1e-6)  # far less than the first round took
+    assert not solves
+    assert again[0] is answer and again[4] == bound and again[5] is False and again[6] == rounds
+    resumed = resume(time.perf_counter() + 60)  # with time, it goes on to the optimum
+    assert resumed[5] and solves
+
+
 def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch):
     """The city-size path: no restricted MIP, the time left goes to the LP; the bound holds."""
     inst = instance(60, 30, 4, False, 12)
