@@ -59,6 +59,12 @@ EXTRA_COLUMNS_PER_DAY = 15
 LP_SHARE_OF_TIME = 0.75
 # a round may take this much longer than the last (5000 households: 11 -> 12.5 s)
 ROUND_GROWTH = 1.5
+# but the LP resumed after the dive, which nothing follows, tries a round whenever the last one
+# would fit: at 5000x2500 in a slow hour 18 s were left after the dive, for rounds of 13-15 s
+RESUMED_GROWTH = 1.0
+# a GLOP solve is given this share less than the time left, as it stops a little after its limit
+# (a round cut off at the deadline ended a 120 s solve at 120.1 s)
+GLOP_STOP_MARGIN = 0.01
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
 # with no MIP to follow (see MAX_UNCONVERGED_MIP_COLUMNS), the dive gets most of what the LP leaves
 UNCONVERGED_DIVE_SHARE = 0.8  # 5000x2500: the dive needs 9-25 s of the 30-40 s left
@@ -565,10 +571,15 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         remove_idle()
         add_lowest(negative, rc)
 
-    def run(deadline: float):
-        """Rounds until no column prices out or the next round would not finish in time."""
+    def run(deadline: float, growth: float | None = None):
+        """Rounds until no column prices out or the next round would not finish in time.
+
+        A round may take ``growth`` times the last one (ROUND_GROWTH unless given): an LP that
+        nothing follows can afford to try a round that may not finish.
+        """
         nonlocal bound, rc, iterations, last, lp_basis, pending, took
-        if last is not None and time.perf_counter() + ROUND_GROWTH * took >= deadline:
+        growth = ROUND_GROWTH if growth is None else growth
+        if last is not None and time.perf_counter() + growth * took >= deadline:
             # resumed with less time left than a round takes: the round would be interrupted at
             # the deadline (GLOP stops a little after it) and give nothing
             answer, kept = last
@@ -584,7 +595,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         while True:
             iterations += 1
             began = time.perf_counter()
-            answer = lp.solve(deadline - began)
+            # GLOP looks at its clock now and then: stopped a little early, it ends in time
+            answer = lp.solve((deadline - began) * (1.0 - GLOP_STOP_MARGIN))
             seconds = time.perf_counter() - began
             kept = lp_cols
             if not (answer.optimal and answer.duals is not None):
@@ -601,7 +613,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
                 return answer, kept, n0, rc, bound, True, iterations, partial(dive, answer), run
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
-            if time.perf_counter() + ROUND_GROWTH * took >= deadline:
+            if time.perf_counter() + growth * took >= deadline:
                 pending = negative
                 return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
             extend(negative)
@@ -803,7 +815,7 @@ def solve_optimal(
         # of the LP instead, which tighten the bound; an LP that converges with time left over
         # is dived once more, as a converged one would have been
         t_more = time.perf_counter()
-        _, _, _, _, lp_bound, converged, iterations, dive, _ = resume(deadline)
+        _, _, _, _, lp_bound, converged, iterations, dive, _ = resume(deadline, RESUMED_GROWTH)
         outcome.lp_seconds += time.perf_counter() - t_more
         if converged and dive is not None and not settled():
             dive_for_a_plan(dive, deadline, False, DIVE_FIX_AT)
