@@ -462,14 +462,16 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
-    costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline)`` goes on
-    with the rounds from where they stopped (from the LP's basis before any dive) and returns the
-    same tuple. ``dive(deadline, price_columns, fix_at)`` dives from the answer (see `_dive`) and
-    returns (values, the LP's columns then, integral); it is None itself when the answer is that
-    of an earlier round than the LP's current columns, which only an interrupted round leaves
-    behind. Each household takes at most one column, so the LP optimum
-    is at least the restricted LP's value plus every household's most negative reduced cost: a
-    valid bound at every iteration, and the exact LP value once no column prices out.
+    costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline, growth)``
+    goes on with the rounds from where they stopped (from the LP's basis before any dive) and
+    returns the same tuple; with less time left than ``growth`` times the last round it returns
+    the last answer at once. ``dive(deadline, price_columns, fix_at)`` dives from the answer (see
+    `_dive`) and returns (values, the LP's columns then, integral); it is None itself when the
+    answer is that of an earlier round than the LP's current columns, which an interrupted round
+    leaves behind, and when a resume returned at once. Each household takes at most one column,
+    so the LP optimum is at least the restricted LP's value plus every household's most negative
+    reduced cost: a valid bound at every iteration, and the exact LP value once no column prices
+    out.
 
     A column that stays out of the basis with a positive reduced cost for
     IDLE_ROUNDS_BEFORE_REMOVAL rounds leaves the restricted LP (a restricted LP of all the columns
@@ -580,8 +582,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         nonlocal bound, rc, iterations, last, lp_basis, pending, took
         growth = ROUND_GROWTH if growth is None else growth
         if last is not None and time.perf_counter() + growth * took >= deadline:
-            # resumed with less time left than a round takes: the round would be interrupted at
-            # the deadline (GLOP stops a little after it) and give nothing
+            # resumed with less time left than a round takes: the round would be cut off at the
+            # deadline and give nothing
             answer, kept = last
             return answer, kept, n0, rc, bound, False, iterations, None, run
         if lp_basis is not None:  # resumed after dives: from the LP's basis, not the last dive's

@@ -242,7 +242,9 @@ def test_per_household_minimum_matches_a_scatter(pairs, n):
 
 @given(
     st.lists(
-        st.tuples(st.integers(0, 5), st.integers(0, 3), st.sampled_from([0.0, 1.0, 2.5, 7.0])),
+        st.tuples(
+            st.integers(0, 5), st.integers(0, 3), st.sampled_from([0.0, 1.0, 2.5, 7.0, np.inf])
+        ),
         max_size=60,
     ),
     st.integers(1, 6),
@@ -288,7 +290,8 @@ def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
     monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
     again = resume(time.perf_counter() + 1e-6)  # far less than the first round took
     assert not solves
-    assert again[0] is answer and again[4] == bound and again[5] is False and again[6] == rounds
+    assert again[0] is answer and again[1] is kept and again[4] == bound
+    assert again[5] is False and again[6] == rounds and again[7] is None
     resumed = resume(time.perf_counter() + 60)  # with time, it goes on to the optimum
     assert resumed[5] and solves
 
