@@ -62,8 +62,8 @@ ROUND_GROWTH = 1.5
 # but the LP resumed after the dive, which nothing follows, tries a round whenever the last one
 # would fit: at 5000x2500 in a slow hour 18 s were left after the dive, for rounds of 13-15 s
 RESUMED_GROWTH = 1.0
-# a GLOP solve is given this share less than the time left, as it stops a little after its limit
-# (a round cut off at the deadline ended a 120 s solve at 120.1 s)
+# a GLOP solve is given this share less than the time left: it looks at its clock now and then
+# and stops a little after its limit (a 120 s city solve once ended at 120.1 s)
 GLOP_STOP_MARGIN = 0.01
 DIVE_SHARE_OF_TIME = 0.5  # of what the LP leaves
 # with no MIP to follow (see MAX_UNCONVERGED_MIP_COLUMNS), the dive gets most of what the LP leaves
