@@ -14,15 +14,20 @@ from __future__ import annotations
 import argparse
 import time
 
-from tasks import START, tables
+import tasks
+from bench_plan import parse_size
 
-import allocator
 from allocator import mathopt_backend
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100x60", help="households x units, comma-separated")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [parse_size(size) for size in text.split(",")],
+        default="100x60",
+        help="households x units, comma-separated",
+    )
     parser.add_argument("--seeds", default="1", help="comma-separated seeds")
     parser.add_argument("--time-limit", type=float, default=60.0)
     args = parser.parse_args()
@@ -44,19 +49,15 @@ def main() -> None:
         return result
 
     mathopt_backend.core_solver.solve = counting
-    for size in args.sizes.split(","):
-        n, u = (int(x) for x in size.split("x"))
+    for n, u in args.sizes:
         for seed in (int(s) for s in args.seeds.split(",")):
             mips.clear()
-            households, units, stays = tables(n, u, seed)
-            plan = allocator.plan(
-                households, units, stays, start=START, time_limit=args.time_limit, reasons=False
-            )
-            d = plan.details
+            # the benchmark's own solver task: the same instance, policy and plan call
+            r = tasks.solver(n, u, seed, args.time_limit)
             print(
-                f"{size} s{seed}: objective {plan.objective:,.3f} ({plan.status.value}), wall "
-                f"{plan.solve_seconds:.2f} s, LP {d.get('lp_seconds', 0):.2f} s, "
-                f"MIPs {d.get('mip_seconds', 0):.2f} s"
+                f"{n}x{u} s{seed}: objective {r['objective']:,.3f} ({r['status']}), wall "
+                f"{r['seconds']:.2f} s, LP {r['lp_seconds'] or 0:.2f} s, "
+                f"MIPs {r['mip_seconds'] or 0:.2f} s"
             )
             for variables, iterations, nodes, seconds in mips:
                 print(
