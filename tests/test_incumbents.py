@@ -27,12 +27,13 @@ from allocator.testing import check_plan, objective_of
 START = dt.date(2026, 12, 7)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.5])  # one household per round, or half of them
 @pytest.mark.parametrize("pricing", [False, True])
 @pytest.mark.parametrize(
     ("n", "m", "weeks", "seed", "caps"),
     [(100, 60, 26, 1, False), (100, 45, 10, 1, True)],  # two whose LP is fractional (measured)
 )
-def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypatch) -> None:
+def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, share, monkeypatch) -> None:
     dives = []
     dive = solve._dive
 
@@ -46,6 +47,8 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, monkeypat
     monkeypatch.setattr(solve, "_dive", recording)
     monkeypatch.setattr(solve, "PRICING_DIVE_ROUNDS", 10**6)  # rounds to finish
     monkeypatch.setattr(solve, "PRICING_DIVE_FROM", 0)  # at every size
+    monkeypatch.setattr(solve, "DIVE_FIX_SHARE", share)
+    monkeypatch.setattr(solve, "DIVE_FIX_SHARE_FROM", 0)
     monkeypatch.setattr(
         solve, "_round", lambda inst, cols, x: (np.full(inst.n_households, -1),) * 2
     )
@@ -162,6 +165,33 @@ def test_a_dive_forbids_the_highest_when_it_clashes_alone_too() -> None:
         ([3], 0.0, None),
         ([3], None, 0.0),  # forbidden
         ([3], None, 1.0),  # restored
+    ]
+
+
+def test_a_dive_with_a_share_fixes_several_households_at_once() -> None:
+    low = np.array([0.5, 0.4, 0.5, 0.6])  # nobody firm: household 0's flag, household 1's column
+    lp = ScriptedLP([([1, 0, 0, 1], "OPTIMAL")])
+    x, integral = solve._dive(lp, low, OWNER, 2, deadline=float("inf"), fix_share=1.0)
+    np.testing.assert_array_equal(x, [1, 0, 0, 1])
+    assert integral
+    assert lp.changes == [([0, 3], 1.0, None), ([0, 3], 0.0, None)]  # together; restored
+
+
+def test_a_dive_whose_shared_fixing_clashes_goes_on_one_at_a_time() -> None:
+    owner = np.array([0, 1, 2, 0, 1, 2])  # three households: flags 0-2, columns 3-5
+    values = np.array([0.5, 0.5, 0.4, 0.5, 0.5, 0.6])
+    after = [0.5, 0.5, 0, 0.5, 0.5, 1]  # household 2 settled, households 0 and 1 still halves
+    lp = ScriptedLP([(None, "INFEASIBLE"), (after, "OPTIMAL"), ([1, 0, 0, 0, 1, 1], "OPTIMAL")])
+    x, integral = solve._dive(lp, values, owner, 3, deadline=float("inf"), fix_share=1.0)
+    np.testing.assert_array_equal(x, [1, 0, 0, 0, 1, 1])
+    assert integral
+    assert lp.changes == [
+        ([0, 1, 5], 1.0, None),  # the share together: infeasible
+        ([0, 1, 5], 0.0, None),
+        ([5], 1.0, None),  # the highest alone
+        ([0], 1.0, None),  # then one at a time, though two households are left
+        ([5], 0.0, None),  # restored
+        ([0], 0.0, None),
     ]
 
 
