@@ -81,8 +81,9 @@ DIVE_FIX_AT = 0.75  # fixing every choice above 0.5 at once made the LP infeasib
 UNCONVERGED_DIVE_FIX_AT = 0.55
 # a converged LP at 1000x500 is often half-integral over 50-70 households linked through full
 # pool-days, and fixing one of them per round took 21 and 32 re-solves (seeds 2 and 4, 2.0-2.6
-# s); a tenth of them per round took 2 and 12 (0.3 and 1.5 s), plans within 0.003% of the
-# others. A fifth or more ran into infeasible joint fixings (one dive: 31 re-solves, 10.6 s).
+# s); a tenth of them per round took 2 and 12 (0.3 and 1.5 s), plans at most 0.003% higher
+# (seed 2's lower). Larger shares cost plan quality: a fifth ended 0.013% above the LP bound on
+# seed 2 (a tenth: 0.008%), 0.3-0.5 ended 0.03-0.06% above, beyond the default gap.
 # Below 500 households a dive takes 2-6 re-solves and its plan sets the MIPs' sizes: unchanged
 DIVE_FIX_SHARE = 0.1
 DIVE_FIX_SHARE_FROM = 500
@@ -472,13 +473,13 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline, growth)``
     goes on with the rounds from where they stopped (from the LP's basis before any dive) and
     returns the same tuple; with less time left than ``growth`` times the last round it returns
-    the last answer at once. ``dive(deadline, price_columns, fix_at)`` dives from the answer (see
-    `_dive`) and returns (values, the LP's columns then, integral); it is None itself when the
-    answer is that of an earlier round than the LP's current columns, which an interrupted round
-    leaves behind, and when a resume returned at once. Each household takes at most one column,
-    so the LP optimum is at least the restricted LP's value plus every household's most negative
-    reduced cost: a valid bound at every iteration, and the exact LP value once no column prices
-    out.
+    the last answer at once. ``dive(deadline, price_columns, fix_at, fix_share=0)`` dives from
+    the answer (see `_dive`) and returns (values, the LP's columns then, integral); it is None
+    itself when the answer is that of an earlier round than the LP's current columns, which an
+    interrupted round leaves behind, and when a resume returned at once. Each household takes at
+    most one column, so the LP optimum is at least the restricted LP's value plus every
+    household's most negative reduced cost: a valid bound at every iteration, and the exact LP
+    value once no column prices out.
 
     A column that stays out of the basis with a positive reduced cost for
     IDLE_ROUNDS_BEFORE_REMOVAL rounds leaves the restricted LP (a restricted LP of all the columns
@@ -657,15 +658,15 @@ def _dive(
     unplaced) at 1 when that value is at least ``fix_at``, or else the single highest choice of
     all, and re-solves from the last basis with dual simplex (a few pivots; primal simplex took
     twice the time at 1000x500). A fixing that makes the LP infeasible is undone; a single one is
-    then forbidden instead.
+    then forbidden instead. The LP is nearly integral, so the dive changes little: measured at
+    1000x500 it ended 0.04-0.06% above the LP bound, where rounding the LP in one pass was 3-20%.
 
     With ``fix_share`` a round that finds no firm choice fixes the highest choices of that share
     of the fractional households (at least one) together, not the single highest. At 1000x500
     the LP is often half-integral over 50-70 households that all touch one another through full
     pool-days, and one fixing per round took 21-32 re-solves (2-2.6 s). When such a joint fixing
     is infeasible it is undone, the single highest is fixed instead, and the rest of the dive
-    fixes one at a time: infeasible re-solves are the slow ones. The LP is nearly integral, so the dive changes little: measured at
-    1000x500 it ended 0.04-0.06% above the LP bound, where rounding the LP in one pass was 3-20%.
+    fixes one at a time.
 
     With ``grow`` the dive also prices: after each round, ``grow(answer, settled)`` appends to
     the LP the columns that the round's duals price out for households not yet settled and

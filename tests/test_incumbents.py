@@ -177,6 +177,15 @@ def test_a_dive_with_a_share_fixes_several_households_at_once() -> None:
     assert lp.changes == [([0, 3], 1.0, None), ([0, 3], 0.0, None)]  # together; restored
 
 
+def test_a_dive_shares_out_the_highest_households_rounded_up() -> None:
+    owner = np.array([0, 1, 2, 0, 1, 2])  # three households: flags 0-2, columns 3-5
+    values = np.array([0.4, 0.45, 0.3, 0.6, 0.55, 0.7])  # nobody firm; highest: 5, 3, then 4
+    lp = ScriptedLP([([0, 0, 0, 1, 1, 1], "OPTIMAL")])
+    x, integral = solve._dive(lp, values, owner, 3, deadline=float("inf"), fix_share=0.5)
+    assert integral
+    assert lp.changes == [([3, 5], 1.0, None), ([3, 5], 0.0, None)]  # ceil(0.5 * 3) = 2
+
+
 def test_a_dive_whose_shared_fixing_clashes_goes_on_one_at_a_time() -> None:
     owner = np.array([0, 1, 2, 0, 1, 2])  # three households: flags 0-2, columns 3-5
     values = np.array([0.5, 0.5, 0.4, 0.5, 0.5, 0.6])
@@ -237,7 +246,7 @@ def test_the_proof_mip_alone_proves_what_both_mips_prove(monkeypatch) -> None:
         result = plan(households, units, stays, start=START, time_limit=120, seed=0)
         assert result.details["solver_detail"].count("MIP on") == (1 if straight else 2)
         assert result.status.value == "optimal" and result.details["plan_source"] == "mip"
-        check_plan(result, households, units, stays, START)
+        assert check_plan(result, households, units, stays, START) == []
         results[straight] = result
     # the same optimum both ways, each proven to the default gap (1e-4) by its own bound
     for a, b in ((False, True), (True, False)):
