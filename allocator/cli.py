@@ -224,7 +224,8 @@ def plan(
         int | None,
         typer.Option(
             "--workers",
-            help="HiGHS threads (default: all cores; fixed at the first solve in a process).",
+            help="Threads the solver may use (default: all cores); 2+ lets a city-size dive "
+            "run beside the LP.",
         ),
     ] = None,
     seed: Annotated[

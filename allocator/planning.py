@@ -84,7 +84,9 @@ def plan(
 
     Tables may be DataFrames or lists of `Household`/`Unit`/`Stay` models (or dicts). The solver
     stops at ``time_limit`` seconds (wall clock, model building included) and then returns the
-    best plan found, never worse than greedy's; ``workers`` defaults to the machine's cores.
+    best plan found, never worse than greedy's. ``workers`` (default: the machine's cores) are
+    the threads the solver may use: with two or more, where no MIP follows an unconverged LP
+    (city size), the dive runs on a copy of the LP beside the LP's resumed rounds.
     ``reasons=False`` skips the explanations. Raises `InputError` for bad input, naming the
     table, row and column.
     """

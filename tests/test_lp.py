@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import time
 
 import numpy as np
@@ -296,8 +297,12 @@ def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
     assert resumed[5] and solves
 
 
-def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch):
-    """The city-size path: no restricted MIP, the time left goes to the LP; the bound holds."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch, workers):
+    """The city-size path: no restricted MIP, the time left goes to the LP; the bound holds.
+
+    With two workers the dive runs on a copy of the LP in a second thread while the rounds
+    resume on the original; with one it dives first and resumes after."""
     inst = instance(60, 30, 4, False, 12)
     cols = build_columns(inst)
     full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
@@ -310,10 +315,28 @@ def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch
 
     monkeypatch.setattr(solve_module, "_lp_by_column_generation", one_round_first)
     monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
+    lps, dived_on = [], []
+    make_lp, dive = backend.IncrementalLP.__init__, solve_module._dive
+
+    def recording_lp(lp, model):
+        lps.append(lp)
+        make_lp(lp, model)
+
+    def recording_dive(lp, *args, **kwargs):
+        dived_on.append((lp, threading.current_thread() is threading.main_thread()))
+        return dive(lp, *args, **kwargs)
+
+    monkeypatch.setattr(backend.IncrementalLP, "__init__", recording_lp)
+    monkeypatch.setattr(solve_module, "_dive", recording_dive)
     greedy = solve_greedy(inst)
     out = solve_module.solve_optimal(
-        inst, greedy, deadline=time.perf_counter() + 60, workers=1, seed=0, relative_gap=1e-9
+        inst, greedy, deadline=time.perf_counter() + 60, workers=workers, seed=0, relative_gap=1e-9
     )
+    first_dive_lp, in_main_thread = dived_on[0]
+    if workers == 1:
+        assert lps == [first_dive_lp] and in_main_thread
+    else:  # a copy, dived in another thread
+        assert len(lps) == 2 and first_dive_lp is lps[1] and not in_main_thread
     assert out.mip_seconds == 0.0 and "no MIP" in out.detail and "LP converged" in out.detail
     assert out.lp_bound == out.best_bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
     assert out.objective == pytest.approx(objective(inst, out.pool, out.start), rel=1e-12)
