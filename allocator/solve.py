@@ -473,7 +473,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
     costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline, growth)``
     goes on with the rounds from where they stopped (from the LP's basis before any dive) and
-    returns the same tuple; with less time left than ``growth`` times the last round it returns
+    returns the same tuple (``resume(deadline, growth, enough)``: see ``run``); with less time left than ``growth`` times the last round it returns
     the last answer at once. ``dive(deadline, price_columns, fix_at, fix_share=0)`` dives from
     the answer (see `_dive`) and returns (values, the LP's columns then, integral); with
     ``on_copy=True`` it copies the LP and returns a function that dives on the copy (no pricing)
@@ -621,11 +621,13 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         remove_idle()
         add_lowest(negative, rc)
 
-    def run(deadline: float, growth: float | None = None):
+    def run(deadline: float, growth: float | None = None, enough=None):
         """Rounds until no column prices out or the next round would not finish in time.
 
         A round may take ``growth`` times the last one (ROUND_GROWTH unless given): an LP that
-        nothing follows can afford to try a round that may not finish.
+        nothing follows can afford to try a round that may not finish. ``enough(bound)``, when
+        given, is asked before each further round whether the bound so far is enough; it stops
+        the rounds as running out of time would.
         """
         nonlocal bound, rc, iterations, last, lp_basis, pending, took
         growth = ROUND_GROWTH if growth is None else growth
@@ -663,7 +665,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
                 return answer, kept, n0, rc, bound, True, iterations, partial(dive, answer), run
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
-            if time.perf_counter() + growth * took >= deadline:
+            if time.perf_counter() + growth * took >= deadline or (enough and enough(bound)):
                 pending = negative
                 return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
             extend(negative)
@@ -901,12 +903,27 @@ def solve_optimal(
             now = time.perf_counter()
             beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dive")
             dived = beside.submit(dive(now + share * (deadline - now), False, fix_at, on_copy=True))
+
+        taken = []  # the dive beside, once its plan has been considered
+
+        def take_the_dive() -> None:
+            if beside is not None and not taken:
+                taken.append(dived.result())
+                consider_dived(*taken[0])
+
+        def enough(bound: float) -> bool:  # the dive beside has ended with a plan close enough
+            if not dived.done():
+                return False
+            take_the_dive()
+            return within_gap(outcome.objective, bound, relative_gap)
+
         t_more = time.perf_counter()
         try:
-            _, _, _, _, lp_bound, converged, iterations, dive, _ = resume(deadline, RESUMED_GROWTH)
+            _, _, _, _, lp_bound, converged, iterations, dive, _ = resume(
+                deadline, RESUMED_GROWTH, enough if beside is not None else None
+            )
             outcome.lp_seconds += time.perf_counter() - t_more
-            if beside is not None:
-                consider_dived(*dived.result())
+            take_the_dive()
         finally:
             if beside is not None:
                 beside.shutdown()

@@ -297,6 +297,22 @@ def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
     assert resumed[5] and solves
 
 
+def test_a_resumed_lp_stops_when_its_bound_is_enough(monkeypatch):
+    inst = instance(60, 30, 4, False, 12)
+    cols = build_columns(inst)
+    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+    initial = _initial_columns(inst, cols, columns_of, plans)
+    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # stop after the first round
+    *_, rounds, _, resume = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
+    asked = []
+    again = resume(time.perf_counter() + 60, 1.0, lambda bound: asked.append(bound) or True)
+    assert again[6] == rounds + 1 and asked == [again[4]]  # one round, then asked, then stopped
+    assert not again[5]  # not converged: it stopped because the bound was enough
+    assert again[7] is not None  # and can dive from that round
+    final = resume(time.perf_counter() + 60, 1.0)  # without the question: to the optimum
+    assert final[5]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch, workers):
     """The city-size path: no restricted MIP, the time left goes to the LP; the bound holds.
