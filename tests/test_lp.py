@@ -274,21 +274,25 @@ def test_lowest_per_household_matches_a_full_sort(rows, n, k, grouped, data):
         np.testing.assert_array_equal(got, expected)
 
 
-def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
+def after_one_round(monkeypatch):
+    """Column generation stopped after its first round (an LP that needs more), to resume."""
     inst = instance(60, 30, 4, False, 12)
     cols = build_columns(inst)
     plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
     initial = _initial_columns(inst, cols, columns_of, plans)
-    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # stop after the first round
-    first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
-    answer, kept, n0, rc, bound, converged, rounds, _, resume = first
+    with monkeypatch.context() as m:
+        m.setattr(solve_module, "ROUND_GROWTH", 1e12)  # no time for a second round
+        return _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
+
+
+def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
+    answer, kept, n0, rc, bound, converged, rounds, _, resume = after_one_round(monkeypatch)
     assert not converged and rounds == 1
     solves = []
     solve = backend.IncrementalLP.solve
     monkeypatch.setattr(
         backend.IncrementalLP, "solve", lambda lp, *a, **k: solves.append(1) or solve(lp, *a, **k)
     )
-    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
     again = resume(time.perf_counter() + 1e-6)  # far less than the first round took
     assert not solves
     assert again[0] is answer and again[1] is kept and again[4] == bound
@@ -298,12 +302,7 @@ def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
 
 
 def test_a_resumed_lp_stops_when_its_bound_is_enough(monkeypatch):
-    inst = instance(60, 30, 4, False, 12)
-    cols = build_columns(inst)
-    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
-    initial = _initial_columns(inst, cols, columns_of, plans)
-    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # stop after the first round
-    *_, rounds, _, resume = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
+    *_, rounds, _, resume = after_one_round(monkeypatch)
     asked = []
     again = resume(time.perf_counter() + 60, 1.0, lambda bound: asked.append(bound) or True)
     assert again[6] == rounds + 1 and asked == [again[4]]  # one round, then asked, then stopped
