@@ -871,11 +871,12 @@ def solve_optimal(
         consider_dived(*dive_from(until, price_columns, fix_at, share))
 
     # without a MIP to follow, the dive runs on a copy of the LP on a second core while the LP's
-    # rounds resume on this one, when the caller allows two workers. 5000x2500, 120 s, --gap
-    # 0.01: the LP got 8 rounds instead of 5 and its bound proved 0.71% instead of 2.62% (seed
-    # 1; plan 447,849 against 448,275); seed 2, back to back, 0.31% against 0.50% (451,483
-    # against 451,437). GLOP releases the GIL: two LPs in two threads took the time of one
-    dive_beside = no_mip and workers >= 2
+    # rounds resume on this one, when the caller allows two workers: the LP keeps working through
+    # the dive's 17-21 s. 5000x2500, 120 s, --gap 0.01, seed 1: own gap 0.71% (8 LP rounds) and
+    # 1.05% in two runs, against 2.62% (5 rounds) for the sequential order in the same hour and
+    # 0.91-2.62% in its runs on other days; seed 2 0.27-0.31% against 0.50%; plans alike. GLOP
+    # releases the GIL: an LP with a second GLOP solving beside it took no longer (1000x500:
+    # 13.8 s against 15.2-15.5 s alone; 300x150: 2.96 s against 2.99-3.02 s)
     dive_beside = no_mip and workers >= 2
     if dive is not None and not dive_beside:
         for price_columns in dives:

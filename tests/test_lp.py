@@ -357,3 +357,50 @@ def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch
     assert out.objective == pytest.approx(objective(inst, out.pool, out.start), rel=1e-12)
     assert out.best_bound <= out.objective + 1e-6
     assert out.proven_optimal == (out.objective <= out.best_bound + 1e-6 * abs(out.objective))
+
+
+def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
+    """The copy (columns, order, basis) dives as the LP itself would: the same values. 100x60
+    over 26 weeks after 3 rounds, where the LP is fractional and the copy is solved in the
+    thread."""
+    inst = instance(100, 60, 1, False, 26)
+    first_run = solve_module._lp_by_column_generation
+
+    def three_rounds_first(*args):
+        with monkeypatch.context() as m:
+            m.setattr(solve_module, "ROUND_GROWTH", 1e12)
+            first = first_run(*args)
+        asked = []
+        return first[-1](args[3], 1.0, lambda bound: asked.append(bound) or len(asked) >= 2)
+
+    monkeypatch.setattr(solve_module, "_lp_by_column_generation", three_rounds_first)
+    monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
+    dive, solve = solve_module._dive, backend.IncrementalLP.solve
+    dived, solved_beside = [], []
+
+    def recording_dive(lp, *args, **kwargs):
+        values, integral = dive(lp, *args, **kwargs)
+        dived.append(values.copy())
+        return values, integral
+
+    def recording_solve(lp, *args, **kwargs):
+        solved_beside.append(threading.current_thread() is not threading.main_thread())
+        return solve(lp, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_dive", recording_dive)
+    monkeypatch.setattr(backend.IncrementalLP, "solve", recording_solve)
+    first = {}
+    for workers in (1, 2):
+        dived.clear()
+        solved_beside.clear()
+        solve_module.solve_optimal(
+            inst,
+            solve_greedy(inst),
+            deadline=time.perf_counter() + 60,
+            workers=workers,
+            seed=0,
+            relative_gap=1e-9,
+        )
+        first[workers] = dived[0]
+    assert any(solved_beside)  # the copy was solved, not only handed back integral values
+    np.testing.assert_allclose(first[1], first[2], atol=1e-9)
