@@ -473,13 +473,14 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
     costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline, growth)``
     goes on with the rounds from where they stopped (from the LP's basis before any dive) and
-    returns the same tuple (``resume(deadline, growth, enough)``: see ``run``); with less time left than ``growth`` times the last round it returns
-    the last answer at once. ``dive(deadline, price_columns, fix_at, fix_share=0)`` dives from
-    the answer (see `_dive`) and returns (values, the LP's columns then, integral); with
-    ``on_copy=True`` it copies the LP and returns a function that dives on the copy (no pricing)
-    and returns the same, for another thread to run while this LP goes on. It is None
-    itself when the answer is that of an earlier round than the LP's current columns, which an
-    interrupted round leaves behind, and when a resume returned at once. Each household takes at
+    returns the same tuple (``resume(deadline, growth, enough)``: see ``run``); with less time
+    left than ``growth`` times the last round it returns the last answer at once.
+    ``dive(deadline, price_columns, fix_at, fix_share=0)`` dives from the answer (see `_dive`)
+    and returns (values, the LP's columns then, integral); with ``on_copy=True`` it copies the
+    LP and returns a function that dives on the copy (no pricing) and returns the same, for
+    another thread to run while this LP goes on. It is None itself when the answer is that of an
+    earlier round than the LP's current columns, which an interrupted round leaves behind, and
+    when a resume returned at once. Each household takes at
     most one column, so the LP optimum is at least the restricted LP's value plus every
     household's most negative reduced cost: a valid bound at every iteration, and the exact LP
     value once no column prices out.
