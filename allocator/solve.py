@@ -371,6 +371,35 @@ def _pricer(inst: Instance, cols: Columns):
     return price
 
 
+def _lagrangian_bound(inst: Instance, base: backend.SparseModel):
+    """A function from row duals, and each household's lowest reduced cost under them, to a lower
+    bound on the LP over every column.
+
+    The bound holds for any duals, optimal or not: the household rows are kept (each household
+    takes its cheapest column or stays unplaced) and every other row is priced by its dual, so
+    running totals at their upper bound (a pool full that day) count as the model allows. The
+    textbook form, the restricted LP's value plus every household's most negative reduced cost,
+    also counts the negative reduced cost of columns at their upper bound 1 in the restricted LP,
+    once in that value and once in the sum: at 1000x500 it stayed 0.13% below the LP optimum
+    where this one reached it (measured round by round).
+    """
+    lay = layout_of(inst)
+    N, H = lay.N, lay.H
+    n_chains = lay.P + lay.S + lay.M
+    unplaced = base.cost[:N]
+    chain_ub = base.var_ub[N : N + n_chains * H].reshape(n_chains, H)
+
+    def bound(duals: np.ndarray, lowest_rc: np.ndarray) -> float:
+        running = duals[lay.f0 : lay.f0 + n_chains * H].reshape(n_chains, H)
+        # a running total is +1 on its day's row and -1 on the next day's (none after the last),
+        # at no cost: its reduced cost is the next day's dual minus its own day's
+        chain_rc = np.diff(running, axis=1, append=0.0)
+        households = np.minimum(unplaced, duals[:N] + lowest_rc).sum()
+        return float(households + (np.minimum(chain_rc, 0.0) * chain_ub).sum())
+
+    return bound
+
+
 def _per_household_minimum(household: np.ndarray, n: int):
     """A function from per-column values to each household's lowest (inf without columns).
 
@@ -480,10 +509,8 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     LP and returns a function that dives on the copy (no pricing) and returns the same, for
     another thread to run while this LP goes on. It is None itself when the answer is that of an
     earlier round than the LP's current columns, which an interrupted round leaves behind, and
-    when a resume returned at once. Each household takes at
-    most one column, so the LP optimum is at least the restricted LP's value plus every
-    household's most negative reduced cost: a valid bound at every iteration, and the exact LP
-    value once no column prices out.
+    when a resume returned at once. The bound is the Lagrangian one of each round's duals (see
+    `_lagrangian_bound`): valid at every round, and the exact LP value once no column prices out.
 
     A column that stays out of the basis with a positive reduced cost for
     IDLE_ROUNDS_BEFORE_REMOVAL rounds leaves the restricted LP (a restricted LP of all the columns
@@ -506,6 +533,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
     removed = np.zeros(len(cols), dtype=bool)
     price = _pricer(inst, cols)
     lowest = _per_household_minimum(cols.household, N)
+    lagrangian = _lagrangian_bound(inst, base)
     per_household = max(1, min(COLUMNS_ADDED_PER_HOUSEHOLD, COLUMNS_ADDED_PER_ROUND // N))
 
     def add(idx: np.ndarray) -> None:
@@ -658,7 +686,7 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
                 return answer, kept, n0, rc, bound, False, iterations, None, run
             last, took = (answer, kept), seconds
             rc = price(answer.duals)
-            bound = max(bound, answer.objective + np.minimum(lowest(rc), 0.0).sum())
+            bound = max(bound, lagrangian(answer.duals, lowest(rc)))
             tol = 1e-9 * max(1.0, abs(answer.objective))
             negative = np.flatnonzero((rc < -tol) & ~in_lp)
             if negative.size == 0:

@@ -404,3 +404,51 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
         first[workers] = dived[0]
     assert any(solved_beside)  # the copy was solved, not only handed back integral values
     np.testing.assert_allclose(first[1], first[2], atol=1e-9)
+
+
+@functools.cache
+def full_lp_with_duals(seed: int, caps: bool):
+    """(instance, columns, HiGHS's answer with row duals) of the LP over every column."""
+    inst = instance(40, 20, seed, caps)
+    cols = build_columns(inst)
+    full = backend.solve(
+        build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
+    )
+    assert full.optimal and full.duals is not None
+    return inst, cols, full
+
+
+def lagrangian_of(inst, cols, duals: np.ndarray) -> float:
+    lowest = _per_household_minimum(cols.household, inst.n_households)
+    bound = solve_module._lagrangian_bound(inst, base_model(inst))
+    return bound(duals, lowest(reduced_costs(inst, cols, duals)))
+
+
+@given(
+    seed=st.sampled_from([1, 2]),
+    noise=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([0.0, 0.1, 1.0, 10.0, 100.0]),
+)
+def test_the_lagrangian_bound_holds_for_any_duals(seed, noise, scale):
+    """At the LP's own duals it is the LP's value; moved anywhere, it stays below it."""
+    caps = seed == 2  # support and mediation rows priced too
+    inst, cols, full = full_lp_with_duals(seed, caps)
+    duals = full.duals + scale * np.random.default_rng(noise).standard_normal(full.duals.size)
+    bound = lagrangian_of(inst, cols, duals)
+    tol = 1e-7 * max(1.0, abs(full.objective))
+    assert bound <= full.objective + tol
+    if scale == 0.0:
+        assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
+
+
+def test_the_lagrangian_bound_beats_the_textbook_one_before_convergence(monkeypatch):
+    """After one round the restricted LP has columns at their upper bound with a negative reduced
+    cost: the textbook bound counts them twice, this one does not."""
+    answer, kept, n0, rc, bound, converged, rounds, _, _ = after_one_round(monkeypatch)
+    inst = instance(60, 30, 4, False, 12)
+    cols = build_columns(inst)
+    lowest = _per_household_minimum(cols.household, inst.n_households)(rc)
+    textbook = answer.objective + np.minimum(lowest, 0.0).sum()
+    assert not converged
+    assert bound == pytest.approx(lagrangian_of(inst, cols, answer.duals), rel=1e-12)
+    assert textbook < bound <= full_lp(60, 30, 4, False, 12) + 1e-6
