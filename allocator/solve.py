@@ -97,6 +97,12 @@ MAX_PROOF_COLUMNS = 50_000
 # ratios 1.7-3.3 (0.4-0.6 s against 0.4-0.85 s for both MIPs) and 2-7 times slower at 4.6-12
 # (seeds whose dive ends further from the LP bound)
 STRAIGHT_TO_PROOF_RATIO = 4.0
+# a dive from a converged or nearly converged LP at 1000x500 ended 0-0.023% above the LP bound
+# (4 seeds), so the LP's rounds stop for a dive once their bound leaves room for this much within
+# the requested gap (see `solve_optimal`): at --gap 1e-3 they stop 1-3 rounds early. At the
+# default 1e-4 a dive from 0.005% was tried and ended beyond the gap (seed 2: 6 solves and 5k
+# pivots more)
+DIVE_EXCESS = 3e-4
 # no restricted MIP over an unconverged LP with more columns than this (5000x2500: 31-64k,
 # and MIPs over them found no plan at all in 10-51 s)
 MAX_UNCONVERGED_MIP_COLUMNS = 20_000
@@ -496,13 +502,14 @@ def _initial_columns(inst: Instance, cols: Columns, columns_of, plans) -> np.nda
     return initial
 
 
-def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
+def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None, enough=None):
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
     costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline, growth)``
     goes on with the rounds from where they stopped (from the LP's basis before any dive) and
-    returns the same tuple (``resume(deadline, growth, enough)``: see ``run``); with less time
+    returns the same tuple (``enough``, here and in ``resume(deadline, growth, enough)``: see
+    ``run``); with less time
     left than ``growth`` times the last round it returns the last answer at once.
     ``dive(deadline, price_columns, fix_at, fix_share=0)`` dives from the answer (see `_dive`)
     and returns (values, the LP's columns then, integral); with ``on_copy=True`` it copies the
@@ -654,9 +661,9 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
         """Rounds until no column prices out or the next round would not finish in time.
 
         A round may take ``growth`` times the last one (ROUND_GROWTH unless given): an LP that
-        nothing follows can afford to try a round that may not finish. ``enough(bound)``, when
-        given, is asked before each further round whether the bound so far is enough; it stops
-        the rounds as running out of time would.
+        nothing follows can afford to try a round that may not finish. ``enough(bound, value)``,
+        when given, is asked before each further round whether the bound so far and the
+        restricted LP's value are enough; it stops the rounds as running out of time would.
         """
         nonlocal bound, rc, iterations, last, lp_basis, pending, took
         growth = ROUND_GROWTH if growth is None else growth
@@ -694,12 +701,14 @@ def _lp_by_column_generation(inst, cols, initial, deadline, start_plan=None):
                 return answer, kept, n0, rc, bound, True, iterations, partial(dive, answer), run
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
-            if time.perf_counter() + growth * took >= deadline or (enough and enough(bound)):
+            if time.perf_counter() + growth * took >= deadline or (
+                enough and enough(bound, answer.objective)
+            ):
                 pending = negative
                 return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
             extend(negative)
 
-    return run(deadline)
+    return run(deadline, enough=enough)
 
 
 def _dive(
@@ -847,13 +856,44 @@ def solve_optimal(
     initial = _initial_columns(inst, cols, columns_of, [greedy_plan, *plans])
     start_plan = np.sort(columns_of(outcome.pool, outcome.start))  # the best of them
 
+    def consider_dived(values, dived_cols, integral) -> None:
+        x_dived, dived_cols = values[n0:], cols.take(dived_cols)
+        plan = _plan_from(dived_cols, x_dived, N) if integral else _round(inst, dived_cols, x_dived)
+        consider("dive", plan)
+
+    def dive_for_a_plan(dive_from, until: float, price_columns: bool, fix_at: float, share=0.0):
+        consider_dived(*dive_from(until, price_columns, fix_at, share))
+
+    fix_share = DIVE_FIX_SHARE if N >= DIVE_FIX_SHARE_FROM else 0.0
+
+    def near(bound: float, value: float) -> bool:
+        """The bound is close enough to the restricted LP's value for a dive to settle the gap."""
+        return value - bound <= (relative_gap - DIVE_EXCESS) * max(abs(value), 1e-9)
+
     t_lp = time.perf_counter()
     # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
     lp_deadline = t_lp + LP_SHARE_OF_TIME * max(deadline - t_lp, 0.0)
     lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume = _lp_by_column_generation(
-        inst, cols, initial, lp_deadline, start_plan
+        inst, cols, initial, lp_deadline, start_plan, near
     )
-    outcome.lp_seconds = time.perf_counter() - t_lp
+    early_dive = 0.0  # seconds of a dive before the LP converged
+    if (
+        not converged
+        and dive is not None
+        and kept.size <= MAX_UNCONVERGED_MIP_COLUMNS  # a MIP may follow: see no_mip below
+        and near(lp_bound, lp.objective)
+    ):
+        # the rounds stopped with their bound within part of the gap of the restricted LP's
+        # value, which is within a hair of the LP optimum by then: a dive now may settle the gap
+        # without the last rounds (1000x500 seed 1: their last 0.7 s); if not, they go on
+        began = time.perf_counter()
+        dive_for_a_plan(
+            dive, began + DIVE_SHARE_OF_TIME * (deadline - began), False, DIVE_FIX_AT, fix_share
+        )
+        early_dive = time.perf_counter() - began
+        if not within_gap(outcome.objective, lp_bound, relative_gap):
+            lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume = resume(lp_deadline)
+    outcome.lp_seconds = time.perf_counter() - t_lp - early_dive
     outcome.lp_bound = lp_bound
     if np.isfinite(lp_bound):
         outcome.best_bound = lp_bound
@@ -879,7 +919,8 @@ def solve_optimal(
 
     # incumbents for the MIP to beat: the LP rounded in one pass (quick), then dived (nearly
     # optimal), first over the LP's columns (quick), then pricing new ones as it goes (closer)
-    consider("rounding", _round(inst, cols, x))
+    if not settled():
+        consider("rounding", _round(inst, cols, x))
     # an unconverged LP dives too: it cannot dive below its own value, but that value comes
     # within a fraction of a percent of the LP optimum long before the last columns are priced
     # (5000x2500: 0.2% after 7 of its rounds), where rounding it in one pass was 3% above. It
@@ -889,15 +930,6 @@ def solve_optimal(
     no_mip = not converged and kept.size > MAX_UNCONVERGED_MIP_COLUMNS  # see below
     share = UNCONVERGED_DIVE_SHARE if no_mip else DIVE_SHARE_OF_TIME
     fix_at = DIVE_FIX_AT if converged else UNCONVERGED_DIVE_FIX_AT
-    fix_share = DIVE_FIX_SHARE if N >= DIVE_FIX_SHARE_FROM else 0.0
-
-    def consider_dived(values, dived_cols, integral) -> None:
-        x_dived, dived_cols = values[n0:], cols.take(dived_cols)
-        plan = _plan_from(dived_cols, x_dived, N) if integral else _round(inst, dived_cols, x_dived)
-        consider("dive", plan)
-
-    def dive_for_a_plan(dive_from, until: float, price_columns: bool, fix_at: float, share=0.0):
-        consider_dived(*dive_from(until, price_columns, fix_at, share))
 
     # without a MIP to follow, the dive runs on a copy of the LP on a second core while the LP's
     # rounds resume on this one, when the caller allows two workers: the LP keeps working through
@@ -941,7 +973,7 @@ def solve_optimal(
                 taken.append(dived.result())
                 consider_dived(*taken[0])
 
-        def enough(bound: float) -> bool:  # the dive beside has ended with a plan close enough
+        def enough(bound: float, value: float) -> bool:  # the dive beside ended close enough
             if not dived.done():
                 return False
             take_the_dive()

@@ -304,7 +304,7 @@ def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
 def test_a_resumed_lp_stops_when_its_bound_is_enough(monkeypatch):
     *_, rounds, _, resume = after_one_round(monkeypatch)
     asked = []
-    again = resume(time.perf_counter() + 60, 1.0, lambda bound: asked.append(bound) or True)
+    again = resume(time.perf_counter() + 60, 1.0, lambda bound, value: asked.append(bound) or True)
     assert again[6] == rounds + 1 and asked == [again[4]]  # one round, then asked, then stopped
     assert not again[5]  # not converged: it stopped because the bound was enough
     assert again[7] is not None  # and can dive from that round
@@ -371,7 +371,7 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
             m.setattr(solve_module, "ROUND_GROWTH", 1e12)
             first = first_run(*args)
         asked = []
-        return first[-1](args[3], 1.0, lambda bound: asked.append(bound) or len(asked) >= 2)
+        return first[-1](args[3], 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 2)
 
     monkeypatch.setattr(solve_module, "_lp_by_column_generation", three_rounds_first)
     monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
@@ -452,3 +452,67 @@ def test_the_lagrangian_bound_beats_the_textbook_one_before_convergence(monkeypa
     assert not converged
     assert bound == pytest.approx(lagrangian_of(inst, cols, answer.duals), rel=1e-12)
     assert textbook < bound <= full_lp(60, 30, 4, False, 12) + 1e-6
+
+
+def lp_runs(monkeypatch) -> list:
+    """Every answer `_lp_by_column_generation` and its resumes return, in order."""
+    runs, first_run = [], solve_module._lp_by_column_generation
+
+    def recorded(resume):
+        def again(*args):
+            runs.append(resume(*args))
+            return (*runs[-1][:-1], recorded(runs[-1][-1]))
+
+        return again
+
+    def recording(*args):
+        runs.append(first_run(*args))
+        return (*runs[-1][:-1], recorded(runs[-1][-1]))
+
+    monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
+    return runs
+
+
+def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monkeypatch):
+    """At a 2% gap the rounds stop before the LP converges, and the dive's plan settles it."""
+    inst = instance(100, 60, 1, False, 26)
+    full = full_lp(100, 60, 1, False, 26)
+    converged_in = lp_relaxation(inst, time.perf_counter() + 60)[3]
+    runs = lp_runs(monkeypatch)
+    gap = 0.02
+    out = solve_module.solve_optimal(
+        inst,
+        solve_greedy(inst),
+        deadline=time.perf_counter() + 60,
+        workers=1,
+        seed=0,
+        relative_gap=gap,
+    )
+    assert len(runs) == 1  # no resume
+    answer, kept, n0, rc, bound, converged, rounds, _, _ = runs[0]
+    assert not converged and rounds < converged_in
+    assert answer.objective - bound <= (gap - solve_module.DIVE_EXCESS) * answer.objective
+    assert out.source == "dive" and "within the requested gap" in out.detail
+    assert out.best_bound == bound <= full + 1e-6
+    assert out.objective - out.best_bound <= gap * out.objective
+    assert out.objective == pytest.approx(objective(inst, out.pool, out.start), rel=1e-12)
+
+
+def test_an_early_dive_that_misses_the_gap_lets_the_lp_go_on(monkeypatch):
+    """A dive that does not settle the gap: the rounds resume to the LP optimum, the usual way."""
+    monkeypatch.setattr(solve_module, "DIVE_EXCESS", -1.0)  # every round is close enough
+    inst = instance(60, 30, 4, False, 12)  # fractional after one round
+    runs = lp_runs(monkeypatch)
+    out = solve_module.solve_optimal(
+        inst,
+        solve_greedy(inst),
+        deadline=time.perf_counter() + 60,
+        workers=1,
+        seed=0,
+        relative_gap=1e-9,
+    )
+    assert len(runs) == 2
+    assert not runs[0][5] and runs[0][6] == 1  # stopped after one round, for a dive
+    assert runs[1][5]  # then resumed to convergence
+    assert out.lp_bound == pytest.approx(full_lp(60, 30, 4, False, 12), rel=1e-7, abs=1e-6)
+    assert out.best_bound <= out.objective + 1e-6
