@@ -475,8 +475,8 @@ def lp_runs(monkeypatch) -> list:
 
 def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monkeypatch):
     """At a 2% gap the rounds stop before the LP converges, and the dive's plan settles it."""
-    inst = instance(100, 60, 1, False, 26)
-    full = full_lp(100, 60, 1, False, 26)
+    inst = instance(100, 60, 3, False, 26)
+    full = full_lp(100, 60, 3, False, 26)
     converged_in = lp_relaxation(inst, time.perf_counter() + 60)[3]
     runs = lp_runs(monkeypatch)
     gap = 0.02
@@ -516,3 +516,119 @@ def test_an_early_dive_that_misses_the_gap_lets_the_lp_go_on(monkeypatch):
     assert runs[1][5]  # then resumed to convergence
     assert out.lp_bound == pytest.approx(full_lp(60, 30, 4, False, 12), rel=1e-7, abs=1e-6)
     assert out.best_bound <= out.objective + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "weeks", "seed", "caps"),
+    [(40, 20, 8, 2, True), (40, 20, 8, 3, False), (100, 60, 26, 1, False)],
+)
+@pytest.mark.parametrize("smoothing", [0.4, 0.9])
+def test_smoothed_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps, smoothing):
+    inst = instance(n, m, seed, caps, weeks)
+    cols = build_columns(inst)
+    full = full_lp(n, m, seed, caps, weeks)
+    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+    best = min(plans, key=lambda plan: objective(inst, *plan))
+    answer, kept, n0, rc, bound, converged, rounds, _, _ = _lp_by_column_generation(
+        inst,
+        cols,
+        _initial_columns(inst, cols, columns_of, plans),
+        time.perf_counter() + 60,
+        np.sort(columns_of(*best)),
+        smoothing=smoothing,
+    )
+    assert converged and answer.optimal
+    assert answer.objective == pytest.approx(full, rel=1e-7, abs=1e-6)
+    assert bound == pytest.approx(full, rel=1e-7, abs=1e-6)
+    outside = np.ones(len(cols), dtype=bool)
+    outside[kept] = False
+    assert (rc[outside] >= -1e-6 * max(1.0, abs(full))).all()
+
+
+def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
+    """Each round but the last prices at the LP's duals, then at alpha x the centre + (1 - alpha)
+    x those, where the centre is the point of the best Lagrangian bound so far (the first
+    round's duals to begin with). The columns it adds are, per household, those of lowest
+    reduced cost at that point among the ones that price out at both."""
+    inst = instance(100, 60, 1, False, 26)
+    cols = build_columns(inst)
+    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
+    added, take = [], cols.take
+    monkeypatch.setattr(cols, "take", lambda idx: added.append(idx) or take(idx))
+    priced, answers, in_lp = [], [], []
+    pricer, solve = solve_module._pricer, backend.IncrementalLP.solve
+
+    def recording_pricer(inst, cols):
+        price = pricer(inst, cols)
+
+        def recording(duals):
+            priced.append(duals.copy())
+            in_lp.append(lp_columns[0].copy())
+            return price(duals)
+
+        return recording
+
+    def recording_solve(lp, *args, **kwargs):
+        answers.append(solve(lp, *args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(solve_module, "_pricer", recording_pricer)
+    monkeypatch.setattr(backend.IncrementalLP, "solve", recording_solve)
+    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+    alpha = 0.5
+    *_, bound, converged, rounds, _, _ = _lp_by_column_generation(
+        inst,
+        cols,
+        _initial_columns(inst, cols, columns_of, plans),
+        time.perf_counter() + 60,
+        smoothing=alpha,
+    )
+    assert converged and rounds > 3 and len(answers) == rounds
+    assert len(priced) == 2 * rounds - 1
+    centre = answers[0].duals
+    centre_bound = lagrangian_of(inst, cols, centre)
+    moved = 0
+    for k in range(rounds - 1):
+        duals, point = priced[2 * k], priced[2 * k + 1]
+        assert np.array_equal(duals, answers[k].duals)
+        np.testing.assert_allclose(point, alpha * centre + (1 - alpha) * duals, rtol=0, atol=1e-9)
+        here = lagrangian_of(inst, cols, point)
+        assert here <= bound + 1e-9
+        if here > centre_bound:  # the best bound so far becomes the centre
+            centre, centre_bound, moved = point, here, moved + 1
+        tol = 1e-9 * max(1.0, abs(answers[k].objective))
+        outside = np.ones(len(cols), dtype=bool)
+        outside[in_lp[2 * k]] = False
+        at_lp, at_point = (reduced_costs(inst, cols, d) for d in (duals, point))
+        both = np.flatnonzero((at_lp < -tol) & (at_point < -tol) & outside)
+        assert both.size  # the point priced something out in every round of this instance
+        per_household = min(
+            solve_module.COLUMNS_ADDED_PER_HOUSEHOLD,
+            solve_module.COLUMNS_ADDED_PER_ROUND // inst.n_households,
+        )
+        expected = _lowest_per_household(cols, at_point, inst.n_households, per_household, both)
+        np.testing.assert_array_equal(np.sort(added[k + 1]), np.sort(expected))
+    assert moved >= 2
+    assert bound == pytest.approx(full_lp(100, 60, 1, False, 26), rel=1e-7, abs=1e-6)
+
+
+@pytest.mark.parametrize("gap", [1e-4, 1e-3])
+def test_smoothing_serves_gaps_that_leave_room_for_the_dive(gap, monkeypatch):
+    inst = instance(40, 20, 1, False)
+    smoothing, first_run = [], solve_module._lp_by_column_generation
+
+    def recording(*args):
+        smoothing.append(args[-1])
+        return first_run(*args)
+
+    monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
+    solve_module.solve_optimal(
+        inst,
+        solve_greedy(inst),
+        deadline=time.perf_counter() + 60,
+        workers=1,
+        seed=0,
+        relative_gap=gap,
+    )
+    expected = solve_module.DUAL_SMOOTHING if gap >= solve_module.SMOOTHING_FROM_GAP else 0.0
+    assert smoothing == [expected] and solve_module.DUAL_SMOOTHING > 0
