@@ -108,8 +108,9 @@ DIVE_EXCESS = 6e-4
 # columns are priced at duals smoothed towards those of the best Lagrangian bound so far
 # (Wentges): alpha x those + (1 - alpha) x the restricted LP's. The restricted LP's own duals
 # swing from round to round and price in columns it soon drops. At 1000x500, --gap 1e-3, seeds
-# 1-8: 10% fewer GLOP pivots (315k against 352k) and 11% less wall time, each run straight after
-# the unsmoothed one (0.2 gave 4% fewer pivots on seeds 1-4, 0.3-0.5 10-11%, 0.7 3% on 1-2)
+# 1-8 (benchmarks/mip_work.py): 315k GLOP pivots against 345k for the version without smoothing
+# and early dives, and 94 s against 110 s in all, in back-to-back blocks of 4 seeds. Alpha 0.2
+# gave 4% fewer pivots than none on seeds 1-4, 0.3-0.5 10-11%, 0.7 3% (seeds 1-2)
 DUAL_SMOOTHING = 0.4
 # but the LP then converges at another optimal vertex, from which the dive ends further above the
 # bound: at --gap 1e-4 two seeds of four missed the gap and needed MIPs (13-25 s against 11-16 s),

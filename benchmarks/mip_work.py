@@ -1,12 +1,15 @@
-"""The work of the solver's MIPs, per instance: columns, HiGHS simplex iterations, nodes, seconds.
+"""The solver's work per instance: GLOP's solves and pivots, and each MIP's HiGHS iterations.
+
+Per MIP: its columns, HiGHS simplex iterations, nodes and seconds.
 
     python benchmarks/mip_work.py --sizes 100x60 --seeds 1,7,8
+    python benchmarks/mip_work.py --sizes 1000x500 --seeds 1,2,3,4 --gap 1e-3
 
 Wall times on a shared machine swing by 30% from hour to hour; the iterations and the columns do
 not, so two versions of the solver compare on them (run each with its version importable, e.g.
 `PYTHONPATH=<checkout>`: an editable install points at one checkout only). Each
-MIP that `allocator.plan` hands to HiGHS (through MathOpt) prints one line; the LP's GLOP solves
-are not counted.
+MIP that `allocator.plan` hands to HiGHS (through MathOpt) prints one line; GLOP's solves (the
+column generation's rounds and the dives' re-solves) are summed in one.
 """
 
 from __future__ import annotations
@@ -30,9 +33,18 @@ def main() -> None:
     )
     parser.add_argument("--seeds", default="1", help="comma-separated seeds")
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--gap", type=float, default=1e-4, help="the plan's relative_gap")
     args = parser.parse_args()
     solve = mathopt_backend.core_solver.solve
     mips: list[tuple[int, int, int, float]] = []
+    glop = [0, 0]  # GLOP solves (the LP's rounds and the dives' re-solves) and their pivots
+    parse = mathopt_backend._parse
+
+    def counting_glop(result, n, m, want_duals):
+        if want_duals:  # only the column generation's LP asks for duals
+            glop[0] += 1
+            glop[1] += result.solve_stats.simplex_iterations
+        return parse(result, n, m, want_duals)
 
     def counting(proto, *rest):
         began = time.perf_counter()
@@ -49,16 +61,19 @@ def main() -> None:
         return result
 
     mathopt_backend.core_solver.solve = counting
+    mathopt_backend._parse = counting_glop
     for n, u in args.sizes:
         for seed in (int(s) for s in args.seeds.split(",")):
             mips.clear()
+            glop[:] = [0, 0]
             # the benchmark's own solver task: the same instance, policy and plan call
-            r = tasks.solver(n, u, seed, args.time_limit)
+            r = tasks.solver(n, u, seed, args.time_limit, args.gap)
             print(
                 f"{n}x{u} s{seed}: objective {r['objective']:,.3f} ({r['status']}), wall "
                 f"{r['seconds']:.2f} s, LP {r['lp_seconds'] or 0:.2f} s, "
                 f"MIPs {r['mip_seconds'] or 0:.2f} s"
             )
+            print(f"    GLOP: {glop[0]} solves, {glop[1]} pivots")
             for variables, iterations, nodes, seconds in mips:
                 print(
                     f"    MIP: {variables} variables, {iterations} simplex iterations, "
