@@ -928,7 +928,7 @@ def solve_optimal(
     ):
         # the rounds stopped with their bound within part of the gap of the restricted LP's
         # value: a dive now may settle the gap without the last rounds (1000x500, --gap 1e-3:
-        # it did on 7 of seeds 1-8, 2-9 rounds early); if not, they go on
+        # it did on 7 of seeds 1-8; on seeds 1, 3 and 4, 7-9 rounds early); if not, they go on
         began = time.perf_counter()
         dive_for_a_plan(
             dive, began + DIVE_SHARE_OF_TIME * (deadline - began), False, DIVE_FIX_AT, fix_share
