@@ -536,10 +536,11 @@ def _lp_by_column_generation(
     `_lagrangian_bound`): valid at every round, and the exact LP value once no column prices out.
 
     With ``smoothing`` (alpha, see DUAL_SMOOTHING) the columns that price out under the LP's duals
-    are ranked, per household, by their reduced cost at alpha x the duals of the best bound so far
-    + (1 - alpha) x the LP's, among those that price out there too; each such point's Lagrangian
-    bound counts, and a point with a better one becomes the new centre. Convergence is still
-    decided by the LP's own duals.
+    are ranked, per household, by their reduced cost at alpha x the centre + (1 - alpha) x the
+    LP's duals, among those that price out there too. The centre is the first smoothed round's
+    duals, then each such point whose Lagrangian bound beats the centre's (Wentges: the LP's own
+    duals never become the centre); every point's bound counts. Convergence is still decided by
+    the LP's own duals.
 
     A column that stays out of the basis with a positive reduced cost for
     IDLE_ROUNDS_BEFORE_REMOVAL rounds leaves the restricted LP (a restricted LP of all the columns
@@ -674,17 +675,17 @@ def _lp_by_column_generation(
     last = None  # the last restricted LP solved to optimality, and its columns
     took = 0.0  # seconds its solve took
     pending = None  # the columns that priced out in the last round, when it stopped for time
-    centre, centre_bound = None, -np.inf  # the duals of the best smoothed bound (see smoothing)
+    centre, centre_bound = None, -np.inf  # the point of the best smoothed bound (see smoothing)
 
     def extend(negative: np.ndarray, ranking: np.ndarray) -> None:
         remove_idle()
         add_lowest(negative, ranking)
 
-    def smoothed(duals: np.ndarray) -> np.ndarray:
+    def smoothed(duals: np.ndarray, own_bound: float) -> np.ndarray:
         """Reduced costs at the smoothed duals; the bound and the centre follow them."""
         nonlocal bound, centre, centre_bound
-        if centre is None:
-            centre, centre_bound = duals, bound
+        if centre is None:  # the first smoothed round starts from its own duals
+            centre, centre_bound = duals, own_bound
         point = smoothing * centre + (1.0 - smoothing) * duals
         ranking = price(point)
         here = lagrangian(point, lowest(ranking))
@@ -729,7 +730,8 @@ def _lp_by_column_generation(
                 return answer, kept, n0, rc, bound, False, iterations, None, run
             last, took = (answer, kept), seconds
             rc = price(answer.duals)
-            bound = max(bound, lagrangian(answer.duals, lowest(rc)))
+            own_bound = lagrangian(answer.duals, lowest(rc))
+            bound = max(bound, own_bound)
             tol = 1e-9 * max(1.0, abs(answer.objective))
             negative = np.flatnonzero((rc < -tol) & ~in_lp)
             if negative.size == 0:
@@ -744,7 +746,7 @@ def _lp_by_column_generation(
                 return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
             ranking = rc
             if smoothing > 0:
-                at_centre = smoothed(answer.duals)
+                at_centre = smoothed(answer.duals, own_bound)
                 both = negative[at_centre[negative] < -tol]
                 if both.size:  # else the smoothed point prices out nothing new: the LP's own
                     negative, ranking = both, at_centre
@@ -929,9 +931,12 @@ def solve_optimal(
         # the rounds stopped with their bound within part of the gap of the restricted LP's
         # value: a dive now may settle the gap without the last rounds (1000x500, --gap 1e-3:
         # it did on 7 of seeds 1-8; on seeds 1, 3 and 4, 7-9 rounds early); if not, they go on
+        # within the LP's share of the time, which the rounds need if the dive misses (the
+        # dive is as for a converged LP even if the rounds had also run out of time; then
+        # nothing resumes and no other dive follows)
         began = time.perf_counter()
         dive_for_a_plan(
-            dive, began + DIVE_SHARE_OF_TIME * (deadline - began), False, DIVE_FIX_AT, fix_share
+            dive, began + DIVE_SHARE_OF_TIME * (lp_deadline - began), False, DIVE_FIX_AT, fix_share
         )
         early_dive = time.perf_counter() - began
         if not within_gap(outcome.objective, lp_bound, relative_gap):

@@ -408,13 +408,26 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
 
 @functools.cache
 def full_lp_with_duals(seed: int, caps: bool):
-    """(instance, columns, HiGHS's answer with row duals) of the LP over every column."""
-    inst = instance(40, 20, seed, caps)
+    """(instance, columns, HiGHS's answer with row duals) of the LP over every column.
+
+    With caps that bind: support 25 and mediation 1 (`instance`'s support 12 is below the load
+    of the existing stays, so it leaves no one a place)."""
+    households, units, stays = generate(40, 20, seed=seed, start=START, horizon_weeks=8)
+    policy = Policy(
+        horizon_weeks=8,
+        support_capacity=25 if caps else None,
+        mediation_capacity=1 if caps else None,
+    )
+    tables = validate_tables(households, units, stays)
+    inst = build_instance(tables, START, policy, Overrides())
     cols = build_columns(inst)
     full = backend.solve(
         build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
     )
     assert full.optimal and full.duals is not None
+    if caps:  # they bind: the LP without them is cheaper
+        assert full_lp(40, 20, seed, False) < full.objective - 1.0
+        assert inst.support_free is not None and inst.mediation_free
     return inst, cols, full
 
 
@@ -454,20 +467,23 @@ def test_the_lagrangian_bound_beats_the_textbook_one_before_convergence(monkeypa
     assert textbook < bound <= full_lp(60, 30, 4, False, 12) + 1e-6
 
 
-def lp_runs(monkeypatch) -> list:
-    """Every answer `_lp_by_column_generation` and its resumes return, in order."""
+def lp_runs(monkeypatch, seconds: list | None = None) -> list:
+    """Every answer `_lp_by_column_generation` and its resumes return, in order (and the
+    seconds each took, appended to ``seconds``)."""
     runs, first_run = [], solve_module._lp_by_column_generation
+    seconds = [] if seconds is None else seconds
+
+    def timed(run, *args):
+        began = time.perf_counter()
+        runs.append(run(*args))
+        seconds.append(time.perf_counter() - began)
+        return (*runs[-1][:-1], recorded(runs[-1][-1]))
 
     def recorded(resume):
-        def again(*args):
-            runs.append(resume(*args))
-            return (*runs[-1][:-1], recorded(runs[-1][-1]))
-
-        return again
+        return functools.partial(timed, resume)
 
     def recording(*args):
-        runs.append(first_run(*args))
-        return (*runs[-1][:-1], recorded(runs[-1][-1]))
+        return timed(first_run, *args)
 
     monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
     return runs
@@ -478,7 +494,15 @@ def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monke
     inst = instance(100, 60, 3, False, 26)
     full = full_lp(100, 60, 3, False, 26)
     converged_in = lp_relaxation(inst, time.perf_counter() + 60)[3]
-    runs = lp_runs(monkeypatch)
+    seconds: list[float] = []
+    runs = lp_runs(monkeypatch, seconds)
+    dive = solve_module._dive
+
+    def slow_dive(*args, **kwargs):  # its time is not the LP's
+        time.sleep(0.3)
+        return dive(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_dive", slow_dive)
     gap = 0.02
     out = solve_module.solve_optimal(
         inst,
@@ -496,25 +520,36 @@ def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monke
     assert out.best_bound == bound <= full + 1e-6
     assert out.objective - out.best_bound <= gap * out.objective
     assert out.objective == pytest.approx(objective(inst, out.pool, out.start), rel=1e-12)
+    assert seconds[0] <= out.lp_seconds < seconds[0] + 0.1
 
 
 def test_an_early_dive_that_misses_the_gap_lets_the_lp_go_on(monkeypatch):
-    """A dive that does not settle the gap: the rounds resume to the LP optimum, the usual way."""
-    monkeypatch.setattr(solve_module, "DIVE_EXCESS", -1.0)  # every round is close enough
-    inst = instance(60, 30, 4, False, 12)  # fractional after one round
+    """A dive that does not settle the gap: the rounds resume to the LP optimum and the solve
+    goes on as if they had not stopped. 100x60 seed 1, whose LP optimum is fractional: the
+    restricted MIP and the proof need the converged LP's reduced costs."""
+    inst = instance(100, 60, 1, False, 26)
+
+    def solve() -> solve_module.SolveOutcome:
+        return solve_module.solve_optimal(
+            inst,
+            solve_greedy(inst),
+            deadline=time.perf_counter() + 60,
+            workers=1,
+            seed=0,
+            relative_gap=1e-4,
+        )
+
+    usual = solve()
+    monkeypatch.setattr(solve_module, "DIVE_EXCESS", -100.0)  # every round is close enough
     runs = lp_runs(monkeypatch)
-    out = solve_module.solve_optimal(
-        inst,
-        solve_greedy(inst),
-        deadline=time.perf_counter() + 60,
-        workers=1,
-        seed=0,
-        relative_gap=1e-9,
-    )
+    out = solve()
     assert len(runs) == 2
     assert not runs[0][5] and runs[0][6] == 1  # stopped after one round, for a dive
     assert runs[1][5]  # then resumed to convergence
-    assert out.lp_bound == pytest.approx(full_lp(60, 30, 4, False, 12), rel=1e-7, abs=1e-6)
+    assert out.lp_bound == pytest.approx(full_lp(100, 60, 1, False, 26), rel=1e-7, abs=1e-6)
+    for o in (usual, out):  # settled within the gap by the MIPs
+        assert solve_module.within_gap(o.objective, o.best_bound, 1e-4) and "MIP on" in o.detail
+    assert out.objective == pytest.approx(usual.objective, rel=1e-4)
     assert out.best_bound <= out.objective + 1e-6
 
 
@@ -576,11 +611,13 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
     monkeypatch.setattr(backend.IncrementalLP, "solve", recording_solve)
     plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
     alpha = 0.5
+    bounds = []  # the bound before each further round
     *_, bound, converged, rounds, _, _ = _lp_by_column_generation(
         inst,
         cols,
         _initial_columns(inst, cols, columns_of, plans),
         time.perf_counter() + 60,
+        enough=lambda bound, value: bounds.append(bound) and False,
         smoothing=alpha,
     )
     assert converged and rounds > 3 and len(answers) == rounds
@@ -588,11 +625,20 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
     centre = answers[0].duals
     centre_bound = lagrangian_of(inst, cols, centre)
     moved = 0
+    # each round's bound is the best of its duals' and of every point's before it; on this
+    # instance some point's beats every round's own duals
+    own = [lagrangian_of(inst, cols, priced[2 * k]) for k in range(rounds)]
+    points = [lagrangian_of(inst, cols, priced[2 * k + 1]) for k in range(rounds - 1)]
+    assert len(bounds) == rounds - 1
+    for k in range(rounds - 1):
+        expected = max(own[: k + 1] + points[:k])
+        assert bounds[k] == pytest.approx(expected, rel=1e-12, abs=1e-9)
+    assert any(max(points[:k]) > max(own[: k + 1]) + 1e-6 for k in range(1, rounds - 1))
     for k in range(rounds - 1):
         duals, point = priced[2 * k], priced[2 * k + 1]
         assert np.array_equal(duals, answers[k].duals)
         np.testing.assert_allclose(point, alpha * centre + (1 - alpha) * duals, rtol=0, atol=1e-9)
-        here = lagrangian_of(inst, cols, point)
+        here = points[k]
         assert here <= bound + 1e-9
         if here > centre_bound:  # the best bound so far becomes the centre
             centre, centre_bound, moved = point, here, moved + 1
