@@ -285,6 +285,18 @@ def after_one_round(monkeypatch):
         return _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
 
 
+def solved(inst, relative_gap: float, workers: int = 1) -> solve_module.SolveOutcome:
+    """`solve_optimal` from greedy's plan, with a minute and seed 0."""
+    return solve_module.solve_optimal(
+        inst,
+        solve_greedy(inst),
+        deadline=time.perf_counter() + 60,
+        workers=workers,
+        seed=0,
+        relative_gap=relative_gap,
+    )
+
+
 def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
     answer, kept, n0, rc, bound, converged, rounds, _, resume = after_one_round(monkeypatch)
     assert not converged and rounds == 1
@@ -343,10 +355,7 @@ def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch
 
     monkeypatch.setattr(backend.IncrementalLP, "__init__", recording_lp)
     monkeypatch.setattr(solve_module, "_dive", recording_dive)
-    greedy = solve_greedy(inst)
-    out = solve_module.solve_optimal(
-        inst, greedy, deadline=time.perf_counter() + 60, workers=workers, seed=0, relative_gap=1e-9
-    )
+    out = solved(inst, 1e-9, workers)
     first_dive_lp, in_main_thread = dived_on[0]
     if workers == 1:
         assert lps == [first_dive_lp] and in_main_thread
@@ -393,14 +402,7 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
     for workers in (1, 2):
         dived.clear()
         solved_beside.clear()
-        solve_module.solve_optimal(
-            inst,
-            solve_greedy(inst),
-            deadline=time.perf_counter() + 60,
-            workers=workers,
-            seed=0,
-            relative_gap=1e-9,
-        )
+        solved(inst, 1e-9, workers)
         first[workers] = dived[0]
     assert any(solved_beside)  # the copy was solved, not only handed back integral values
     np.testing.assert_allclose(first[1], first[2], atol=1e-9)
@@ -504,14 +506,7 @@ def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monke
 
     monkeypatch.setattr(solve_module, "_dive", slow_dive)
     gap = 0.02
-    out = solve_module.solve_optimal(
-        inst,
-        solve_greedy(inst),
-        deadline=time.perf_counter() + 60,
-        workers=1,
-        seed=0,
-        relative_gap=gap,
-    )
+    out = solved(inst, gap)
     assert len(runs) == 1  # no resume
     answer, kept, n0, rc, bound, converged, rounds, _, _ = runs[0]
     assert not converged and rounds < converged_in
@@ -529,20 +524,10 @@ def test_an_early_dive_that_misses_the_gap_lets_the_lp_go_on(monkeypatch):
     restricted MIP and the proof need the converged LP's reduced costs."""
     inst = instance(100, 60, 1, False, 26)
 
-    def solve() -> solve_module.SolveOutcome:
-        return solve_module.solve_optimal(
-            inst,
-            solve_greedy(inst),
-            deadline=time.perf_counter() + 60,
-            workers=1,
-            seed=0,
-            relative_gap=1e-4,
-        )
-
-    usual = solve()
+    usual = solved(inst, 1e-4)
     monkeypatch.setattr(solve_module, "DIVE_EXCESS", -100.0)  # every round is close enough
     runs = lp_runs(monkeypatch)
-    out = solve()
+    out = solved(inst, 1e-4)
     assert len(runs) == 2
     assert not runs[0][5] and runs[0][6] == 1  # stopped after one round, for a dive
     assert runs[1][5]  # then resumed to convergence
@@ -668,13 +653,6 @@ def test_smoothing_serves_gaps_that_leave_room_for_the_dive(gap, monkeypatch):
         return first_run(*args)
 
     monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
-    solve_module.solve_optimal(
-        inst,
-        solve_greedy(inst),
-        deadline=time.perf_counter() + 60,
-        workers=1,
-        seed=0,
-        relative_gap=gap,
-    )
+    solved(inst, gap)
     expected = solve_module.DUAL_SMOOTHING if gap >= solve_module.SMOOTHING_FROM_GAP else 0.0
     assert smoothing == [expected] and solve_module.DUAL_SMOOTHING > 0
