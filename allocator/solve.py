@@ -746,10 +746,10 @@ def _lp_by_column_generation(
                 return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
             ranking = rc
             if smoothing > 0:
-                at_centre = smoothed(answer.duals, own_bound)
-                both = negative[at_centre[negative] < -tol]
+                at_point = smoothed(answer.duals, own_bound)
+                both = negative[at_point[negative] < -tol]
                 if both.size:  # else the smoothed point prices out nothing new: the LP's own
-                    negative, ranking = both, at_centre
+                    negative, ranking = both, at_point
             extend(negative, ranking)
 
     return run(deadline, enough=enough)
