@@ -93,6 +93,7 @@ def solve(
     relative_gap: float = 1e-6,
     want_duals: bool = False,
     cutoff: float | None = None,
+    interior_point: bool = False,
 ) -> SolverAnswer:
     """Solve with HiGHS through MathOpt; never raises for a time-out, reports it instead.
 
@@ -100,6 +101,10 @@ def solve(
     beat it (measured: halves the time of a MIP that must prove its incumbent optimal). Its
     reported bound then holds only for solutions below the cutoff, so the answer's bound is the
     lower of the two, which holds for every solution.
+
+    ``interior_point`` solves an LP by HiGHS's barrier without crossover: its duals then lie
+    inside the optimal face, not at a vertex of it, which reduced-cost fixing wants (a vertex
+    prices many columns at or near zero).
     """
     proto = _to_proto(model)
     params = _params_with_limit(time_limit)
@@ -110,6 +115,9 @@ def solve(
     if model.integer.any():
         params.relative_gap_tolerance = relative_gap
         params.absolute_gap_tolerance = 1e-6
+    if interior_point:
+        params.lp_algorithm = parameters_pb2.LP_ALGORITHM_BARRIER
+        params.highs.string_options["run_crossover"] = "off"
     if cutoff is not None:  # MathOpt's generic cutoff_limit is refused for HiGHS
         params.highs.double_options["objective_bound"] = cutoff
     result = _guarded(
