@@ -10,17 +10,29 @@ not, so two versions of the solver compare on them (run each with its version im
 `PYTHONPATH=<checkout>`: an editable install points at one checkout only). Each
 MIP that `allocator.plan` hands to HiGHS (through MathOpt) prints one line; GLOP's solves (the
 column generation's rounds and the dives' re-solves) are summed in one.
+
+Two settings of the solver's module constants compare on wall time only when run interleaved:
+
+    python benchmarks/mip_work.py --sizes 100x60 --seeds 1,7,26 --repeats 6 \
+        --variants "CENTRAL_FIXING_FROM=5000;CENTRAL_FIXING_FROM=1000000000"
+
+runs each instance under each variant (`;`-separated, each a `,`-separated list of
+NAME=VALUE for `allocator.solve`), alternating their order from one repeat to the next, and
+prints per instance and variant the wall times, their mean and the objectives.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import time
 
+import numpy as np
 import tasks
 from bench_plan import parse_size
 
 from allocator import mathopt_backend
+from allocator import solve as solve_module
 
 
 def main() -> None:
@@ -34,7 +46,12 @@ def main() -> None:
     parser.add_argument("--seeds", default="1", help="comma-separated seeds")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--gap", type=float, default=1e-4, help="the plan's relative_gap")
+    parser.add_argument("--variants", help="';'-separated NAME=VALUE[,NAME=VALUE] settings")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each variant")
     args = parser.parse_args()
+    if args.variants:
+        compare(args)
+        return
     solve = mathopt_backend.core_solver.solve
     mips: list[tuple[int, int, int, float]] = []
     glop = [0, 0]  # GLOP solves (the LP's rounds and the dives' re-solves) and their pivots
@@ -79,6 +96,41 @@ def main() -> None:
                     f"    MIP: {variables} variables, {iterations} simplex iterations, "
                     f"{nodes} nodes, {seconds:.2f} s"
                 )
+
+
+def parse_variant(text: str) -> dict[str, object]:
+    settings = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if not hasattr(solve_module, name):
+            raise SystemExit(f"--variants: allocator.solve has no {name!r}")
+        settings[name] = ast.literal_eval(value)
+    return settings
+
+
+def compare(args) -> None:
+    """Each instance under each variant, alternating the order: wall times side by side."""
+    variants = [parse_variant(text) for text in args.variants.split(";")]
+    defaults = {name: getattr(solve_module, name) for v in variants for name in v}
+    n, u = args.sizes[0]
+    tasks.solver(n, u, 1, args.time_limit, args.gap)  # imports and caches warm
+    runs: dict[tuple, list] = {}
+    for repeat in range(args.repeats):
+        for n, u in args.sizes:
+            for seed in (int(s) for s in args.seeds.split(",")):
+                order = list(enumerate(variants))
+                for k, settings in order if repeat % 2 == 0 else order[::-1]:
+                    for name, value in {**defaults, **settings}.items():
+                        setattr(solve_module, name, value)
+                    r = tasks.solver(n, u, seed, args.time_limit, args.gap)
+                    runs.setdefault((n, u, seed, k), []).append(r)
+    for (n, u, seed, k), results in runs.items():
+        seconds = [r["seconds"] for r in results]
+        objectives = sorted({round(r["objective"], 3) for r in results})
+        print(
+            f"{n}x{u} s{seed} [{args.variants.split(';')[k]}]: mean {np.mean(seconds):.2f} s "
+            f"({' '.join(f'{t:.2f}' for t in seconds)}), objective {objectives}"
+        )
 
 
 if __name__ == "__main__":
