@@ -145,7 +145,7 @@ class SolveOutcome:
     source: str  # the stage whose plan it is: greedy, heuristic, lp, rounding, dive or mip
     detail: str
     columns: int
-    mip_columns: int
+    mip_columns: int  # columns the last MIP covered (before any fixing at the centre)
     lp_seconds: float
     mip_seconds: float
     lp_bound: float = -np.inf  # the LP relaxation's value (a Lagrangian bound if not converged)
@@ -1172,7 +1172,9 @@ def _restricted_mip(
 
     The bound holds for the whole model: a plan either uses kept columns only (at least the
     restricted MIP's bound) or some left-out column, which costs at least its reduced cost above
-    the LP optimum.
+    the LP optimum. When the MIP ``settles`` the gap and is large, HiGHS gets only the kept
+    columns that `_below_cutoff_at_centre` keeps: a dropped one is in no plan below the cutoff,
+    which the MIP's bound never exceeds.
     """
     sub = cols.take(np.flatnonzero(keep))
     cutoff = _cutoff(outcome.objective, relative_gap)
@@ -1227,7 +1229,7 @@ def _below_cutoff_at_centre(
     answer = backend.solve(
         build_model(inst, sub, integer=False),
         time_limit=deadline - time.perf_counter(),
-        threads=1,
+        threads=1,  # HiGHS's interior point runs on one thread, and gives one answer
         seed=0,
         want_duals=True,
         interior_point=True,

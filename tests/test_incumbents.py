@@ -8,6 +8,7 @@ still hold for every plan, or the solver would claim a gap it has not proven.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import time
 from types import SimpleNamespace
@@ -264,19 +265,31 @@ def fractional_instance():
     return build_instance(validate_tables(households, units, stays), START, policy, Overrides())
 
 
+def forced_lp(inst, cols, column: int):
+    """The LP over every column with this one forced in (its value, or None if infeasible)."""
+    relaxed = build_model(inst, cols, integer=False)
+    relaxed.var_lb[relaxed.cost.size - len(cols) + column] = 1.0
+    answer = backend.solve(relaxed, time_limit=60, threads=1, seed=0)
+    if answer.infeasible:
+        return None
+    assert answer.optimal
+    return answer.objective
+
+
 @pytest.mark.parametrize(("noise", "shift"), [(0.0, 0.0), (5.0, 0.0), (0.0, 50.0)])
 def test_a_forced_bound_holds_for_every_plan_through_its_column(noise, shift) -> None:
-    """Each column's forced bound, from the interior point's duals, from those duals with noise,
-    or with every household's dual lowered (which raises all its reduced costs alike: the
-    textbook bound, the LP value plus the reduced cost, would then claim too much), is at most
-    the best plan that uses the column (a MIP with the column forced in): for the optimum's
-    columns, the columns just above a cutoff at 0.1% over the optimum (the first that fixing at
-    the centre drops) and a random sample."""
+    """Each column's forced bound is at most the LP with the column forced in (a Lagrangian bound
+    of that LP; the MIP's optimum is higher still), for the interior point's duals, those duals
+    with noise, or with every household's dual lowered (which raises all its reduced costs
+    alike: the textbook bound, LP value plus reduced cost, would then claim too much). Checked
+    on the optimum's columns, the columns nearest above a cutoff 0.1% over the optimum (the
+    first that fixing at the centre drops) and a random sample."""
     inst = fractional_instance()
     cols = build_columns(inst)
     model = build_model(inst, cols, integer=True)
     n0 = model.cost.size - len(cols)
     exact = backend.solve(model, time_limit=60, threads=1, seed=0, relative_gap=0.0)
+    assert exact.optimal
     relaxed = build_model(inst, cols, integer=False)
     centre = backend.solve(
         relaxed, time_limit=60, threads=1, seed=0, want_duals=True, interior_point=True
@@ -288,31 +301,100 @@ def test_a_forced_bound_holds_for_every_plan_through_its_column(noise, shift) ->
     bounds = solve._forced_bounds(inst, cols, duals)
     chosen = np.flatnonzero(exact.values[n0:] > 0.5)
     assert np.all(bounds[chosen] <= exact.objective + 1e-6)
-    cutoff = exact.objective * 1.001
-    above = np.flatnonzero(bounds >= cutoff)
-    assert above.size > 0
-    nearest = above[np.argsort(bounds[above])[:6]]
-    sample = rng.choice(len(cols), size=6, replace=False)
-    for column in np.concatenate([nearest, sample]):
-        forced = build_model(inst, cols, integer=True)
-        forced.var_lb[n0 + column] = 1.0
-        answer = backend.solve(forced, time_limit=60, threads=1, seed=0, relative_gap=0.0)
-        assert answer.infeasible or answer.objective >= bounds[column] - 1e-6
+    above = np.flatnonzero(bounds >= exact.objective * 1.001)
+    candidates = np.concatenate(
+        [above[np.argsort(bounds[above])[:40]], rng.choice(len(cols), size=40, replace=False)]
+    )
+    checked = 0
+    for column in candidates:
+        value = forced_lp(inst, cols, column)
+        if value is not None:  # a column that cannot be in any plan bounds nothing
+            assert value >= bounds[column] - 1e-6
+            checked += 1
+    assert checked >= 20
 
 
-def test_fixing_at_the_centre_keeps_the_optimum() -> None:
-    """Above a cutoff just over the optimum, fixing at the centre keeps the optimum's columns
-    and drops most others (the forced bounds themselves are checked above)."""
+@functools.cache
+def below_the_cutoff_when_forced(cutoff: float) -> list[int]:
+    """The columns of `fractional_instance` whose forced LP is below the cutoff: among those the
+    LP's own duals cannot rule out (the LP value plus the reduced cost bounds the forced LP)."""
+    inst = fractional_instance()
+    cols = build_columns(inst)
+    lp = backend.solve(
+        build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
+    )
+    candidates = np.flatnonzero(lp.objective + solve.reduced_costs(inst, cols, lp.duals) < cutoff)
+    values = {int(c): forced_lp(inst, cols, c) for c in candidates}
+    return [c for c, value in values.items() if value is not None and value < cutoff]
+
+
+@pytest.mark.parametrize("noise", [0.0, 20.0])
+def test_fixing_at_the_centre_keeps_every_column_that_may_be_below_the_cutoff(
+    noise, monkeypatch
+) -> None:
+    """Above a cutoff just over the optimum, fixing keeps every column whose forced LP is below
+    the cutoff (the optimum's among them) and drops most others, whether the interior point's
+    duals are exact or (patched in) noisy: the forced bounds hold for any duals."""
     inst = fractional_instance()
     cols = build_columns(inst)
     model = build_model(inst, cols, integer=True)
     n0 = model.cost.size - len(cols)
     exact = backend.solve(model, time_limit=60, threads=1, seed=0, relative_gap=0.0)
-    kept = solve._below_cutoff_at_centre(
-        inst, cols, exact.objective + 1e-3, time.perf_counter() + 60
+    cutoff = exact.objective + 1e-3
+    must_keep = below_the_cutoff_when_forced(cutoff)
+    assert len(must_keep) >= 3
+    interior = backend.solve
+    rng = np.random.default_rng(1)
+
+    def noisy(*args, **kwargs):
+        answer = interior(*args, **kwargs)
+        answer.duals = answer.duals + noise * rng.standard_normal(answer.duals.size)
+        return answer
+
+    monkeypatch.setattr(backend, "solve", noisy)
+    kept = solve._below_cutoff_at_centre(inst, cols, cutoff, time.perf_counter() + 60)
+    assert kept is not None and kept[must_keep].all()
+    assert kept[np.flatnonzero(exact.values[n0:] > 0.5)].all()
+    if noise == 0.0:
+        assert kept.sum() < 0.1 * len(cols)
+
+
+@pytest.mark.parametrize("above", [0.002, 0.0, -0.01])
+def test_a_mip_after_fixing_at_the_centre_keeps_a_valid_bound(above, monkeypatch) -> None:
+    """`_restricted_mip` with fixing on every MIP, over the columns of reduced cost below the
+    cutoff's distance from the LP: from an incumbent above the optimum it finds the optimum;
+    from one at or below it (where fixing may leave no column at all) it finds nothing better,
+    and its bound never exceeds the optimum."""
+    monkeypatch.setattr(solve, "CENTRAL_FIXING_FROM", 0)
+    inst = fractional_instance()
+    cols = build_columns(inst)
+    N = inst.n_households
+    exact = backend.solve(
+        build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0, relative_gap=0.0
     )
-    assert kept is not None and kept[np.flatnonzero(exact.values[n0:] > 0.5)].all()
-    assert kept.sum() < 0.1 * len(cols)
+    lp = backend.solve(
+        build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
+    )
+    rc = solve.reduced_costs(inst, cols, lp.duals)
+    incumbent = exact.objective * (1 + above)
+    outcome = solve.SolveOutcome(
+        np.full(N, -1), np.full(N, -1), incumbent, -np.inf, False, "test", "", len(cols), 0, 0, 0
+    )
+    # every column whose reduced cost is below the cutoff's distance from the LP (a MIP that
+    # settles the gap), and at least those within 20 of it
+    keep = rc < max(solve._cutoff(incumbent, 1e-4) - lp.objective, 20.0)
+    assert 0 < keep.sum() < len(cols)
+    mip, bound, fixing = solve._restricted_mip(
+        inst, cols, keep, rc, lp.objective, outcome, time.perf_counter() + 60, 1, 0, 1e-4, True
+    )
+    assert "after fixing at the centre" in fixing
+    assert bound <= exact.objective + 1e-6
+    if above > 0:
+        assert outcome.source == "mip"
+        assert outcome.objective == pytest.approx(exact.objective, abs=1e-6)
+        assert bound >= exact.objective * (1 - 1e-4) - 1e-6  # proven within the gap
+    else:
+        assert outcome.source == "test" and outcome.objective == incumbent
 
 
 def test_fixing_at_the_centre_proves_the_same_optimum_with_a_smaller_mip(monkeypatch) -> None:
