@@ -418,10 +418,16 @@ def _lagrangian_bound(inst: Instance, base: backend.SparseModel):
         # a running total is +1 on its day's row and -1 on the next day's (none after the last),
         # at no cost: its reduced cost is the next day's dual minus its own day's
         chain_rc = np.diff(running, axis=1, append=0.0)
-        households = np.minimum(unplaced, duals[:N] + lowest_rc).sum()
+        households = _household_shares(unplaced, duals, lowest_rc).sum()
         return float(households + (np.minimum(chain_rc, 0.0) * chain_ub).sum())
 
     return bound
+
+
+def _household_shares(unplaced: np.ndarray, duals: np.ndarray, lowest_rc: np.ndarray):
+    """Each household's share of the Lagrangian bound: its cheapest column (its dual plus its
+    lowest reduced cost) or staying unplaced."""
+    return np.minimum(unplaced, duals[: unplaced.size] + lowest_rc)
 
 
 def _per_household_minimum(household: np.ndarray, n: int):
@@ -1251,5 +1257,5 @@ def _forced_bounds(inst: Instance, sub: Columns, duals: np.ndarray) -> np.ndarra
     rc = reduced_costs(inst, sub, duals)
     lowest = _per_household_minimum(sub.household, N)(rc)
     bound = _lagrangian_bound(inst, base)(duals, lowest)
-    own = np.minimum(base.cost[:N], duals[:N] + lowest)  # each household's share of the bound
+    own = _household_shares(base.cost[:N], duals, lowest)
     return bound - own[sub.household] + duals[sub.household] + rc
