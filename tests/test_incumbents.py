@@ -257,12 +257,24 @@ def test_the_proof_mip_alone_proves_what_both_mips_prove(monkeypatch) -> None:
     assert results[True].objective == pytest.approx(results[False].objective, rel=1e-4)
 
 
-def fractional_instance():
+@functools.cache
+def fractional():
     """30 households, 10 units, 8 weeks, tight accompaniment and mediation caps: an LP 0.18%
-    below the optimum (found by search; most small instances have an integral LP)."""
+    below the optimum (found by search; most small instances have an integral LP). The
+    instance, its columns, its exact MIP optimum and its LP (simplex, with duals), solved once."""
     households, units, stays = generate(30, 10, seed=5, start=START, horizon_weeks=8)
     policy = Policy(horizon_weeks=8, support_capacity=8, mediation_capacity=1)
-    return build_instance(validate_tables(households, units, stays), START, policy, Overrides())
+    inst = build_instance(validate_tables(households, units, stays), START, policy, Overrides())
+    cols = build_columns(inst)
+    model = build_model(inst, cols, integer=True)
+    exact = backend.solve(model, time_limit=60, threads=1, seed=0, relative_gap=0.0)
+    assert exact.optimal
+    lp = backend.solve(
+        build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
+    )
+    n0 = model.cost.size - len(cols)
+    chosen = np.flatnonzero(exact.values[n0:] > 0.5)  # the optimum's columns
+    return SimpleNamespace(inst=inst, cols=cols, exact=exact, lp=lp, chosen=chosen)
 
 
 def forced_lp(inst, cols, column: int):
@@ -284,12 +296,8 @@ def test_a_forced_bound_holds_for_every_plan_through_its_column(noise, shift) ->
     alike: the textbook bound, LP value plus reduced cost, would then claim too much). Checked
     on the optimum's columns, the columns nearest above a cutoff 0.1% over the optimum (the
     first that fixing at the centre drops) and a random sample."""
-    inst = fractional_instance()
-    cols = build_columns(inst)
-    model = build_model(inst, cols, integer=True)
-    n0 = model.cost.size - len(cols)
-    exact = backend.solve(model, time_limit=60, threads=1, seed=0, relative_gap=0.0)
-    assert exact.optimal
+    f = fractional()
+    inst, cols, exact = f.inst, f.cols, f.exact
     relaxed = build_model(inst, cols, integer=False)
     centre = backend.solve(
         relaxed, time_limit=60, threads=1, seed=0, want_duals=True, interior_point=True
@@ -299,8 +307,7 @@ def test_a_forced_bound_holds_for_every_plan_through_its_column(noise, shift) ->
     duals = centre.duals + noise * rng.standard_normal(centre.duals.size)
     duals[: inst.n_households] -= shift
     bounds = solve._forced_bounds(inst, cols, duals)
-    chosen = np.flatnonzero(exact.values[n0:] > 0.5)
-    assert np.all(bounds[chosen] <= exact.objective + 1e-6)
+    assert np.all(bounds[f.chosen] <= exact.objective + 1e-6)
     above = np.flatnonzero(bounds >= exact.objective * 1.001)
     candidates = np.concatenate(
         [above[np.argsort(bounds[above])[:40]], rng.choice(len(cols), size=40, replace=False)]
@@ -316,13 +323,9 @@ def test_a_forced_bound_holds_for_every_plan_through_its_column(noise, shift) ->
 
 @functools.cache
 def below_the_cutoff_when_forced(cutoff: float) -> list[int]:
-    """The columns of `fractional_instance` whose forced LP is below the cutoff: among those the
+    """The columns of `fractional()` whose forced LP is below the cutoff: among those the
     LP's own duals cannot rule out (the LP value plus the reduced cost bounds the forced LP)."""
-    inst = fractional_instance()
-    cols = build_columns(inst)
-    lp = backend.solve(
-        build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
-    )
+    inst, cols, lp = fractional().inst, fractional().cols, fractional().lp
     candidates = np.flatnonzero(lp.objective + solve.reduced_costs(inst, cols, lp.duals) < cutoff)
     values = {int(c): forced_lp(inst, cols, c) for c in candidates}
     return [c for c, value in values.items() if value is not None and value < cutoff]
@@ -335,12 +338,8 @@ def test_fixing_at_the_centre_keeps_every_column_that_may_be_below_the_cutoff(
     """Above a cutoff just over the optimum, fixing keeps every column whose forced LP is below
     the cutoff (the optimum's among them) and drops most others, whether the interior point's
     duals are exact or (patched in) noisy: the forced bounds hold for any duals."""
-    inst = fractional_instance()
-    cols = build_columns(inst)
-    model = build_model(inst, cols, integer=True)
-    n0 = model.cost.size - len(cols)
-    exact = backend.solve(model, time_limit=60, threads=1, seed=0, relative_gap=0.0)
-    cutoff = exact.objective + 1e-3
+    f = fractional()
+    cutoff = f.exact.objective + 1e-3
     must_keep = below_the_cutoff_when_forced(cutoff)
     assert len(must_keep) >= 3
     interior = backend.solve
@@ -352,11 +351,11 @@ def test_fixing_at_the_centre_keeps_every_column_that_may_be_below_the_cutoff(
         return answer
 
     monkeypatch.setattr(backend, "solve", noisy)
-    kept = solve._below_cutoff_at_centre(inst, cols, cutoff, time.perf_counter() + 60)
+    kept = solve._below_cutoff_at_centre(f.inst, f.cols, cutoff, time.perf_counter() + 60)
     assert kept is not None and kept[must_keep].all()
-    assert kept[np.flatnonzero(exact.values[n0:] > 0.5)].all()
+    assert kept[f.chosen].all()
     if noise == 0.0:
-        assert kept.sum() < 0.1 * len(cols)
+        assert kept.sum() < 0.1 * len(f.cols)
 
 
 @pytest.mark.parametrize("above", [0.002, 0.0, -0.01])
@@ -366,15 +365,9 @@ def test_a_mip_after_fixing_at_the_centre_keeps_a_valid_bound(above, monkeypatch
     from one at or below it (where fixing may leave no column at all) it finds nothing better,
     and its bound never exceeds the optimum."""
     monkeypatch.setattr(solve, "CENTRAL_FIXING_FROM", 0)
-    inst = fractional_instance()
-    cols = build_columns(inst)
+    f = fractional()
+    inst, cols, exact, lp = f.inst, f.cols, f.exact, f.lp
     N = inst.n_households
-    exact = backend.solve(
-        build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0, relative_gap=0.0
-    )
-    lp = backend.solve(
-        build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0, want_duals=True
-    )
     rc = solve.reduced_costs(inst, cols, lp.duals)
     incumbent = exact.objective * (1 + above)
     outcome = solve.SolveOutcome(
