@@ -317,18 +317,33 @@ class IncrementalLP:
         nv.integers.extend([False] * k)
         update.objective_updates.linear_coefficients.ids.extend(ids.tolist())
         update.objective_updates.linear_coefficients.values.extend(cost.astype(float).tolist())
-        var = self._next_id + local
-        order = np.lexsort((var, rows))
-        mat = update.linear_constraint_matrix_updates
-        mat.row_ids.extend(rows[order].tolist())
-        mat.column_ids.extend(var[order].tolist())
-        mat.coefficients.extend(vals[order].astype(float).tolist())
+        _matrix_entries(update, rows, self._next_id + local, vals)
         if not self._solver.update(update):
             raise RuntimeError("GLOP refused an incremental update")
         self._ids = np.concatenate([self._ids, ids])
         self._next_id += k
         if self._var_status is not None:  # new columns enter non-basic at 0
             self._var_status = np.concatenate([self._var_status, np.full(k, AT_LOWER)])
+
+    def add_rows(self, positions: np.ndarray, local: np.ndarray, upper: np.ndarray) -> None:
+        """Append len(upper) rows ``0 <= sum of variables <= upper``, all coefficients 1; entries
+        give variables (positions in model order) and 0-based new-row numbers. A new row's slack
+        enters the basis, so the last basis stays dual feasible: re-solve with ``dual=True``."""
+        k = len(upper)
+        ids = self.n_rows + np.arange(k)
+        update = model_update_pb2.ModelUpdateProto()
+        rows = update.new_linear_constraints
+        rows.ids.extend(ids.tolist())
+        rows.lower_bounds.extend([0.0] * k)
+        rows.upper_bounds.extend(np.asarray(upper, dtype=float).tolist())
+        _matrix_entries(update, self.n_rows + local, self._ids[positions], np.ones(len(local)))
+        self._read_basis()
+        if not self._solver.update(update):
+            raise RuntimeError("GLOP refused an incremental update")
+        self.n_rows += k
+        if self._row_status is not None:
+            self._row_status = np.concatenate([self._row_status, np.full(k, BASIC)])
+            self._basis_by_id = True
 
     def _read_basis(self) -> None:
         if self._var_status is not None or self._basis is None:
@@ -435,6 +450,15 @@ class IncrementalLP:
                 self._basis, self._basis_next_id = sol.basis, self._next_id
                 break
         return answer
+
+
+def _matrix_entries(update, rows: np.ndarray, ids: np.ndarray, vals: np.ndarray) -> None:
+    """Matrix entries into a model update, row-major as MathOpt requires."""
+    order = np.lexsort((ids, rows))
+    mat = update.linear_constraint_matrix_updates
+    mat.row_ids.extend(rows[order].tolist())
+    mat.column_ids.extend(ids[order].tolist())
+    mat.coefficients.extend(vals[order].astype(float).tolist())
 
 
 AT_LOWER = solution_pb2.BASIS_STATUS_AT_LOWER_BOUND

@@ -28,6 +28,7 @@ from functools import partial
 
 import numpy as np
 
+from allocator import cliques
 from allocator import mathopt_backend as backend
 from allocator.columns import Columns, build_columns, objective, unplaced_cost
 from allocator.greedy import place_in_order, solve_guided
@@ -124,6 +125,8 @@ MAX_UNCONVERGED_MIP_COLUMNS = 20_000
 # interior point: that costs about as much as HiGHS's own root LP, so it pays only where it
 # halves a large MIP (100x60, 6 repeats interleaved: 5-10% quicker on seeds 1, 7, 8 and 12)
 CENTRAL_FIXING_FROM = 5_000
+# rounds of clique cuts before a proof goes to HiGHS (100x60 seed 26 needs 5)
+CLIQUE_ROUNDS = 20
 # column generation starts from the columns of a few cost-aware greedy plans (households by
 # weight x size / stay^a, each taking its cheapest start: 0.44-0.48 above the LP at 1000x500,
 # first-come-first-served is 2.8x it) and from the best of them as its first basis: 25-33% fewer
@@ -532,18 +535,21 @@ def _lp_by_column_generation(
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
-    costs of all columns, bound, converged, rounds, dive, resume). ``resume(deadline, growth)``
-    goes on with the rounds from where they stopped (from the LP's basis before any dive) and
-    returns the same tuple (for ``enough``, here and in ``resume(deadline, growth, enough)``, see
-    ``run``); with less time left than ``growth`` times the last round it returns the last
-    answer at once.
+    costs of all columns, bound, converged, rounds, dive, resume, with_columns).
+    ``resume(deadline, growth)`` goes on with the rounds from where they stopped (from the LP's
+    basis before any dive) and returns the same tuple (for ``enough``, here and in
+    ``resume(deadline, growth, enough)``, see ``run``); with less time left than ``growth`` times
+    the last round it returns the last answer at once.
     ``dive(deadline, price_columns, fix_at, fix_share=0)`` dives from the answer (see `_dive`)
     and returns (values, the LP's columns then, integral); with ``on_copy=True`` it copies the
     LP and returns a function that dives on the copy (no pricing) and returns the same, for
     another thread to run while this LP goes on. It is None itself when the answer is that of an
     earlier round than the LP's current columns, which an interrupted round leaves behind, and
-    when a resume returned at once. The bound is the Lagrangian one of each round's duals (see
-    `_lagrangian_bound`): valid at every round, and the exact LP value once no column prices out.
+    when a resume returned at once. ``with_columns(columns)``, given only when the LP converged,
+    puts the LP back at its optimal basis with those columns added and returns (the LP, the
+    column of each variable after the base ones), for cuts. The bound is the Lagrangian one of
+    each round's duals (see `_lagrangian_bound`): valid at every round, and the exact LP value
+    once no column prices out.
 
     With ``smoothing`` (alpha, see DUAL_SMOOTHING) the columns that price out under the LP's duals
     are ranked, per household, by their reduced cost at alpha x the centre + (1 - alpha) x the
@@ -704,6 +710,28 @@ def _lp_by_column_generation(
             centre, centre_bound = point, here
         return ranking
 
+    def restore_basis() -> None:
+        """After dives: back to the LP's own optimal basis, not the last dive's."""
+        nonlocal lp_basis
+        if lp_basis is not None:
+            var_status, row_status = lp_basis
+            added = np.full(lp.n_vars - var_status.size, backend.AT_LOWER)
+            lp.set_basis(np.concatenate([var_status, added]), row_status)
+            lp_basis = None
+
+    def with_columns(columns: np.ndarray):
+        """The converged LP, at its optimal basis, with these columns added (none prices out):
+        (the LP, the column of each of its variables after the base ones). For cuts: the rounds
+        are not resumed after it."""
+        restore_basis()
+        add(columns[~in_lp[columns]])
+        return lp, lp_cols
+
+    def answered(answer, kept, converged: bool, dive_from):
+        """What the rounds return (see above), as they stand."""
+        cuts_from = with_columns if converged else None
+        return answer, kept, n0, rc, bound, converged, iterations, dive_from, run, cuts_from
+
     def run(deadline: float, growth: float | None = None, enough=None):
         """Rounds until no column prices out or the next round would not finish in time.
 
@@ -712,18 +740,14 @@ def _lp_by_column_generation(
         when given, is asked before each further round whether the bound so far and the
         restricted LP's value are enough; it stops the rounds as running out of time would.
         """
-        nonlocal bound, rc, iterations, last, lp_basis, pending, took
+        nonlocal bound, rc, iterations, last, pending, took
         growth = ROUND_GROWTH if growth is None else growth
         if last is not None and time.perf_counter() + growth * took >= deadline:
             # resumed with less time left than a round takes: the round would be cut off at the
             # deadline and give nothing
             answer, kept = last
-            return answer, kept, n0, rc, bound, False, iterations, None, run
-        if lp_basis is not None:  # resumed after dives: from the LP's basis, not the last dive's
-            var_status, row_status = lp_basis
-            added = np.full(lp.n_vars - var_status.size, backend.AT_LOWER)
-            lp.set_basis(np.concatenate([var_status, added]), row_status)
-            lp_basis = None
+            return answered(answer, kept, False, None)
+        restore_basis()
         if pending is not None:  # re-solving the stopped round's LP would only repeat it
             extend(pending[~in_lp[pending]], rc)  # a pricing dive may have added some since
             pending = None
@@ -737,7 +761,7 @@ def _lp_by_column_generation(
             if not (answer.optimal and answer.duals is not None):
                 if last is not None:  # out of time mid-round: the previous round's LP counts
                     answer, kept = last
-                return answer, kept, n0, rc, bound, False, iterations, None, run
+                return answered(answer, kept, False, None)
             last, took = (answer, kept), seconds
             rc = price(answer.duals)
             own_bound = lagrangian(answer.duals, lowest(rc))
@@ -746,14 +770,14 @@ def _lp_by_column_generation(
             negative = np.flatnonzero((rc < -tol) & ~in_lp)
             if negative.size == 0:
                 bound = answer.objective
-                return answer, kept, n0, rc, bound, True, iterations, partial(dive, answer), run
+                return answered(answer, kept, True, partial(dive, answer))
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
             if time.perf_counter() + growth * took >= deadline or (
                 enough and enough(bound, answer.objective)
             ):
                 pending = negative
-                return answer, kept, n0, rc, bound, False, iterations, partial(dive, answer), run
+                return answered(answer, kept, False, partial(dive, answer))
             ranking = rc
             if smoothing > 0:
                 at_point = smoothed(answer.duals, own_bound)
@@ -928,8 +952,8 @@ def solve_optimal(
     # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
     lp_deadline = t_lp + LP_SHARE_OF_TIME * max(deadline - t_lp, 0.0)
     smoothing = DUAL_SMOOTHING if relative_gap >= SMOOTHING_FROM_GAP else 0.0
-    lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume = _lp_by_column_generation(
-        inst, cols, initial, lp_deadline, start_plan, near, smoothing
+    lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, with_columns = (
+        _lp_by_column_generation(inst, cols, initial, lp_deadline, start_plan, near, smoothing)
     )
     early_dive = 0.0  # seconds of a dive before the LP converged
     if (
@@ -950,7 +974,9 @@ def solve_optimal(
         )
         early_dive = time.perf_counter() - began
         if not within_gap(outcome.objective, lp_bound, relative_gap):
-            lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume = resume(lp_deadline)
+            lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, with_columns = resume(
+                lp_deadline
+            )
     outcome.lp_seconds = time.perf_counter() - t_lp - early_dive
     outcome.lp_bound = lp_bound
     if np.isfinite(lp_bound):
@@ -1039,7 +1065,7 @@ def solve_optimal(
 
         t_more = time.perf_counter()
         try:
-            _, _, _, _, lp_bound, converged, iterations, dive, _ = resume(
+            _, _, _, _, lp_bound, converged, iterations, dive, _, _ = resume(
                 deadline, RESUMED_GROWTH, enough if beside is not None else None
             )
             outcome.lp_seconds += time.perf_counter() - t_more
@@ -1074,13 +1100,28 @@ def solve_optimal(
         if proof.sum() <= min(STRAIGHT_TO_PROOF_RATIO * keep.sum(), MAX_PROOF_COLUMNS):
             keep = proof
     stages = []
+    # proofs first try the LP with clique cuts (CLIQUE_ROUNDS = 0 turns them off)
+    by_cliques = None
+    if with_columns is not None and CLIQUE_ROUNDS:
+        by_cliques = partial(_lp_with_cliques, inst, cols, x, with_columns)
     while True:
         # a MIP that settles the gap (no left-out column can be in a plan below the cutoff)
         settles = converged and not np.any(
             ~keep & (rc < _cutoff(outcome.objective, relative_gap) - lp_bound)
         )
         mip, bound, fixing = _restricted_mip(
-            inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles
+            inst,
+            cols,
+            keep,
+            rc,
+            lp_bound,
+            outcome,
+            deadline,
+            workers,
+            seed,
+            relative_gap,
+            settles,
+            by_cliques,
         )
         stages.append(f"MIP on {int(keep.sum())} columns{fixing}: {mip.reason}")
         if converged:
@@ -1126,7 +1167,7 @@ def lp_relaxation(
     plans = _cost_aware_plans(inst)
     best = min(plans, key=lambda plan: objective(inst, *plan))
     initial = _initial_columns(inst, cols, columns_of, plans)
-    answer, _, _, _, bound, converged, rounds, _, _ = _lp_by_column_generation(
+    answer, _, _, _, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
         inst, cols, initial, deadline, np.sort(columns_of(*best))
     )
     return float(answer.objective), float(bound), converged, rounds
@@ -1171,20 +1212,62 @@ def _cutoff(incumbent: float, relative_gap: float) -> float:
 
 
 def _restricted_mip(
-    inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles=False
+    inst,
+    cols,
+    keep,
+    rc,
+    lp_bound,
+    outcome,
+    deadline,
+    workers,
+    seed,
+    relative_gap,
+    settles=False,
+    cliques=None,
 ):
     """Solve the MIP over the kept columns; improve the outcome's plan; return (answer, bound, a
-    note on the columns fixed at the centre).
+    note on the columns fixed at the centre or the cuts).
 
     The bound holds for the whole model: a plan either uses kept columns only (at least the
     restricted MIP's bound) or some left-out column, which costs at least its reduced cost above
-    the LP optimum. When the MIP ``settles`` the gap and is large, HiGHS gets only the kept
-    columns that `_below_cutoff_at_centre` keeps: a dropped one is in no plan below the cutoff,
-    which the MIP's bound never exceeds.
+    the LP optimum. When the MIP ``settles`` the gap, ``cliques(keep, cutoff, deadline)`` (see
+    `_lp_with_cliques`) may settle it first, without HiGHS; if not, and the MIP is large, HiGHS
+    gets only the kept columns that `_below_cutoff_at_centre` keeps: a dropped one is in no plan
+    below the cutoff, which the MIP's bound never exceeds.
     """
     sub = cols.take(np.flatnonzero(keep))
     cutoff = _cutoff(outcome.objective, relative_gap)
+    excluded_rc = rc[~keep]
+    min_rc_out = float(excluded_rc.min()) if excluded_rc.size else np.inf
+    left_out_bound = lp_bound + min_rc_out
+    if min_rc_out >= cutoff - lp_bound:  # every left-out column's plan is at the cutoff or above
+        left_out_bound = max(left_out_bound, cutoff)
     fixing = ""
+    kept_bound = -np.inf  # every plan of the kept columns costs at least this
+    if settles and cliques is not None:
+        began = time.perf_counter()
+        kept_bound, plan, n_cuts = cliques(keep, cutoff, deadline)
+        outcome.mip_seconds += time.perf_counter() - began
+        if n_cuts:
+            fixing = f" ({n_cuts} clique cuts)"
+        settled_by_cuts = kept_bound >= cutoff
+        if plan is not None:  # the LP turned integral below the cutoff: the best of the kept
+            outcome.pool, outcome.start = plan
+            outcome.objective, outcome.source = objective(inst, *plan), "lp with cuts"
+            settled_by_cuts = True
+        if settled_by_cuts:
+            answer = backend.SolverAnswer(
+                ok=False,
+                optimal=True,
+                values=None,
+                objective=np.inf,
+                bound=kept_bound,
+                reduced_costs=None,
+                duals=None,
+                seconds=time.perf_counter() - began,
+                reason="settled by the LP with cuts",
+            )
+            return answer, max(lp_bound, min(kept_bound, left_out_bound)), fixing
     if settles and len(sub) >= CENTRAL_FIXING_FROM:
         began = time.perf_counter()
         # at most half the time left, so that the MIP keeps the rest if the interior point fails
@@ -1193,11 +1276,6 @@ def _restricted_mip(
         if wanted is not None:
             fixing = f" ({int(wanted.sum())} after fixing at the centre)"
             sub = sub.take(np.flatnonzero(wanted))
-    excluded_rc = rc[~keep]
-    min_rc_out = float(excluded_rc.min()) if excluded_rc.size else np.inf
-    left_out_bound = lp_bound + min_rc_out
-    if min_rc_out >= cutoff - lp_bound:  # every left-out column's plan is at the cutoff or above
-        left_out_bound = max(left_out_bound, cutoff)
     mip = backend.solve(
         build_model(inst, sub, integer=True),
         time_limit=deadline - time.perf_counter(),
@@ -1215,8 +1293,50 @@ def _restricted_mip(
             outcome.pool, outcome.start, outcome.objective, outcome.source = pool, start, obj, "mip"
     # a column fixed at the centre has no plan below the cutoff, and the MIP's bound is at most
     # the cutoff: its bound holds for every plan of kept columns
-    restricted_bound = mip.bound if np.isfinite(mip.bound) else lp_bound
+    restricted_bound = max(mip.bound if np.isfinite(mip.bound) else lp_bound, kept_bound)
     return mip, max(lp_bound, min(restricted_bound, left_out_bound)), fixing
+
+
+def _lp_with_cliques(inst, cols, x, with_columns, keep, cutoff, deadline):
+    """The LP over the kept columns tightened by clique cuts (`allocator.cliques`) until its
+    value reaches the cutoff, it turns integral, or no cut is violated: (a bound on every plan
+    of the kept columns, the plan when the LP turned integral below the cutoff, the cuts).
+
+    ``x`` is the converged LP's solution (per column), optimal over the kept columns too, so
+    the first cuts come without a solve; ``with_columns`` gives the LP itself at its optimal
+    basis (see `_lp_by_column_generation`), which each round re-solves from with dual simplex.
+    The bound is -inf when no cut was violated or the LP failed.
+    """
+    cuts = cliques.violated(inst, cols, x)
+    if not cuts:
+        return -np.inf, None, 0
+    lp, lp_cols = with_columns(np.flatnonzero(keep))
+    sub = cols.take(lp_cols)
+    n0 = lp.n_vars - len(sub)
+    added: set[cliques.Clique] = set()
+    value, plan = -np.inf, None
+    for _ in range(CLIQUE_ROUNDS):
+        rows = [np.flatnonzero(cliques.members(inst, sub, cut)) for cut in cuts]
+        lp.add_rows(
+            n0 + np.concatenate(rows),
+            np.repeat(np.arange(len(rows)), [r.size for r in rows]),
+            np.ones(len(rows)),
+        )
+        added.update(cuts)
+        answer = lp.solve(deadline - time.perf_counter(), dual=True)
+        if not (answer.optimal and answer.values is not None):
+            break
+        value = answer.objective
+        x_sub = answer.values[n0:]
+        if value >= cutoff:
+            break
+        if _is_integral(answer.values[: inst.n_households]) and _is_integral(x_sub):
+            plan = _plan_from(sub, x_sub, inst.n_households)
+            break
+        cuts = [cut for cut in cliques.violated(inst, sub, x_sub) if cut not in added]
+        if not cuts:
+            break
+    return value, plan, len(added)
 
 
 def _below_cutoff_at_centre(

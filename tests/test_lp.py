@@ -121,7 +121,7 @@ def test_column_generation_reaches_the_full_lp(
         initial = _initial_columns(inst, cols, columns_of, plans)
         best = min(plans, key=lambda plan: objective(inst, *plan))
         start_plan = np.sort(columns_of(*best))
-    answer, kept, n0, rc, bound, converged, rounds, _, _ = _lp_by_column_generation(
+    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
         inst, cols, initial, time.perf_counter() + 60, start_plan
     )
     assert converged and answer.optimal
@@ -180,14 +180,14 @@ def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(
     initial = _initial_columns(inst, cols, columns_of, plans)
     monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # no second round fits
     first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
-    answer, kept, n0, rc, bound, converged, rounds, dive, resume = first
+    answer, kept, n0, rc, bound, converged, rounds, dive, resume, _ = first
     assert not converged and rounds == 1 and bound <= full + 1e-6
     assert not solve_module._is_integral(answer.values[n0:])
     fix_at = solve_module.UNCONVERGED_DIVE_FIX_AT
     values, dived, integral = dive(time.perf_counter() + 60, price_columns, fix_at)
     assert integral and values.size == n0 + dived.size
     monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
-    answer, kept, n0, rc, bound, converged, rounds, _, _ = resume(time.perf_counter() + 60)
+    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = resume(time.perf_counter() + 60)
     assert converged and rounds > 2
     assert np.unique(kept).size == kept.size
     assert answer.objective == pytest.approx(full, rel=1e-7, abs=1e-6)
@@ -298,7 +298,7 @@ def solved(inst, relative_gap: float, workers: int = 1) -> solve_module.SolveOut
 
 
 def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
-    answer, kept, n0, rc, bound, converged, rounds, _, resume = after_one_round(monkeypatch)
+    answer, kept, n0, rc, bound, converged, rounds, _, resume, _ = after_one_round(monkeypatch)
     assert not converged and rounds == 1
     solves = []
     solve = backend.IncrementalLP.solve
@@ -314,7 +314,7 @@ def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
 
 
 def test_a_resumed_lp_stops_when_its_bound_is_enough(monkeypatch):
-    *_, rounds, _, resume = after_one_round(monkeypatch)
+    *_, rounds, _, resume, _ = after_one_round(monkeypatch)
     asked = []
     again = resume(time.perf_counter() + 60, 1.0, lambda bound, value: asked.append(bound) or True)
     assert again[6] == rounds + 1 and asked == [again[4]]  # one round, then asked, then stopped
@@ -380,7 +380,7 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
             m.setattr(solve_module, "ROUND_GROWTH", 1e12)
             first = first_run(*args)
         asked = []
-        return first[-1](args[3], 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 2)
+        return first[-2](args[3], 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 2)
 
     monkeypatch.setattr(solve_module, "_lp_by_column_generation", three_rounds_first)
     monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
@@ -459,7 +459,7 @@ def test_the_lagrangian_bound_holds_for_any_duals(seed, noise, scale):
 def test_the_lagrangian_bound_beats_the_textbook_one_before_convergence(monkeypatch):
     """After one round the restricted LP has columns at their upper bound with a negative reduced
     cost: the textbook bound counts them twice, this one does not."""
-    answer, kept, n0, rc, bound, converged, rounds, _, _ = after_one_round(monkeypatch)
+    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = after_one_round(monkeypatch)
     inst = instance(60, 30, 4, False, 12)
     cols = build_columns(inst)
     lowest = _per_household_minimum(cols.household, inst.n_households)(rc)
@@ -479,7 +479,7 @@ def lp_runs(monkeypatch, seconds: list | None = None) -> list:
         began = time.perf_counter()
         runs.append(run(*args))
         seconds.append(time.perf_counter() - began)
-        return (*runs[-1][:-1], recorded(runs[-1][-1]))
+        return (*runs[-1][:-2], recorded(runs[-1][-2]), runs[-1][-1])
 
     def recorded(resume):
         return functools.partial(timed, resume)
@@ -508,7 +508,7 @@ def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monke
     gap = 0.02
     out = solved(inst, gap)
     assert len(runs) == 1  # no resume
-    answer, kept, n0, rc, bound, converged, rounds, _, _ = runs[0]
+    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = runs[0]
     assert not converged and rounds < converged_in
     assert answer.objective - bound <= (gap - solve_module.DIVE_EXCESS) * answer.objective
     assert out.source == "dive" and "within the requested gap" in out.detail
@@ -549,7 +549,7 @@ def test_smoothed_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps,
     full = full_lp(n, m, seed, caps, weeks)
     plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
     best = min(plans, key=lambda plan: objective(inst, *plan))
-    answer, kept, n0, rc, bound, converged, rounds, _, _ = _lp_by_column_generation(
+    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
         inst,
         cols,
         _initial_columns(inst, cols, columns_of, plans),
@@ -597,7 +597,7 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
     plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
     alpha = 0.5
     bounds = []  # the bound before each further round
-    *_, bound, converged, rounds, _, _ = _lp_by_column_generation(
+    *_, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
         inst,
         cols,
         _initial_columns(inst, cols, columns_of, plans),
