@@ -78,7 +78,13 @@ def violated(inst: Instance, cols: Columns, x: np.ndarray) -> list[Clique]:
         for h in np.unique(owner):
             own = owner == h
             lhs = touch[:, own] @ weight[own] + cover[:, ~own] @ weight[~own]
-            best = int(np.argmax(lhs))
-            if lhs[best] > 1 + VIOLATION:
+            if lhs.max() <= 1 + VIOLATION:
+                continue
+            # of the most violated, the shortest stretch (more placements of others cover it)
+            # and the longest (more of the household's touch it): with only one, the LP steps
+            # around the cut by moving a start one day, round after round
+            most = np.flatnonzero(lhs >= lhs.max() - VIOLATION)
+            width = last[most] - first[most]
+            for best in {int(most[np.argmin(width)]), int(most[np.argmax(width)])}:
                 found.append(Clique(int(h), int(p), int(first[best]), int(last[best])))
     return found

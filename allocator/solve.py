@@ -128,8 +128,11 @@ MAX_UNCONVERGED_MIP_COLUMNS = 20_000
 # interior point: that costs about as much as HiGHS's own root LP, so it pays only where it
 # halves a large MIP (100x60, 6 repeats interleaved: 5-10% quicker on seeds 1, 7, 8 and 12)
 CENTRAL_FIXING_FROM = 5_000
-# rounds of clique cuts before a proof goes to HiGHS (100x60 seed 26 needs 5)
+# rounds of clique cuts before the MIPs (100x60: 1-10 on seeds 26, 51 and 98), and the most
+# columns the LP with cuts takes (all of a 100x60 instance's, 107-144k: 0.7-2.3 s)
 CLIQUE_ROUNDS = 20
+MAX_CUT_COLUMNS = 200_000
+CUT_SHARE_OF_TIME = 0.5  # of the time left: with all of it, a 2 s limit left no time for a MIP
 # column generation starts from the columns of a few cost-aware greedy plans (households by
 # weight x size / stay^a, each taking its cheapest start: 0.44-0.48 above the LP at 1000x500,
 # first-come-first-served is 2.8x it) and from the best of them as its first basis: 25-33% fewer
@@ -1103,28 +1106,23 @@ def solve_optimal(
         if proof.sum() <= min(STRAIGHT_TO_PROOF_RATIO * keep.sum(), MAX_PROOF_COLUMNS):
             keep = proof
     stages = []
-    # proofs first try the LP with clique cuts (CLIQUE_ROUNDS = 0 turns them off)
-    by_cliques = None
-    if with_columns is not None and CLIQUE_ROUNDS:
-        by_cliques = partial(_lp_with_cliques, inst, cols, x, with_columns)
+    if with_columns is not None and CLIQUE_ROUNDS:  # CLIQUE_ROUNDS = 0 turns the cuts off
+        note = _settle_by_cliques(
+            inst, cols, x, rc, lp_bound, with_columns, outcome, relative_gap, deadline
+        )
+        if note is not None:
+            stages.append(note)
+            outcome.proven_optimal = _proven(outcome)
+            if within_gap(outcome.objective, outcome.best_bound, relative_gap):
+                outcome.detail = f"LP: {generated}; {note}"
+                return outcome
     while True:
         # a MIP that settles the gap (no left-out column can be in a plan below the cutoff)
         settles = converged and not np.any(
             ~keep & (rc < _cutoff(outcome.objective, relative_gap) - lp_bound)
         )
         mip, bound, fixing = _restricted_mip(
-            inst,
-            cols,
-            keep,
-            rc,
-            lp_bound,
-            outcome,
-            deadline,
-            workers,
-            seed,
-            relative_gap,
-            settles,
-            by_cliques,
+            inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles
         )
         stages.append(f"MIP on {int(keep.sum())} columns{fixing}: {mip.reason}")
         if converged:
@@ -1227,62 +1225,21 @@ def _cutoff(incumbent: float, relative_gap: float) -> float:
 
 
 def _restricted_mip(
-    inst,
-    cols,
-    keep,
-    rc,
-    lp_bound,
-    outcome,
-    deadline,
-    workers,
-    seed,
-    relative_gap,
-    settles=False,
-    cliques=None,
+    inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles=False
 ):
     """Solve the MIP over the kept columns; improve the outcome's plan; return (answer, bound, a
-    note on the columns fixed at the centre or the cuts).
+    note on the columns fixed at the centre).
 
     The bound holds for the whole model: a plan either uses kept columns only (at least the
     restricted MIP's bound) or some left-out column, which costs at least its reduced cost above
-    the LP optimum. When the MIP ``settles`` the gap, ``cliques(keep, cutoff, deadline)`` (see
-    `_lp_with_cliques`) may settle it first, without HiGHS; if not, and the MIP is large, HiGHS
-    gets only the kept columns that `_below_cutoff_at_centre` keeps: a dropped one is in no plan
-    below the cutoff, which the MIP's bound never exceeds.
+    the LP optimum. When the MIP ``settles`` the gap and is large, HiGHS gets only the kept
+    columns that `_below_cutoff_at_centre` keeps: a dropped one is in no plan below the cutoff,
+    which the MIP's bound never exceeds.
     """
     sub = cols.take(np.flatnonzero(keep))
     cutoff = _cutoff(outcome.objective, relative_gap)
-    excluded_rc = rc[~keep]
-    min_rc_out = float(excluded_rc.min()) if excluded_rc.size else np.inf
-    left_out_bound = lp_bound + min_rc_out
-    if min_rc_out >= cutoff - lp_bound:  # every left-out column's plan is at the cutoff or above
-        left_out_bound = max(left_out_bound, cutoff)
+    left_out_bound = _left_out_bound(rc, keep, lp_bound, cutoff)
     fixing = ""
-    kept_bound = -np.inf  # every plan of the kept columns costs at least this
-    if settles and cliques is not None:
-        began = time.perf_counter()
-        kept_bound, plan, n_cuts = cliques(keep, cutoff, deadline)
-        outcome.mip_seconds += time.perf_counter() - began
-        if n_cuts:
-            fixing = f" ({n_cuts} clique cuts)"
-        settled_by_cuts = kept_bound >= cutoff
-        if plan is not None:  # the LP turned integral below the cutoff: the best of the kept
-            outcome.pool, outcome.start = plan
-            outcome.objective, outcome.source = objective(inst, *plan), "lp with cuts"
-            settled_by_cuts = True
-        if settled_by_cuts:
-            answer = backend.SolverAnswer(
-                ok=False,
-                optimal=True,
-                values=None,
-                objective=np.inf,
-                bound=kept_bound,
-                reduced_costs=None,
-                duals=None,
-                seconds=time.perf_counter() - began,
-                reason="settled by the LP with cuts",
-            )
-            return answer, max(lp_bound, min(kept_bound, left_out_bound)), fixing
     if settles and len(sub) >= CENTRAL_FIXING_FROM:
         began = time.perf_counter()
         # at most half the time left, so that the MIP keeps the rest if the interior point fails
@@ -1308,8 +1265,47 @@ def _restricted_mip(
             outcome.pool, outcome.start, outcome.objective, outcome.source = pool, start, obj, "mip"
     # a column fixed at the centre has no plan below the cutoff, and the MIP's bound is at most
     # the cutoff: its bound holds for every plan of kept columns
-    restricted_bound = max(mip.bound if np.isfinite(mip.bound) else lp_bound, kept_bound)
+    restricted_bound = mip.bound if np.isfinite(mip.bound) else lp_bound
     return mip, max(lp_bound, min(restricted_bound, left_out_bound)), fixing
+
+
+def _left_out_bound(rc: np.ndarray, keep: np.ndarray, lp_bound: float, cutoff: float) -> float:
+    """A bound on every plan that uses a column left out: the LP bound plus the lowest reduced
+    cost among them, or the cutoff when none of them is below its distance from the LP."""
+    excluded_rc = rc[~keep]
+    min_rc_out = float(excluded_rc.min()) if excluded_rc.size else np.inf
+    if min_rc_out >= cutoff - lp_bound:  # every left-out column's plan is at the cutoff or above
+        return max(lp_bound + min_rc_out, cutoff)
+    return lp_bound + min_rc_out
+
+
+def _settle_by_cliques(inst, cols, x, rc, lp_bound, with_columns, outcome, relative_gap, deadline):
+    """Before any MIP: the LP with clique cuts over every column that may be in a plan below the
+    cutoff; improve the outcome's plan and bound; return a note, or None when the LP breaks no
+    clique (or too many columns qualify).
+
+    The LP's value bounds every plan of those columns, their reduced costs every other plan, so
+    the lower of the two bounds every plan. 100x60: five of seeds 1-100 break cliques; on
+    seeds 26, 51 and 98 the LP with cuts turned integral at the optimum (seed 51's LP is 3%
+    below it), where restricted and proof MIPs took 1.2-1.5 s, or no proof fitted at all.
+    """
+    cutoff = _cutoff(outcome.objective, relative_gap)
+    wanted = rc < cutoff - lp_bound
+    if not wanted.any() or wanted.sum() > MAX_CUT_COLUMNS:
+        return None
+    began = time.perf_counter()
+    until = began + CUT_SHARE_OF_TIME * (deadline - began)  # the MIPs keep the rest
+    value, plan, n_cuts = _lp_with_cliques(inst, cols, x, with_columns, wanted, cutoff, until)
+    outcome.mip_seconds += time.perf_counter() - began
+    if not n_cuts:
+        return None
+    if plan is not None:  # the LP turned integral below the cutoff: the best of those columns
+        outcome.pool, outcome.start = plan
+        outcome.objective, outcome.source = objective(inst, *plan), "lp with cuts"
+        value = outcome.objective
+    bound = max(lp_bound, min(value, _left_out_bound(rc, wanted, lp_bound, cutoff)))
+    outcome.best_bound = max(outcome.best_bound, bound)
+    return f"LP with {n_cuts} clique cuts over {int(wanted.sum())} columns: {value:.6g}"
 
 
 def _lp_with_cliques(inst, cols, x, with_columns, keep, cutoff, deadline):

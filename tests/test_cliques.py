@@ -18,7 +18,7 @@ from allocator.columns import build_columns, objective
 from allocator.examples import generate
 from allocator.instance import Overrides, build_instance
 from allocator.tables import validate_tables
-from allocator.testing import random_scenario
+from allocator.testing import check_plan, random_scenario
 
 START = dt.date(2026, 12, 7)
 
@@ -113,8 +113,8 @@ def test_the_lp_with_cuts_lies_between_the_lp_and_the_optimum(n, m, weeks, seed)
         solve.build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0
     )
     everything = np.ones(len(cols), dtype=bool)
-    bound, found, n_cuts = solve._lp_with_cliques(
-        inst, cols, x, with_columns, everything, -np.inf, time.perf_counter() + 60
+    bound, found, n_cuts = solve._lp_with_cliques(  # no cutoff: rounds until nothing is broken
+        inst, cols, x, with_columns, everything, np.inf, time.perf_counter() + 60
     )
     assert n_cuts >= 1
     assert value + 1e-6 < bound <= exact.objective + 1e-6
@@ -134,19 +134,26 @@ def test_the_cut_loop_stops_at_the_cutoff() -> None:
 
 
 @functools.cache
-def seed_26(rounds: int):
-    """100 x 60 seed 26, whose proof five clique cuts settle (measured), with or without them."""
-    tables = generate(100, 60, seed=26, start=START, horizon_weeks=26)
+def hundred_by_sixty(seed: int, rounds: int):
+    """100 x 60 with or without clique cuts."""
+    tables = generate(100, 60, seed=seed, start=START, horizon_weeks=26)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(solve, "CLIQUE_ROUNDS", rounds)
-        return plan(*tables, start=START, policy=Policy(horizon_weeks=26), time_limit=60)
+        return tables, plan(*tables, start=START, policy=Policy(horizon_weeks=26), time_limit=60)
 
 
-def test_a_proof_by_cuts_settles_the_optimum_that_highs_proves() -> None:
-    by_cuts, by_highs = seed_26(solve.CLIQUE_ROUNDS), seed_26(0)
-    assert "settled by the LP with cuts" in by_cuts.details["solver_detail"]
-    assert "clique cuts" not in by_highs.details["solver_detail"]
-    assert by_cuts.status == by_highs.status
-    assert by_cuts.objective == pytest.approx(by_highs.objective, rel=1e-9)
-    assert by_cuts.best_bound <= by_highs.objective + 1e-6
-    assert by_cuts.gap <= 1e-4
+# seed 26: the cuts settle the proof that HiGHS needed an interior point and a MIP for; seed 98:
+# its LP 0.3% below the optimum, the cuts make it integral at the optimum, where without them
+# no proof MIP fits (65k columns below the cutoff) and larger and larger MIPs take 8 s
+@pytest.mark.parametrize("seed", [26, 98])
+def test_cuts_settle_the_optimum_that_mips_settle(seed) -> None:
+    tables, by_cuts = hundred_by_sixty(seed, solve.CLIQUE_ROUNDS)
+    _, by_mips = hundred_by_sixty(seed, 0)
+    assert "clique cuts" in by_cuts.details["solver_detail"]
+    assert "MIP on" not in by_cuts.details["solver_detail"]  # no MIP was needed
+    assert "clique cuts" not in by_mips.details["solver_detail"]
+    assert by_cuts.status.value == by_mips.status.value == "optimal"
+    assert check_plan(by_cuts, *tables, START, Policy(horizon_weeks=26)) == []
+    assert by_cuts.objective == pytest.approx(by_mips.objective, rel=1e-4)
+    for a, b in ((by_cuts, by_mips), (by_mips, by_cuts)):  # each bound holds for the other
+        assert a.objective >= b.best_bound - 1e-6
