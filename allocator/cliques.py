@@ -11,8 +11,8 @@ h and a stretch of days [first, last] on which the pool has at most one free uni
 So at most one of all of them is chosen in any plan. The LP relaxation breaks this with halves:
 at 100 x 60 seed 26 one household is half in a unit from day 68 and half from day 170, and a
 second one half in it over both, which the model's rows allow (never more than one per day).
-Five such cuts lift that LP by 0.1% to above its cutoff, and settle the proof that HiGHS took
-1.2-1.5 s for (interior point and MIP).
+Four such cuts lift that LP above its cutoff (0.1% below the optimum before them), which settles
+the proof that HiGHS took 1.2-1.5 s for (interior point and MIP).
 
 Pools with more free units need other cuts (odd cycles through their counts: seeds 1, 7 and 8
 of 100 x 60 have no violated clique of this kind); HiGHS finds those in its MIP.
@@ -66,8 +66,9 @@ def violated(inst: Instance, cols: Columns, x: np.ndarray) -> list[Clique]:
             continue
         first, last = np.meshgrid(days, days, indexing="ij")
         # stretches whose every day has at most one free unit: no day with more in between
-        # (pools as `build_instance` makes them gain units and lose them all at once, so this
-        # holds whenever it holds on the first and last days; it is checked all the same)
+        # (the days come from placements, which never reach past the pool's end, and pools as
+        # `build_instance` makes them gain units and lose them all at once at that end, so
+        # this holds whenever it holds at both ends; it is checked all the same)
         more = np.concatenate([[0], np.cumsum(~at_most_one)])
         ok = (first <= last) & (more[last + 1] - more[first] == 0)
         first, last = first[ok], last[ok]

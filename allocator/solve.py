@@ -151,7 +151,8 @@ class SolveOutcome:
     objective: float
     best_bound: float
     proven_optimal: bool
-    source: str  # the stage whose plan it is: greedy, heuristic, lp, rounding, dive or mip
+    # the stage whose plan it is: greedy, heuristic, lp, rounding, dive, lp with cuts or mip
+    source: str
     detail: str
     columns: int
     mip_columns: int  # columns the last MIP covered (before any fixing at the centre)
@@ -727,8 +728,8 @@ def _lp_by_column_generation(
 
     def with_columns(columns: np.ndarray):
         """The converged LP, at its optimal basis, with these columns added (none prices out):
-        (the LP, the column of each of its variables after the base ones). For cuts: the rounds
-        are not resumed after it."""
+        (the LP, the column of each of its variables after the base ones). For cuts: the LP is
+        neither resumed nor dived after it (its rows would price with the cuts' duals)."""
         restore_basis()
         add(columns[~in_lp[columns]])
         return lp, lp_cols
@@ -1121,9 +1122,11 @@ def solve_optimal(
         settles = converged and not np.any(
             ~keep & (rc < _cutoff(outcome.objective, relative_gap) - lp_bound)
         )
+        began = time.perf_counter()
         mip, bound, fixing = _restricted_mip(
             inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles
         )
+        took = time.perf_counter() - began
         stages.append(f"MIP on {int(keep.sum())} columns{fixing}: {mip.reason}")
         if converged:
             outcome.best_bound = max(outcome.best_bound, bound)
@@ -1152,10 +1155,12 @@ def solve_optimal(
             # HiGHS's presolve of a large MIP does not look at the clock: one started with too
             # little time left overshot a 2 s limit by 3 s (seed 51, 45k columns)
             left = deadline - time.perf_counter()
-            if size <= keep.sum() or left < RESTRICTED_GROWTH * mip.seconds:
+            if size <= keep.sum() or left < RESTRICTED_GROWTH * took:
                 break
+            out = np.flatnonzero(~keep)
+            more_columns = out[np.argpartition(rc[out], size - keep.sum() - 1)[: size - keep.sum()]]
             wider = keep.copy()
-            wider[np.argpartition(rc, size - 1)[:size]] = True
+            wider[more_columns] = True
         keep = wider
     outcome.mip_columns = int(keep.sum())
     outcome.detail = f"LP: {generated}; " + "; ".join(stages)
@@ -1285,13 +1290,14 @@ def _settle_by_cliques(inst, cols, x, rc, lp_bound, with_columns, outcome, relat
     clique (or too many columns qualify).
 
     The LP's value bounds every plan of those columns, their reduced costs every other plan, so
-    the lower of the two bounds every plan. 100x60 seeds 1-100: three LPs break cliques here
-    (seeds 26, 51 and 98), and with cuts each turned integral at the optimum (seed 51's LP is 3%
-    below it), where restricted and proof MIPs took 1.2-1.5 s, or no proof fitted at all.
+    the lower of the two bounds every plan. 100x60 seeds 1-100: three LPs break cliques here.
+    With cuts, seed 26's LP rose above the cutoff, and seeds 51's and 98's turned integral at the
+    optimum (seed 51's LP is 3% below it), where restricted and proof MIPs took 1.2-1.5 s (26),
+    or no proof fitted at all. The seconds count as the MIPs' (the stage after the LP).
     """
     cutoff = _cutoff(outcome.objective, relative_gap)
     wanted = rc < cutoff - lp_bound
-    if not wanted.any() or wanted.sum() > MAX_CUT_COLUMNS:
+    if not wanted.any() or wanted.sum() > MAX_CUT_COLUMNS or time.perf_counter() >= deadline:
         return None
     began = time.perf_counter()
     until = began + CUT_SHARE_OF_TIME * (deadline - began)  # the MIPs keep the rest
@@ -1299,13 +1305,13 @@ def _settle_by_cliques(inst, cols, x, rc, lp_bound, with_columns, outcome, relat
     outcome.mip_seconds += time.perf_counter() - began
     if not n_cuts:
         return None
-    if plan is not None:  # the LP turned integral below the cutoff: the best of those columns
+    if plan is not None and objective(inst, *plan) < outcome.objective:
+        # the LP turned integral below the cutoff: the best plan of those columns
         outcome.pool, outcome.start = plan
         outcome.objective, outcome.source = objective(inst, *plan), "lp with cuts"
-        value = outcome.objective
     bound = max(lp_bound, min(value, _left_out_bound(rc, wanted, lp_bound, cutoff)))
     outcome.best_bound = max(outcome.best_bound, bound)
-    return f"LP with {n_cuts} clique cuts over {int(wanted.sum())} columns: {value:.6g}"
+    return f"LP with {n_cuts} clique cuts over {int(wanted.sum())} columns: bound {bound:.6g}"
 
 
 def _lp_with_cliques(inst, cols, x, with_columns, keep, cutoff, deadline):

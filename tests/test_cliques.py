@@ -77,11 +77,15 @@ def test_every_cut_is_a_clique_that_the_solution_breaks(seed, fraction, draw) ->
 
 
 def test_an_integral_solution_breaks_no_cut() -> None:
+    """The exact optimum, with a trace on one more placement per pool so that every pool is
+    looked at (an all-integral pool is skipped)."""
     inst, cols = instance(40, 12, 8, 15)
     exact = backend.solve(
         solve.build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0
     )
-    x = exact.values[-len(cols) :]
+    x = exact.values[-len(cols) :].copy()
+    for p in np.unique(cols.pool):
+        x[np.flatnonzero((cols.pool == p) & (x < 0.5))[0]] = 1e-7
     assert not cliques.violated(inst, cols, x)
 
 
@@ -120,6 +124,19 @@ def test_the_lp_with_cuts_lies_between_the_lp_and_the_optimum(n, m, weeks, seed)
     assert value + 1e-6 < bound <= exact.objective + 1e-6
     if found is not None:  # an integral LP with cuts is the optimum
         assert objective(inst, *found) == pytest.approx(exact.objective, rel=1e-9)
+
+
+def test_an_integral_lp_at_the_cutoff_is_no_plan_to_take() -> None:
+    """On 40x12 seed 15 the LP with cuts rises to 13,365, 13,383, then turns integral at the
+    optimum, 13,387.502 (measured). With the cutoff just below that, it stops at the cutoff and
+    offers no plan: its integral plan is no better than what the cutoff came from."""
+    inst, cols = instance(40, 12, 8, 15)
+    value, x, with_columns = converged_lp(inst, cols)
+    everything = np.ones(len(cols), dtype=bool)
+    bound, found, _ = solve._lp_with_cliques(
+        inst, cols, x, with_columns, everything, 13_387.0, time.perf_counter() + 60
+    )
+    assert found is None and bound >= 13_387.0
 
 
 def test_the_cut_loop_stops_at_the_cutoff() -> None:

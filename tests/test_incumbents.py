@@ -414,19 +414,20 @@ def test_fixing_at_the_centre_proves_the_same_optimum_with_a_smaller_mip(monkeyp
 
 def test_restricted_mips_grow_where_no_proof_fits(monkeypatch) -> None:
     """100x60 seed 1 with the proof MIP capped below its 5,984 columns: instead of stopping
-    after the restricted MIP, the engine solves a larger one over the columns of lowest reduced
-    cost (up to the cap), whose bound holds and beats the first's, and whose plan is no worse."""
+    after the restricted MIP, the engine solves larger ones over the columns of lowest reduced
+    cost, each 1.2 times the last (set here), up to the cap; their bound holds and beats the
+    first's, and the plan is no worse."""
     households, units, stays = generate(100, 60, seed=1, start=START)
     monkeypatch.setattr(solve, "MAX_PROOF_COLUMNS", 4_000)
     results = {}
-    for growth in (1.0, solve.RESTRICTED_GROWTH):
+    for growth in (1.0, 1.2):
         monkeypatch.setattr(solve, "RESTRICTED_GROWTH", growth)
         result = plan(households, units, stays, start=START, time_limit=120, seed=0)
         assert check_plan(result, households, units, stays, START) == []
         results[growth] = result
-    alone, grown = results[1.0], results[solve.RESTRICTED_GROWTH]
+    alone, grown = results[1.0], results[1.2]
     sizes = [int(v) for v in re.findall(r"MIP on (\d+) columns", grown.details["solver_detail"])]
-    assert len(sizes) == 2 and sizes[0] < 4_000 <= sizes[1] < 2 * 4_000
+    assert sizes == [sizes[0], int(1.2 * sizes[0]), 4_000] and int(1.44 * sizes[0]) > 4_000
     assert len(re.findall(r"MIP on", alone.details["solver_detail"])) == 1
     monkeypatch.undo()
     proven = plan(households, units, stays, start=START, time_limit=120, seed=0)  # uncapped
