@@ -51,7 +51,8 @@ def members(inst: Instance, cols: Columns, clique: Clique) -> np.ndarray:
 
 
 def violated(inst: Instance, cols: Columns, x: np.ndarray) -> list[Clique]:
-    """Per pool and household, the clique the LP solution ``x`` (per column) violates most."""
+    """Per pool and household, the cliques the LP solution ``x`` (per column) violates most: of
+    the most violated stretches, the shortest and the longest (one clique if they coincide)."""
     positive = x > 1e-9
     fractional = positive & (x < 1 - 1e-9)
     found = []

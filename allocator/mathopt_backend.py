@@ -305,6 +305,10 @@ class IncrementalLP:
     def n_vars(self) -> int:
         return len(self._ids)
 
+    def _apply(self, update: model_update_pb2.ModelUpdateProto) -> None:
+        if not self._solver.update(update):
+            raise RuntimeError("GLOP refused an incremental update")
+
     def add_columns(self, cost: np.ndarray, rows: np.ndarray, local: np.ndarray, vals: np.ndarray):
         """Append len(cost) columns in [0, 1]; entries give rows and 0-based new-column numbers."""
         k = len(cost)
@@ -318,8 +322,7 @@ class IncrementalLP:
         update.objective_updates.linear_coefficients.ids.extend(ids.tolist())
         update.objective_updates.linear_coefficients.values.extend(cost.astype(float).tolist())
         _matrix_entries(update, rows, self._next_id + local, vals)
-        if not self._solver.update(update):
-            raise RuntimeError("GLOP refused an incremental update")
+        self._apply(update)
         self._ids = np.concatenate([self._ids, ids])
         self._next_id += k
         if self._var_status is not None:  # new columns enter non-basic at 0
@@ -338,8 +341,7 @@ class IncrementalLP:
         rows.upper_bounds.extend(np.asarray(upper, dtype=float).tolist())
         _matrix_entries(update, self.n_rows + local, self._ids[positions], np.ones(len(local)))
         self._read_basis()
-        if not self._solver.update(update):
-            raise RuntimeError("GLOP refused an incremental update")
+        self._apply(update)
         self.n_rows += k
         if self._row_status is not None:
             self._row_status = np.concatenate([self._row_status, np.full(k, BASIC)])
@@ -381,8 +383,7 @@ class IncrementalLP:
         assert self._var_status is not None and np.all(self._var_status[positions] == AT_LOWER)
         update = model_update_pb2.ModelUpdateProto()
         update.deleted_variable_ids.extend(self._ids[positions].tolist())
-        if not self._solver.update(update):
-            raise RuntimeError("GLOP refused an incremental update")
+        self._apply(update)
         keep = np.ones(self.n_vars, dtype=bool)
         keep[positions] = False
         self._ids = self._ids[keep]
@@ -398,8 +399,7 @@ class IncrementalLP:
             if value is not None:
                 getattr(update.variable_updates, field).ids.extend(ids)
                 getattr(update.variable_updates, field).values.extend([float(value)] * len(ids))
-        if not self._solver.update(update):
-            raise RuntimeError("GLOP refused an incremental update")
+        self._apply(update)
 
     def solve(self, time_limit: float, *, dual: bool = False) -> SolverAnswer:
         """Values (model order), duals and objective; reduced costs are not copied out.

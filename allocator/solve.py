@@ -128,7 +128,7 @@ MAX_UNCONVERGED_MIP_COLUMNS = 20_000
 # interior point: that costs about as much as HiGHS's own root LP, so it pays only where it
 # halves a large MIP (100x60, 6 repeats interleaved: 5-10% quicker on seeds 1, 7, 8 and 12)
 CENTRAL_FIXING_FROM = 5_000
-# rounds of clique cuts before the MIPs (100x60: 1-10 on seeds 26, 51 and 98), and the most
+# rounds of clique cuts before the MIPs (100x60: 2, 10 and 5 on seeds 26, 51 and 98), and the most
 # columns the LP with cuts takes (all of a 100x60 instance's, 107-144k: 0.7-2.3 s)
 CLIQUE_ROUNDS = 20
 MAX_CUT_COLUMNS = 200_000
