@@ -24,7 +24,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # issue #2's targets, (gap to the full LP, wall seconds) by number of households: 100x60 optimal
 # (within 0.1%) in 2 s, 1000x500 within 0.1% in 15 s, 5000x2500 (a city) within 1% in 120 s
 TARGETS = {100: (1e-3, 2.0), 1000: (1e-3, 15.0), 5000: (1e-2, 120.0)}
-PROVEN_GAP = 1e-4  # the solver's own gap at which a plan counts as proven optimal (its default)
 
 # (CSV key, label in the printed table, format)
 ROWS = [
@@ -51,6 +50,7 @@ ROWS = [
     ("lp_columns", "full LP: columns", "d"),
     ("lp_peak_mb", "full LP: peak RSS [MB]", ".0f"),
     ("solver_gap_lp", "solver: gap vs full LP", "%"),
+    ("solver_gap_best", "solver: gap vs best bound", "%"),
     ("target", "target (issue #2)", "s"),
     ("meets_target", "solver: meets it", "s"),
     ("peer_s", "peer MIP: time [s]", ".2f"),
@@ -65,19 +65,19 @@ ROWS = [
 
 
 def verdict(row: dict, gap: float, seconds: float) -> str:
-    """Whether a solver row meets its target; a proven optimum counts, whatever the LP's gap.
+    """Whether a solver row meets its target: in time, and within the target's gap of the
+    strongest lower bound at hand, the full LP's or the solver's own, whichever is higher.
 
-    Where the LP relaxation has an integrality gap above the target's (100x60 seed 1: 0.13%),
-    no plan is within it, and "optimal" is the most a plan can be: proven means the solver's own
-    bound is within 0.01% of the plan.
+    Where the LP relaxation has an integrality gap above the target's (100x60 seed 1: 0.13%), no
+    plan is within it of the LP, and the solver's own bound (HiGHS's branch and bound, or the LP
+    with cuts), which is valid and higher, is what a plan can be measured against.
     """
     if row["solver_s"] > seconds:
         return "NO"
     if row["solver_gap_lp"] <= gap:
         return "yes"
-    own = row.get("solver_gap")
-    if isinstance(own, float) and own <= PROVEN_GAP:
-        return "yes (proven optimal; LP integrality gap)"
+    if row["solver_gap_best"] <= gap:
+        return "yes (against its own bound, above the LP's)"
     return "NO"
 
 
@@ -206,6 +206,9 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
             obj = row.get("solver_obj")
             if bound is not None and math.isfinite(bound) and obj is not None:
                 row["solver_gap_lp"] = max(0.0, (obj - bound) / abs(obj)) if obj else 0.0
+                own = row.get("solver_bound")
+                best = max(bound, own) if isinstance(own, float) and math.isfinite(own) else bound
+                row["solver_gap_best"] = max(0.0, (obj - best) / abs(obj)) if obj else 0.0
                 if n in TARGETS:
                     gap, seconds = TARGETS[n]
                     row["target"] = f"{gap:.1%} in {seconds:g} s"
