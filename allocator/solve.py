@@ -96,6 +96,12 @@ MAX_PROOF_COLUMNS = 50_000
 # where a proof would exceed it, each further restricted MIP has this many times the columns of
 # the last, up to MAX_PROOF_COLUMNS, while time is left
 RESTRICTED_GROWTH = 4.0
+# the same growth where a restricted MIP found no plan below the cutoff and the proof would be more
+# than RESTRICTED_GROWTH times its size: 100x60 seed 41, --gap 1e-3, unsmoothed: the dive's plan
+# is 0.31% above the LP, the restricted MIP over 2.8k columns has nothing better, and the proof at
+# that cutoff took 25.7k columns and 3.3 s; a MIP over 11.3k finds a plan within the gap (1.3 s
+# in all against 3.9-4.8 s). At the default gap no restricted MIP of seeds 1-100 comes up empty
+GROW_WHEN_NOTHING_FOUND = True
 # the proof MIP straight away when it has at most this many times the restricted MIP's columns.
 # At 100x60 (8 seeds with MIPs, the same captured models, two runs each), straight was quicker at
 # ratios 1.7-3.3 (0.4-0.6 s against 0.4-0.85 s for both MIPs) and 2-7 times slower at 4.6-12
@@ -121,6 +127,11 @@ DUAL_SMOOTHING = 0.4
 # and at 100x60 the proof MIPs grew 2-3 times; smoothing only in the early rounds did the same.
 # So it serves only a caller whose gap leaves room for such a dive
 SMOOTHING_FROM_GAP = 1e-3
+# and only from this many households: at 100x60, --gap 1e-3, it took seed 1's LP to 49 GLOP
+# solves against 20, and its MIPs grew (2.3-3.1 s in all against 1.1-1.5 s; seeds 7, 8, 43 and 73
+# also lost 0.1-0.7 s); without it seed 41's restricted MIP found nothing below the cutoff, which
+# GROW_WHEN_NOTHING_FOUND mends (seeds 1-100: at most 1.5 s except seed 51's cuts)
+SMOOTHING_FROM = 500
 # no restricted MIP over an unconverged LP with more columns than this (5000x2500: 31-64k,
 # and MIPs over them found no plan at all in 10-51 s)
 MAX_UNCONVERGED_MIP_COLUMNS = 20_000
@@ -958,7 +969,9 @@ def solve_optimal(
     t_lp = time.perf_counter()
     # the LP gets most of the time, the MIP the rest: a plan from a restricted MIP beats greedy
     lp_deadline = t_lp + LP_SHARE_OF_TIME * max(deadline - t_lp, 0.0)
-    smoothing = DUAL_SMOOTHING if relative_gap >= SMOOTHING_FROM_GAP else 0.0
+    smoothing = (
+        DUAL_SMOOTHING if relative_gap >= SMOOTHING_FROM_GAP and N >= SMOOTHING_FROM else 0.0
+    )
     lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, with_columns = (
         _lp_by_column_generation(inst, cols, initial, lp_deadline, start_plan, near, smoothing)
     )
@@ -1122,11 +1135,12 @@ def solve_optimal(
         settles = converged and not np.any(
             ~keep & (rc < _cutoff(outcome.objective, relative_gap) - lp_bound)
         )
-        began = time.perf_counter()
+        began, before = time.perf_counter(), outcome.objective
         mip, bound, fixing = _restricted_mip(
             inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles
         )
         took = time.perf_counter() - began
+        found = outcome.objective < before - 1e-9
         stages.append(f"MIP on {int(keep.sum())} columns{fixing}: {mip.reason}")
         if converged:
             outcome.best_bound = max(outcome.best_bound, bound)
@@ -1146,21 +1160,30 @@ def solve_optimal(
             or time.perf_counter() >= deadline
         ):
             break
-        if wider.sum() > MAX_PROOF_COLUMNS:
+        too_large = wider.sum() > MAX_PROOF_COLUMNS
+        if too_large or (
+            GROW_WHEN_NOTHING_FOUND
+            and not found
+            and not settles
+            and wider.sum() > RESTRICTED_GROWTH * keep.sum()
+        ):
             # no proof fits, but time is left: a larger restricted MIP, over the columns of
             # lowest reduced cost, finds better plans and lifts the bound (every column left
             # out costs its reduced cost). 100x60 seed 51, whose LP is 3% below the optimum:
-            # the first restricted MIP ended 2.1% above it, and nothing followed
+            # the first restricted MIP ended 2.1% above it, and nothing followed. The same
+            # where a restricted MIP found nothing below the cutoff and the proof would be
+            # many times larger: a better plan shrinks the proof (see GROW_WHEN_NOTHING_FOUND)
             size = min(MAX_PROOF_COLUMNS, int(RESTRICTED_GROWTH * keep.sum()))
             # HiGHS's presolve of a large MIP does not look at the clock: one started with too
             # little time left overshot a 2 s limit by 3 s (seed 51, 45k columns)
             left = deadline - time.perf_counter()
-            if size <= keep.sum() or left < RESTRICTED_GROWTH * took:
+            if size > keep.sum() and left >= RESTRICTED_GROWTH * took:
+                out = np.flatnonzero(~keep)
+                more = size - int(keep.sum())
+                wider = keep.copy()
+                wider[out[np.argpartition(rc[out], more - 1)[:more]]] = True
+            elif too_large:
                 break
-            out = np.flatnonzero(~keep)
-            more_columns = out[np.argpartition(rc[out], size - keep.sum() - 1)[: size - keep.sum()]]
-            wider = keep.copy()
-            wider[more_columns] = True
         keep = wider
     outcome.mip_columns = int(keep.sum())
     outcome.detail = f"LP: {generated}; " + "; ".join(stages)

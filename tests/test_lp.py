@@ -644,7 +644,10 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
 
 
 @pytest.mark.parametrize("gap", [1e-4, 1e-3])
-def test_smoothing_serves_gaps_that_leave_room_for_the_dive(gap, monkeypatch):
+@pytest.mark.parametrize("smoothing_from", [40, 41])
+def test_smoothing_serves_large_instances_at_gaps_that_leave_room_for_the_dive(
+    gap, smoothing_from, monkeypatch
+):
     inst = instance(40, 20, 1, False)
     smoothing, first_run = [], solve_module._lp_by_column_generation
 
@@ -653,6 +656,8 @@ def test_smoothing_serves_gaps_that_leave_room_for_the_dive(gap, monkeypatch):
         return first_run(*args)
 
     monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
+    monkeypatch.setattr(solve_module, "SMOOTHING_FROM", smoothing_from)
     solved(inst, gap)
-    expected = solve_module.DUAL_SMOOTHING if gap >= solve_module.SMOOTHING_FROM_GAP else 0.0
-    assert smoothing == [expected] and solve_module.DUAL_SMOOTHING > 0
+    wanted = gap >= solve_module.SMOOTHING_FROM_GAP and inst.n_households >= smoothing_from
+    assert smoothing == [solve_module.DUAL_SMOOTHING if wanted else 0.0]
+    assert solve_module.DUAL_SMOOTHING > 0
