@@ -139,10 +139,8 @@ MAX_UNCONVERGED_MIP_COLUMNS = 20_000
 # interior point: that costs about as much as HiGHS's own root LP, so it pays only where it
 # halves a large MIP (100x60, 6 repeats interleaved: 5-10% quicker on seeds 1, 7, 8 and 12)
 CENTRAL_FIXING_FROM = 5_000
-# rounds of clique cuts before the MIPs (100x60: 2, 10 and 5 on seeds 26, 51 and 98), and the most
-# columns the LP with cuts takes (all of a 100x60 instance's, 107-144k: 0.7-2.3 s)
+# rounds of clique cuts before the MIPs (100x60: 2, 10 and 5 on seeds 26, 51 and 98)
 CLIQUE_ROUNDS = 20
-MAX_CUT_COLUMNS = 200_000
 CUT_SHARE_OF_TIME = 0.5  # of the time left: with all of it, a 2 s limit left no time for a MIP
 # column generation starts from the columns of a few cost-aware greedy plans (households by
 # weight x size / stay^a, each taking its cheapest start: 0.44-0.48 above the LP at 1000x500,
@@ -1122,7 +1120,7 @@ def solve_optimal(
     stages = []
     if with_columns is not None and CLIQUE_ROUNDS:  # CLIQUE_ROUNDS = 0 turns the cuts off
         note = _settle_by_cliques(
-            inst, cols, x, rc, lp_bound, with_columns, outcome, relative_gap, deadline
+            inst, cols, x, lp_bound, with_columns, outcome, relative_gap, deadline
         )
         if note is not None:
             stages.append(note)
@@ -1307,76 +1305,129 @@ def _left_out_bound(rc: np.ndarray, keep: np.ndarray, lp_bound: float, cutoff: f
     return lp_bound + min_rc_out
 
 
-def _settle_by_cliques(inst, cols, x, rc, lp_bound, with_columns, outcome, relative_gap, deadline):
-    """Before any MIP: the LP with clique cuts over every column that may be in a plan below the
-    cutoff; improve the outcome's plan and bound; return a note, or None when the LP breaks no
-    clique (or too many columns qualify).
+def _settle_by_cliques(inst, cols, x, lp_bound, with_columns, outcome, relative_gap, deadline):
+    """Before any MIP: the LP with clique cuts, its columns priced as they go; improve the
+    outcome's plan and bound; return a note, or None when the LP breaks no clique.
 
-    The LP's value bounds every plan of those columns, their reduced costs every other plan, so
-    the lower of the two bounds every plan. 100x60 seeds 1-100: three LPs break cliques here.
-    With cuts, seed 26's LP rose above the cutoff, and seeds 51's and 98's turned integral at the
-    optimum (seed 51's LP is 3% below it), where restricted and proof MIPs took 1.2-1.5 s (26),
-    or no proof fitted at all. The seconds count as the MIPs' (the stage after the LP).
+    100x60 seeds 1-100: three LPs break cliques here. With cuts, seed 26's LP rose above the
+    cutoff, and seeds 51's and 98's turned integral at the optimum (seed 51's LP is 3% below it),
+    where restricted and proof MIPs took 1.2-1.5 s (26), or no proof fitted at all. The seconds
+    count as the MIPs' (the stage after the LP).
     """
-    cutoff = _cutoff(outcome.objective, relative_gap)
-    wanted = rc < cutoff - lp_bound
-    if not wanted.any() or wanted.sum() > MAX_CUT_COLUMNS or time.perf_counter() >= deadline:
+    if time.perf_counter() >= deadline:
         return None
+    cutoff = _cutoff(outcome.objective, relative_gap)
     began = time.perf_counter()
     until = began + CUT_SHARE_OF_TIME * (deadline - began)  # the MIPs keep the rest
-    value, plan, n_cuts = _lp_with_cliques(inst, cols, x, with_columns, wanted, cutoff, until)
+    value, plan, cuts, n_columns = _lp_with_cliques(inst, cols, x, with_columns, cutoff, until)
     outcome.mip_seconds += time.perf_counter() - began
-    if not n_cuts:
+    if not cuts:
         return None
     if plan is not None and objective(inst, *plan) < outcome.objective:
-        # the LP turned integral below the cutoff: the best plan of those columns
+        # the LP turned integral below the cutoff: the best plan of all
         outcome.pool, outcome.start = plan
         outcome.objective, outcome.source = objective(inst, *plan), "lp with cuts"
-    bound = max(lp_bound, min(value, _left_out_bound(rc, wanted, lp_bound, cutoff)))
+    bound = max(lp_bound, value)
     outcome.best_bound = max(outcome.best_bound, bound)
-    return f"LP with {n_cuts} clique cuts over {int(wanted.sum())} columns: bound {bound:.6g}"
+    return f"LP with {len(cuts)} clique cuts over {n_columns} columns: bound {bound:.6g}"
 
 
-def _lp_with_cliques(inst, cols, x, with_columns, keep, cutoff, deadline):
-    """The LP over the kept columns tightened by clique cuts (`allocator.cliques`) until its
-    value reaches the cutoff, it turns integral, or no cut is violated: (a bound on every plan
-    of the kept columns, the plan when the LP turned integral below the cutoff, the cuts).
+def _lp_with_cliques(inst, cols, x, with_columns, cutoff, deadline):
+    """The LP tightened by clique cuts (`allocator.cliques`) until its bound reaches the cutoff,
+    it turns integral, or no cut is violated: (a bound on every plan, the plan when the LP turned
+    integral below the cutoff, the cuts added, the number of the LP's columns at the end).
 
-    ``x`` is the converged LP's solution (per column), optimal over the kept columns too, so
-    the first cuts come without a solve; ``with_columns`` gives the LP itself at its optimal
-    basis (see `_lp_by_column_generation`), which each round re-solves from with dual simplex.
-    The bound is -inf when no cut was violated or the LP failed.
+    ``x`` is the converged LP's solution (per column), so the first cuts come without a solve;
+    ``with_columns`` gives the LP itself at its optimal basis (see `_lp_by_column_generation`).
+    Each round re-solves with dual simplex, then prices every column with the cuts' duals too:
+    a cut's dual mu (at most 0) lowers the reduced cost of its members by -mu, and the
+    Lagrangian bound gains mu (the cut's row at its upper bound 1). Columns that price out join
+    the LP with their entries in the cuts' rows, so the bound holds for every plan of every
+    column. Seed 51 (100x60): 1.3k columns priced in; the cut LP over all 121k columns with a
+    reduced cost below the gap took 1.5-3.4 s. The bound is -inf when no cut was violated or
+    the LP failed.
     """
     cuts = cliques.violated(inst, cols, x)
     if not cuts:
-        return -np.inf, None, 0
-    lp, lp_cols = with_columns(np.flatnonzero(keep))
-    sub = cols.take(lp_cols)
-    n0 = lp.n_vars - len(sub)
-    added: set[cliques.Clique] = set()
-    value, plan = -np.inf, None
-    for _ in range(CLIQUE_ROUNDS):
-        rows = [np.flatnonzero(cliques.members(inst, sub, cut)) for cut in cuts]
+        return -np.inf, None, [], 0
+    N = inst.n_households
+    lp, lp_cols = with_columns(np.zeros(0, dtype=np.int64))
+    base = base_model(inst)
+    n0, n_base_rows = len(base.cost), len(base.row_lb)
+    price = _pricer(inst, cols)
+    lowest = _per_household_minimum(cols.household, N)
+    lagrangian = _lagrangian_bound(inst, base)
+    per_household = max(1, min(COLUMNS_ADDED_PER_HOUSEHOLD, COLUMNS_ADDED_PER_ROUND // N))
+    in_lp = np.zeros(len(cols), dtype=bool)
+    in_lp[lp_cols] = True
+    members: list[np.ndarray] = []  # per cut, its members among all columns
+    added: list[cliques.Clique] = []
+
+    def add_cuts(new: list[cliques.Clique]) -> None:
+        members.extend(cliques.members(inst, cols, cut) for cut in new)
+        rows = [np.flatnonzero(m[lp_cols]) for m in members[-len(new) :]]
         lp.add_rows(
             n0 + np.concatenate(rows),
             np.repeat(np.arange(len(rows)), [r.size for r in rows]),
             np.ones(len(rows)),
         )
-        added.update(cuts)
-        answer = lp.solve(deadline - time.perf_counter(), dual=True)
-        if not (answer.optimal and answer.values is not None):
+        added.extend(new)
+
+    def add_columns(columns: np.ndarray) -> None:
+        nonlocal lp_cols
+        rows, local, vals = column_entries(inst, cols.take(columns), 0)
+        hits = [np.flatnonzero(m[columns]) for m in members]
+        lp.add_columns(
+            cols.cost[columns],
+            np.concatenate([rows, *(np.full(h.size, n_base_rows + k) for k, h in enumerate(hits))]),
+            np.concatenate([local, *hits]),
+            np.concatenate([vals, np.ones(sum(h.size for h in hits))]),
+        )
+        lp_cols = np.concatenate([lp_cols, columns])
+        in_lp[columns] = True
+
+    add_cuts(cuts)
+    bound, plan, rounds, dual = -np.inf, None, 1, True
+    while time.perf_counter() < deadline:
+        answer = lp.solve(deadline - time.perf_counter(), dual=dual)
+        if not (answer.optimal and answer.values is not None and answer.duals is not None):
             break
-        value = answer.objective
-        x_sub = answer.values[n0:]
-        if value >= cutoff:
+        rc, here = _priced_with_cuts(price, lowest, lagrangian, answer.duals, members)
+        bound = max(bound, here)
+        if bound >= cutoff:
             break
-        if _is_integral(answer.values[: inst.n_households]) and _is_integral(x_sub):
-            plan = _plan_from(sub, x_sub, inst.n_households)
+        tol = 1e-9 * max(1.0, abs(answer.objective))
+        negative = np.flatnonzero((rc < -tol) & ~in_lp)
+        if negative.size:
+            add_columns(_lowest_per_household(cols, rc, N, per_household, among=negative))
+            dual = False  # new columns: the basis stays primal feasible
+            continue
+        bound = max(bound, answer.objective)  # no column prices out: the LP's value is a bound
+        x_lp = answer.values[n0:]
+        if bound >= cutoff:
             break
-        cuts = [cut for cut in cliques.violated(inst, sub, x_sub) if cut not in added]
-        if not cuts:
+        if _is_integral(answer.values[:N]) and _is_integral(x_lp):
+            plan = _plan_from(cols.take(lp_cols), x_lp, N)
             break
-    return value, plan, len(added)
+        new = [cut for cut in cliques.violated(inst, cols.take(lp_cols), x_lp) if cut not in added]
+        if not new or rounds >= CLIQUE_ROUNDS:
+            break
+        add_cuts(new)
+        rounds, dual = rounds + 1, True
+    return bound, plan, added, int(lp_cols.size)
+
+
+def _priced_with_cuts(price, lowest, lagrangian, duals: np.ndarray, members: list[np.ndarray]):
+    """Every column's reduced cost, and the Lagrangian bound, under duals of the model's rows
+    followed by those of cut rows ``0 <= sum of members <= 1``: a cut's dual mu (at most 0 at
+    an optimum) takes mu from each member's reduced cost, and adds min(mu, 0) to the bound
+    (its row's activity between 0 and 1). ``price``, ``lowest`` and ``lagrangian`` are those of
+    `_pricer`, `_per_household_minimum` and `_lagrangian_bound`."""
+    mu = duals[duals.size - len(members) :]
+    rc = price(duals)
+    for k in np.flatnonzero(mu != 0):
+        rc[members[k]] -= mu[k]
+    return rc, lagrangian(duals, lowest(rc)) + float(np.minimum(mu, 0.0).sum())
 
 
 def _below_cutoff_at_centre(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import time
 
 import numpy as np
@@ -106,6 +107,53 @@ def converged_lp(inst, cols):
     return answer.objective, x, with_columns
 
 
+def lp_over_every_column(inst, cols, cuts, want_duals=False):
+    """The LP over every column with these clique cuts as rows, by HiGHS: its value (and its
+    row duals and the columns' values)."""
+    model = solve.build_model(inst, cols, integer=False)
+    n0, n_rows = len(model.cost) - len(cols), len(model.row_lb)
+    members = [np.flatnonzero(cliques.members(inst, cols, cut)) for cut in cuts]
+    rows = np.repeat(n_rows + np.arange(len(cuts)), [m.size for m in members])
+    model.rows = np.concatenate([model.rows, rows])
+    model.cols = np.concatenate([model.cols, n0 + np.concatenate(members)])
+    model.vals = np.concatenate([model.vals, np.ones(rows.size)])
+    model.row_lb = np.concatenate([model.row_lb, np.zeros(len(cuts))])
+    model.row_ub = np.concatenate([model.row_ub, np.ones(len(cuts))])
+    answer = backend.solve(model, time_limit=60, threads=1, seed=0, want_duals=want_duals)
+    assert answer.optimal
+    if want_duals:
+        return answer.objective, answer.duals, answer.values[n0:]
+    return answer.objective
+
+
+@pytest.mark.parametrize(("n", "m", "weeks", "seed"), [(40, 12, 8, 15), (60, 30, 12, 29)])
+def test_cut_duals_price_every_column(n, m, weeks, seed) -> None:
+    """At the optimum of the LP over every column with the cuts (HiGHS), the reduced costs
+    priced with the cuts' duals are those of an optimum (at least 0 where a column is at 0, 0
+    where it lies between its bounds), and the Lagrangian bound with the cuts' terms is the
+    LP's value: a cut's dual with the wrong sign, or left out, breaks one or the other."""
+    inst, cols = instance(n, m, weeks, seed)
+    _, x, with_columns = converged_lp(inst, cols)
+    _, _, cuts, _ = solve._lp_with_cliques(
+        inst, cols, x, with_columns, np.inf, time.perf_counter() + 60
+    )
+    value, duals, x = lp_over_every_column(inst, cols, cuts, want_duals=True)
+    members = [cliques.members(inst, cols, cut) for cut in cuts]
+    assert np.any(duals[-len(cuts) :] < -1e-6)  # some cut binds
+    base = solve.base_model(inst)
+    rc, bound = solve._priced_with_cuts(
+        solve._pricer(inst, cols),
+        solve._per_household_minimum(cols.household, inst.n_households),
+        solve._lagrangian_bound(inst, base),
+        duals,
+        members,
+    )
+    assert rc[x < 1e-9].min() >= -1e-6
+    between = (x > 1e-6) & (x < 1 - 1e-6)
+    assert np.abs(rc[between]).max(initial=0.0) <= 1e-6
+    assert bound == pytest.approx(value, rel=1e-7, abs=1e-6)
+
+
 # the only two of 236 generated instances (20-60 households, 6-12 weeks, seeds 1-59) whose LP
 # breaks a clique (found by search)
 @pytest.mark.parametrize(("n", "m", "weeks", "seed"), [(40, 12, 8, 15), (60, 30, 12, 29)])
@@ -116,12 +164,14 @@ def test_the_lp_with_cuts_lies_between_the_lp_and_the_optimum(n, m, weeks, seed)
     exact = backend.solve(
         solve.build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0
     )
-    everything = np.ones(len(cols), dtype=bool)
-    bound, found, n_cuts = solve._lp_with_cliques(  # no cutoff: rounds until nothing is broken
-        inst, cols, x, with_columns, everything, np.inf, time.perf_counter() + 60
+    bound, found, cuts, _ = solve._lp_with_cliques(  # no cutoff: until nothing is broken
+        inst, cols, x, with_columns, np.inf, time.perf_counter() + 60
     )
-    assert n_cuts >= 1
+    assert cuts
     assert value + 1e-6 < bound <= exact.objective + 1e-6
+    # the cut LP priced its columns in: its value is that of the LP over every column with
+    # the same cuts (a column missed, or a cut's dual priced with the wrong sign, would differ)
+    assert bound == pytest.approx(lp_over_every_column(inst, cols, cuts), rel=1e-7, abs=1e-6)
     if found is not None:  # an integral LP with cuts is the optimum
         assert objective(inst, *found) == pytest.approx(exact.objective, rel=1e-9)
 
@@ -132,9 +182,8 @@ def test_an_integral_lp_at_the_cutoff_is_no_plan_to_take() -> None:
     offers no plan: its integral plan is no better than what the cutoff came from."""
     inst, cols = instance(40, 12, 8, 15)
     value, x, with_columns = converged_lp(inst, cols)
-    everything = np.ones(len(cols), dtype=bool)
-    bound, found, _ = solve._lp_with_cliques(
-        inst, cols, x, with_columns, everything, 13_387.0, time.perf_counter() + 60
+    bound, found, _, _ = solve._lp_with_cliques(
+        inst, cols, x, with_columns, 13_387.0, time.perf_counter() + 60
     )
     assert found is None and bound >= 13_387.0
 
@@ -143,9 +192,8 @@ def test_the_cut_loop_stops_at_the_cutoff() -> None:
     """Once the LP with cuts reaches the cutoff it stops: no plan below it, nothing more to do."""
     inst, cols = instance(40, 12, 8, 15)
     value, x, with_columns = converged_lp(inst, cols)
-    everything = np.ones(len(cols), dtype=bool)
-    bound, found, _ = solve._lp_with_cliques(
-        inst, cols, x, with_columns, everything, value + 1.0, time.perf_counter() + 60
+    bound, found, _, _ = solve._lp_with_cliques(
+        inst, cols, x, with_columns, value + 1.0, time.perf_counter() + 60
     )
     assert bound >= value + 1.0 and found is None
 
@@ -168,6 +216,11 @@ def test_cuts_settle_the_optimum_that_mips_settle(seed) -> None:
     _, by_mips = hundred_by_sixty(seed, 0)
     assert "clique cuts" in by_cuts.details["solver_detail"]
     assert "MIP on" not in by_cuts.details["solver_detail"]  # no MIP was needed
+    # the cut LP priced its columns in rather than taking every one below the gap (50-120k)
+    n_columns = int(
+        re.search(r"clique cuts over (\d+) columns", by_cuts.details["solver_detail"])[1]
+    )
+    assert n_columns < by_cuts.details["columns"] / 10
     assert "clique cuts" not in by_mips.details["solver_detail"]
     assert by_cuts.status.value == by_mips.status.value == "optimal"
     assert check_plan(by_cuts, *tables, START, Policy(horizon_weeks=26)) == []
