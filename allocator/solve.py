@@ -96,12 +96,18 @@ MAX_PROOF_COLUMNS = 50_000
 # where a proof would exceed it, each further restricted MIP has this many times the columns of
 # the last, up to MAX_PROOF_COLUMNS, while time is left
 RESTRICTED_GROWTH = 4.0
-# the same growth where a restricted MIP found no plan below the cutoff and the proof would be more
-# than RESTRICTED_GROWTH times its size: 100x60 seed 41, --gap 1e-3, unsmoothed: the dive's plan
-# is 0.31% above the LP, the restricted MIP over 2.8k columns has nothing better, and the proof at
-# that cutoff took 25.7k columns and 3.3 s; a MIP over 11.3k finds a plan within the gap (1.3 s
-# in all against 3.9-4.8 s). At the default gap no restricted MIP of seeds 1-100 comes up empty
-GROW_WHEN_NOTHING_FOUND = True
+# the same growth where the proof would have more than this many times the restricted MIP's
+# columns: a better plan lowers the cutoff and shrinks the proof. 100x60 seed 41 (LP 0.062% below
+# the optimum), unsmoothed: at --gap 1e-3 the dive's plan is 0.31% above the LP, the restricted
+# MIP over 2.8k columns has nothing better, and the proof at that cutoff took 25.7k columns and
+# 3.3 s, where a MIP over 11.3k finds a plan within the gap (1.3 s in all against 3.9-4.8 s); at
+# the default gap the restricted MIP ends 0.19% above the optimum, and the proof then took 30k
+# columns and 4.3 s, where 11.3k find a plan 0.016% above it and the proof shrinks to 14k (2.3-3
+# s in all against 4.6-4.9 s). 300x150 seed 5: the proof of 43k columns took 14 s, the grown MIP
+# of 13k found the optimum and settled it in 2.8 s. Where the restricted MIP had the optimum
+# already, growing only adds a MIP: 300x150 seed 1, proof 5.8 times the restricted MIP, 5.4-6.7
+# s against 4.2-4.6 s with the rule at 4
+GROW_BEFORE_PROOF = 8.0
 # the proof MIP straight away when it has at most this many times the restricted MIP's columns.
 # At 100x60 (8 seeds with MIPs, the same captured models, two runs each), straight was quicker at
 # ratios 1.7-3.3 (0.4-0.6 s against 0.4-0.85 s for both MIPs) and 2-7 times slower at 4.6-12
@@ -130,7 +136,7 @@ SMOOTHING_FROM_GAP = 1e-3
 # and only from this many households: at 100x60, --gap 1e-3, it took seed 1's LP to 49 GLOP
 # solves against 20, and its MIPs grew (2.3-3.1 s in all against 1.1-1.5 s; seeds 7, 8, 43 and 73
 # also lost 0.1-0.7 s); without it seed 41's restricted MIP found nothing below the cutoff, which
-# GROW_WHEN_NOTHING_FOUND mends (seeds 1-100: at most 1.5 s except seed 51's cuts)
+# GROW_BEFORE_PROOF mends (seeds 1-100: at most 1.6 s)
 SMOOTHING_FROM = 500
 # no restricted MIP over an unconverged LP with more columns than this (5000x2500: 31-64k,
 # and MIPs over them found no plan at all in 10-51 s)
@@ -1133,12 +1139,11 @@ def solve_optimal(
         settles = converged and not np.any(
             ~keep & (rc < _cutoff(outcome.objective, relative_gap) - lp_bound)
         )
-        began, before = time.perf_counter(), outcome.objective
+        began = time.perf_counter()
         mip, bound, fixing = _restricted_mip(
             inst, cols, keep, rc, lp_bound, outcome, deadline, workers, seed, relative_gap, settles
         )
         took = time.perf_counter() - began
-        found = outcome.objective < before - 1e-9
         stages.append(f"MIP on {int(keep.sum())} columns{fixing}: {mip.reason}")
         if converged:
             outcome.best_bound = max(outcome.best_bound, bound)
@@ -1159,18 +1164,12 @@ def solve_optimal(
         ):
             break
         too_large = wider.sum() > MAX_PROOF_COLUMNS
-        if too_large or (
-            GROW_WHEN_NOTHING_FOUND
-            and not found
-            and not settles
-            and wider.sum() > RESTRICTED_GROWTH * keep.sum()
-        ):
+        if too_large or (not settles and wider.sum() > GROW_BEFORE_PROOF * keep.sum()):
             # no proof fits, but time is left: a larger restricted MIP, over the columns of
             # lowest reduced cost, finds better plans and lifts the bound (every column left
             # out costs its reduced cost). 100x60 seed 51, whose LP is 3% below the optimum:
             # the first restricted MIP ended 2.1% above it, and nothing followed. The same
-            # where a restricted MIP found nothing below the cutoff and the proof would be
-            # many times larger: a better plan shrinks the proof (see GROW_WHEN_NOTHING_FOUND)
+            # where the proof would be many times larger (see GROW_BEFORE_PROOF)
             size = min(MAX_PROOF_COLUMNS, int(RESTRICTED_GROWTH * keep.sum()))
             # HiGHS's presolve of a large MIP does not look at the clock: one started with too
             # little time left overshot a 2 s limit by 3 s (seed 51, 45k columns)

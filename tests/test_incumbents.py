@@ -437,15 +437,15 @@ def test_restricted_mips_grow_where_no_proof_fits(monkeypatch) -> None:
     assert grown.objective <= alone.objective + 1e-9
 
 
-def test_restricted_mips_grow_where_they_find_nothing(monkeypatch) -> None:
+def test_restricted_mips_grow_before_a_much_larger_proof(monkeypatch) -> None:
     """100x60 seed 41 at a gap of 0.1%: the first restricted MIP finds no plan below the cutoff,
-    and the proof at that cutoff would be over 9 times its size. The next MIP is a restricted
-    one of exactly 4 times its columns, which finds a plan within the gap of the LP; with the rule
+    and the proof at that cutoff would be over 9 times its size (more than GROW_BEFORE_PROOF,
+    set here at 8). The next MIP is a restricted one of exactly 4 times its columns, which finds a plan within the gap of the LP; with the rule
     off the next one is the proof, and the plans agree within the gap."""
     households, units, stays = generate(100, 60, seed=41, start=START)
     results = {}
     for rule in (True, False):
-        monkeypatch.setattr(solve, "GROW_WHEN_NOTHING_FOUND", rule)
+        monkeypatch.setattr(solve, "GROW_BEFORE_PROOF", 8.0 if rule else np.inf)
         result = plan(
             households, units, stays, start=START, time_limit=120, seed=0, relative_gap=1e-3
         )
