@@ -102,8 +102,8 @@ RESTRICTED_GROWTH = 4.0
 # MIP over 2.8k columns has nothing better, and the proof at that cutoff took 25.7k columns and
 # 3.3 s, where a MIP over 11.3k finds a plan within the gap (1.3 s in all against 3.9-4.8 s); at
 # the default gap the restricted MIP ends 0.19% above the optimum, and the proof then took 30k
-# columns and 4.3 s, where 11.3k find a plan 0.016% above it and the proof shrinks to 14k (2.3-3
-# s in all against 4.6-4.9 s). 300x150 seed 5: the proof of 43k columns took 14 s, the grown MIP
+# columns and 4.3 s, where 11.3k find a plan 0.016% above it and the proof shrinks to 14k
+# (2.3-3.6 s in all against 4.6-4.9 s). 300x150 seed 5: the proof of 43k columns took 14 s, the grown MIP
 # of 13k found the optimum and settled it in 2.8 s. Where the restricted MIP had the optimum
 # already, growing only adds a MIP: 300x150 seed 1, proof 5.8 times the restricted MIP, 5.4-6.7
 # s against 4.2-4.6 s with the rule at 4
@@ -421,6 +421,11 @@ def _pricer(inst: Instance, cols: Columns):
     return price
 
 
+def _columns_added_per_household(n_households: int) -> int:
+    """How many columns a pricing round adds per household, at most COLUMNS_ADDED_PER_ROUND."""
+    return max(1, min(COLUMNS_ADDED_PER_HOUSEHOLD, COLUMNS_ADDED_PER_ROUND // n_households))
+
+
 def _lagrangian_bound(inst: Instance, base: backend.SparseModel):
     """A function from row duals, and each household's lowest reduced cost under them, to a lower
     bound on the LP over every column.
@@ -558,7 +563,7 @@ def _lp_by_column_generation(
     """Solve the LP over all columns, keeping only a few in the solver at a time.
 
     Returns (answer, the columns of the restricted LP in the order of its variables, n0, reduced
-    costs of all columns, bound, converged, rounds, dive, resume, with_columns).
+    costs of all columns, bound, converged, rounds, dive, resume, at_optimum).
     ``resume(deadline, growth)`` goes on with the rounds from where they stopped (from the LP's
     basis before any dive) and returns the same tuple (for ``enough``, here and in
     ``resume(deadline, growth, enough)``, see ``run``); with less time left than ``growth`` times
@@ -568,9 +573,9 @@ def _lp_by_column_generation(
     LP and returns a function that dives on the copy (no pricing) and returns the same, for
     another thread to run while this LP goes on. It is None itself when the answer is that of an
     earlier round than the LP's current columns, which an interrupted round leaves behind, and
-    when a resume returned at once. ``with_columns(columns)``, given only when the LP converged,
-    puts the LP back at its optimal basis with those columns added and returns (the LP, the
-    column of each variable after the base ones), for cuts. The bound is the Lagrangian one of
+    when a resume returned at once. ``at_optimum()``, given only when the LP converged, puts the
+    LP back at its optimal basis and returns (the LP, the column of each variable after the base
+    ones), for cuts. The bound is the Lagrangian one of
     each round's duals (see `_lagrangian_bound`): valid at every round, and the exact LP value
     once no column prices out.
 
@@ -603,7 +608,7 @@ def _lp_by_column_generation(
     price = _pricer(inst, cols)
     lowest = _per_household_minimum(cols.household, N)
     lagrangian = _lagrangian_bound(inst, base)
-    per_household = max(1, min(COLUMNS_ADDED_PER_HOUSEHOLD, COLUMNS_ADDED_PER_ROUND // N))
+    per_household = _columns_added_per_household(N)
 
     def add(idx: np.ndarray) -> None:
         nonlocal lp_cols, idle
@@ -742,17 +747,16 @@ def _lp_by_column_generation(
             lp.set_basis(np.concatenate([var_status, added]), row_status)
             lp_basis = None
 
-    def with_columns(columns: np.ndarray):
-        """The converged LP, at its optimal basis, with these columns added (none prices out):
-        (the LP, the column of each of its variables after the base ones). For cuts: the LP is
-        neither resumed nor dived after it (its rows would price with the cuts' duals)."""
+    def at_optimum():
+        """The converged LP, back at its optimal basis: (the LP, the column of each of its
+        variables after the base ones). For cuts: the LP is neither resumed nor dived after it
+        (its rows would price with the cuts' duals)."""
         restore_basis()
-        add(columns[~in_lp[columns]])
         return lp, lp_cols
 
     def answered(answer, kept, converged: bool, dive_from):
         """What the rounds return (see above), as they stand."""
-        cuts_from = with_columns if converged else None
+        cuts_from = at_optimum if converged else None
         return answer, kept, n0, rc, bound, converged, iterations, dive_from, run, cuts_from
 
     def run(deadline: float, growth: float | None = None, enough=None):
@@ -977,7 +981,7 @@ def solve_optimal(
     smoothing = (
         DUAL_SMOOTHING if relative_gap >= SMOOTHING_FROM_GAP and N >= SMOOTHING_FROM else 0.0
     )
-    lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, with_columns = (
+    lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, at_optimum = (
         _lp_by_column_generation(inst, cols, initial, lp_deadline, start_plan, near, smoothing)
     )
     early_dive = 0.0  # seconds of a dive before the LP converged
@@ -999,7 +1003,7 @@ def solve_optimal(
         )
         early_dive = time.perf_counter() - began
         if not within_gap(outcome.objective, lp_bound, relative_gap):
-            lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, with_columns = resume(
+            lp, kept, n0, rc, lp_bound, converged, iterations, dive, resume, at_optimum = resume(
                 lp_deadline
             )
     outcome.lp_seconds = time.perf_counter() - t_lp - early_dive
@@ -1125,9 +1129,9 @@ def solve_optimal(
         if proof.sum() <= min(STRAIGHT_TO_PROOF_RATIO * keep.sum(), MAX_PROOF_COLUMNS):
             keep = proof
     stages = []
-    if with_columns is not None and CLIQUE_ROUNDS:  # CLIQUE_ROUNDS = 0 turns the cuts off
+    if at_optimum is not None and CLIQUE_ROUNDS:  # CLIQUE_ROUNDS = 0 turns the cuts off
         note = _settle_by_cliques(
-            inst, cols, x, lp_bound, with_columns, outcome, relative_gap, deadline
+            inst, cols, x, lp_bound, at_optimum, outcome, relative_gap, deadline
         )
         if note is not None:
             stages.append(note)
@@ -1165,7 +1169,7 @@ def solve_optimal(
         ):
             break
         too_large = wider.sum() > MAX_PROOF_COLUMNS
-        if too_large or (not settles and wider.sum() > GROW_BEFORE_PROOF * keep.sum()):
+        if too_large or wider.sum() > GROW_BEFORE_PROOF * keep.sum():
             # no proof fits, but time is left: a larger restricted MIP, over the columns of
             # lowest reduced cost, finds better plans and lifts the bound (every column left
             # out costs its reduced cost). 100x60 seed 51, whose LP is 3% below the optimum:
@@ -1177,11 +1181,13 @@ def solve_optimal(
             left = deadline - time.perf_counter()
             if size > keep.sum() and left >= RESTRICTED_GROWTH * took:
                 out = np.flatnonzero(~keep)
-                more = size - int(keep.sum())
+                n_extra = size - int(keep.sum())
                 wider = keep.copy()
-                wider[out[np.argpartition(rc[out], more - 1)[:more]]] = True
+                wider[out[np.argpartition(rc[out], n_extra - 1)[:n_extra]]] = True
             elif too_large:
                 break
+            # else the proof runs in the time left, as it did before this rule: it is the only
+            # MIP that can settle the gap
         keep = wider
     outcome.mip_columns = int(keep.sum())
     outcome.detail = f"LP: {generated}; " + "; ".join(stages)
@@ -1305,7 +1311,7 @@ def _left_out_bound(rc: np.ndarray, keep: np.ndarray, lp_bound: float, cutoff: f
     return lp_bound + min_rc_out
 
 
-def _settle_by_cliques(inst, cols, x, lp_bound, with_columns, outcome, relative_gap, deadline):
+def _settle_by_cliques(inst, cols, x, lp_bound, at_optimum, outcome, relative_gap, deadline):
     """Before any MIP: the LP with clique cuts, its columns priced as they go; improve the
     outcome's plan and bound; return a note, or None when the LP breaks no clique.
 
@@ -1319,7 +1325,7 @@ def _settle_by_cliques(inst, cols, x, lp_bound, with_columns, outcome, relative_
     cutoff = _cutoff(outcome.objective, relative_gap)
     began = time.perf_counter()
     until = began + CUT_SHARE_OF_TIME * (deadline - began)  # the MIPs keep the rest
-    value, plan, cuts, n_columns = _lp_with_cliques(inst, cols, x, with_columns, cutoff, until)
+    value, plan, cuts, n_columns = _lp_with_cliques(inst, cols, x, at_optimum, cutoff, until)
     outcome.mip_seconds += time.perf_counter() - began
     if not cuts:
         return None
@@ -1332,16 +1338,15 @@ def _settle_by_cliques(inst, cols, x, lp_bound, with_columns, outcome, relative_
     return f"LP with {len(cuts)} clique cuts over {n_columns} columns: bound {bound:.6g}"
 
 
-def _lp_with_cliques(inst, cols, x, with_columns, cutoff, deadline):
+def _lp_with_cliques(inst, cols, x, at_optimum, cutoff, deadline):
     """The LP tightened by clique cuts (`allocator.cliques`) until its bound reaches the cutoff,
     it turns integral, or no cut is violated: (a bound on every plan, the plan when the LP turned
     integral below the cutoff, the cuts added, the number of the LP's columns at the end).
 
     ``x`` is the converged LP's solution (per column), so the first cuts come without a solve;
-    ``with_columns`` gives the LP itself at its optimal basis (see `_lp_by_column_generation`).
-    Each round re-solves with dual simplex, then prices every column with the cuts' duals too:
-    a cut's dual mu (at most 0) lowers the reduced cost of its members by -mu, and the
-    Lagrangian bound gains mu (the cut's row at its upper bound 1). Columns that price out join
+    ``at_optimum`` gives the LP itself at its optimal basis (see `_lp_by_column_generation`).
+    Each round re-solves with dual simplex, then prices every column with the cuts' duals too
+    (see `_priced_with_cuts`: a binding cut raises its members' reduced costs). Columns that price out join
     the LP with their entries in the cuts' rows, so the bound holds for every plan of every
     column. 100x60 seed 51: the LP grows from 1,286 columns to 1,759 (0.36 s), where the cut LP
     over the 121k columns whose reduced cost is below the gap took 1.5-3.4 s. The bound is -inf
@@ -1351,21 +1356,23 @@ def _lp_with_cliques(inst, cols, x, with_columns, cutoff, deadline):
     if not cuts:
         return -np.inf, None, [], 0
     N = inst.n_households
-    lp, lp_cols = with_columns(np.zeros(0, dtype=np.int64))
+    lp, lp_cols = at_optimum()
     base = base_model(inst)
     n0, n_base_rows = len(base.cost), len(base.row_lb)
     price = _pricer(inst, cols)
     lowest = _per_household_minimum(cols.household, N)
     lagrangian = _lagrangian_bound(inst, base)
-    per_household = max(1, min(COLUMNS_ADDED_PER_HOUSEHOLD, COLUMNS_ADDED_PER_ROUND // N))
+    per_household = _columns_added_per_household(N)
     in_lp = np.zeros(len(cols), dtype=bool)
     in_lp[lp_cols] = True
-    members: list[np.ndarray] = []  # per cut, its members among all columns
+    # per cut, its members' column indices (boolean masks over 1.7M columns at 1000x500 cost
+    # 0.9 ms per cut in each pricing round, indices 0.03 ms)
+    members: list[np.ndarray] = []
     added: list[cliques.Clique] = []
 
     def add_cuts(new: list[cliques.Clique]) -> None:
-        members.extend(cliques.members(inst, cols, cut) for cut in new)
-        rows = [np.flatnonzero(m[lp_cols]) for m in members[-len(new) :]]
+        members.extend(np.flatnonzero(cliques.members(inst, cols, cut)) for cut in new)
+        rows = [np.flatnonzero(np.isin(lp_cols, m)) for m in members[-len(new) :]]
         lp.add_rows(
             n0 + np.concatenate(rows),
             np.repeat(np.arange(len(rows)), [r.size for r in rows]),
@@ -1376,7 +1383,7 @@ def _lp_with_cliques(inst, cols, x, with_columns, cutoff, deadline):
     def add_columns(columns: np.ndarray) -> None:
         nonlocal lp_cols
         rows, local, vals = column_entries(inst, cols.take(columns), 0)
-        hits = [np.flatnonzero(m[columns]) for m in members]
+        hits = [np.flatnonzero(np.isin(columns, m)) for m in members]
         lp.add_columns(
             cols.cost[columns],
             np.concatenate([rows, *(np.full(h.size, n_base_rows + k) for k, h in enumerate(hits))]),
@@ -1419,10 +1426,12 @@ def _lp_with_cliques(inst, cols, x, with_columns, cutoff, deadline):
 
 def _priced_with_cuts(price, lowest, lagrangian, duals: np.ndarray, members: list[np.ndarray]):
     """Every column's reduced cost, and the Lagrangian bound, under duals of the model's rows
-    followed by those of cut rows ``0 <= sum of members <= 1``: a cut's dual mu (at most 0 at
-    an optimum) takes mu from each member's reduced cost, and adds min(mu, 0) to the bound
-    (its row's activity between 0 and 1). ``price``, ``lowest`` and ``lagrangian`` are those of
-    `_pricer`, `_per_household_minimum` and `_lagrangian_bound`."""
+    followed by those of cut rows ``0 <= sum of members <= 1`` (``members``: column indices per
+    cut). A cut's dual mu is taken from each member's reduced cost (a cut binding at 1 has mu at
+    most 0, which raises them: the cut keeps its members from pricing out together), and
+    min(mu, 0) joins the bound (the row's activity lies between 0 and 1, so it holds for a
+    dual of either sign). ``price``, ``lowest`` and ``lagrangian`` are those of `_pricer`,
+    `_per_household_minimum` and `_lagrangian_bound`."""
     mu = duals[duals.size - len(members) :]
     rc = price(duals)
     for k in np.flatnonzero(mu != 0):

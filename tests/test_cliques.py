@@ -94,17 +94,17 @@ def converged_lp(inst, cols):
     columns_of = solve._column_finder(inst, cols)
     initial = solve._initial_columns(inst, cols, columns_of, [])
     result = solve._lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
-    answer, kept, n0, converged, with_columns = (
+    answer, kept, n0, converged, at_optimum = (
         result[0],
         result[1],
         result[2],
         result[5],
         result[-1],
     )
-    assert converged and with_columns is not None
+    assert converged and at_optimum is not None
     x = np.zeros(len(cols))
     x[kept] = answer.values[n0:]
-    return answer.objective, x, with_columns
+    return answer.objective, x, at_optimum
 
 
 def lp_over_every_column(inst, cols, cuts, want_duals=False):
@@ -133,9 +133,9 @@ def test_cut_duals_price_every_column(n, m, weeks, seed) -> None:
     where it lies between its bounds), and the Lagrangian bound with the cuts' terms is the
     LP's value: a cut's dual with the wrong sign, or left out, breaks one or the other."""
     inst, cols = instance(n, m, weeks, seed)
-    _, x, with_columns = converged_lp(inst, cols)
+    _, x, at_optimum = converged_lp(inst, cols)
     _, _, cuts, _ = solve._lp_with_cliques(
-        inst, cols, x, with_columns, np.inf, time.perf_counter() + 60
+        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 60
     )
     value, duals, x = lp_over_every_column(inst, cols, cuts, want_duals=True)
     members = [cliques.members(inst, cols, cut) for cut in cuts]
@@ -159,21 +159,37 @@ def test_cut_duals_price_every_column(n, m, weeks, seed) -> None:
 @pytest.mark.parametrize(("n", "m", "weeks", "seed"), [(40, 12, 8, 15), (60, 30, 12, 29)])
 def test_the_lp_with_cuts_lies_between_the_lp_and_the_optimum(n, m, weeks, seed) -> None:
     inst, cols = instance(n, m, weeks, seed)
-    value, x, with_columns = converged_lp(inst, cols)
+    value, x, at_optimum = converged_lp(inst, cols)
     assert cliques.violated(inst, cols, x)
     exact = backend.solve(
         solve.build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0
     )
     bound, found, cuts, _ = solve._lp_with_cliques(  # no cutoff: until nothing is broken
-        inst, cols, x, with_columns, np.inf, time.perf_counter() + 60
+        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 60
     )
     assert cuts
     assert value + 1e-6 < bound <= exact.objective + 1e-6
     # the cut LP priced its columns in: its value is that of the LP over every column with
-    # the same cuts (a column missed, or a cut's dual priced with the wrong sign, would differ)
+    # the same cuts (a column that should have priced out and did not would make it higher)
     assert bound == pytest.approx(lp_over_every_column(inst, cols, cuts), rel=1e-7, abs=1e-6)
     if found is not None:  # an integral LP with cuts is the optimum
         assert objective(inst, *found) == pytest.approx(exact.objective, rel=1e-9)
+
+
+def test_columns_priced_into_the_cut_lp_carry_their_cut_entries(monkeypatch) -> None:
+    """100x60 seed 98 (26 weeks), one round of cuts: the columns that price into the LP with
+    cuts include members of its cuts, and its value is that of HiGHS's LP over all 107k columns
+    with the same cuts (12,210.73). An added column without its entries in the cut rows, or
+    with them in the wrong cut's row, leaves that LP lower (12,207.73 when they are left out):
+    with more rounds the next cuts would cover it up."""
+    monkeypatch.setattr(solve, "CLIQUE_ROUNDS", 1)
+    inst, cols = instance(100, 60, 26, 98)
+    _, x, at_optimum = converged_lp(inst, cols)
+    bound, found, cuts, _ = solve._lp_with_cliques(
+        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 120
+    )
+    assert len(cuts) >= 2 and found is None
+    assert bound == pytest.approx(lp_over_every_column(inst, cols, cuts), rel=1e-7, abs=1e-6)
 
 
 def test_an_integral_lp_at_the_cutoff_is_no_plan_to_take() -> None:
@@ -181,9 +197,9 @@ def test_an_integral_lp_at_the_cutoff_is_no_plan_to_take() -> None:
     optimum, 13,387.502 (measured). With the cutoff just below that, it stops at the cutoff and
     offers no plan: its integral plan is no better than what the cutoff came from."""
     inst, cols = instance(40, 12, 8, 15)
-    value, x, with_columns = converged_lp(inst, cols)
+    value, x, at_optimum = converged_lp(inst, cols)
     bound, found, _, _ = solve._lp_with_cliques(
-        inst, cols, x, with_columns, 13_387.0, time.perf_counter() + 60
+        inst, cols, x, at_optimum, 13_387.0, time.perf_counter() + 60
     )
     assert found is None and bound >= 13_387.0
 
@@ -191,9 +207,9 @@ def test_an_integral_lp_at_the_cutoff_is_no_plan_to_take() -> None:
 def test_the_cut_loop_stops_at_the_cutoff() -> None:
     """Once the LP with cuts reaches the cutoff it stops: no plan below it, nothing more to do."""
     inst, cols = instance(40, 12, 8, 15)
-    value, x, with_columns = converged_lp(inst, cols)
+    value, x, at_optimum = converged_lp(inst, cols)
     bound, found, _, _ = solve._lp_with_cliques(
-        inst, cols, x, with_columns, value + 1.0, time.perf_counter() + 60
+        inst, cols, x, at_optimum, value + 1.0, time.perf_counter() + 60
     )
     assert bound >= value + 1.0 and found is None
 

@@ -440,8 +440,9 @@ def test_restricted_mips_grow_where_no_proof_fits(monkeypatch) -> None:
 def test_restricted_mips_grow_before_a_much_larger_proof(monkeypatch) -> None:
     """100x60 seed 41 at a gap of 0.1%: the first restricted MIP finds no plan below the cutoff,
     and the proof at that cutoff would be over 9 times its size (more than GROW_BEFORE_PROOF,
-    set here at 8). The next MIP is a restricted one of exactly 4 times its columns, which finds a plan within the gap of the LP; with the rule
-    off the next one is the proof, and the plans agree within the gap."""
+    set here at 8). The next MIP is a restricted one of exactly 4 times its columns, which
+    finds a plan within the gap of the LP; with the rule off the next one is the proof, and the
+    plans agree within the gap."""
     households, units, stays = generate(100, 60, seed=41, start=START)
     results = {}
     for rule in (True, False):
