@@ -103,10 +103,10 @@ RESTRICTED_GROWTH = 4.0
 # 3.3 s, where a MIP over 11.3k finds a plan within the gap (1.3 s in all against 3.9-4.8 s); at
 # the default gap the restricted MIP ends 0.19% above the optimum, and the proof then took 30k
 # columns and 4.3 s, where 11.3k find a plan 0.016% above it and the proof shrinks to 14k
-# (2.3-3.6 s in all against 4.6-4.9 s). 300x150 seed 5: the proof of 43k columns took 14 s, the grown MIP
-# of 13k found the optimum and settled it in 2.8 s. Where the restricted MIP had the optimum
-# already, growing only adds a MIP: 300x150 seed 1, proof 5.8 times the restricted MIP, 5.4-6.7
-# s against 4.2-4.6 s with the rule at 4
+# (2.3-3.6 s in all against 4.6-4.9 s). 300x150 seed 5: the proof of 43k columns took 14 s,
+# the grown MIP of 13k found the optimum and settled it in 2.8 s. Where the restricted MIP had
+# the optimum already, growing only adds a MIP: 300x150 seed 1, proof 5.8 times the restricted
+# MIP, 5.4-6.7 s against 4.2-4.6 s with the rule at 4
 GROW_BEFORE_PROOF = 8.0
 # the proof MIP straight away when it has at most this many times the restricted MIP's columns.
 # At 100x60 (8 seeds with MIPs, the same captured models, two runs each), straight was quicker at
@@ -574,10 +574,9 @@ def _lp_by_column_generation(
     another thread to run while this LP goes on. It is None itself when the answer is that of an
     earlier round than the LP's current columns, which an interrupted round leaves behind, and
     when a resume returned at once. ``at_optimum()``, given only when the LP converged, puts the
-    LP back at its optimal basis and returns (the LP, the column of each variable after the base
-    ones), for cuts. The bound is the Lagrangian one of
-    each round's duals (see `_lagrangian_bound`): valid at every round, and the exact LP value
-    once no column prices out.
+    LP back at its optimal basis and returns it with what the rounds price by, for cuts. The
+    bound is the Lagrangian one of each round's duals (see `_lagrangian_bound`): valid at every
+    round, and the exact LP value once no column prices out.
 
     With ``smoothing`` (alpha, see DUAL_SMOOTHING) the columns that price out under the LP's duals
     are ranked, per household, by their reduced cost at alpha x the centre + (1 - alpha) x the
@@ -749,10 +748,11 @@ def _lp_by_column_generation(
 
     def at_optimum():
         """The converged LP, back at its optimal basis: (the LP, the column of each of its
-        variables after the base ones). For cuts: the LP is neither resumed nor dived after it
-        (its rows would price with the cuts' duals)."""
+        variables after the base ones, and the rounds' `_pricer`, `_per_household_minimum` and
+        `_lagrangian_bound`). For cuts: the LP is neither resumed nor dived after it (its rows
+        would price with the cuts' duals)."""
         restore_basis()
-        return lp, lp_cols
+        return lp, lp_cols, price, lowest, lagrangian
 
     def answered(answer, kept, converged: bool, dive_from):
         """What the rounds return (see above), as they stand."""
@@ -1346,22 +1346,18 @@ def _lp_with_cliques(inst, cols, x, at_optimum, cutoff, deadline):
     ``x`` is the converged LP's solution (per column), so the first cuts come without a solve;
     ``at_optimum`` gives the LP itself at its optimal basis (see `_lp_by_column_generation`).
     Each round re-solves with dual simplex, then prices every column with the cuts' duals too
-    (see `_priced_with_cuts`: a binding cut raises its members' reduced costs). Columns that price out join
-    the LP with their entries in the cuts' rows, so the bound holds for every plan of every
-    column. 100x60 seed 51: the LP grows from 1,286 columns to 1,759 (0.36 s), where the cut LP
-    over the 121k columns whose reduced cost is below the gap took 1.5-3.4 s. The bound is -inf
-    when no cut was violated or the LP failed.
+    (see `_priced_with_cuts`: a binding cut raises its members' reduced costs). Columns that
+    price out join the LP with their entries in the cuts' rows, so the bound holds for every
+    plan of every column. 100x60 seed 51: the LP grows from 1,286 columns to 1,759 (0.36 s),
+    where the cut LP over the 121k columns whose reduced cost is below the gap took 1.5-3.4 s.
+    The bound is -inf when no cut was violated or the LP failed.
     """
     cuts = cliques.violated(inst, cols, x)
     if not cuts:
         return -np.inf, None, [], 0
     N = inst.n_households
-    lp, lp_cols = at_optimum()
-    base = base_model(inst)
-    n0, n_base_rows = len(base.cost), len(base.row_lb)
-    price = _pricer(inst, cols)
-    lowest = _per_household_minimum(cols.household, N)
-    lagrangian = _lagrangian_bound(inst, base)
+    lp, lp_cols, price, lowest, lagrangian = at_optimum()
+    n0, n_base_rows = lp.n_vars - lp_cols.size, lp.n_rows
     per_household = _columns_added_per_household(N)
     in_lp = np.zeros(len(cols), dtype=bool)
     in_lp[lp_cols] = True
