@@ -5,10 +5,10 @@ Plan a weekly batch with `plan`; see the README for the file formats and the mod
 
 from allocator.domain import ExitPathway, Household, Stay, Support, Unit, UnitKind
 from allocator.errors import AllocatorError, InputError
-from allocator.instance import Overrides
-from allocator.planning import plan
+from allocator.engine.instance import Overrides
+from allocator.engine.planning import plan
 from allocator.policy import Policy
-from allocator.result import Method, Plan, Status
+from allocator.engine.result import Method, Plan, Status
 
 __all__ = [
     "AllocatorError",

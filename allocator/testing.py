@@ -47,7 +47,7 @@ from pydantic import BaseModel
 
 from allocator.domain import Support, UnitKind
 from allocator.policy import Policy
-from allocator.result import Plan
+from allocator.engine.result import Plan
 
 __all__ = [
     "HouseholdRow",
@@ -426,7 +426,7 @@ def free_days(inst: RawInstance, unit_id: str) -> list[int]:
 
 
 def household_cost(inst: RawInstance, household_id: str, placement: Placement | None) -> float:
-    """One household's term of the objective (see `allocator.columns`), from the raw rows."""
+    """One household's term of the objective (see `allocator.engine.columns`), from the raw rows."""
     pol = inst.policy
     h = inst.households[household_id]
     weight = pol.urgency_weights[h.urgency]
@@ -537,7 +537,7 @@ def objective_of(
     *,
     pins: Mapping[str, str] | None = None,
 ) -> float:
-    """The plan's objective, recomputed from its table and the raw rows (`allocator.columns`).
+    """The plan's objective, recomputed from its table and the raw rows (`allocator.engine.columns`).
 
     Placed: urgency weight x size x days waited from the release day, plus the wasted bed-nights'
     weight x empty beds x stay days, plus the kind-mismatch weight for a high-support household in
@@ -597,7 +597,7 @@ class Scenario:
     forbids: list[tuple[str, str]] = field(default_factory=list)
 
     def plan(self, method: str = "solver", **kwargs: Any) -> Plan:
-        from allocator.planning import plan
+        from allocator.engine.planning import plan
 
         return plan(
             self.households,

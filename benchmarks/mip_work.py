@@ -17,7 +17,7 @@ Two settings of the solver's module constants compare on wall time only when run
         --variants "CENTRAL_FIXING_FROM=5000;CENTRAL_FIXING_FROM=1000000000"
 
 runs each instance under each variant (`;`-separated, each a `,`-separated list of
-NAME=VALUE for `allocator.solve`), alternating their order from one repeat to the next, and
+NAME=VALUE for `allocator.engine.optimiser.solve`), alternating their order from one repeat to the next, and
 prints per instance and variant the wall times, their mean and the objectives.
 """
 
@@ -31,8 +31,8 @@ import numpy as np
 import tasks
 from bench_plan import parse_size
 
-from allocator import mathopt_backend
-from allocator import solve as solve_module
+from allocator.engine.optimiser import backend as mathopt_backend
+from allocator.engine.optimiser import solve as solve_module
 
 
 def main() -> None:
@@ -103,7 +103,7 @@ def parse_variant(text: str) -> dict[str, object]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, value = item.partition("=")
         if not hasattr(solve_module, name):
-            raise SystemExit(f"--variants: allocator.solve has no {name!r}")
+            raise SystemExit(f"--variants: allocator.engine.optimiser.solve has no {name!r}")
         settings[name] = ast.literal_eval(value)
     return settings
 

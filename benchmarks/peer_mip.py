@@ -4,8 +4,8 @@ One binary per (household, unit, start day), and per unit and day "at most one s
 day". A stay started on day s in unit u covers [s, s + stay + turnover), clipped to the end of the
 unit's free stretch and to the horizon; it must lie inside one free stretch of the unit (existing
 stays and availability windows, taken from `Instance.pools[p].gaps`) and depart by that stretch's
-departure limit, exactly as `allocator.columns.build_columns` allows per pool. Each household is
-placed at most once. The objective is `allocator.columns`' one: placement cost per binary, the
+departure limit, exactly as `allocator.engine.columns.build_columns` allows per pool. Each household is
+placed at most once. The objective is `allocator.engine.columns`' one: placement cost per binary, the
 unplaced cost for each household left out (written as an objective offset minus the unplaced cost
 on every binary of that household). Support and mediation caps are not modelled: the benchmark's
 default policy has none, and `build` refuses an instance that has them.
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.columns import fitting_households, objective, placement_cost, unplaced_cost
-from allocator.instance import Instance
+from allocator.engine.columns import fitting_households, objective, placement_cost, unplaced_cost
+from allocator.engine.instance import Instance
 
 
 @dataclass
@@ -154,7 +154,7 @@ def build(inst: Instance) -> PeerModel:
 def solve(
     inst: Instance, model: PeerModel, *, time_limit: float, threads: int, rel_gap: float
 ) -> dict:
-    """Solve with HiGHS; the plan found is re-scored with `allocator.columns.objective`."""
+    """Solve with HiGHS; the plan found is re-scored with `allocator.engine.columns.objective`."""
     import highspy
 
     B, R = len(model.cost), model.n_rows

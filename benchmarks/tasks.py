@@ -30,7 +30,7 @@ def tables(n_households: int, n_units: int, seed: int):
 
 
 def instance(n_households: int, n_units: int, seed: int):
-    from allocator.instance import build_instance
+    from allocator.engine.instance import build_instance
     from allocator.policy import Policy
     from allocator.tables import validate_tables
 
@@ -115,8 +115,8 @@ def full_lp(
     import highspy
     import scipy.sparse as sp
 
-    from allocator.columns import build_columns
-    from allocator.solve import build_model, lp_relaxation
+    from allocator.engine.columns import build_columns
+    from allocator.engine.optimiser.solve import build_model, lp_relaxation
 
     t0 = time.perf_counter()
     inst = instance(n_households, n_units, seed)

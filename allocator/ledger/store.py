@@ -614,7 +614,7 @@ class Ledger:
         are stored as a proposed batch. Approving it turns the placements that start before
         ``week + commit_days`` into stays; later ones are planned again next week.
         """
-        from allocator.planning import plan
+        from allocator.engine.planning import plan
 
         week = as_date(week, "week")
         if commit_days < 1:

@@ -3,7 +3,7 @@
 Policies
 --------
 ``solver`` / ``greedy``
-    The real engine: every week `allocator.planning.decide` (what `allocator.plan` runs before
+    The real engine: every week `allocator.engine.planning.decide` (what `allocator.plan` runs before
     writing its tables) is called with the requests known that day, the current stays fixed (the
     stays table) and the departures as planners know them: a realised departure is known
     ``exit_notice_days`` ahead, before that the planner assumes the expected
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.domain import Household, Stay, Support, Unit
-from allocator.planning import decide
+from allocator.engine.planning import decide
 from allocator.simulation.queueing import fcfs_kernel
 from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
 from allocator.simulation.scenario import Scenario

@@ -1,0 +1,1 @@
+"""What analysts and evaluators read: capacity sweeps, plots and the evaluators' report."""

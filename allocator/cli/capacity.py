@@ -1,0 +1,227 @@
+"""`allocator capacity`: how many hub rooms and flats meet a waiting or hotel-night target.
+
+Mounted by `allocator.cli` with ``app.command("capacity")(capacity_cmd)``, or run on its own:
+``python -m allocator.cli.capacity capacity scenarios/milan.yaml --rooms 20:50:5 ...``.
+Errors the user can fix print one line ``error: <message>`` to stderr and exit with code 2, and
+no file is written (the curve and the plot are written together at the end, or not at all).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from allocator.analysis.capacity import CAPACITY_POLICIES, CapacityResult, capacity
+from allocator.cli.common import check_positive, fail, print_table, progress_bar
+from allocator.errors import AllocatorError, InputError
+from allocator.io import Staging
+from allocator.simulation import Scenario, load_scenario
+
+app = typer.Typer(
+    name="allocator-capacity",
+    help="Capacity planning: the smallest mix of hub rooms and flats that meets the targets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+MAX_GRID_VALUES = 10_000
+
+
+def parse_counts(text: str, option: str) -> list[int]:
+    """``"20:50:5"`` (from 20 to 50 inclusive, step 5), ``"20:50"`` (step 1), ``"0,10,25"``, or
+    a comma list mixing both; whole numbers >= 0."""
+    values: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            raise InputError(
+                f"empty item in {text!r}; expected a:b:step or a comma list", source=option
+            )
+        bits = [b.strip() for b in part.split(":")]
+        try:
+            numbers = [int(b) for b in bits]
+        except ValueError:
+            raise InputError(
+                f"expected whole numbers as a:b:step or a comma list, got {part!r}", source=option
+            ) from None
+        if len(numbers) == 1:
+            values.append(numbers[0])
+            continue
+        if len(numbers) > 3:
+            raise InputError(f"expected a:b or a:b:step, got {part!r}", source=option)
+        low, high = numbers[0], numbers[1]
+        step = numbers[2] if len(numbers) == 3 else 1
+        if step <= 0:
+            raise InputError(f"the step must be >= 1, got {step} in {part!r}", source=option)
+        if high < low:
+            raise InputError(f"the range {part!r} ends before it starts", source=option)
+        if (high - low) // step + 1 + len(values) > MAX_GRID_VALUES:
+            raise InputError(f"the range {part!r} has too many values", source=option)
+        values.extend(range(low, high + 1, step))
+    bad = [v for v in values if v < 0]
+    if bad:
+        raise InputError(f"counts must be >= 0, got {bad[0]}", source=option)
+    return sorted(set(values))
+
+
+def _check_output(path: Path | None, suffixes: tuple[str, ...], option: str) -> None:
+    """Fail before the sweep, not after it, on an output that cannot be written."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise InputError("is a folder; expected a file name", source=str(path))
+    if not path.parent.is_dir():
+        raise InputError("the folder does not exist", source=str(path))
+    if path.suffix.lower() not in suffixes:
+        raise InputError(
+            f"expected a file ending in {', '.join(suffixes)} for {option}", source=str(path)
+        )
+
+
+def _plot_suffixes() -> tuple[str, ...]:
+    from matplotlib.figure import Figure
+
+    return tuple(f".{s}" for s in Figure().canvas.get_supported_filetypes())
+
+
+def _default(scenario: Scenario, key: str) -> list[int]:
+    group = getattr(scenario.units, key)
+    return [group.count if group is not None else 0]
+
+
+def _run(scenario: Scenario, n_mixes: int, **kwargs) -> CapacityResult:
+    # counting mixes; it starts when `capacity` reports 0 (inputs checked), so a bad input
+    # prints only its one line
+    bar = progress_bar()
+    task = bar.add_task(f"{scenario.name}: mixes", total=n_mixes)
+
+    def report(done: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done)
+
+    try:
+        return capacity(scenario, progress=report, **kwargs)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+
+def _figure_bytes(result: CapacityResult, path: Path) -> bytes:
+    from allocator.analysis.plots import capacity_curves
+
+    metrics = ["wait_p90", "hotel_nights_per_year"]
+    # a target far below the grid's largest values (typical: 30 days vs years for 20 rooms)
+    # is unreadable on a linear axis
+    fig = capacity_curves(result, metrics, yscale="symlog")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix.lower().lstrip("."), dpi=120)
+    return buffer.getvalue()
+
+
+def capacity_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    rooms: Annotated[
+        str | None,
+        typer.Option(
+            help="Hub room counts: a range like 20:50:5 (20 to 50 inclusive, step 5), a comma "
+            "list like 20,35,50, or both. Default: the scenario's count."
+        ),
+    ] = None,
+    flats: Annotated[
+        str | None,
+        typer.Option(help="Flat counts, like --rooms. Default: the scenario's count."),
+    ] = None,
+    max_wait_p90: Annotated[
+        float | None, typer.Option(help="Target: 90th-percentile wait at most this many days.")
+    ] = None,
+    max_hotel_nights: Annotated[
+        float | None,
+        typer.Option(help="Target: hotel and shelter person-nights a year at most this."),
+    ] = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="upper: the 95% interval's upper end must meet the target (conservative); "
+            "mean: the mean must."
+        ),
+    ] = "upper",
+    replications: Annotated[int, typer.Option(help="Replications per mix.")] = 20,
+    seed: Annotated[int, typer.Option(help="Master seed, the same for every mix.")] = 0,
+    policy: Annotated[
+        str, typer.Option(help=f"One of {', '.join(CAPACITY_POLICIES)} (greedy, solver: slow).")
+    ] = "fcfs_fast",
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    time_limit: Annotated[float, typer.Option(help="Solver seconds per weekly plan.")] = 10.0,
+    out: Annotated[Path | None, typer.Option(help="The curve as a CSV or XLSX table.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="The capacity curves as a picture (.png).")
+    ] = None,
+) -> None:
+    """Sweep hub rooms x flats; print the smallest mix meeting every target and the curve."""
+    try:
+        if max_wait_p90 is None and max_hotel_nights is None:
+            raise InputError("give a target: --max-wait-p90 DAYS and/or --max-hotel-nights N")
+        check_positive(time_limit, "--time-limit")
+        _check_output(out, TABLE_SUFFIXES, "--out")
+        _check_output(plot, _plot_suffixes(), "--plot")
+        room_counts = parse_counts(rooms, "--rooms") if rooms is not None else None
+        flat_counts = parse_counts(flats, "--flats") if flats is not None else None
+        base = load_scenario(scenario)
+        room_counts = room_counts if room_counts is not None else _default(base, "hub_rooms")
+        flat_counts = flat_counts if flat_counts is not None else _default(base, "flats")
+        result = _run(
+            base,
+            len(room_counts) * len(flat_counts),
+            rooms=room_counts,
+            flats=flat_counts,
+            target_wait_p90=max_wait_p90,
+            target_hotel_nights_per_year=max_hotel_nights,
+            replications=replications,
+            seed=seed,
+            policy=policy,
+            by=by,
+            workers=workers,
+            time_limit=time_limit,
+        )
+        picture = _figure_bytes(result, plot) if plot is not None else None
+        if out is not None or plot is not None:
+            with Staging() as staged:
+                if out is not None:
+                    staged.table(result.curve, out)
+                if picture is not None:
+                    staged.bytes(picture, plot)
+    except AllocatorError as exc:
+        raise fail(exc) from None
+    console = Console()
+    console.print(result.answer(), markup=False, emoji=False)
+    head = (
+        f"{result.scenario.name}: {len(result.mixes)} mixes x {replications} replications x "
+        f"{result.scenario.horizon_weeks} weeks, policy {policy}, seed {seed}, "
+        f"{result.seconds:.1f} s on {workers} worker(s)"
+    )
+    print_table(head + " (mean [95% interval])", result.wide_summary())
+    if out is not None:
+        console.print(f"curve written to {out}")
+    if plot is not None:
+        console.print(f"plot written to {plot}")
+
+
+@app.callback()
+def _group() -> None:
+    """Capacity planning: the smallest mix of hub rooms and flats that meets the targets."""
+    # a callback keeps ``capacity`` a subcommand, as it is under `allocator.cli`, although this
+    # app has only one command (Typer would otherwise run it without its name)
+
+
+app.command("capacity")(capacity_cmd)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,344 @@
+"""The ledger's commands: ``ledger``, ``units``, ``requests``, ``batch``, ``stay`` and ``status``.
+
+`app` is a complete Typer app of its own (the tests drive it); `register` adds the same commands
+to the main ``allocator`` app. Every command takes ``--db`` (a SQLite file or a database URL;
+default ``$ALLOCATOR_DB`` or ``allocator.db``). Errors the user can fix print one line
+``error: <message>`` and exit with code 2, and change nothing in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from allocator.cli.common import check_positive, fail, parse_pairs, parse_pins
+from allocator.errors import AllocatorError, InputError
+from allocator.ledger.store import DB_ENV, EXIT_PATHWAYS, Ledger, as_date
+from allocator.policy import Policy
+from allocator.engine.result import Method
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        help="Ledger: a SQLite file or a database URL (default: allocator.db).",
+        show_default=False,
+    ),
+]
+
+ledger_app = typer.Typer(
+    help="Create, upgrade and export the rotation ledger.", no_args_is_help=True
+)
+units_app = typer.Typer(help="Housing units in the ledger.", no_args_is_help=True)
+requests_app = typer.Typer(help="Households waiting for a place.", no_args_is_help=True)
+batch_app = typer.Typer(help="Weekly batches: propose, look at, approve.", no_args_is_help=True)
+stay_app = typer.Typer(help="Stays: move-in, exit, extension.", no_args_is_help=True)
+
+
+def _say(text: str) -> None:
+    Console().print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return escape(str(value))
+
+
+def _show(frame: pd.DataFrame, title: str, limit: int | None = 30) -> None:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for col in frame.columns:
+        table.add_column(str(col).replace("_", " "))
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    if len(shown) < len(frame):
+        table.caption = f"... and {len(frame) - len(shown)} more rows"
+    Console().print(table)
+
+
+def _open(db: str | None, actor: str | None = None) -> Ledger:
+    return Ledger.open(db, actor=actor)
+
+
+@contextmanager
+def _session(db: str | None, actor: str | None = None) -> Iterator[Ledger]:
+    """The ledger, open; bad input inside becomes the one-line error and exit code 2."""
+    try:
+        with _open(db, actor=actor) as ledger:
+            yield ledger
+    except AllocatorError as exc:
+        raise fail(exc) from None
+
+
+# --- ledger ----------------------------------------------------------------------------------
+
+
+@ledger_app.command("init")
+def init(
+    db: DbOption = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Policy (TOML) the ledger plans with.")
+    ] = None,
+) -> None:
+    """Create the ledger, or upgrade an older one to this version's schema."""
+    try:
+        policy = Policy.from_file(policy_file) if policy_file else None
+        with _open(db) as ledger:
+            if policy is not None:
+                ledger.set_policy(policy)
+            _say(f"ledger ready (schema {ledger.schema_revision()}, version {ledger.version})")
+    except AllocatorError as exc:
+        raise fail(exc) from None
+
+
+@ledger_app.command("export")
+def export(
+    table: Annotated[
+        str,
+        typer.Argument(
+            help="units, households, stays, batches, placements, "
+            "audit, history, occupancy, waiting, overdue, free"
+        ),
+    ],
+    out: Annotated[Path, typer.Argument(help="Output file (.csv or .xlsx).")],
+    db: DbOption = None,
+) -> None:
+    """Export a ledger table to CSV or Excel."""
+    with _session(db) as ledger:
+        n = ledger.export(table, out)
+    _say(f"wrote {n} rows to {out}")
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+@units_app.command("import")
+def import_units(
+    file: Annotated[Path, typer.Argument(help="Units (.csv or .xlsx), the planner's format.")],
+    db: DbOption = None,
+) -> None:
+    """Add units and apply changes to known ones (a flat added, a room closed)."""
+    with _session(db) as ledger:
+        result = ledger.import_units(file)
+    _say(f"units: {result}")
+
+
+@requests_app.command("import")
+def import_requests(
+    file: Annotated[Path, typer.Argument(help="Households (.csv or .xlsx), the planner's format.")],
+    db: DbOption = None,
+) -> None:
+    """Add households waiting for a place; re-importing the same file changes nothing."""
+    with _session(db) as ledger:
+        result = ledger.import_requests(file)
+    _say(f"requests: {result}")
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+@batch_app.command("propose")
+def propose(
+    week: Annotated[str, typer.Option("--week", help="First day of the week, YYYY-MM-DD.")],
+    db: DbOption = None,
+    method: Annotated[Method, typer.Option("--method", case_sensitive=False)] = Method.SOLVER,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds.")] = 30.0,
+    pin: Annotated[
+        list[str] | None, typer.Option("--pin", help="HOUSEHOLD=UNIT: must go there.")
+    ] = None,
+    forbid: Annotated[
+        list[str] | None, typer.Option("--forbid", help="HOUSEHOLD=UNIT: must not go there.")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who proposes (an operator id).")] = None,
+) -> None:
+    """Plan the week with the current stays fixed and store it as a proposed batch."""
+    try:
+        check_positive(time_limit, "--time-limit")
+        pins = parse_pins(pin)
+        forbids = parse_pairs(forbid, "--forbid")
+        with _open(db, actor=by) as ledger:
+            proposal = ledger.propose(
+                week, method=method, time_limit=time_limit, pins=pins, forbids=forbids
+            )
+    except AllocatorError as exc:
+        raise fail(exc) from None
+    _show(proposal.placements, f"Batch {proposal.batch_id} for the week of {proposal.week}")
+    _say(
+        f"batch {proposal.batch_id} proposed ({proposal.solver_status}): "
+        f"{len(proposal.to_commit)} move-ins this week; approve with "
+        f"`allocator batch approve {proposal.batch_id}`"
+    )
+
+
+@batch_app.command("show")
+def show(
+    batch_id: Annotated[int | None, typer.Argument(help="Batch (default: all batches).")] = None,
+    db: DbOption = None,
+) -> None:
+    """List the batches, or show one batch's plan with the reasons."""
+    with _session(db) as ledger:
+        if batch_id is None:
+            frame = ledger.table("batches")
+            _show(
+                frame[
+                    [
+                        "batch_id",
+                        "week",
+                        "status",
+                        "solver_status",
+                        "approved_by",
+                        "approved_at",
+                    ]
+                ],
+                "Batches",
+                limit=None,
+            )
+            return
+        frame = ledger.table("placements")
+        frame = frame[frame.batch_id == batch_id]
+        if frame.empty:
+            raise InputError(f"unknown batch {batch_id}")
+    _show(frame.drop(columns="batch_id"), f"Batch {batch_id}", limit=None)
+
+
+@batch_app.command("approve")
+def approve(
+    batch_id: Annotated[
+        int | None, typer.Argument(help="Batch to approve (default: the latest proposed).")
+    ] = None,
+    db: DbOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who approves (an operator id).")] = None,
+) -> None:
+    """Turn a proposed batch into stays: all of them or none."""
+    with _session(db) as ledger:
+        stays = ledger.approve(batch_id, approver=by)
+    _say(f"approved: {len(stays)} stays")
+
+
+# --- stays -----------------------------------------------------------------------------------
+
+
+@stay_app.command("move-in")
+def move_in(
+    household: Annotated[str, typer.Argument(help="Household id.")],
+    date: Annotated[str, typer.Option("--date", help="Day of the move-in, YYYY-MM-DD.")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Unit, for a move-in outside any batch.")
+    ] = None,
+    expected_end: Annotated[
+        str | None, typer.Option("--expected-end", help="Departure day, YYYY-MM-DD.")
+    ] = None,
+    db: DbOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
+) -> None:
+    """Record a move-in (the planned stay, or a manual one with --unit)."""
+    with _session(db, actor=by) as ledger:
+        ledger.move_in(household, date, unit_id=unit, expected_end=expected_end)
+    _say(f"moved in: {household}")
+
+
+@stay_app.command("exit")
+def exit_(
+    household: Annotated[str, typer.Argument(help="Household id.")],
+    date: Annotated[str, typer.Option("--date", help="Day of departure, YYYY-MM-DD.")],
+    pathway: Annotated[str, typer.Option("--pathway", help=" | ".join(EXIT_PATHWAYS))],
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="Short outcome code (no personal data).")
+    ] = None,
+    db: DbOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
+) -> None:
+    """Record a household's exit: date, pathway and outcome."""
+    with _session(db, actor=by) as ledger:
+        ledger.exit(household, date, pathway, outcome)
+    _say(f"exited: {household}")
+
+
+@stay_app.command("extend")
+def extend(
+    household: Annotated[str, typer.Argument(help="Household id.")],
+    to: Annotated[str, typer.Option("--to", help="New expected departure day, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (no personal data).")],
+    db: DbOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
+) -> None:
+    """Change a stay's expected end, with a reason."""
+    with _session(db, actor=by) as ledger:
+        ledger.extend(household, to, reason)
+    _say(f"extended: {household} to {to}")
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def status(
+    db: DbOption = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Day to report on (default: today).")
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Rotation figures per week instead.")
+    ] = False,
+    weeks: Annotated[int, typer.Option("--weeks", help="Weeks ahead for free units.")] = 4,
+) -> None:
+    """Occupancy today, who waits and how long, overdue stays, units free soon."""
+    try:
+        day = as_date(today, "--today") if today else dt.date.today()
+        with _open(db) as ledger:
+            if history:
+                frame = ledger.history()
+                _show(
+                    frame.rename(columns=lambda c: c.replace("exits_", "")),
+                    "Rotation per week",
+                    limit=None,
+                )
+                return
+            tables = ledger.status(day, weeks=weeks)
+    except AllocatorError as exc:
+        raise fail(exc) from None
+    summary = tables["summary"].iloc[0]
+    _show(
+        pd.DataFrame({"figure": summary.index, "value": summary.values}),
+        f"Ledger on {day}",
+        limit=None,
+    )
+    _show(tables["occupancy"], "Occupancy today")
+    _show(tables["waiting"], "Waiting")
+    _show(tables["overdue"], "Past expected end or max stay")
+    _show(tables["free"], f"Free in the next {weeks} weeks")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ledger's command groups and ``status`` to ``app``."""
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(units_app, name="units")
+    app.add_typer(requests_app, name="requests")
+    app.add_typer(batch_app, name="batch")
+    app.add_typer(stay_app, name="stay")
+    app.command("status")(status)
+
+
+app = typer.Typer(
+    name="allocator",
+    help="The rotation ledger's commands.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+register(app)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

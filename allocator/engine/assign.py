@@ -1,0 +1,82 @@
+"""Give every planned stay a concrete unit of its pool.
+
+Within a pool every unit's free stretch ends on the same day and only its first free day differs,
+so taking stays in order of start and giving each any unit that is free on that day always succeeds
+when no day has more stays than free units (the count the optimiser enforces): a unit that is free
+on day t stays free until some later stay takes it. Among free units the cheapest per night is
+taken, then the one listed first, so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from allocator.errors import AllocatorError
+from allocator.engine.instance import Instance
+
+
+def assign_units(inst: Instance, pool: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Unit index per household (-1 when not placed)."""
+    unit = np.full(inst.n_households, -1, dtype=np.int64)
+    unit_cost = np.nan_to_num(inst.unit_cost, nan=np.inf)  # no cost given: taken last
+    for p, q in enumerate(inst.pools):
+        members = np.flatnonzero(pool == p)
+        if members.size == 0:
+            continue
+        members = members[np.lexsort((members, start[members]))]
+        cost = unit_cost[q.units]
+        order = [q.units[k] for k in np.lexsort((np.arange(len(q.units)), cost))]
+        one_stretch = all(len(q.gaps[u]) == 1 for u in order)
+        if one_stretch and len({q.gaps[u][0][1] for u in order}) == 1:
+            _assign_in_turn(inst, q, members, start, order, unit)
+        else:
+            _assign_by_scan(inst, q, members, start, order, unit)
+    return unit
+
+
+def _assign_by_scan(inst: Instance, q, members, start, order, unit) -> None:
+    """Each stay, in order of start, takes the first unit in ``order`` free for all of it."""
+    turn = inst.policy.turnover_days
+    busy_until = {u: -1 for u in order}
+    for i in members:
+        t = int(start[i])
+        end = min(t + int(inst.stay_days[i]) + turn, int(q.occupancy_limit[t]))
+        for u in order:
+            if busy_until[u] <= t and any(g0 <= t and end <= g1 for g0, g1 in q.gaps[u]):
+                unit[i] = u
+                busy_until[u] = end
+                break
+        else:
+            _no_free_unit(inst, i, t)
+
+
+def _assign_in_turn(inst: Instance, q, members, start, order, unit) -> None:
+    """`_assign_by_scan` for a pool whose units each have one free stretch, all ending on the
+    same day: a unit then suits a stay [t, end) exactly when it is free again by t and its
+    stretch has begun, so units wait in a heap by the day they are next free and move to a heap
+    of free units (by their place in ``order``) as the stays' start days pass them. The same
+    choices as the scan, without walking a pool's hundreds of units for every stay."""
+    turn = inst.policy.turnover_days
+    stretch_end = q.gaps[order[0]][0][1]
+    waiting = [(q.gaps[u][0][0], rank) for rank, u in enumerate(order)]  # (free from, rank)
+    heapq.heapify(waiting)
+    free: list[int] = []  # ranks of the units free on the current start day
+    starts, lengths = start[members].tolist(), inst.stay_days[members].tolist()
+    for i, t, L in zip(members.tolist(), starts, lengths, strict=True):
+        end = min(t + L + turn, int(q.occupancy_limit[t]))
+        while waiting and waiting[0][0] <= t:
+            heapq.heappush(free, heapq.heappop(waiting)[1])
+        if not free or end > stretch_end:
+            _no_free_unit(inst, i, t)
+        rank = heapq.heappop(free)
+        unit[i] = order[rank]
+        heapq.heappush(waiting, (end, rank))
+
+
+def _no_free_unit(inst: Instance, i: int, t: int) -> None:
+    raise AllocatorError(
+        f"internal: no free unit for household {inst.household_ids[i]} in its pool on "
+        f"{inst.day(t)}; please report this with the input files"
+    )

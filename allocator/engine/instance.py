@@ -1,0 +1,276 @@
+"""The day-indexed view of one planning run that every method (solver, greedy) works on.
+
+Days are integers counted from the plan's start (day 0). Units that are interchangeable for the
+rest of the horizon are grouped into *pools*: same capacity, kind and accessibility, and one free
+stretch that starts on some day (which may differ between units) and ends on the same day for all.
+Counting stays per pool and day is then exact: whenever no day has more stays than free units, a
+concrete unit can be given to every stay (`allocator.engine.assign`). A unit that is free, then busy, then
+free again (a booked stay later in the horizon), or that a planner pinned or forbade, forms a pool of
+its own, where the count is exact by construction.
+
+Every stay, new or existing, occupies its unit from its start to its departure plus the turnover
+days; two stays in a unit may not share a day of that. A stay must depart by the day its unit leaves
+the programme (turnover then does not matter).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from allocator.domain import Support, UnitKind
+from allocator.errors import InputError
+from allocator.policy import Policy
+from allocator.tables import Tables
+
+NEVER = 10**7  # a day beyond any horizon: "no limit"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """A planner's pins (household -> unit it must go to) and forbidden (household, unit) pairs."""
+
+    pins: dict[str, str] = field(default_factory=dict)
+    forbids: frozenset[tuple[str, str]] = frozenset()
+
+    @classmethod
+    def of(cls, pins=None, forbids=None) -> Overrides:
+        return cls(dict(pins or {}), frozenset(tuple(p) for p in (forbids or ())))
+
+
+@dataclass
+class Pool:
+    """Units interchangeable over the horizon, and their free count per day."""
+
+    capacity: int
+    kind: UnitKind
+    accessible: bool
+    free: np.ndarray  # units free on each day, shape (H,)
+    departure_limit: np.ndarray  # latest departure day of a stay starting on day d
+    occupancy_limit: np.ndarray  # occupancy of a stay starting on d is counted up to this day
+    units: list[int]  # unit indices
+    gaps: dict[int, list[tuple[int, int]]]  # per unit, its free stretches [from, to)
+
+
+@dataclass
+class Instance:
+    start: dt.date
+    horizon: int
+    policy: Policy
+    tables: Tables
+    # households, in input order
+    household_ids: list[str]
+    size: np.ndarray
+    urgency: np.ndarray
+    weight: np.ndarray  # urgency weight of one hotel person-night
+    need_day: np.ndarray  # need date as a day number (may be negative: already waiting)
+    release: np.ndarray  # first day a stay may start: max(need_day, 0)
+    stay_days: np.ndarray
+    needs_access: np.ndarray
+    support: list[Support]
+    load: np.ndarray
+    language: np.ndarray  # index into `languages`, -1 when no mediation is needed
+    pinned_pool: np.ndarray  # pool index a pin forces, -1 if none
+    # units
+    unit_ids: list[str]
+    unit_capacity: np.ndarray
+    unit_kind: list[UnitKind]
+    unit_access: np.ndarray
+    unit_cost: np.ndarray  # nightly cost, NaN when not given
+    unit_pool: np.ndarray  # -1 when the unit has no free day in the horizon
+    pools: list[Pool]
+    forbidden: set[tuple[int, int]]  # (household, pool) pairs a forbid removes
+    # accompaniment and mediation capacity left per day after the current stays, None = unlimited
+    support_free: np.ndarray | None
+    languages: list[str]
+    mediation_free: dict[int, np.ndarray]
+
+    @property
+    def n_households(self) -> int:
+        return len(self.household_ids)
+
+    def day(self, d: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(d))
+
+    def fits(self, i: int, p: int) -> bool:
+        """Whether household i may use pool p at all (size, access, pins, forbids)."""
+        pool = self.pools[p]
+        if pool.capacity < self.size[i] or (self.needs_access[i] and not pool.accessible):
+            return False
+        if self.pinned_pool[i] >= 0 and self.pinned_pool[i] != p:
+            return False
+        return (i, p) not in self.forbidden
+
+
+def _day(d: dt.date | None, start: dt.date, default: int) -> int:
+    return default if d is None else (d - start).days
+
+
+def _free_gaps(window: tuple[int, int], busy: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """Free stretches [a, b) of a window; the flag says whether b is a busy period's start."""
+    gaps = []
+    cursor = window[0]
+    for s, e in sorted(busy):
+        if s > cursor and cursor < window[1]:
+            end = min(s, window[1])
+            gaps.append((cursor, end, end == s))
+        cursor = max(cursor, e)
+    if cursor < window[1]:
+        gaps.append((cursor, window[1], False))
+    return gaps
+
+
+def build_instance(
+    tables: Tables, start: dt.date, policy: Policy, overrides: Overrides | None = None
+) -> Instance:
+    overrides = overrides or Overrides()
+    H = policy.horizon_days
+    turn = policy.turnover_days
+    hh, units, stays = tables.households, tables.units, tables.stays
+    unit_index = {u.unit_id: k for k, u in enumerate(units)}
+    hh_index = {h.household_id: k for k, h in enumerate(hh)}
+    _check_overrides(overrides, hh_index, unit_index)
+    special_units = {unit_index[u] for u in overrides.pins.values()}
+    special_units |= {unit_index[u] for _, u in overrides.forbids}
+
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for s in stays:
+        busy[unit_index[s.unit_id]].append(
+            ((s.start - start).days, (s.expected_end - start).days + turn)
+        )
+
+    pools: list[Pool] = []
+    pool_by_key: dict[tuple, int] = {}
+    unit_pool = np.full(len(units), -1, dtype=np.int64)
+    for k, u in enumerate(units):
+        window_end = _day(u.available_until, start, NEVER)
+        window = (max(0, _day(u.available_from, start, 0)), window_end)
+        gaps = [g for g in _free_gaps(window, busy.get(k, [])) if g[0] < H]
+        if not gaps:
+            continue
+        limits = [
+            (g0, g1, g1 - turn if ends_busy else g1, g1 if g1 < NEVER else NEVER)
+            for g0, g1, ends_busy in gaps
+        ]
+        simple = len(limits) == 1 and k not in special_units
+        key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3]) if simple else None
+        p = pool_by_key.get(key) if key is not None else None
+        if p is None:
+            p = len(pools)
+            pools.append(
+                Pool(
+                    capacity=u.capacity,
+                    kind=u.kind,
+                    accessible=u.accessible,
+                    free=np.zeros(H, dtype=np.int64),
+                    departure_limit=np.full(H, -1, dtype=np.int64),
+                    occupancy_limit=np.zeros(H, dtype=np.int64),
+                    units=[],
+                    gaps={},
+                )
+            )
+            if key is not None:
+                pool_by_key[key] = p
+        pool = pools[p]
+        pool.units.append(k)
+        pool.gaps[k] = [(g0, g1) for g0, g1, _, _ in limits]
+        for g0, g1, dep, occ in limits:
+            inside = slice(max(g0, 0), min(g1, H))
+            pool.free[inside] += 1
+            pool.departure_limit[inside] = dep
+            pool.occupancy_limit[inside] = occ
+        unit_pool[k] = p
+
+    need_day = np.array([(h.need_date - start).days for h in hh], dtype=np.int64)
+    languages = sorted(
+        {h.language for h in hh if h.language} | {s.language for s in stays if s.language}
+    )
+    lang_index = {g: j for j, g in enumerate(languages)}
+    pinned = np.full(len(hh), -1, dtype=np.int64)
+    for h_id, u_id in overrides.pins.items():
+        pinned[hh_index[h_id]] = (
+            unit_pool[unit_index[u_id]] if unit_pool[unit_index[u_id]] >= 0 else NEVER
+        )
+    forbidden = {
+        (hh_index[h_id], int(unit_pool[unit_index[u_id]]))
+        for h_id, u_id in overrides.forbids
+        if unit_pool[unit_index[u_id]] >= 0
+    }
+
+    loads = policy.support_loads
+    support_free = None
+    if policy.support_capacity is not None:
+        support_free = np.full(H, policy.support_capacity, dtype=np.int64)
+    mediation_free: dict[int, np.ndarray] = {}
+    for g, j in lang_index.items():
+        cap = policy.mediation_cap(g)
+        if cap is not None:
+            mediation_free[j] = np.full(H, cap, dtype=np.int64)
+    for s in stays:
+        inside = slice(max((s.start - start).days, 0), max((s.expected_end - start).days, 0))
+        if support_free is not None:
+            support_free[inside] -= loads[s.support or policy.existing_stay_support]
+        if s.language and lang_index[s.language] in mediation_free:
+            mediation_free[lang_index[s.language]][inside] -= 1
+
+    return Instance(
+        start=start,
+        horizon=H,
+        policy=policy,
+        tables=tables,
+        household_ids=[h.household_id for h in hh],
+        size=np.array([h.size for h in hh], dtype=np.int64),
+        urgency=np.array([h.urgency for h in hh], dtype=np.int64),
+        weight=np.array([policy.urgency_weights[h.urgency] for h in hh], dtype=float),
+        need_day=need_day,
+        release=np.maximum(need_day, 0),
+        stay_days=np.array([h.expected_stay_days for h in hh], dtype=np.int64),
+        needs_access=np.array([h.accessible for h in hh], dtype=bool),
+        support=[h.support for h in hh],
+        load=np.array([loads[h.support] for h in hh], dtype=np.int64),
+        language=np.array(
+            [lang_index[h.language] if h.language else -1 for h in hh], dtype=np.int64
+        ),
+        pinned_pool=pinned,
+        unit_ids=[u.unit_id for u in units],
+        unit_capacity=np.array([u.capacity for u in units], dtype=np.int64),
+        unit_kind=[u.kind for u in units],
+        unit_access=np.array([u.accessible for u in units], dtype=bool),
+        unit_cost=np.array(
+            [np.nan if u.nightly_cost is None else u.nightly_cost for u in units], dtype=float
+        ),
+        unit_pool=unit_pool,
+        pools=pools,
+        forbidden=forbidden,
+        support_free=support_free,
+        languages=languages,
+        mediation_free=mediation_free,
+    )
+
+
+def _check_overrides(overrides: Overrides, hh_index: dict, unit_index: dict) -> None:
+    for h_id, u_id in overrides.pins.items():
+        if h_id not in hh_index:
+            raise InputError(
+                f"pin names unknown household {h_id!r}", source="overrides", field="pin"
+            )
+        if u_id not in unit_index:
+            raise InputError(f"pin names unknown unit {u_id!r}", source="overrides", field="pin")
+    for h_id, u_id in overrides.forbids:
+        if h_id not in hh_index:
+            raise InputError(
+                f"forbid names unknown household {h_id!r}", source="overrides", field="forbid"
+            )
+        if u_id not in unit_index:
+            raise InputError(
+                f"forbid names unknown unit {u_id!r}", source="overrides", field="forbid"
+            )
+        if overrides.pins.get(h_id) == u_id:
+            raise InputError(
+                f"household {h_id!r} is both pinned to and forbidden from unit {u_id!r}",
+                source="overrides",
+                field="forbid",
+            )

@@ -1,0 +1,250 @@
+"""`plan`: the engine's one entry point for a weekly batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from allocator.engine.assign import assign_units
+from allocator.engine.columns import objective
+from allocator.errors import InputError
+from allocator.engine.explain import KIND_LABEL, explain
+from allocator.engine.greedy import solve_greedy
+from allocator.engine.instance import Instance, Overrides, build_instance
+from allocator.policy import Policy
+from allocator.engine.result import PLAN_COLUMNS, Method, Plan, Status
+from allocator.engine.optimiser.solve import solve_optimal, within_gap
+from allocator.tables import Source, TableLike, validate_tables
+
+log = logging.getLogger("allocator")
+
+DEFAULT_GAP = 1e-4  # the solver stops once its plan is within 0.01% of its best bound
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(
+            f"expected an ISO date like 2026-12-07, got {value!r}", field="start"
+        ) from None
+
+
+@dataclass
+class Decision:
+    """A batch decided but not yet written up: pools, start days and units as arrays.
+
+    `plan` turns it into DataFrames with reasons; the simulation, which calls the engine every
+    week of ten years, reads the arrays directly (days count from ``inst.start``).
+    """
+
+    inst: Instance
+    method: Method
+    pool: np.ndarray
+    start: np.ndarray
+    unit: np.ndarray
+    status: Status
+    best_bound: float | None
+    seed: int
+    workers: int
+    started: float
+    details: dict = field(default_factory=dict)
+
+
+def plan(
+    households: TableLike,
+    units: TableLike,
+    stays: TableLike = None,
+    *,
+    start: dt.date | str,
+    policy: Policy | None = None,
+    method: Method | str = Method.SOLVER,
+    pins: Mapping[str, str] | None = None,
+    forbids: Iterable[tuple[str, str]] | None = None,
+    time_limit: float = 60.0,
+    workers: int | None = None,
+    seed: int = 0,
+    relative_gap: float = DEFAULT_GAP,
+    sources: dict[str, Source] | None = None,
+    reasons: bool = True,
+) -> Plan:
+    """Plan one week's batch: a unit and start day for each household, or a reason why not.
+
+    Tables may be DataFrames or lists of `Household`/`Unit`/`Stay` models (or dicts). The solver
+    stops at ``time_limit`` seconds (wall clock, model building included) and then returns the
+    best plan found, never worse than greedy's. ``workers`` (default: the machine's cores) are
+    the threads the solver may use: with two or more, where no MIP follows an unconverged LP
+    (city size), the dive runs on a copy of the LP beside the LP's resumed rounds.
+    ``reasons=False`` skips the explanations. Raises `InputError` for bad input, naming the
+    table, row and column.
+    """
+    d = decide(
+        households,
+        units,
+        stays,
+        start=start,
+        policy=policy,
+        method=method,
+        pins=pins,
+        forbids=forbids,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        relative_gap=relative_gap,
+        sources=sources,
+    )
+    inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
+    why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
+    table = _plan_table(inst, pool, start_day, unit, why)
+    placed = pool >= 0
+    hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))
+    cap = inst.unit_capacity[unit[placed]]
+    obj = objective(inst, pool, start_day)
+    if d.method is Method.GREEDY:
+        d.details["greedy_objective"] = round(obj, 6)
+    elapsed = time.perf_counter() - d.started
+    log.info("planned %d households with %s in %.2f s", len(pool), d.method.value, elapsed)
+    return Plan(
+        placements=table,
+        status=d.status,
+        method=d.method,
+        objective=obj,
+        best_bound=d.best_bound,
+        solve_seconds=elapsed,
+        seed=d.seed,
+        workers=d.workers,
+        plan_start=inst.start.isoformat(),
+        horizon_weeks=inst.policy.horizon_weeks,
+        hotel_person_nights=int((hotel * inst.size).sum()),
+        wasted_bed_nights=int(((cap - inst.size[placed]) * inst.stay_days[placed]).sum()),
+        details=d.details,
+    )
+
+
+def decide(
+    households: TableLike,
+    units: TableLike,
+    stays: TableLike = None,
+    *,
+    start: dt.date | str,
+    policy: Policy | None = None,
+    method: Method | str = Method.SOLVER,
+    pins: Mapping[str, str] | None = None,
+    forbids: Iterable[tuple[str, str]] | None = None,
+    time_limit: float = 60.0,
+    workers: int | None = None,
+    seed: int = 0,
+    relative_gap: float = DEFAULT_GAP,
+    sources: dict[str, Source] | None = None,
+) -> Decision:
+    """`plan` without the write-up: the same checks, instance and methods, arrays out."""
+    t0 = time.perf_counter()
+    try:
+        method = Method(method)
+    except ValueError:
+        raise InputError(
+            f"unknown method {method!r}; expected one of {', '.join(m.value for m in Method)}",
+            field="method",
+        ) from None
+    if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
+        raise InputError(
+            f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit"
+        )
+    if not (isinstance(seed, int) and 0 <= seed < 2**31):
+        raise InputError(f"expected an integer from 0 to 2^31-1, got {seed!r}", field="seed")
+    if not (isinstance(relative_gap, int | float) and 0 <= relative_gap < 1):
+        raise InputError(
+            f"expected a relative gap from 0 to below 1, got {relative_gap!r}",
+            field="relative_gap",
+        )
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+        raise InputError(f"expected an integer >= 1, got {workers!r}", field="workers")
+    policy = policy or Policy()
+    plan_start = _as_date(start)
+    workers = workers or os.cpu_count() or 1
+    tables = validate_tables(households, units, stays, sources=sources)
+    inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids))
+    n = inst.n_households
+    details: dict = {}
+    best_bound: float | None = None
+    if method is Method.HOTEL:
+        pool = np.full(n, -1, dtype=np.int64)
+        start_day = pool.copy()
+        status = Status.HEURISTIC
+    else:
+        pool, start_day = solve_greedy(inst)
+        status = Status.HEURISTIC
+        if method is Method.SOLVER:
+            details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
+            out = solve_optimal(
+                inst,
+                (pool, start_day),
+                deadline=t0 + time_limit,
+                workers=workers,
+                seed=seed,
+                relative_gap=relative_gap,
+            )
+            pool, start_day = out.pool, out.start
+            best_bound = out.best_bound if np.isfinite(out.best_bound) else None
+            gap_ok = best_bound is not None and within_gap(out.objective, best_bound, relative_gap)
+            status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
+            details.update(
+                plan_source=out.source,
+                solver_detail=out.detail,
+                columns=out.columns,
+                mip_columns=out.mip_columns,
+                lp_bound=round(out.lp_bound, 6) if np.isfinite(out.lp_bound) else None,
+                lp_seconds=round(out.lp_seconds, 3),
+                mip_seconds=round(out.mip_seconds, 3),
+            )
+    unit = assign_units(inst, pool, start_day)
+    return Decision(
+        inst=inst,
+        method=method,
+        pool=pool,
+        start=start_day,
+        unit=unit,
+        status=status,
+        best_bound=best_bound,
+        seed=seed,
+        workers=workers,
+        started=t0,
+        details=details,
+    )
+
+
+def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
+    """The placements table, one row per household; dates and labels are looked up, not worked
+    out again for each of a city's thousands of rows."""
+    placed = pool >= 0
+    date_of = [inst.day(d) for d in range(inst.horizon)]
+    start_dates = [date_of[s] if s >= 0 else None for s in np.where(placed, start, -1).tolist()]
+    kind_of = [KIND_LABEL[k].replace(" ", "_") for k in inst.unit_kind]
+    units = unit.tolist()
+    rows = {
+        "household_id": inst.household_ids,
+        "unit_id": [inst.unit_ids[u] if u >= 0 else None for u in units],
+        "kind": [kind_of[u] if u >= 0 else None for u in units],
+        "start": start_dates,
+        "expected_end": [
+            d + dt.timedelta(days=L) if d else None
+            for d, L in zip(start_dates, inst.stay_days.tolist(), strict=True)
+        ],
+        # days from the need date to the start, or to the horizon's end when not placed
+        "wait_days": np.maximum(0, np.where(placed, start, inst.horizon) - inst.need_day),
+        "status": np.where(placed, "placed", "not_placed"),
+        "reason": reasons,
+    }
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
