@@ -8,7 +8,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from allocator.ledger.store import Ledger, _interval, database_url
+from allocator.ledger.database import database_url
+from allocator.ledger.reading import load_rows
+from allocator.ledger.rules import interval
+from allocator.ledger.store import Ledger
 
 POSTGRES_ENV = "ALLOCATOR_TEST_POSTGRES_URL"
 
@@ -39,7 +42,7 @@ def fresh_url(backend: str, tmp_path: Path) -> str:
 
 def invariant_violations(ledger: Ledger) -> list[str]:
     """Every engine rule the ledger's stays break, in words; empty when all hold."""
-    units, households, stays, batches, policy = ledger._load()
+    units, households, stays, batches, policy = load_rows(ledger.engine)
     unit = {u.unit_id: u for u in units}
     turn = dt.timedelta(days=policy.turnover_days)
     problems = []
@@ -51,7 +54,7 @@ def invariant_violations(ledger: Ledger) -> list[str]:
         hh, u = households[st.household_id], unit[st.unit_id]
         if hh.size > u.capacity:
             problems.append(f"stay {st.stay_id}: {hh.size} persons in {u.capacity} beds")
-        a, b = _interval(st)
+        a, b = interval(st)
         if b <= a:
             problems.append(f"stay {st.stay_id}: ends {b} before it starts {a}")
         if st.actual_end is not None and (st.moved_in is None or st.actual_end <= st.moved_in):
@@ -60,7 +63,7 @@ def invariant_violations(ledger: Ledger) -> list[str]:
             problems.append(f"stay {st.stay_id}: exit without pathway")
     by_unit: dict[str, list] = {}
     for st in stays:
-        by_unit.setdefault(st.unit_id, []).append(_interval(st))
+        by_unit.setdefault(st.unit_id, []).append(interval(st))
     for unit_id, spans in by_unit.items():
         spans.sort()
         for (a1, b1), (a2, b2) in zip(spans, spans[1:], strict=False):
@@ -68,9 +71,9 @@ def invariant_violations(ledger: Ledger) -> list[str]:
                 problems.append(
                     f"unit {unit_id}: stays {a1}..{b1} and {a2}..{b2} overlap (turnover {turn.days})"
                 )
-    for b in batches:
-        if (b.status == "approved") != (b.approved_at is not None):
+    for batch in batches:
+        if (batch.status == "approved") != (batch.approved_at is not None):
             problems.append(
-                f"batch {b.batch_id}: status {b.status} but approved_at {b.approved_at}"
+                f"batch {batch.batch_id}: status {batch.status} but approved_at {batch.approved_at}"
             )
     return problems

@@ -1,4 +1,4 @@
-"""Alembic environment for the ledger; run programmatically by `allocator.ledger.store`.
+"""Alembic environment for the ledger; run programmatically by `allocator.ledger.database`.
 
 The caller passes an open SQLAlchemy connection in ``config.attributes["connection"]``; the
 migration then runs inside that connection's transaction.

@@ -1,0 +1,192 @@
+"""The ledger's database: where it is, how it is opened and migrated, and how it is written.
+
+Every mutating operation runs in ONE transaction (`transaction`): it commits entirely or not at
+all. Operations that change stays or units first `bump` ``ledger_state.version`` inside their
+transaction; that row lock (PostgreSQL) or write lock (SQLite, whose transactions here begin
+``IMMEDIATE``) serialises writers, so the rule checks done in code before commit see every stay
+committed before them. Approving a batch is a compare-and-swap on that version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from allocator.errors import AllocatorError, InputError
+from allocator.ledger.schema import AuditRow, LedgerState
+from allocator.policy import Policy, validate_policy
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+DEFAULT_DB = "allocator.db"
+DB_ENV = "ALLOCATOR_DB"
+MIGRATIONS = Path(__file__).parent / "migrations"
+_ALEMBIC_LOCK = threading.Lock()
+
+
+def database_url(url_or_path: str | os.PathLike | None = None) -> str:
+    """A SQLAlchemy URL from a URL, a file path, ``$ALLOCATOR_DB`` or ``allocator.db``."""
+    target = str(url_or_path or os.environ.get(DB_ENV) or DEFAULT_DB)
+    if "://" in target:
+        for prefix in ("postgresql://", "postgres://"):
+            if target.startswith(prefix):
+                return "postgresql+psycopg://" + target[len(prefix) :]
+        return target
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise InputError("is a directory, not a ledger file", source=str(path))
+    if not path.parent.is_dir():
+        raise InputError("the ledger file's folder does not exist", source=str(path))
+    return f"sqlite:///{path.resolve()}"
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; SQLite gets foreign keys and write-locking transactions."""
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def _connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+                dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+                dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+            @event.listens_for(engine, "begin")
+            def _begin(conn) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front
+
+            return engine
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise InputError(f"not a usable database URL ({exc})", source="--db") from None
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+
+def alembic_config(connection: sa.Connection) -> Config:
+    """Alembic's configuration for our migrations, run on ``connection``."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` and make sure the ledger's state row exists."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.begin() as conn:
+        cfg = alembic_config(conn)
+        current = MigrationContext.configure(conn).get_current_revision()
+        script = ScriptDirectory.from_config(cfg).get_revision(revision)
+        if current != (script.revision if script is not None else None):
+            with _ALEMBIC_LOCK:  # alembic's command API keeps global state
+                command.upgrade(cfg, revision)
+        if conn.execute(sa.select(LedgerState.id)).first() is None:
+            conn.execute(
+                sa.insert(LedgerState).values(
+                    id=1, version=0, policy=Policy().model_dump(mode="json")
+                )
+            )
+
+
+def schema_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+# --- transactions ----------------------------------------------------------------------------
+
+
+def now() -> dt.datetime:
+    """UTC to the second, without a time zone: what the DateTime columns hold."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+@contextmanager
+def transaction(engine: sa.Engine, actor: str | None = None) -> Iterator[Session]:
+    """One transaction; database refusals become one-line `InputError`/`AllocatorError`.
+
+    ``actor`` is who the audit trail names for changes made in it (see `audit`).
+    """
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.info["actor"] = actor
+            yield session
+    except sa.exc.IntegrityError as exc:
+        raise InputError(f"refused by the database: {exc.orig}") from None
+    except sa.exc.DatabaseError as exc:
+        raise AllocatorError(f"the ledger is busy or unreachable ({exc.orig}); try again") from None
+
+
+def bump(s: Session, expected: int | None = None) -> int:
+    """Bump the ledger version (taking the writers' lock); compare-and-swap if expected."""
+    stmt = sa.update(LedgerState).where(LedgerState.id == 1)
+    if expected is not None:
+        stmt = stmt.where(LedgerState.version == expected)
+    stmt = stmt.values(version=LedgerState.version + 1).returning(LedgerState.version)
+    new = s.execute(stmt).scalar_one_or_none()
+    if new is None:
+        current = s.execute(sa.select(LedgerState.version)).scalar_one()
+        raise InputError(
+            f"the ledger has changed since this batch was proposed (version {expected}, now "
+            f"{current}): another batch was approved or a stay or unit changed meanwhile; "
+            "propose the week again"
+        )
+    return new
+
+
+def audit(s: Session, action: str, entity: str, entity_id: object, **detail: Any) -> None:
+    """Record a change; ``actor=`` in ``detail`` names who, else the transaction's actor."""
+    actor = detail.pop("actor", None) or s.info.get("actor")
+    clean = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in detail.items()}
+    s.add(
+        AuditRow(
+            at=now(),
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            detail=clean,
+        )
+    )
+
+
+# --- the state row: version and policy -------------------------------------------------------
+
+
+def read_policy(s: Session | sa.Connection) -> Policy:
+    return validate_policy(
+        s.execute(sa.select(LedgerState.policy)).scalar_one(), source="ledger policy"
+    )
+
+
+def read_version(s: Session | sa.Connection) -> int:
+    return s.execute(sa.select(LedgerState.version)).scalar_one()
+
+
+def write_policy(s: Session, policy: Policy) -> None:
+    """Store ``policy`` as the ledger's; a change bumps the version and is audited."""
+    state = s.get_one(LedgerState, 1, with_for_update=True)
+    new = policy.model_dump(mode="json")
+    if state.policy != new:
+        state.policy = new
+        state.version += 1
+        audit(s, "set_policy", "ledger", 1, policy=new)

@@ -1,0 +1,150 @@
+"""Units and requests into the ledger: new rows added, changed ones updated, repeats ignored.
+
+A table is parsed and checked in full before the transaction opens, and a change that would
+break a stay already in the ledger is refused with the stay named, so an import applies entirely
+or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from allocator.domain import Household, Unit
+from allocator.errors import InputError
+from allocator.ledger.database import audit, bump, read_policy, transaction
+from allocator.ledger.rules import check_unit_fit, describe, interval, unit_stays
+from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
+from allocator.policy import Policy
+from allocator.tables import Source, TableLike, _check_unique, _labels, parse_records
+
+log = logging.getLogger("allocator.ledger")
+
+UNIT_FIELDS = list(Unit.model_fields)
+HOUSEHOLD_FIELDS = list(Household.model_fields)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    changed: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged"
+
+
+def read_records(table: TableLike | str | os.PathLike, kind: str) -> list[Any]:
+    """Validated `Unit`s or `Household`s from a file or table; ids must be unique."""
+    source: Source = Source(kind)
+    if isinstance(table, str | os.PathLike):
+        from allocator.io import read_table
+
+        table, source = read_table(table, kind)
+    records = parse_records(table, kind, source)
+    key = "unit_id" if kind == "units" else "household_id"
+    _check_unique(records, key, source, _labels(table, len(records)))
+    return records
+
+
+def import_units(
+    engine: sa.Engine, actor: str | None, table: TableLike | str | os.PathLike
+) -> ImportResult:
+    """Add new units and apply changes to known ones; see `Ledger.import_units`."""
+    units: list[Unit] = read_records(table, "units")
+    added = changed = 0
+    with transaction(engine, actor) as s:
+        known = {u.unit_id: u for u in s.scalars(sa.select(UnitRow))}
+        todo: list[tuple[UnitRow | None, dict[str, Any]]] = []
+        for u in units:
+            values = u.model_dump(mode="python")
+            values["kind"] = str(u.kind.value)
+            row = known.get(u.unit_id)
+            if row is None:
+                todo.append((None, values))
+            elif any(getattr(row, f) != values[f] for f in UNIT_FIELDS):
+                todo.append((row, values))
+        if not todo:
+            return ImportResult(0, 0, len(units))
+        bump(s)
+        policy = read_policy(s)
+        for row, values in todo:
+            if row is None:
+                s.add(UnitRow(**values))
+                audit(s, "add", "unit", values["unit_id"], **values)
+                added += 1
+            else:
+                _change_unit(s, row, values, policy)
+                changed += 1
+    log.info("units import: %d added, %d changed", added, changed)
+    return ImportResult(added, changed, len(units) - added - changed)
+
+
+def _change_unit(s: Session, row: UnitRow, values: dict[str, Any], policy: Policy) -> None:
+    """Apply a unit's new fields; refused if a running or planned stay no longer fits."""
+    diff = {f: [getattr(row, f), values[f]] for f in UNIT_FIELDS if getattr(row, f) != values[f]}
+    for f in UNIT_FIELDS:
+        setattr(row, f, values[f])
+    s.flush()
+    for stay in unit_stays(s, row.unit_id):
+        if stay.actual_end is None:
+            hh = s.get_one(HouseholdRow, stay.household_id)
+            start, end = interval(stay)
+            check_unit_fit(row, hh, start, end, policy, describe(stay))
+    audit(
+        s,
+        "change",
+        "unit",
+        row.unit_id,
+        **{k: [x.isoformat() if isinstance(x, dt.date) else x for x in v] for k, v in diff.items()},
+    )
+
+
+def import_requests(
+    engine: sa.Engine, actor: str | None, table: TableLike | str | os.PathLike
+) -> ImportResult:
+    """Add waiting households or update their request fields; see `Ledger.import_requests`."""
+    households: list[Household] = read_records(table, "households")
+    added = changed = 0
+    with transaction(engine, actor) as s:
+        known = {h.household_id: h for h in s.scalars(sa.select(HouseholdRow))}
+        for h in households:
+            values = h.model_dump(mode="json")
+            values["need_date"] = h.need_date
+            row = known.get(h.household_id)
+            if row is None:
+                s.add(HouseholdRow(**values))
+                audit(s, "add", "household", h.household_id)
+                added += 1
+                continue
+            diff = [f for f in HOUSEHOLD_FIELDS if getattr(row, f) != values[f]]
+            if not diff:
+                continue
+            if "size" in diff:
+                _check_size(s, h)
+            for f in diff:
+                setattr(row, f, values[f])
+            audit(s, "change", "household", h.household_id, fields=diff)
+            changed += 1
+    log.info("requests import: %d added, %d changed", added, changed)
+    return ImportResult(added, changed, len(households) - added - changed)
+
+
+def _check_size(s: Session, h: Household) -> None:
+    """A household in a unit (or planned in one) may not grow beyond its beds."""
+    stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == h.household_id)).first()
+    if stay is not None and stay.actual_end is None:
+        unit = s.get_one(UnitRow, stay.unit_id)
+        if h.size > unit.capacity:
+            raise InputError(
+                f"rule 'capacity': household {h.household_id} would have "
+                f"{h.size} persons, but {describe(stay)} has {unit.capacity} beds",
+                source="requests",
+                column="size",
+            )

@@ -1,0 +1,173 @@
+"""What the ledger accepts: dates, exit pathways, and the engine's rules for one stay.
+
+The rules are pure functions over a stay's dates and its unit and household, so they read (and
+can be tested) without a database; `check_stay` gathers what they need from the open transaction.
+Every refusal is an `InputError` that names the rule and the stay in the way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from allocator.domain import ExitPathway
+from allocator.errors import InputError
+from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
+from allocator.policy import Policy
+
+EXIT_PATHWAYS = [p.value for p in ExitPathway if p is not ExitPathway.UNKNOWN]
+MAX_TEXT = 200
+
+
+class StayDates(Protocol):
+    """What the rules read of a stay: a `StayRow`, or a view's record of one."""
+
+    @property
+    def stay_id(self) -> int: ...
+    @property
+    def household_id(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def start(self) -> dt.date: ...
+    @property
+    def expected_end(self) -> dt.date: ...
+    @property
+    def moved_in(self) -> dt.date | None: ...
+    @property
+    def actual_end(self) -> dt.date | None: ...
+
+
+def as_date(value: dt.date | str | None, field: str) -> dt.date:
+    """An ISO date from a date or text; `InputError` naming ``field`` otherwise."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except (ValueError, TypeError):
+        raise InputError(
+            f"expected an ISO date like 2026-12-07, got {value!r}", field=field
+        ) from None
+
+
+def interval(stay: StayDates, until: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The days a stay occupies its unit (turnover excluded): actual dates where known.
+
+    A household still in its unit past its expected end occupies it up to ``until`` when given.
+    """
+    start = stay.moved_in or stay.start
+    if stay.actual_end is not None:
+        return start, stay.actual_end
+    end = stay.expected_end
+    if until is not None and stay.moved_in is not None and until > end:
+        end = until
+    return start, end
+
+
+def describe(stay: StayDates) -> str:
+    """A stay in words, for the messages that name the stay in the way."""
+    start, end = interval(stay)
+    state = "exited" if stay.actual_end else ("moved in" if stay.moved_in else "planned")
+    return (
+        f"stay #{stay.stay_id} of household {stay.household_id} in unit {stay.unit_id} "
+        f"({start} to {end}, {state})"
+    )
+
+
+def check_unit_fit(
+    unit: UnitRow, hh: HouseholdRow, start: dt.date, end: dt.date, policy: Policy, what: str
+) -> None:
+    """Capacity, accessibility and the unit's availability window for a stay [start, end)."""
+    if hh.size > unit.capacity:
+        raise InputError(
+            f"rule 'capacity': {what}: household {hh.household_id} has {hh.size} persons "
+            f"but unit {unit.unit_id} has {unit.capacity} beds"
+        )
+    if hh.accessible and not unit.accessible:
+        raise InputError(
+            f"rule 'accessibility': {what}: household {hh.household_id} needs a step-free "
+            f"unit and unit {unit.unit_id} is not"
+        )
+    if unit.available_from is not None and start < unit.available_from:
+        raise InputError(
+            f"rule 'availability': {what}: unit {unit.unit_id} is available only from "
+            f"{unit.available_from}"
+        )
+    if unit.available_until is not None and end > unit.available_until:
+        raise InputError(
+            f"rule 'availability': {what}: unit {unit.unit_id} leaves the programme on "
+            f"{unit.available_until}"
+        )
+
+
+def check_no_overlap(
+    others: Iterable[StayDates],
+    start: dt.date,
+    end: dt.date,
+    policy: Policy,
+    what: str,
+    as_of: dt.date | None = None,
+) -> None:
+    """A stay [start, end) must keep the turnover days clear of every other stay in its unit.
+
+    ``as_of`` is the day the change happens: a household still in its unit past its expected
+    end on that day has not left, whatever its expected end says.
+    """
+    turn = dt.timedelta(days=policy.turnover_days)
+    for o in others:
+        a, b = interval(o, until=as_of)
+        if start < b + turn and a < end + turn:
+            overdue = b > interval(o)[1]
+            raise InputError(
+                f"rule 'no overlap (incl. {policy.turnover_days} turnover days)': {what} "
+                f"from {start} to {end} would overlap {describe(o)}"
+                + ("; it is past its expected end: record its exit first" if overdue else "")
+            )
+
+
+def unit_stays(s: Session, unit_id: str) -> list[StayRow]:
+    return list(s.scalars(sa.select(StayRow).where(StayRow.unit_id == unit_id)))
+
+
+def check_stay(
+    s: Session,
+    policy: Policy,
+    household_id: str,
+    unit_id: str,
+    start: dt.date,
+    end: dt.date,
+    exclude: int | None,
+    what: str,
+    as_of: dt.date | None = None,
+) -> None:
+    """Every engine rule for one stay [start, end) against the ledger; `InputError` if not.
+
+    ``exclude`` is the stay being changed (it may not collide with itself); ``as_of`` as in
+    `check_no_overlap`.
+    """
+    hh = s.get(HouseholdRow, household_id)
+    if hh is None:
+        raise InputError(f"unknown household {household_id!r}", field="household_id")
+    unit = s.get(UnitRow, unit_id)
+    if unit is None:
+        raise InputError(f"unknown unit {unit_id!r}", field="unit_id")
+    if end <= start:
+        raise InputError(f"{what}: the stay would end ({end}) on or before it starts ({start})")
+    other = s.scalars(
+        sa.select(StayRow).where(
+            StayRow.household_id == household_id, StayRow.stay_id != (exclude or -1)
+        )
+    ).first()
+    if other is not None:
+        raise InputError(
+            f"rule 'never split': {what}: household {household_id} already has {describe(other)}"
+        )
+    check_unit_fit(unit, hh, start, end, policy, what)
+    others = [o for o in unit_stays(s, unit_id) if o.stay_id != exclude]
+    check_no_overlap(others, start, end, policy, what, as_of)

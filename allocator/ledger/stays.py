@@ -1,0 +1,179 @@
+"""A stay's life after approval: the move-in, an extension of its expected end, the exit.
+
+Each change bumps the ledger version and is checked against every engine rule
+(`allocator.ledger.rules.check_stay`) with the dates it would leave behind. Recording the same
+move-in or exit twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from allocator.errors import InputError
+from allocator.ledger.database import audit, bump, read_policy, transaction
+from allocator.ledger.rules import EXIT_PATHWAYS, MAX_TEXT, as_date, check_stay, describe
+from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
+
+
+def _stay_of(s: Session, household_id: str) -> StayRow:
+    if s.get(HouseholdRow, household_id) is None:
+        raise InputError(f"unknown household {household_id!r}", field="household_id")
+    stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
+    if stay is None:
+        raise InputError(
+            f"household {household_id} has no stay (it is waiting)", field="household_id"
+        )
+    return stay
+
+
+def move_in(
+    engine: sa.Engine,
+    actor: str | None,
+    household_id: str,
+    date: dt.date | str,
+    *,
+    unit_id: str | None = None,
+    expected_end: dt.date | str | None = None,
+) -> None:
+    """Record a move-in into the planned stay, or a manual one; see `Ledger.move_in`."""
+    date = as_date(date, "date")
+    end = as_date(expected_end, "expected_end") if expected_end is not None else None
+    with transaction(engine, actor) as s:
+        hh = s.get(HouseholdRow, household_id)
+        if hh is None:
+            raise InputError(f"unknown household {household_id!r}", field="household_id")
+        if unit_id is not None and s.get(UnitRow, unit_id) is None:
+            raise InputError(f"unknown unit {unit_id!r}", field="unit_id")
+        stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
+        bump(s)
+        if stay is None:
+            _manual_move_in(s, hh, date, unit_id, end)
+        else:
+            _planned_move_in(s, stay, date, unit_id, end)
+
+
+def _manual_move_in(
+    s: Session, hh: HouseholdRow, date: dt.date, unit_id: str | None, end: dt.date | None
+) -> None:
+    """A household without a planned stay moves into ``unit_id``: a new stay, checked."""
+    policy = read_policy(s)
+    household_id = hh.household_id
+    if unit_id is None:
+        raise InputError(
+            f"household {household_id} has no planned stay: give the unit "
+            "(--unit) for a manual move-in",
+            field="unit_id",
+        )
+    end = end or date + dt.timedelta(days=hh.expected_stay_days)
+    what = f"manual move-in of household {household_id} in unit {unit_id}"
+    check_stay(s, policy, household_id, unit_id, date, end, None, what, date)
+    s.add(
+        StayRow(
+            household_id=household_id,
+            unit_id=unit_id,
+            start=date,
+            expected_end=end,
+            moved_in=date,
+        )
+    )
+    audit(s, "move_in", "stay", household_id, unit_id=unit_id, date=date, manual=True)
+
+
+def _planned_move_in(
+    s: Session, stay: StayRow, date: dt.date, unit_id: str | None, end: dt.date | None
+) -> None:
+    """The household moves into its planned stay, possibly with a new expected end."""
+    policy = read_policy(s)
+    household_id = stay.household_id
+    if unit_id is not None and unit_id != stay.unit_id:
+        raise InputError(
+            f"household {household_id} is planned in unit {stay.unit_id}, not {unit_id} "
+            f"({describe(stay)})",
+            field="unit_id",
+        )
+    if stay.moved_in is not None:
+        if stay.moved_in == date and (end is None or end == stay.expected_end):
+            return
+        raise InputError(f"already moved in: {describe(stay)}")
+    end = end or stay.expected_end
+    what = f"move-in of household {household_id} in unit {stay.unit_id}"
+    check_stay(s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date)
+    stay.moved_in = date
+    if end != stay.expected_end:
+        stay.expected_end = end
+    audit(s, "move_in", "stay", stay.stay_id, date=date, expected_end=end)
+
+
+def exit(
+    engine: sa.Engine,
+    actor: str | None,
+    household_id: str,
+    date: dt.date | str,
+    pathway: str,
+    outcome: str | None = None,
+) -> None:
+    """Record that a household left its unit; see `Ledger.exit`."""
+    date = as_date(date, "date")
+    pathway = str(pathway).strip().lower()
+    if pathway not in EXIT_PATHWAYS:
+        raise InputError(
+            f"unknown exit pathway {pathway!r}; expected one of {', '.join(EXIT_PATHWAYS)}",
+            field="pathway",
+        )
+    if outcome is not None and len(outcome) > MAX_TEXT:
+        raise InputError(f"outcome longer than {MAX_TEXT} characters", field="outcome")
+    with transaction(engine, actor) as s:
+        stay = _stay_of(s, household_id)
+        if stay.actual_end is not None:
+            if (stay.actual_end, stay.exit_pathway, stay.exit_outcome) == (date, pathway, outcome):
+                return
+            raise InputError(f"already exited: {describe(stay)}")
+        if stay.moved_in is None:
+            raise InputError(f"exit before move-in: {describe(stay)} has no move-in recorded")
+        if date <= stay.moved_in:
+            raise InputError(
+                f"exit before move-in: exit on {date} but the household moved in on "
+                f"{stay.moved_in} ({describe(stay)})",
+                field="date",
+            )
+        bump(s)
+        policy = read_policy(s)
+        what = f"exit of household {household_id} from unit {stay.unit_id}"
+        check_stay(s, policy, household_id, stay.unit_id, stay.moved_in, date, stay.stay_id, what)
+        stay.actual_end = date
+        stay.exit_pathway = pathway
+        stay.exit_outcome = outcome
+        audit(s, "exit", "stay", stay.stay_id, date=date, pathway=pathway, outcome=outcome)
+
+
+def extend(
+    engine: sa.Engine,
+    actor: str | None,
+    household_id: str,
+    expected_end: dt.date | str,
+    reason: str,
+) -> None:
+    """Move a running or planned stay's expected end; see `Ledger.extend`."""
+    end = as_date(expected_end, "expected_end")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("a reason is needed to change a stay's expected end", field="reason")
+    if len(reason) > MAX_TEXT:
+        raise InputError(f"reason longer than {MAX_TEXT} characters", field="reason")
+    with transaction(engine, actor) as s:
+        stay = _stay_of(s, household_id)
+        if stay.actual_end is not None:
+            raise InputError(f"cannot extend a finished stay: {describe(stay)}")
+        if end == stay.expected_end:
+            return
+        bump(s)
+        policy = read_policy(s)
+        start = stay.moved_in or stay.start
+        what = f"extension of household {household_id}'s stay in unit {stay.unit_id}"
+        check_stay(s, policy, household_id, stay.unit_id, start, end, stay.stay_id, what)
+        old = stay.expected_end
+        stay.expected_end = end
+        audit(s, "extend", "stay", stay.stay_id, old=old, new=end, reason=reason)
