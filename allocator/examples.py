@@ -28,7 +28,17 @@ def generate(
     """A random week: households, units and current stays, all valid input for `plan`."""
     rng = np.random.default_rng(seed)
     H = 7 * horizon_weeks
+    # drawn in this order (units, stays, households), so that a seed gives the same week as ever
+    units, late = _units(rng, n_units, start, H)
+    stays = _stays(rng, list(units["unit_id"]), late, start, occupied_share)
+    households = _households(rng, n_households, start, H)
+    return households, units, stays
 
+
+def _units(
+    rng: np.random.Generator, n_units: int, start: dt.date, H: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Flats (2-6 beds) and hub rooms (1-4 beds), a few opening late; and which open late."""
     flat = rng.random(n_units) < 0.55
     capacity = np.where(
         flat,
@@ -51,8 +61,19 @@ def generate(
             "nightly_cost": np.round(np.where(flat, 25.0, 18.0) + 4.0 * capacity, 2),
         }
     )
-    occupied = (rng.random(n_units) < occupied_share) & ~late
-    stays = pd.DataFrame(
+    return units, late
+
+
+def _stays(
+    rng: np.random.Generator,
+    unit_ids: list[str],
+    late: np.ndarray,
+    start: dt.date,
+    occupied_share: float,
+) -> pd.DataFrame:
+    """A current stay in about ``occupied_share`` of the units open now, ending within 150 days."""
+    occupied = (rng.random(len(unit_ids)) < occupied_share) & ~late
+    return pd.DataFrame(
         {
             "household_id": [f"S{k:05d}" for k in range(int(occupied.sum()))],
             "unit_id": np.array(unit_ids)[occupied],
@@ -64,6 +85,12 @@ def generate(
             ],
         }
     )
+
+
+def _households(
+    rng: np.random.Generator, n_households: int, start: dt.date, H: int
+) -> pd.DataFrame:
+    """Requests with Milan's size mix, needed from three weeks ago to 70% into the horizon."""
     sizes = rng.choice(
         list(SIZE_SHARES),
         n_households,
@@ -75,7 +102,7 @@ def generate(
     need = rng.integers(-21, int(0.7 * H), n_households)
     stay_days = np.clip(rng.lognormal(np.log(110), 0.6, n_households), 14, 540).astype(int)
     has_language = rng.random(n_households) < 0.2
-    households = pd.DataFrame(
+    return pd.DataFrame(
         {
             "household_id": [f"H{k:05d}" for k in range(n_households)],
             "size": sizes,
@@ -92,7 +119,6 @@ def generate(
             "language": np.where(has_language, rng.choice(LANGUAGES, n_households), None),
         }
     )
-    return households, units, stays
 
 
 def demo() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

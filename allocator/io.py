@@ -341,7 +341,7 @@ class Staging:
                 tmp.unlink()
         self._staged.clear()
 
-    def _stage(self, path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    def _stage(self, path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> None:
         target = Path(path)
         if target.is_dir():
             raise InputError("is a directory, not a file", source=str(target))

@@ -4,9 +4,9 @@ How the weights trade off (the README repeats this): the objective is a weighted
 almost lexicographically. One hotel person-night of an urgency-1 household costs 1; the urgency
 weights scale that. A wasted bed-night (a bed left empty because the unit is larger than the
 household) costs ``wasted_bed_night_weight`` = 0.002, so a week's delay of one person outweighs
-3,500 wasted bed-nights: the engine never makes anyone wait to save beds, it only uses waste to break
-ties between equally early placements. The kind preference (hub room for high support, flat for
-low support) costs ``kind_mismatch_weight`` = 0.001 per stay, half a wasted bed-night: it only
+3,500 wasted bed-nights: the engine never makes anyone wait to save beds, it only uses waste to
+break ties between equally early placements. The kind preference (hub room for high support, flat
+for low support) costs ``kind_mismatch_weight`` = 0.001 per stay, half a wasted bed-night: it only
 breaks ties between placements that are equally early and equally tight.
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from allocator.domain import RECORD_TYPES, Household, Stay, Unit
 from allocator.errors import InputError
 
-TableLike = pd.DataFrame | Sequence[BaseModel] | Sequence[dict] | None
+TableLike: TypeAlias = pd.DataFrame | Sequence[BaseModel] | Sequence[dict] | None
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _object_cell(value: object) -> object:
     """``_blank_to_none(_native(value))``, with a short way for the usual text, dates and ids."""
     kind = type(value)
     if kind is str:
-        return value if value.strip() else None
+        return value if cast(str, value).strip() else None
     if kind in _KEPT_AS_IS or value is None:
         return value
     return _blank_to_none(_native(value))
@@ -224,14 +225,14 @@ def validate_tables(
     """Validate the three tables together; raise `InputError` on the first problem."""
     sources = sources or {}
     src = {k: sources.get(k, Source(k)) for k in ("households", "units", "stays")}
-    hh = parse_records(households, "households", src["households"])
-    un = parse_records(units, "units", src["units"])
-    st = parse_records(stays, "stays", src["stays"])
+    hh = cast(list[Household], parse_records(households, "households", src["households"]))
+    un = cast(list[Unit], parse_records(units, "units", src["units"]))
+    st = cast(list[Stay], parse_records(stays, "stays", src["stays"]))
     _check_unique(hh, "household_id", src["households"], _labels(households, len(hh)))
     _check_unique(un, "unit_id", src["units"], _labels(units, len(un)))
     _check_stays(st, {u.unit_id: u for u in un}, src["stays"], _labels(stays, len(st)))
     _check_housed_once(st, {h.household_id for h in hh}, src["stays"], _labels(stays, len(st)))
-    return Tables(households=hh, units=un, stays=st)  # type: ignore[arg-type]
+    return Tables(households=hh, units=un, stays=st)
 
 
 def _with_overlaps(stays: list, key: str):

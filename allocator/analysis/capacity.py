@@ -42,12 +42,12 @@ import numbers
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from allocator.analysis.capacity_result import CAPACITY_METRICS, CapacityResult, Mix
 from allocator.errors import InputError
 from allocator.simulation import (
     Scenario,
@@ -69,182 +69,12 @@ __all__ = [
     "variant",
 ]
 
-CAPACITY_METRICS = ("wait_p90", "wait_mean", "hotel_nights_per_year", "total_cost", "savings")
 CAPACITY_POLICIES = ("fcfs_fast", "fcfs_event", "greedy", "solver")
 # target argument -> the metric it caps
 TARGETS = {
     "target_wait_p90": "wait_p90",
     "target_hotel_nights_per_year": "hotel_nights_per_year",
 }
-LABELS = {
-    "wait_p90": "90th-percentile wait",
-    "wait_mean": "mean wait",
-    "hotel_nights_per_year": "hotel and shelter person-nights a year",
-    "total_cost": "total cost",
-    "savings": "savings vs hotel",
-}
-COLUMN_TITLES = {
-    "wait_p90": "wait p90 (days)",
-    "wait_mean": "wait mean (days)",
-    "hotel_nights_per_year": "hotel nights a year",
-    "total_cost": "cost (EUR M)",
-    "savings": "savings (EUR M)",
-}
-UNITS_OF = {"wait_p90": " days", "wait_mean": " days", "hotel_nights_per_year": ""}
-
-
-@dataclass(frozen=True, order=True)
-class Mix:
-    """One point of the grid: ``rooms`` hub rooms and ``flats`` flats."""
-
-    rooms: int
-    flats: int
-
-    @property
-    def units(self) -> int:
-        return self.rooms + self.flats
-
-    def __str__(self) -> str:
-        return f"{self.rooms} hub rooms + {self.flats} flats ({self.units} units)"
-
-
-@dataclass
-class CapacityResult:
-    """What `capacity` returns: the capacity curve, the answer and the run's settings.
-
-    ``curve`` is tidy, one row per (mix, metric): ``rooms``, ``flats``, ``units``, ``metric``,
-    ``mean``, ``ci_low``, ``ci_high`` (the 95% t-interval over replications; NaN with one).
-    ``mixes`` has one row per mix: ``rooms``, ``flats``, ``units``, ``total_cost`` (mean), and per
-    target metric the value the rule compares (``<metric>_checked``) and ``meets_<metric>``, then
-    ``meets`` (all targets). ``replications`` has one row per (mix, replication) with the raw
-    metrics and the number of households (paired across mixes: common random numbers). ``chosen`` is the answer or None;
-    ``best`` is the chosen mix, or the closest one when none meets the targets; ``failed`` lists
-    the target metrics that ``best`` misses (empty when a mix was chosen).
-    """
-
-    scenario: Scenario
-    curve: pd.DataFrame
-    mixes: pd.DataFrame
-    replications: pd.DataFrame
-    chosen: Mix | None
-    best: Mix
-    targets: dict[str, float]
-    by: str
-    failed: list[str]
-    policy: str
-    seed: int
-    n_replications: int
-    workers: int
-    seconds: float
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def value(self, mix: Mix, metric: str) -> pd.Series:
-        """``mean``, ``ci_low`` and ``ci_high`` of one metric at one mix."""
-        c = self.curve
-        hit = c[(c["rooms"] == mix.rooms) & (c["flats"] == mix.flats) & (c["metric"] == metric)]
-        return hit[["mean", "ci_low", "ci_high"]].iloc[0]
-
-    def _describe(self, mix: Mix, metric: str) -> str:
-        v = self.value(mix, metric)
-        unit = UNITS_OF.get(metric, "")
-        text = f"{LABELS[metric]} {v['mean']:,.1f}{unit}"
-        if not np.isnan(v["ci_low"]):
-            text += f" (95% interval {v['ci_low']:,.1f} to {v['ci_high']:,.1f})"
-        if metric in self.targets:
-            text += f", target at most {self.targets[metric]:,.4g}"
-        return text
-
-    def rule_text(self) -> str:
-        if self.by == "upper":
-            return "the upper end of the 95% interval is at most the target"
-        return "the mean is at most the target"
-
-    def answer(self) -> str:
-        """The answer as one or two sentences a planner can read."""
-        years = self.scenario.horizon_days / 365
-        weeks = self.scenario.horizon_weeks
-        if self.chosen is not None:
-            m = self.chosen
-            parts = [self._describe(m, k) for k in self.targets]
-            cost = self.value(m, "total_cost")["mean"]
-            return (
-                f"The smallest mix that meets every target is {m}: "
-                + "; ".join(parts)
-                + f"; mean total cost EUR {cost:,.0f} over the {weeks}-week horizon"
-                + f" ({years:.1f} years)"
-                + f" (a mix meets a target when {self.rule_text()})."
-            )
-        lines = [
-            f"No mix in the grid meets every target (a mix meets a target when {self.rule_text()})."
-        ]
-        for metric, target in self.targets.items():
-            checked = self.mixes[f"{metric}_checked"]
-            k = int(checked.to_numpy().argmin())
-            row = self.mixes.iloc[k]
-            met = int(self.mixes[f"meets_{metric}"].sum())
-            where = Mix(int(row["rooms"]), int(row["flats"]))
-            lines.append(
-                f"{LABELS[metric]} at most {target:,.4g}: met by {met} of {len(self.mixes)} mixes "
-                f"(lowest checked value {checked.iloc[k]:,.1f} at {where})."
-            )
-        missed = ", ".join(LABELS[m] for m in self.failed)
-        lines.append(
-            f"Best mix found: {self.best}, which misses {missed}: "
-            + "; ".join(self._describe(self.best, k) for k in self.targets)
-            + "."
-        )
-        return "\n".join(lines)
-
-    def wide_summary(self) -> pd.DataFrame:
-        """One row per mix, "mean [low, high]" strings and whether it meets: the CLI's table.
-
-        Waits in days, nights a year, costs in millions of euros over the horizon.
-        """
-        c = self.curve.copy()
-
-        def fmt(r) -> str:
-            scale = 1e6 if r["metric"] in ("total_cost", "savings") else 1.0
-            mean, lo, hi = r["mean"] / scale, r["ci_low"] / scale, r["ci_high"] / scale
-            if np.isnan(lo):
-                return _number(mean)
-            return f"{_number(mean)} [{_number(lo)}, {_number(hi)}]"
-
-        c["value"] = c.apply(fmt, axis=1)
-        table = c.pivot(index=["rooms", "flats"], columns="metric", values="value")
-        table = table.reindex(columns=list(CAPACITY_METRICS))
-        table.columns = [COLUMN_TITLES[m] for m in CAPACITY_METRICS]
-        flags = self.mixes.set_index(["rooms", "flats"])
-        table.insert(0, "units", flags["units"].reindex(table.index).astype(str))
-        meets = flags["meets"].reindex(table.index).map({True: "yes", False: "no"})
-        if self.chosen is not None:
-            meets.loc[(self.chosen.rooms, self.chosen.flats)] = "answer"
-        table["meets"] = meets
-        table.index = [f"{r}, {f}" for r, f in table.index]
-        table.index.name = "rooms, flats"
-        return table
-
-    def summary_text(self) -> str:
-        rooms = sorted(self.mixes["rooms"].unique())
-        flats = sorted(self.mixes["flats"].unique())
-        head = (
-            f"{self.scenario.name}: {len(self.mixes)} mixes (hub rooms {_span(rooms)}, flats "
-            f"{_span(flats)}), {self.n_replications} replications x "
-            f"{self.scenario.horizon_weeks} weeks, policy {self.policy}, seed {self.seed}, "
-            f"{self.seconds:.1f} s on {self.workers} worker(s)"
-        )
-        return f"{head}\n{self.answer()}\n{self.wide_summary().to_string()}"
-
-
-def _number(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
-
-
-def _span(values: Sequence[int]) -> str:
-    if len(values) == 1:
-        return str(values[0])
-    return f"{values[0]}..{values[-1]} ({len(values)} values)"
-
-
 # --- validation -----------------------------------------------------------------------------
 
 
@@ -431,11 +261,10 @@ def capacity(
     ``target_hotel_nights_per_year`` the hotel plus shelter person-nights a year; give at least
     one. ``by`` is ``"upper"`` (the 95% interval's upper end must be at most the target; needs 2+
     replications) or ``"mean"``. ``policy`` is ``fcfs_fast`` (default, the engine's greedy rule in
-    one pass: a 10-year Milan mix with 20 replications takes about 0.2 s), ``fcfs_event``, or the
-    slow ``greedy`` and ``solver`` that call the engine every simulated week (``time_limit`` is
-    the solver's per-week limit). ``progress`` is called with 0 once every input is checked,
-    then with the number of mixes finished.
-    See the module docstring for the metrics, the rule and the tie-break.
+    one pass: fast enough for large grids), ``fcfs_event``, or the slow ``greedy`` and ``solver``
+    that call the engine every simulated week (``time_limit`` is the solver's per-week limit).
+    ``progress`` is called with 0 once every input is checked, then with the number of mixes
+    finished. See the module docstring for the metrics, the rule and the tie-break.
     """
     t0 = time.perf_counter()
     scenario = validate_scenario(scenario)
@@ -443,58 +272,23 @@ def capacity(
     targets = _targets(
         target_wait_p90=target_wait_p90, target_hotel_nights_per_year=target_hotel_nights_per_year
     )
-    if policy not in CAPACITY_POLICIES:
-        raise InputError(
-            f"unknown policy {policy!r}; expected one of {', '.join(CAPACITY_POLICIES)}",
-            field="policy",
-        )
-    if by not in ("upper", "mean"):
-        raise InputError(f"expected 'upper' or 'mean', got {by!r}", field="by")
-    seed = check_seed(seed)
-    if isinstance(replications, bool) or not isinstance(replications, numbers.Integral):
-        raise InputError(f"expected a whole number, got {replications!r}", field="replications")
-    if replications < (2 if by == "upper" else 1):
-        raise InputError(
-            "the upper end of a 95% interval needs at least 2 replications "
-            "(or compare means: by='mean', --by mean)"
-            if by == "upper"
-            else "at least one replication is needed",
-            field="replications",
-        )
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
-        raise InputError(f"expected a whole number >= 1, got {workers!r}", field="workers")
-    explicit = len(scenario.units.explicit or [])
-    mixes = [Mix(r, f) for r in room_counts for f in flat_counts]
-    for mix in mixes:
-        if mix.units + explicit == 0:
-            raise InputError(
-                "a mix of 0 hub rooms and 0 flats has no units; start the counts at 1",
-                field="rooms",
-            )
+    seed = _check_run(policy, by, seed, replications, workers)
+    mixes = _grid(scenario, room_counts, flat_counts)
     variants = [variant(scenario, m.rooms, m.flats) for m in mixes]  # every error before any run
-
-    frames: dict[int, pd.DataFrame] = {}
     pooled = workers > 1 and len(mixes) >= workers
-    inner = 1 if pooled or workers == 1 else workers
-    args = [
-        (variants[k], mixes[k], int(replications), seed, policy, inner, time_limit)
-        for k in range(len(mixes))
-    ]
     if progress:
         progress(0)  # every input is valid: the sweep starts
-    if pooled:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_run_mix, *a): k for k, a in enumerate(args)}
-            for fut in as_completed(futures):
-                frames[futures[fut]] = fut.result()
-                if progress:
-                    progress(len(frames))
-    else:
-        for k, a in enumerate(args):
-            frames[k] = _run_mix(*a)
-            if progress:
-                progress(len(frames))
-    reps = pd.concat([frames[k] for k in range(len(mixes))], ignore_index=True)
+    reps = _sweep(
+        variants,
+        mixes,
+        replications=int(replications),
+        seed=seed,
+        policy=policy,
+        workers=workers,
+        pooled=pooled,
+        time_limit=time_limit,
+        progress=progress,
+    )
     curve = _curve(reps, mixes)
     table, chosen, best, failed = _decide(curve, mixes, targets, by)
     seconds = time.perf_counter() - t0
@@ -516,3 +310,79 @@ def capacity(
         seconds=seconds,
         details={"time_limit": time_limit, "pooled_mixes": pooled},
     )
+
+
+def _check_run(policy: str, by: str, seed: int, replications: int, workers: int) -> int:
+    """Refuse a bad policy, rule, seed, replication or worker count; return the seed checked."""
+    if policy not in CAPACITY_POLICIES:
+        raise InputError(
+            f"unknown policy {policy!r}; expected one of {', '.join(CAPACITY_POLICIES)}",
+            field="policy",
+        )
+    if by not in ("upper", "mean"):
+        raise InputError(f"expected 'upper' or 'mean', got {by!r}", field="by")
+    seed = check_seed(seed)
+    if isinstance(replications, bool) or not isinstance(replications, numbers.Integral):
+        raise InputError(f"expected a whole number, got {replications!r}", field="replications")
+    if replications < (2 if by == "upper" else 1):
+        raise InputError(
+            "the upper end of a 95% interval needs at least 2 replications "
+            "(or compare means: by='mean', --by mean)"
+            if by == "upper"
+            else "at least one replication is needed",
+            field="replications",
+        )
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise InputError(f"expected a whole number >= 1, got {workers!r}", field="workers")
+    return seed
+
+
+def _grid(scenario: Scenario, room_counts: list[int], flat_counts: list[int]) -> list[Mix]:
+    """Every (rooms, flats) pair, rooms-major; a mix with no unit at all is refused."""
+    explicit = len(scenario.units.explicit or [])
+    mixes = [Mix(r, f) for r in room_counts for f in flat_counts]
+    for mix in mixes:
+        if mix.units + explicit == 0:
+            raise InputError(
+                "a mix of 0 hub rooms and 0 flats has no units; start the counts at 1",
+                field="rooms",
+            )
+    return mixes
+
+
+def _sweep(
+    variants: list[Scenario],
+    mixes: list[Mix],
+    *,
+    replications: int,
+    seed: int,
+    policy: str,
+    workers: int,
+    pooled: bool,
+    time_limit: float,
+    progress: Callable[[int], None] | None,
+) -> pd.DataFrame:
+    """Every mix's per-replication metrics, in grid order whatever order they finish in.
+
+    ``pooled``: one mix per process; otherwise mixes one after the other, each with ``workers``
+    passed on to `simulate` (a small grid still uses every worker).
+    """
+    frames: dict[int, pd.DataFrame] = {}
+    inner = 1 if pooled or workers == 1 else workers
+    args = [
+        (variants[k], mixes[k], replications, seed, policy, inner, time_limit)
+        for k in range(len(mixes))
+    ]
+    if pooled:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_run_mix, *a): k for k, a in enumerate(args)}
+            for fut in as_completed(futures):
+                frames[futures[fut]] = fut.result()
+                if progress:
+                    progress(len(frames))
+    else:
+        for k, a in enumerate(args):
+            frames[k] = _run_mix(*a)
+            if progress:
+                progress(len(frames))
+    return pd.concat([frames[k] for k in range(len(mixes))], ignore_index=True)

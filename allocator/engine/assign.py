@@ -13,8 +13,8 @@ import heapq
 
 import numpy as np
 
-from allocator.errors import AllocatorError
 from allocator.engine.instance import Instance
+from allocator.errors import AllocatorError
 
 
 def assign_units(inst: Instance, pool: np.ndarray, start: np.ndarray) -> np.ndarray:

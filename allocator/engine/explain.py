@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.engine.columns import fitting, kind_mismatch
 from allocator.domain import Support, UnitKind
+from allocator.engine.columns import fitting, kind_mismatch
 from allocator.engine.greedy import pools_of
 from allocator.engine.instance import Instance
 from allocator.engine.occupancy import Occupancy
@@ -34,9 +34,9 @@ def explain(
     final = Occupancy(inst)
     final.add_all(placed, pool[placed], start[placed])
     # once the plan is in: the first day a fitting unit is still free, for those left out
-    free_after = np.full(inst.n_households, -1, dtype=np.int64)
-    free_after[waiting] = final.first_starts(waiting, fit)
-    free_after = free_after.tolist()
+    free_from = np.full(inst.n_households, -1, dtype=np.int64)
+    free_from[waiting] = final.first_starts(waiting, fit)
+    free_after = free_from.tolist()
     capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
     none = np.iinfo(np.int64).max
     smallest = np.where(fit, capacity, none).min(axis=1, initial=none).tolist()

@@ -6,6 +6,8 @@ that frees earliest, the smallest such, preferring the kind its support level su
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from allocator.engine.columns import distinct_rows, fitting, mismatch_table, support_codes
@@ -93,7 +95,7 @@ def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
     return pool, start
 
 
-def _earliest_preferred(occupancy: Occupancy, i: int, pools: np.ndarray):
+def _earliest_preferred(occupancy: Occupancy, i: int, pools: np.ndarray) -> tuple[int, int] | None:
     """(pool, start) of household i's earliest start, ties to the pool listed first in ``pools``;
     None if it fits nowhere in the horizon.
 
@@ -101,7 +103,7 @@ def _earliest_preferred(occupancy: Occupancy, i: int, pools: np.ndarray):
     start then are the ones valid on that day: no need for each pool's own earliest start.
     """
     first, valid = occupancy.valid_starts(i, pools)
-    any_pool = valid.any(axis=0)
+    any_pool = cast(np.ndarray, valid.any(axis=0))  # one flag per day: valid is 2-d
     if any_pool.size == 0:
         return None
     day = int(any_pool.argmax())

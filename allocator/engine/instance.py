@@ -4,9 +4,9 @@ Days are integers counted from the plan's start (day 0). Units that are intercha
 rest of the horizon are grouped into *pools*: same capacity, kind and accessibility, and one free
 stretch that starts on some day (which may differ between units) and ends on the same day for all.
 Counting stays per pool and day is then exact: whenever no day has more stays than free units, a
-concrete unit can be given to every stay (`allocator.engine.assign`). A unit that is free, then busy, then
-free again (a booked stay later in the horizon), or that a planner pinned or forbade, forms a pool of
-its own, where the count is exact by construction.
+concrete unit can be given to every stay (`allocator.engine.assign`). A unit that is free, then
+busy, then free again (a booked stay later in the horizon), or that a planner pinned or forbade,
+forms a pool of its own, where the count is exact by construction.
 
 Every stay, new or existing, occupies its unit from its start to its departure plus the turnover
 days; two stays in a unit may not share a day of that. A stay must depart by the day its unit leaves
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from allocator.domain import Support, UnitKind
+from allocator.domain import Stay, Support, Unit, UnitKind
 from allocator.errors import InputError
 from allocator.policy import Policy
 from allocator.tables import Tables
@@ -126,96 +126,29 @@ def _free_gaps(window: tuple[int, int], busy: list[tuple[int, int]]) -> list[tup
 def build_instance(
     tables: Tables, start: dt.date, policy: Policy, overrides: Overrides | None = None
 ) -> Instance:
+    """The day-indexed view of validated tables: pools, per-household arrays, capacity left.
+
+    Raises `InputError` when a pin or forbid names an unknown household or unit, or pins and
+    forbids the same pair.
+    """
     overrides = overrides or Overrides()
     H = policy.horizon_days
-    turn = policy.turnover_days
     hh, units, stays = tables.households, tables.units, tables.stays
     unit_index = {u.unit_id: k for k, u in enumerate(units)}
     hh_index = {h.household_id: k for k, h in enumerate(hh)}
     _check_overrides(overrides, hh_index, unit_index)
     special_units = {unit_index[u] for u in overrides.pins.values()}
     special_units |= {unit_index[u] for _, u in overrides.forbids}
-
-    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for s in stays:
-        busy[unit_index[s.unit_id]].append(
-            ((s.start - start).days, (s.expected_end - start).days + turn)
-        )
-
-    pools: list[Pool] = []
-    pool_by_key: dict[tuple, int] = {}
-    unit_pool = np.full(len(units), -1, dtype=np.int64)
-    for k, u in enumerate(units):
-        window_end = _day(u.available_until, start, NEVER)
-        window = (max(0, _day(u.available_from, start, 0)), window_end)
-        gaps = [g for g in _free_gaps(window, busy.get(k, [])) if g[0] < H]
-        if not gaps:
-            continue
-        limits = [
-            (g0, g1, g1 - turn if ends_busy else g1, g1 if g1 < NEVER else NEVER)
-            for g0, g1, ends_busy in gaps
-        ]
-        simple = len(limits) == 1 and k not in special_units
-        key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3]) if simple else None
-        p = pool_by_key.get(key) if key is not None else None
-        if p is None:
-            p = len(pools)
-            pools.append(
-                Pool(
-                    capacity=u.capacity,
-                    kind=u.kind,
-                    accessible=u.accessible,
-                    free=np.zeros(H, dtype=np.int64),
-                    departure_limit=np.full(H, -1, dtype=np.int64),
-                    occupancy_limit=np.zeros(H, dtype=np.int64),
-                    units=[],
-                    gaps={},
-                )
-            )
-            if key is not None:
-                pool_by_key[key] = p
-        pool = pools[p]
-        pool.units.append(k)
-        pool.gaps[k] = [(g0, g1) for g0, g1, _, _ in limits]
-        for g0, g1, dep, occ in limits:
-            inside = slice(max(g0, 0), min(g1, H))
-            pool.free[inside] += 1
-            pool.departure_limit[inside] = dep
-            pool.occupancy_limit[inside] = occ
-        unit_pool[k] = p
-
+    busy = _busy_spans(stays, unit_index, start, policy.turnover_days)
+    pools, unit_pool = _pools(units, busy, special_units, start, policy)
+    pinned, forbidden = _overrides_on_pools(overrides, hh_index, unit_index, unit_pool, len(hh))
     need_day = np.array([(h.need_date - start).days for h in hh], dtype=np.int64)
     languages = sorted(
         {h.language for h in hh if h.language} | {s.language for s in stays if s.language}
     )
     lang_index = {g: j for j, g in enumerate(languages)}
-    pinned = np.full(len(hh), -1, dtype=np.int64)
-    for h_id, u_id in overrides.pins.items():
-        pinned[hh_index[h_id]] = (
-            unit_pool[unit_index[u_id]] if unit_pool[unit_index[u_id]] >= 0 else NEVER
-        )
-    forbidden = {
-        (hh_index[h_id], int(unit_pool[unit_index[u_id]]))
-        for h_id, u_id in overrides.forbids
-        if unit_pool[unit_index[u_id]] >= 0
-    }
-
+    support_free, mediation_free = _capacity_left(policy, stays, start, lang_index)
     loads = policy.support_loads
-    support_free = None
-    if policy.support_capacity is not None:
-        support_free = np.full(H, policy.support_capacity, dtype=np.int64)
-    mediation_free: dict[int, np.ndarray] = {}
-    for g, j in lang_index.items():
-        cap = policy.mediation_cap(g)
-        if cap is not None:
-            mediation_free[j] = np.full(H, cap, dtype=np.int64)
-    for s in stays:
-        inside = slice(max((s.start - start).days, 0), max((s.expected_end - start).days, 0))
-        if support_free is not None:
-            support_free[inside] -= loads[s.support or policy.existing_stay_support]
-        if s.language and lang_index[s.language] in mediation_free:
-            mediation_free[lang_index[s.language]][inside] -= 1
-
     return Instance(
         start=start,
         horizon=H,
@@ -249,6 +182,131 @@ def build_instance(
         languages=languages,
         mediation_free=mediation_free,
     )
+
+
+def _busy_spans(
+    stays: list[Stay], unit_index: dict[str, int], start: dt.date, turn: int
+) -> dict[int, list[tuple[int, int]]]:
+    """Per unit, the days [from, to) its current stays hold it, turnover included."""
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for s in stays:
+        busy[unit_index[s.unit_id]].append(
+            ((s.start - start).days, (s.expected_end - start).days + turn)
+        )
+    return busy
+
+
+def _pools(
+    units: list[Unit],
+    busy: dict[int, list[tuple[int, int]]],
+    special_units: set[int],
+    start: dt.date,
+    policy: Policy,
+) -> tuple[list[Pool], np.ndarray]:
+    """Group the units into pools, and each unit's pool (-1: no free day in the horizon).
+
+    A unit with one free stretch joins the pool of its capacity, kind, access and stretch end; a
+    unit with several stretches, or one a planner pinned or forbade, is a pool of its own, so that
+    counting free units per pool and day stays exact.
+    """
+    H = policy.horizon_days
+    turn = policy.turnover_days
+    pools: list[Pool] = []
+    pool_by_key: dict[tuple, int] = {}
+    unit_pool = np.full(len(units), -1, dtype=np.int64)
+    for k, u in enumerate(units):
+        window_end = _day(u.available_until, start, NEVER)
+        window = (max(0, _day(u.available_from, start, 0)), window_end)
+        gaps = [g for g in _free_gaps(window, busy.get(k, [])) if g[0] < H]
+        if not gaps:
+            continue
+        # (from, to, latest departure, end of counted occupancy) of each free stretch
+        limits = [
+            (g0, g1, g1 - turn if ends_busy else g1, g1 if g1 < NEVER else NEVER)
+            for g0, g1, ends_busy in gaps
+        ]
+        simple = len(limits) == 1 and k not in special_units
+        key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3]) if simple else None
+        p = pool_by_key.get(key) if key is not None else None
+        if p is None:
+            p = len(pools)
+            pools.append(_empty_pool(u, H))
+            if key is not None:
+                pool_by_key[key] = p
+        pool = pools[p]
+        pool.units.append(k)
+        pool.gaps[k] = [(g0, g1) for g0, g1, _, _ in limits]
+        for g0, g1, dep, occ in limits:
+            inside = slice(max(g0, 0), min(g1, H))
+            pool.free[inside] += 1
+            pool.departure_limit[inside] = dep
+            pool.occupancy_limit[inside] = occ
+        unit_pool[k] = p
+    return pools, unit_pool
+
+
+def _empty_pool(unit: Unit, horizon: int) -> Pool:
+    return Pool(
+        capacity=unit.capacity,
+        kind=unit.kind,
+        accessible=unit.accessible,
+        free=np.zeros(horizon, dtype=np.int64),
+        departure_limit=np.full(horizon, -1, dtype=np.int64),
+        occupancy_limit=np.zeros(horizon, dtype=np.int64),
+        units=[],
+        gaps={},
+    )
+
+
+def _overrides_on_pools(
+    overrides: Overrides,
+    hh_index: dict[str, int],
+    unit_index: dict[str, int],
+    unit_pool: np.ndarray,
+    n_households: int,
+) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """Pins as the pool each household must use, forbids as (household, pool) pairs.
+
+    A pin to a unit with no free day points at the pool ``NEVER`` (no pool fits: the household
+    stays unplaced); a forbid of such a unit changes nothing and is dropped.
+    """
+    pinned = np.full(n_households, -1, dtype=np.int64)
+    for h_id, u_id in overrides.pins.items():
+        pinned[hh_index[h_id]] = (
+            unit_pool[unit_index[u_id]] if unit_pool[unit_index[u_id]] >= 0 else NEVER
+        )
+    forbidden = {
+        (hh_index[h_id], int(unit_pool[unit_index[u_id]]))
+        for h_id, u_id in overrides.forbids
+        if unit_pool[unit_index[u_id]] >= 0
+    }
+    return pinned, forbidden
+
+
+def _capacity_left(
+    policy: Policy, stays: list[Stay], start: dt.date, lang_index: dict[str, int]
+) -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
+    """Accompaniment load and mediation places left per day once the current stays are counted.
+
+    None (support) or no entry (a language) where the policy sets no cap.
+    """
+    H = policy.horizon_days
+    loads = policy.support_loads
+    support_free = None
+    if policy.support_capacity is not None:
+        support_free = np.full(H, policy.support_capacity, dtype=np.int64)
+    mediation_free: dict[int, np.ndarray] = {}
+    for g, j in lang_index.items():
+        cap = policy.mediation_cap(g)
+        if cap is not None:
+            mediation_free[j] = np.full(H, cap, dtype=np.int64)
+    for s in stays:
+        inside = slice(max((s.start - start).days, 0), max((s.expected_end - start).days, 0))
+        if support_free is not None:
+            support_free[inside] -= loads[s.support or policy.existing_stay_support]
+        if s.language and lang_index[s.language] in mediation_free:
+            mediation_free[lang_index[s.language]][inside] -= 1
+    return support_free, mediation_free
 
 
 def _check_overrides(overrides: Overrides, hh_index: dict, unit_index: dict) -> None:

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from allocator.simulation.sampling import Households, UnitArrays
 from allocator.simulation.scenario import Scenario
@@ -149,6 +148,8 @@ def mean_interval(x: Any, level: float = 0.95) -> tuple[float, float, float]:
     The one rule behind every interval the simulation, capacity sweeps and reports print; for a
     paired comparison pass the per-replication differences.
     """
+    from scipy import stats  # here, not at the top: it would double `import allocator.simulation`
+
     x = pd.Series(np.asarray(x, dtype=float)).dropna()
     n = len(x)
     if n == 0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -100,13 +101,15 @@ def build_units(scenario: Scenario) -> UnitArrays:
 
 def sample_days(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` draws (float days) from one stay distribution."""
+    # the scenario's validation made every parameter the distribution needs a number
+    mean, sd = cast(float, dist.mean), cast(float, dist.sd)
     if dist.dist == "fixed":
-        return np.full(n, float(dist.mean))
+        return np.full(n, float(mean))
     if dist.dist == "exponential":
-        return rng.exponential(dist.mean, n)
+        return rng.exponential(mean, n)
     if dist.dist == "uniform":
-        return rng.uniform(dist.low, dist.high, n)
-    m, s = float(dist.mean), float(dist.sd)
+        return rng.uniform(cast(float, dist.low), cast(float, dist.high), n)
+    m, s = float(mean), float(sd)
     if dist.dist == "lognormal":
         sigma2 = np.log1p((s / m) ** 2)
         return rng.lognormal(np.log(m) - sigma2 / 2, np.sqrt(sigma2), n)
@@ -148,7 +151,7 @@ def sample_households(scenario: Scenario, seed: np.random.SeedSequence) -> House
     langs = np.asarray(a.mediation_languages, dtype=object)[
         s_attr.integers(0, len(a.mediation_languages), n)
     ]
-    language = np.where(mediation, langs, None)
+    language = np.where(mediation, langs, None)  # type: ignore[call-overload]  # stubs: no None
     shares = {k: p.share for k, p in scenario.pathways.items()}
     total = sum(shares.values())
     pathway = _choice(s_attr, {k: v / total for k, v in shares.items()}, n)

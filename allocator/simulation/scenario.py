@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -80,15 +80,16 @@ class Distribution(_Model):
         for n in need:
             if not math.isfinite(getattr(self, n)):
                 raise ValueError(f"{n} must be finite")
-        if self.dist == "uniform" and self.high <= self.low:
+        # the checks above make every parameter the distribution needs a finite number
+        if self.dist == "uniform" and cast(float, self.high) <= cast(float, self.low):
             raise ValueError(f"uniform needs high > low (got low={self.low}, high={self.high})")
         return self
 
     @property
     def expected(self) -> float:
         if self.dist == "uniform":
-            return (self.low + self.high) / 2
-        return float(self.mean)
+            return (cast(float, self.low) + cast(float, self.high)) / 2
+        return float(cast(float, self.mean))
 
 
 class UnitGroup(_Model):
@@ -262,7 +263,7 @@ class Scenario(_Model):
         return 7 * self.horizon_weeks
 
 
-def _field_of(err: dict[str, Any]) -> str | None:
+def _field_of(err: Mapping[str, Any]) -> str | None:
     loc = [str(p) for p in err["loc"]]
     # drop the tagged-union / model-name parts pydantic inserts ("function-after[...]")
     loc = [p for p in loc if "[" not in p]
@@ -292,7 +293,7 @@ def vary(scenario: Scenario, changes: Mapping[str, Any], source: str = "scenario
     data = scenario.model_dump(mode="json", exclude_none=True)
     for dotted, value in changes.items():
         *parents, leaf = dotted.split(".")
-        node = data
+        node: Any = data
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
             if not isinstance(node, dict):

@@ -3,12 +3,12 @@
 Policies
 --------
 ``solver`` / ``greedy``
-    The real engine: every week `allocator.engine.planning.decide` (what `allocator.plan` runs before
-    writing its tables) is called with the requests known that day, the current stays fixed (the
-    stays table) and the departures as planners know them: a realised departure is known
-    ``exit_notice_days`` ahead, before that the planner assumes the expected
-    end (never earlier than the notice window). Placements starting before the next planning
-    day are committed; the rest are planned again next week.
+    The real engine: every week `allocator.engine.planning.decide` (what `allocator.plan` runs
+    before writing its tables) is called with the requests known that day, the current stays fixed
+    (the stays table) and the departures as planners know them: a realised departure is known
+    ``exit_notice_days`` ahead, before that the planner assumes the expected end (never earlier
+    than the notice window). Placements starting before the next planning day are committed; the
+    rest are planned again next week.
 ``fcfs_fast``
     The engine's greedy rule (need order, then urgency; earliest-freeing fitting unit, the
     smallest, the kind the support level suits) run in one pass with the same weekly decision
@@ -27,15 +27,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from allocator.domain import Household, Stay, Support, Unit
-from allocator.engine.planning import decide
 from allocator.simulation.queueing import fcfs_kernel
 from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
 from allocator.simulation.scenario import Scenario
+
+if TYPE_CHECKING:
+    from allocator.engine.planning import Decision
 
 POLICIES = ("solver", "greedy", "fcfs_fast", "fcfs_event", "hotel")
 ENGINE_POLICIES = {"solver", "greedy"}
@@ -105,19 +109,53 @@ def run_engine(
     time_limit: float = 10.0,
     seed: int = 0,
 ) -> Allocation:
-    """The weekly loop around the engine (see the module docstring)."""
-    n = len(hh)
+    """The weekly loop around the engine (see the module docstring).
+
+    Each planning day asks `decide` about the requests known by then and still unplaced, with the
+    stays as the planner believes them; only the placements before the next planning day are
+    committed, at the real days the units free up.
+    """
+    # imported here: the engine loads OR-Tools, which the other policies never need
+    from allocator.engine.planning import decide
+
     H = scenario.horizon_days
     start_date = dt.date.fromisoformat(scenario.start)
     need = np.floor(hh.need).astype(np.int64)
     known = need - scenario.arrivals.notice_days
-    notice = scenario.exit_notice_days
-    turnover = scenario.policy.turnover_days
-    ids = np.array([f"H{i:06d}" for i in range(n)], dtype=object)
-    dates = [start_date + dt.timedelta(days=int(d)) for d in need]
+    ids = np.array([f"H{i:06d}" for i in range(len(hh))], dtype=object)
     support = np.array([s.value for s in SUPPORT_LEVELS], dtype=object)[hh.support]
-    # validated models, made once: plan() takes them as they are, with no table to re-check
-    households = [
+    households = _engine_households(hh, ids, support, need, start_date)
+    unit_table = _engine_units(units)
+    placed = _Committed.empty(len(hh), len(units))
+    stay_of = _stay_maker(hh, units, ids, support, placed, start_date)
+    unit_order_of = _unit_order(units)
+    calls = 0
+    for today in range(0, H, 7):
+        todo = np.flatnonzero((known <= today) & (placed.unit < 0))
+        if todo.size == 0:
+            continue
+        batch = decide(
+            [households[i] for i in todo],
+            unit_table,
+            _believed_stays(scenario, hh, placed, stay_of, today),
+            start=start_date + dt.timedelta(days=today),
+            policy=scenario.policy,
+            method=method,
+            time_limit=time_limit,
+            workers=1,
+            seed=seed,
+        )
+        calls += 1
+        _commit(placed, hh, todo, today, batch, unit_order_of(batch.inst.unit_ids), scenario)
+    return Allocation(unit=placed.unit, start=placed.start, plan_calls=calls)
+
+
+def _engine_households(
+    hh: Households, ids: np.ndarray, support: np.ndarray, need: np.ndarray, start: dt.date
+) -> list[Household]:
+    """Validated models, made once: `decide` takes them as they are, with no table to re-check."""
+    dates = [start + dt.timedelta(days=int(d)) for d in need]
+    return [
         Household(
             household_id=ids[i],
             size=int(hh.size[i]),
@@ -129,9 +167,13 @@ def run_engine(
             accessible=bool(hh.accessible[i]),
             language=hh.language[i] or None,
         )
-        for i in range(n)
+        for i in range(len(hh))
     ]
-    unit_table = [
+
+
+def _engine_units(units: UnitArrays) -> list[Unit]:
+    """The scenario's units as the engine's models, made once for every planning day."""
+    return [
         Unit(
             unit_id=units.unit_id[k],
             kind="flat" if units.is_flat[k] else "hub_room",
@@ -140,6 +182,10 @@ def run_engine(
         )
         for k in range(len(units))
     ]
+
+
+def _unit_order(units: UnitArrays) -> Callable[[list[str]], np.ndarray]:
+    """Maps the engine's unit ids back to the scenario's unit indices."""
     unit_index = {u: k for k, u in enumerate(units.unit_id)}
     same_order = np.arange(len(units))
 
@@ -149,18 +195,43 @@ def run_engine(
             return same_order
         return np.array([unit_index[u] for u in ids], dtype=np.int64)
 
-    unit_of = np.full(n, -1, dtype=np.int64)
-    start = np.full(n, np.nan)
-    last = np.full(len(units), -1, dtype=np.int64)  # last household placed in each unit
-    free_at = np.zeros(len(units), dtype=np.int64)  # real day each unit is free again
-    calls = 0
+    return unit_order_of
+
+
+@dataclass
+class _Committed:
+    """What the weekly loop has committed so far, in real days."""
+
+    unit: np.ndarray  # per household: unit index, -1 while not placed
+    start: np.ndarray  # per household: start day, NaN while not placed
+    last: np.ndarray  # per unit: the last household placed in it, -1 if none
+    free_at: np.ndarray  # per unit: the real day it is free again
+
+    @classmethod
+    def empty(cls, n_households: int, n_units: int) -> _Committed:
+        return cls(
+            unit=np.full(n_households, -1, dtype=np.int64),
+            start=np.full(n_households, np.nan),
+            last=np.full(n_units, -1, dtype=np.int64),
+            free_at=np.zeros(n_units, dtype=np.int64),
+        )
+
+
+def _stay_maker(
+    hh: Households,
+    units: UnitArrays,
+    ids: np.ndarray,
+    support: np.ndarray,
+    placed: _Committed,
+    start_date: dt.date,
+) -> Callable[[int, int, int], Stay]:
+    """``stay_of(household, start, believed end)``, cached: most weeks a stay is last week's."""
 
     @functools.cache
     def stay_of(i: int, a: int, b: int) -> Stay:
-        """A stay as the planner sees it; most weeks it is last week's, so it is made once."""
         return Stay(
             household_id=ids[i],
-            unit_id=units.unit_id[unit_of[i]],
+            unit_id=units.unit_id[placed.unit[i]],
             start=start_date + dt.timedelta(days=int(a)),
             expected_end=start_date + dt.timedelta(days=int(b)),
             size=int(hh.size[i]),
@@ -168,46 +239,63 @@ def run_engine(
             language=hh.language[i] or None,
         )
 
-    for today in range(0, H, 7):
-        todo = np.flatnonzero((known <= today) & (unit_of < 0))
-        if todo.size == 0:
-            continue
-        occ = last[(last >= 0)]
-        occ = occ[(start[occ] + hh.stay[occ] + turnover) > today]
-        stays = None
-        if occ.size:
-            s = start[occ].astype(np.int64)
-            real_end = s + hh.stay[occ]
-            believed = np.where(
-                real_end <= today + notice,
-                real_end,
-                np.maximum(s + hh.expected_stay[occ], today + notice + 1),
-            )
-            stays = [stay_of(i, a, b) for i, a, b in zip(occ, s, believed, strict=True)]
-        batch = decide(
-            [households[i] for i in todo],
-            unit_table,
-            stays,
-            start=start_date + dt.timedelta(days=today),
-            policy=scenario.policy,
-            method=method,
-            time_limit=time_limit,
-            workers=1,
-            seed=seed,
-        )
-        calls += 1
-        unit_order = unit_order_of(batch.inst.unit_ids)
-        for j in np.flatnonzero(batch.unit >= 0):
-            day = today + int(batch.start[j])
-            if day >= today + 7 or day >= H:
-                continue  # planned again next week
-            i, u = todo[j], unit_order[batch.unit[j]]
-            if free_at[u] > day:
-                continue  # the planner's belief was wrong (notice shorter than a week)
-            unit_of[i], start[i] = u, day
-            last[u] = i
-            free_at[u] = day + hh.stay[i] + turnover
-    return Allocation(unit=unit_of, start=start, plan_calls=calls)
+    return stay_of
+
+
+def _believed_stays(
+    scenario: Scenario,
+    hh: Households,
+    placed: _Committed,
+    stay_of: Callable[[int, int, int], Stay],
+    today: int,
+) -> list[Stay] | None:
+    """The current stays as planners know them on ``today``.
+
+    A realised departure is known ``exit_notice_days`` ahead; before that the planner assumes the
+    expected end, never earlier than the notice window. None when no unit is occupied.
+    """
+    turnover = scenario.policy.turnover_days
+    notice = scenario.exit_notice_days
+    occ = placed.last[(placed.last >= 0)]
+    occ = occ[(placed.start[occ] + hh.stay[occ] + turnover) > today]
+    if not occ.size:
+        return None
+    s = placed.start[occ].astype(np.int64)
+    real_end = s + hh.stay[occ]
+    believed = np.where(
+        real_end <= today + notice,
+        real_end,
+        np.maximum(s + hh.expected_stay[occ], today + notice + 1),
+    )
+    return [stay_of(i, a, b) for i, a, b in zip(occ, s, believed, strict=True)]
+
+
+def _commit(
+    placed: _Committed,
+    hh: Households,
+    todo: np.ndarray,
+    today: int,
+    batch: Decision,
+    unit_order: np.ndarray,
+    scenario: Scenario,
+) -> None:
+    """Keep the placements that start before the next planning day and whose unit is really free.
+
+    The rest are planned again next week; a unit still busy means the planner's belief about a
+    departure was wrong (a notice shorter than a week).
+    """
+    H = scenario.horizon_days
+    turnover = scenario.policy.turnover_days
+    for j in np.flatnonzero(batch.unit >= 0):
+        day = today + int(batch.start[j])
+        if day >= today + 7 or day >= H:
+            continue  # planned again next week
+        i, u = todo[j], unit_order[batch.unit[j]]
+        if placed.free_at[u] > day:
+            continue  # the planner's belief was wrong (notice shorter than a week)
+        placed.unit[i], placed.start[i] = u, day
+        placed.last[u] = i
+        placed.free_at[u] = day + hh.stay[i] + turnover
 
 
 def allocate(

@@ -1,0 +1,292 @@
+"""`build_report`: check the settings, run the simulations and gather what the page shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import allocator
+from allocator.analysis.report.cells import Cell, result_cells
+from allocator.analysis.report.sensitivity import (
+    SensitivityRow,
+    Stage,
+    run_sensitivity,
+    variants,
+)
+from allocator.errors import InputError
+from allocator.simulation import POLICIES, SimulationResult, check_seed, load_scenario, simulate
+from allocator.simulation.scenario import Scenario
+from allocator.simulation.sources import Assumption, read_assumptions
+
+# progress(stage, done, total): called as replications finish, stage by stage
+Progress = Callable[[str, int, int], None]
+
+DEFAULT_POLICIES = ("solver", "greedy")
+DEFAULT_REPLICATIONS = 20
+DEFAULT_SENSITIVITY_POLICY = "fcfs_fast"
+DEFAULT_SENSITIVITY_REPLICATIONS = 100
+DEFAULT_SWING = 0.25
+
+
+@dataclass
+class Figure64:
+    title: str
+    caption: str
+    png: str  # base64
+
+    @property
+    def src(self) -> str:
+        return "data:image/png;base64," + self.png
+
+
+@dataclass
+class Report:
+    """Everything the HTML shows: data, display-ready tables and base64 PNG figures."""
+
+    scenario_path: str
+    scenario: Scenario
+    description: str
+    assumptions: list[Assumption]
+    section_notes: dict[str, str]
+    result: SimulationResult
+    cells: dict[str, dict[str, Cell]]
+    primary: str
+    sensitivity_policy: str
+    sensitivity_base: Cell
+    sensitivity: list[SensitivityRow]
+    sensitivity_factor: float
+    figures: list[Figure64]
+    settings: dict[str, Any]
+    command: str
+    limits: list[str] = field(default_factory=list)
+
+    @property
+    def estimates(self) -> list[Assumption]:
+        return [a for a in self.assumptions if a.estimate]
+
+
+def build_report(
+    scenario_path: str | Path,
+    *,
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = 0,
+    policies: Sequence[str] = DEFAULT_POLICIES,
+    sensitivity_replications: int = DEFAULT_SENSITIVITY_REPLICATIONS,
+    sensitivity_policy: str = DEFAULT_SENSITIVITY_POLICY,
+    sensitivity_factor: float = DEFAULT_SWING,
+    workers: int = 1,
+    time_limit: float = 10.0,
+    progress: Progress | None = None,
+    command: str | None = None,
+) -> Report:
+    """Simulate the scenario for the report; raise `InputError` before any run on bad input.
+
+    The main comparison runs ``policies`` (the first is the headline) and the hotel baseline for
+    ``replications`` with ``seed``; the sensitivity runs ``sensitivity_policy`` for
+    ``sensitivity_replications`` (0 skips it) on every variant, with the same seed, so variants
+    differ only by the assumption moved. ``command`` is the reproduction command shown.
+    """
+    # the figures need matplotlib: imported here, so that importing the report stays light
+    from allocator.analysis.report.figures import report_figures
+
+    t0 = time.perf_counter()
+    run = _Run(
+        replications=replications,
+        seed=seed,
+        policies=list(dict.fromkeys(p.strip() for p in policies if p.strip())),
+        sensitivity_replications=sensitivity_replications,
+        sensitivity_policy=sensitivity_policy,
+        sensitivity_factor=sensitivity_factor,
+        workers=workers,
+        time_limit=time_limit,
+    )
+    _check(run)
+    path = Path(scenario_path)
+    scenario = load_scenario(path)
+    assumptions, notes, description = read_assumptions(path)
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    # every variant is validated before the long runs start
+    moved = variants(data, str(path), sensitivity_factor) if sensitivity_replications else []
+    stage = _stages(progress)
+    result = simulate(
+        scenario,
+        replications=replications,
+        seed=seed,
+        policies=[*run.policies, "hotel"],
+        workers=workers,
+        time_limit=time_limit,
+        progress=stage(f"main: {', '.join(run.policies)}", replications),
+    )
+    base, rows = run_sensitivity(
+        scenario,
+        data,
+        moved,
+        policy=sensitivity_policy,
+        replications=sensitivity_replications,
+        seed=seed,
+        workers=workers,
+        stage=stage,
+    )
+    figures = report_figures(result, rows, base, sensitivity_factor, sensitivity_policy)
+    if command is None:
+        command = _command(path, run)
+    return Report(
+        scenario_path=str(path),
+        scenario=scenario,
+        description=description,
+        assumptions=assumptions,
+        section_notes=notes,
+        result=result,
+        cells=result_cells(result),
+        primary=run.policies[0],
+        sensitivity_policy=sensitivity_policy,
+        sensitivity_base=base,
+        sensitivity=rows,
+        sensitivity_factor=sensitivity_factor,
+        figures=figures,
+        settings=_settings(path, scenario, run, sensitivity_ran=bool(moved), started=t0),
+        command=command,
+        limits=_limits(scenario, [a for a in assumptions if a.estimate], sensitivity_policy),
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The settings of one report's runs, as `build_report` was given them."""
+
+    replications: int
+    seed: int
+    policies: list[str]  # the main comparison's, without the hotel baseline; the first leads
+    sensitivity_replications: int
+    sensitivity_policy: str
+    sensitivity_factor: float
+    workers: int
+    time_limit: float
+
+
+def _stages(progress: Progress | None) -> Stage:
+    """Per stage of runs, the callback `simulate` reports finished replications to."""
+
+    def stage(name: str, total: int) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        return lambda done: progress(name, done, total)
+
+    return stage
+
+
+def _settings(
+    path: Path, scenario: Scenario, run: _Run, *, sensitivity_ran: bool, started: float
+) -> dict[str, Any]:
+    """The run's settings as the page lists them, so a reader can tell how it was made.
+
+    The scenario file is named with its hash, so a later edit of the file shows.
+    """
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    factor = run.sensitivity_factor
+    return {
+        "scenario file": f"{path} (sha256 {digest}…)",
+        "seed": run.seed,
+        "replications (main comparison)": run.replications,
+        "policies (main comparison)": ", ".join([*run.policies, "hotel (baseline)"]),
+        "sensitivity policy": run.sensitivity_policy if sensitivity_ran else "–",
+        "sensitivity": (
+            f"{run.sensitivity_replications} replications per variant, "
+            f"each assumption ×{1 - factor:g} and ×{1 + factor:g}"
+            if sensitivity_ran
+            else "not run"
+        ),
+        "horizon": f"{scenario.horizon_weeks} weeks from {scenario.start}",
+        "solver time limit per weekly plan": (
+            f"{run.time_limit:g} s" if "solver" in run.policies else "–"
+        ),
+        "workers": run.workers,
+        "allocator version": allocator.__version__,
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run time": f"{time.perf_counter() - started:.0f} s",
+    }
+
+
+def _command(path: Path, run: _Run) -> str:
+    """The command line that makes this report again."""
+    return shlex.join(
+        ["allocator", "report", str(path), "--out", "report.html"]
+        + ["--replications", str(run.replications), "--seed", str(run.seed)]
+        + ["--policy", ",".join(run.policies), "--sensitivity-policy", run.sensitivity_policy]
+        + ["--sensitivity-replications", str(run.sensitivity_replications)]
+    )
+
+
+def _check(run: _Run) -> None:
+    """Refuse bad settings with the command-line option to fix, before anything runs."""
+    check_seed(run.seed, field="--seed")
+    if run.replications < 1:
+        raise InputError("at least one replication is needed", source="--replications")
+    if run.sensitivity_replications < 0:
+        raise InputError(
+            "must be >= 0 (0 skips the sensitivity)", source="--sensitivity-replications"
+        )
+    allowed = [x for x in POLICIES if x != "hotel"]
+    checked = [(p, "--policy") for p in run.policies]
+    for p, option in [*checked, (run.sensitivity_policy, "--sensitivity-policy")]:
+        if p not in allowed:
+            raise InputError(
+                f"unknown policy {p!r}; expected one of {', '.join(allowed)}", source=option
+            )
+    if not run.policies:
+        raise InputError("give at least one policy", source="--policy")
+    if not 0 < run.sensitivity_factor < 1:
+        raise InputError(
+            f"the swing must be between 0 and 1, got {run.sensitivity_factor}", source="factor"
+        )
+
+
+def _limits(scenario: Scenario, estimates: list[Assumption], spolicy: str) -> list[str]:
+    out = [
+        "The system starts empty, with no warm-up period: the first weeks, when units fill up "
+        "without a queue, are included in every average.",
+        "A stay's clock starts at placement: waiting in a hotel does not shorten the stay that "
+        "follows, and a household waits until it is placed (it never finds its own way out while "
+        "waiting). When arrivals outgrow the units the queue grows without limit and a policy "
+        "can cost more than hotels only (negative savings in the sensitivity table): read that "
+        "as 'the programme is overloaded', not as a measured loss.",
+        "Only nights within the horizon count: households still waiting or still housed at the "
+        "end are not followed further; renovation is written off linearly over "
+        f"{scenario.units.amortisation_years:g} years without discounting.",
+        "Units cost every night of the horizon, used or not; the hotel baseline runs no units.",
+        "A separation is counted once per family with minors that spends at least one night in a "
+        "separating shelter, whatever the length; which families go there is a random draw "
+        f"(baseline shelter share {scenario.baseline.shelter_share:g}).",
+        "The 90th percentile wait is computed within each replication and then averaged: it is "
+        "not the 90th percentile of all households' waits, and the waiting-time figure shows the "
+        "spread between replications, not between households.",
+        "Intervals cover only the simulation's randomness (replications), not the uncertainty of "
+        "the assumptions; the sensitivity table moves one assumption at a time and shows no "
+        "interactions (two pessimistic assumptions together can move the result more than "
+        "the two rows suggest).",
+        f"The sensitivity uses {spolicy}, which knows every departure date exactly; the engine "
+        "learns a departure only when it is announced, so its results also depend on the exit "
+        "notice, which the sensitivity cannot show.",
+        "Planners expect each household to stay its pathway's mean; households arrive as a "
+        "Poisson process with the monthly profile given; sizes, urgency, support and pathways are "
+        "drawn independently of each other.",
+    ]
+    if estimates:
+        out.append(
+            f"{len(estimates)} of the scenario's numbers are estimates or modelling choices with "
+            "no published source (listed in the scenario section); the results are only as good "
+            "as they are."
+        )
+    p = scenario.policy
+    if p.support_capacity is not None or p.mediation_capacity is not None:
+        out.append(
+            "The support and mediation caps are applied by the engine's policies only; "
+            f"{spolicy} ignores them."
+        )
+    return out

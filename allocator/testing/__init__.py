@@ -1,0 +1,70 @@
+"""Independent checks of a plan: the rules every plan must satisfy, and its objective, recomputed.
+
+Everything here works from the raw tables (households, units, current stays), the plan start and
+the `Policy`, day by day and unit by unit, without the engine's pools, columns or occupancy
+counters. It is meant for tests and for analysts who want to audit a plan, whatever method made it::
+
+    problems = check_plan(plan, households, units, stays, start, policy, pins=pins, forbids=forb)
+    assert problems == []  # a valid plan
+    objective_of(plan, households, units, start, policy, pins=pins)  # == plan.objective
+
+The rules (days count from the plan start, day 0; H = the horizon in days):
+
+* every household appears exactly once in the plan table; a placed household has one unit and one
+  start; the unit has at least as many beds as the household has persons, and is step-free when
+  the household needs it;
+* a stay starts on or after the household's need date and the plan start, and before day H; it
+  departs (``expected_end``) ``expected_stay_days`` after its start;
+* a stay occupies its unit from its start to its departure plus ``policy.turnover_days``; a current
+  stay from its start to its ``expected_end`` plus the turnover; no new stay shares a day of that
+  with another stay in the same unit. A unit is used only inside its availability window: the stay
+  starts on or after ``available_from`` and departs by ``available_until``; as the unit leaves the
+  programme then, no turnover is counted from ``available_until`` on;
+* with ``policy.support_capacity`` set, on every day of the horizon the support load of the
+  households present (a stay is present from its start to its departure, excluded) is at most the
+  cap; a current stay counts with its own support level, or ``policy.existing_stay_support``. On a
+  day the current stays alone already exceed the cap, the plan may add no load. The same holds for
+  mediation: per language with a cap, the number of households present that need it;
+* a pinned household, when placed, is in its pinned unit; a forbidden (household, unit) pair is
+  never used.
+
+A pinned household may stay unplaced (when its unit cannot take it); the objective then charges its
+waiting cost ``policy.pin_weight`` times.
+
+Everything public is imported from here; the private modules behind it hold one part each: the raw
+rows (`_raw`), the rules (`_rules`), the objective (`_objective`), plan tables and the checks an
+analyst calls (`_plans`), and random scenarios for property tests (`_scenarios`).
+"""
+
+from allocator.testing._objective import assignment_objective, household_cost
+from allocator.testing._plans import check_plan, objective_of, placements_of, plan_table
+from allocator.testing._raw import (
+    HouseholdRow,
+    Placement,
+    RawInstance,
+    StayRow,
+    UnitRow,
+    parse_instance,
+)
+from allocator.testing._rules import assignment_violations, free_days, placement_violations
+from allocator.testing._scenarios import Scenario, random_scenario
+
+__all__ = [
+    "HouseholdRow",
+    "Placement",
+    "RawInstance",
+    "Scenario",
+    "StayRow",
+    "UnitRow",
+    "assignment_objective",
+    "assignment_violations",
+    "check_plan",
+    "free_days",
+    "household_cost",
+    "objective_of",
+    "parse_instance",
+    "placement_violations",
+    "placements_of",
+    "plan_table",
+    "random_scenario",
+]

@@ -1,0 +1,36 @@
+"""A plan's objective recomputed from the raw rows, one household's term at a time.
+
+The terms are those of `allocator.engine.columns`, written out again without the engine's arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from allocator.domain import Support, UnitKind
+from allocator.testing._raw import Placement, RawInstance
+
+
+def household_cost(inst: RawInstance, household_id: str, placement: Placement | None) -> float:
+    """One household's term of the objective (see `allocator.engine.columns`), from the raw rows."""
+    pol = inst.policy
+    h = inst.households[household_id]
+    weight = pol.urgency_weights[h.urgency]
+    release = inst.release(household_id)
+    if placement is None:
+        cost = weight * h.size * (max(inst.horizon - release, 0) + pol.terminal_wait_days)
+        return cost * pol.pin_weight if household_id in inst.pins else cost
+    uid, day = placement
+    u = inst.units[uid]
+    mismatch = (h.support is Support.HIGH and u.kind is UnitKind.FLAT) or (
+        h.support is Support.LOW and u.kind is UnitKind.HUB_ROOM
+    )
+    return (
+        weight * h.size * (day - release)
+        + pol.wasted_bed_night_weight * (u.capacity - h.size) * h.stay_days
+        + pol.kind_mismatch_weight * float(mismatch)
+    )
+
+
+def assignment_objective(inst: RawInstance, placements: Mapping[str, Placement]) -> float:
+    return float(sum(household_cost(inst, h, placements.get(h)) for h in inst.households))

@@ -1,0 +1,149 @@
+"""Plan tables: read the placements a table describes, check a plan, recompute its objective.
+
+These are the entry points an analyst calls with what was given to `allocator.plan`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from allocator.engine.result import Plan
+from allocator.policy import Policy
+from allocator.testing._objective import assignment_objective
+from allocator.testing._raw import Placement, RawInstance, _date, _text, parse_instance
+from allocator.testing._rules import assignment_violations
+
+
+def _table(plan: Plan | pd.DataFrame) -> pd.DataFrame:
+    return plan.placements if isinstance(plan, Plan) else plan
+
+
+def placements_of(
+    inst: RawInstance, plan: Plan | pd.DataFrame
+) -> tuple[dict[str, Placement], list[str]]:
+    """The placements a plan table describes, and what is wrong with the table as such."""
+    table = _table(plan)
+    problems = []
+    missing = [c for c in ("household_id", "unit_id", "start", "status") if c not in table.columns]
+    if missing:
+        return {}, [f"the plan table lacks the column(s) {', '.join(missing)}"]
+    placements: dict[str, Placement] = {}
+    seen: dict[str, int] = defaultdict(int)
+    for row in table.to_dict(orient="records"):
+        hid = _text(row["household_id"])
+        seen[hid] += 1
+        if hid not in inst.households:
+            problems.append(f"the plan lists household {hid}, which is not in the households table")
+            continue
+        status = _text(row["status"])
+        uid = _text(row["unit_id"])
+        begin = _date(row["start"])
+        end = _date(row.get("expected_end"))
+        who = f"household {hid}"
+        if status == "placed":
+            if uid is None or begin is None:
+                problems.append(f"{who} is marked placed but has no unit or no start")
+                continue
+            h = inst.households[hid]
+            if "expected_end" in table.columns and end != begin + dt.timedelta(days=h.stay_days):
+                problems.append(
+                    f"{who} starts on {begin} for {h.stay_days} days but its expected_end is {end}"
+                )
+            unit = inst.units.get(uid)
+            kind = _text(row.get("kind"))
+            if unit is not None and "kind" in table.columns and kind != unit.kind.value:
+                problems.append(f"{who}: unit {uid} is a {unit.kind.value}, the plan says {kind}")
+            placements[hid] = (uid, inst.day(begin))
+        elif status == "not_placed":
+            if uid is not None or begin is not None or end is not None:
+                problems.append(f"{who} is marked not placed but has a unit or dates")
+        else:
+            problems.append(f"{who} has status {status!r}; expected 'placed' or 'not_placed'")
+    for hid in inst.households:
+        if seen[hid] == 0:
+            problems.append(f"household {hid} is missing from the plan")
+        elif seen[hid] > 1:
+            problems.append(f"household {hid} appears {seen[hid]} times in the plan")
+    return placements, problems
+
+
+def check_plan(
+    plan: Plan | pd.DataFrame,
+    households: Any,
+    units: Any,
+    stays: Any = None,
+    start: dt.date | str | None = None,
+    policy: Policy | None = None,
+    *,
+    pins: Mapping[str, str] | None = None,
+    forbids: Iterable[tuple[str, str]] | None = None,
+) -> list[str]:
+    """Every rule the plan breaks, in plain words; an empty list means the plan is valid.
+
+    ``plan`` is a `Plan` or its placements table; the other arguments are what was given to
+    `allocator.plan` (tables as DataFrames or lists of records, the start date, the policy, pins
+    and forbidden pairs). See the module's docstring for the rules.
+    """
+    inst = parse_instance(households, units, stays, start, policy, pins=pins, forbids=forbids)
+    placements, problems = placements_of(inst, plan)
+    return problems + assignment_violations(inst, placements)
+
+
+def objective_of(
+    plan_table: Plan | pd.DataFrame,
+    households: Any,
+    units: Any,
+    start: dt.date | str,
+    policy: Policy | None = None,
+    *,
+    pins: Mapping[str, str] | None = None,
+) -> float:
+    """The plan's objective, recomputed from its table and the raw rows.
+
+    The terms are those of `allocator.engine.columns`.
+
+    Placed: urgency weight x size x days waited from the release day, plus the wasted bed-nights'
+    weight x empty beds x stay days, plus the kind-mismatch weight for a high-support household in
+    a flat or a low-support one in a hub room. Not placed: urgency weight x size x (days from the
+    release to the horizon's end + the terminal wait), times ``pin_weight`` for a pinned household.
+    The release day is the need date counted from the plan start, or 0 if that is earlier.
+    """
+    inst = parse_instance(households, units, None, start, policy, pins=pins)
+    placements, _ = placements_of(inst, plan_table)
+    return assignment_objective(inst, placements)
+
+
+def plan_table(inst: RawInstance, placements: Mapping[str, Placement]) -> pd.DataFrame:
+    """A plan table (the columns `check_plan` reads) for the given placements."""
+    rows = []
+    for hid, h in inst.households.items():
+        if hid in placements:
+            uid, day = placements[hid]
+            begin = inst.date(day)
+            rows.append(
+                {
+                    "household_id": hid,
+                    "unit_id": uid,
+                    "kind": inst.units[uid].kind.value if uid in inst.units else None,
+                    "start": begin,
+                    "expected_end": begin + dt.timedelta(days=h.stay_days),
+                    "status": "placed",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "household_id": hid,
+                    "unit_id": None,
+                    "kind": None,
+                    "start": None,
+                    "expected_end": None,
+                    "status": "not_placed",
+                }
+            )
+    return pd.DataFrame(rows)

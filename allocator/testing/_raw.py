@@ -1,0 +1,194 @@
+"""The raw tables of one run, read row by row into plain frozen rows: what every check starts from.
+
+Cells may be DataFrame values, dicts' values or domain models' fields; blanks (None, NaN, NaT, "")
+are read as missing. Nothing beyond day numbers is precomputed, so the checks stay independent of
+the engine's pools, columns and occupancy counters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from allocator.domain import Support, UnitKind
+from allocator.policy import Policy
+
+Placement = tuple[str, int]  # (unit id, start day counted from the plan start)
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and value.strip() == "":
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _date(value: Any) -> dt.date | None:
+    if _is_blank(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
+    return dt.date.fromisoformat(str(value).strip()[:10])
+
+
+def _text(value: Any) -> str | None:
+    if _is_blank(value):
+        return None
+    return str(value.value if hasattr(value, "value") else value).strip()
+
+
+def _flag(value: Any) -> bool:
+    if _is_blank(value):
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "1", "y"}
+    return bool(value)
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    if table is None:
+        return []
+    if isinstance(table, pd.DataFrame):
+        return table.to_dict(orient="records")
+    return [r.model_dump() if isinstance(r, BaseModel) else dict(r) for r in table]
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    household_id: str
+    size: int
+    urgency: int
+    need_date: dt.date
+    stay_days: int
+    support: Support
+    accessible: bool
+    language: str | None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit_id: str
+    kind: UnitKind
+    capacity: int
+    accessible: bool
+    available_from: dt.date | None
+    available_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class StayRow:
+    household_id: str
+    unit_id: str
+    start: dt.date
+    expected_end: dt.date
+    support: Support | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class RawInstance:
+    """The raw tables of one run, read row by row; nothing precomputed beyond day numbers."""
+
+    start: dt.date
+    policy: Policy
+    households: dict[str, HouseholdRow]  # in table order
+    units: dict[str, UnitRow]
+    stays: list[StayRow]
+    pins: dict[str, str] = field(default_factory=dict)
+    forbids: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def horizon(self) -> int:
+        return self.policy.horizon_days
+
+    def day(self, date: dt.date) -> int:
+        return (date - self.start).days
+
+    def date(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(day))
+
+    def release(self, household_id: str) -> int:
+        """First day a stay may start: the need date, or the plan start when that is later."""
+        return max(0, self.day(self.households[household_id].need_date))
+
+
+def parse_instance(
+    households: Any,
+    units: Any,
+    stays: Any = None,
+    start: dt.date | str | None = None,
+    policy: Policy | None = None,
+    *,
+    pins: Mapping[str, str] | None = None,
+    forbids: Iterable[tuple[str, str]] | None = None,
+) -> RawInstance:
+    """Read the tables (DataFrames, lists of dicts or of domain models) into plain rows."""
+    if start is None:
+        raise ValueError("start (the plan start date) is required")
+    policy = policy or Policy()
+    hh = {}
+    for r in _rows(households):
+        hid = _text(r["household_id"])
+        support = _text(r.get("support"))
+        hh[hid] = HouseholdRow(
+            household_id=hid,
+            size=int(r["size"]),
+            urgency=int(r["urgency"]),
+            need_date=_date(r["need_date"]),
+            stay_days=int(r["expected_stay_days"]),
+            support=Support(support) if support else Support.MEDIUM,
+            accessible=_flag(r.get("accessible")),
+            language=_text(r.get("language")),
+        )
+    un = {}
+    for r in _rows(units):
+        uid = _text(r["unit_id"])
+        un[uid] = UnitRow(
+            unit_id=uid,
+            kind=UnitKind(_text(r["kind"])),
+            capacity=int(r["capacity"]),
+            accessible=_flag(r.get("accessible")),
+            available_from=_date(r.get("available_from")),
+            available_until=_date(r.get("available_until")),
+        )
+    st = []
+    for r in _rows(stays):
+        support = _text(r.get("support"))
+        st.append(
+            StayRow(
+                household_id=_text(r["household_id"]),
+                unit_id=_text(r["unit_id"]),
+                start=_date(r["start"]),
+                expected_end=_date(r["expected_end"]),
+                support=Support(support) if support else None,
+                language=_text(r.get("language")),
+            )
+        )
+    return RawInstance(
+        start=_date(start),
+        policy=policy,
+        households=hh,
+        units=un,
+        stays=st,
+        pins=dict(pins or {}),
+        forbids=frozenset(tuple(p) for p in (forbids or ())),
+    )

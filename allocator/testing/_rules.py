@@ -1,0 +1,188 @@
+"""The hard rules of a plan, checked from the raw rows day by day and unit by unit.
+
+See `allocator.testing` for the rules in words. Each function returns the rules broken as
+sentences; an empty list means none is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+
+import numpy as np
+
+from allocator.testing._raw import Placement, RawInstance
+
+
+def placement_violations(inst: RawInstance, household_id: str, unit_id: str, day: int) -> list[str]:
+    """Rules that concern one placement alone (fit, dates, window, pins, forbids)."""
+    h = inst.households[household_id]
+    u = inst.units.get(unit_id)
+    who = f"household {household_id}"
+    if u is None:
+        return [f"{who} is placed in unit {unit_id}, which is not in the units table"]
+    out = []
+    if u.capacity < h.size:
+        out.append(f"{who} has {h.size} persons but unit {unit_id} has only {u.capacity} beds")
+    if h.accessible and not u.accessible:
+        out.append(f"{who} needs a step-free unit but unit {unit_id} is not step-free")
+    begin = inst.date(day)
+    if day < 0:
+        out.append(f"{who} starts on {begin}, before the plan start {inst.start}")
+    if day >= inst.horizon:
+        out.append(
+            f"{who} starts on {begin}, after the horizon's last day {inst.date(inst.horizon - 1)}"
+        )
+    if begin < h.need_date:
+        out.append(f"{who} starts on {begin}, before its need date {h.need_date}")
+    if u.available_from is not None and begin < u.available_from:
+        out.append(
+            f"{who} starts in unit {unit_id} on {begin}, before the unit is available "
+            f"({u.available_from})"
+        )
+    departure = begin + dt.timedelta(days=h.stay_days)
+    if u.available_until is not None and departure > u.available_until:
+        out.append(
+            f"{who} departs unit {unit_id} on {departure}, after the unit leaves the programme "
+            f"({u.available_until})"
+        )
+    pin = inst.pins.get(household_id)
+    if pin is not None and pin != unit_id:
+        out.append(f"{who} is pinned to unit {pin} but placed in unit {unit_id}")
+    if (household_id, unit_id) in inst.forbids:
+        out.append(f"{who} is placed in unit {unit_id}, which the planner forbade for it")
+    return out
+
+
+def _occupancy_violations(inst: RawInstance, placements: Mapping[str, Placement]) -> list[str]:
+    turn = inst.policy.turnover_days
+    # per unit: (first day, first day free again, label, is new); days may be negative
+    spans: dict[str, list[tuple[int, int, str, bool]]] = defaultdict(list)
+    for s in inst.stays:
+        spans[s.unit_id].append(
+            (
+                inst.day(s.start),
+                inst.day(s.expected_end) + turn,
+                f"current stay {s.household_id}",
+                False,
+            )
+        )
+    for hid, (uid, day) in placements.items():
+        if uid not in inst.units:
+            continue
+        spans[uid].append(
+            (day, day + inst.households[hid].stay_days + turn, f"household {hid}", True)
+        )
+    out = []
+    for uid, items in spans.items():
+        unit = inst.units.get(uid)
+        if unit is not None and unit.available_until is not None:
+            # the unit leaves the programme: no turnover (nor anything else) is counted after that
+            limit = inst.day(unit.available_until)
+            items = [(a, min(b, limit), who, new) for a, b, who, new in items]
+        items = sorted(items)
+        for k, (a1, b1, who1, new1) in enumerate(items):
+            for a2, b2, who2, new2 in items[k + 1 :]:
+                if a2 >= b1:
+                    break
+                if (new1 or new2) and a1 < b1 and a2 < b2:
+                    out.append(
+                        f"unit {uid}: {who1} (days {inst.date(a1)} to {inst.date(b1)}, turnover "
+                        f"included) overlaps {who2} (from {inst.date(a2)})"
+                    )
+    return out
+
+
+def _presence(start_day: int, end_day: int, horizon: int) -> range:
+    return range(max(start_day, 0), min(end_day, horizon))
+
+
+def _capacity_violations(inst: RawInstance, placements: Mapping[str, Placement]) -> list[str]:
+    pol = inst.policy
+    H = inst.horizon
+    out = []
+    if pol.support_capacity is not None:
+        current = np.zeros(H, dtype=np.int64)
+        new = np.zeros(H, dtype=np.int64)
+        for s in inst.stays:
+            level = s.support or pol.existing_stay_support
+            for d in _presence(inst.day(s.start), inst.day(s.expected_end), H):
+                current[d] += pol.support_loads[level]
+        for hid, (_, day) in placements.items():
+            h = inst.households[hid]
+            for d in _presence(day, day + h.stay_days, H):
+                new[d] += pol.support_loads[h.support]
+        bad = np.flatnonzero((new > 0) & (current + new > pol.support_capacity))
+        if bad.size:
+            d = int(bad[0])
+            out.append(
+                f"support load {int(current[d] + new[d])} ({int(current[d])} from current stays) "
+                f"exceeds the cap {pol.support_capacity} on {inst.date(d)} "
+                f"({bad.size} day(s) in all)"
+            )
+    languages = {h.language for h in inst.households.values() if h.language}
+    for g in sorted(languages):
+        cap = pol.mediation_cap(g)
+        if cap is None:
+            continue
+        current = np.zeros(H, dtype=np.int64)
+        new = np.zeros(H, dtype=np.int64)
+        for s in inst.stays:
+            if s.language == g:
+                for d in _presence(inst.day(s.start), inst.day(s.expected_end), H):
+                    current[d] += 1
+        for hid, (_, day) in placements.items():
+            h = inst.households[hid]
+            if h.language == g:
+                for d in _presence(day, day + h.stay_days, H):
+                    new[d] += 1
+        bad = np.flatnonzero((new > 0) & (current + new > cap))
+        if bad.size:
+            d = int(bad[0])
+            out.append(
+                f"{int(current[d] + new[d])} households need {g} mediation on {inst.date(d)} "
+                f"({int(current[d])} from current stays), above the cap {cap} "
+                f"({bad.size} day(s) in all)"
+            )
+    return out
+
+
+def assignment_violations(inst: RawInstance, placements: Mapping[str, Placement]) -> list[str]:
+    """Every rule a set of placements breaks (households not in ``placements`` are not placed).
+
+    Removing a placement never breaks a rule, so this also decides whether a partial plan can still
+    be completed (by leaving the rest out): handy for enumerating plans.
+    """
+    out = []
+    for hid, (uid, day) in placements.items():
+        if hid not in inst.households:
+            out.append(f"household {hid} is not in the households table")
+            continue
+        out.extend(placement_violations(inst, hid, uid, day))
+    known = {h: p for h, p in placements.items() if h in inst.households}
+    out.extend(_occupancy_violations(inst, known))
+    out.extend(_capacity_violations(inst, known))
+    return out
+
+
+def free_days(inst: RawInstance, unit_id: str) -> list[int]:
+    """Days of the horizon on which a unit is in the programme and free of current stays.
+
+    A current stay occupies its unit up to its ``expected_end`` plus the turnover. These are the
+    days a new stay could start there, households' sizes, dates and lengths aside.
+    """
+    u = inst.units[unit_id]
+    first = 0 if u.available_from is None else max(0, inst.day(u.available_from))
+    last = (
+        inst.horizon
+        if u.available_until is None
+        else min(inst.horizon, inst.day(u.available_until))
+    )
+    turn = inst.policy.turnover_days
+    busy = [
+        (inst.day(s.start), inst.day(s.expected_end) + turn)
+        for s in inst.stays
+        if s.unit_id == unit_id
+    ]
+    return [d for d in range(first, last) if not any(a <= d < b for a, b in busy)]
