@@ -1,33 +1,26 @@
 """`allocator capacity`: how many hub rooms and flats meet a waiting or hotel-night target.
 
-Mounted by `allocator.cli` with ``app.command("capacity")(capacity_cmd)``, or run on its own:
-``python -m allocator.cli.capacity capacity scenarios/milan.yaml --rooms 20:50:5 ...``.
 Errors the user can fix print one line ``error: <message>`` to stderr and exit with code 2, and
-no file is written (the curve and the plot are written together at the end, or not at all).
+no file is written (the curve and the plot are written together at the end, or not at all). The
+sweep (the simulation) and matplotlib are imported when the command runs, not at start-up.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from allocator.analysis.capacity import CAPACITY_POLICIES, CapacityResult, capacity
 from allocator.cli.common import check_positive, fail, print_table, progress_bar
+from allocator.cli.defaults import CAPACITY_POLICIES
+from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
-from allocator.io import Staging
-from allocator.simulation import Scenario, load_scenario
 
-app = typer.Typer(
-    name="allocator-capacity",
-    help="Capacity planning: the smallest mix of hub rooms and flats that meets the targets.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
+if TYPE_CHECKING:
+    from allocator.analysis.capacity import CapacityResult
+    from allocator.simulation import Scenario
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 MAX_GRID_VALUES = 10_000
@@ -95,7 +88,9 @@ def _default(scenario: Scenario, key: str) -> list[int]:
     return [group.count if group is not None else 0]
 
 
-def _run(scenario: Scenario, n_mixes: int, **kwargs) -> CapacityResult:
+def _run(scenario: Scenario, n_mixes: int, **kwargs: Any) -> CapacityResult:
+    from allocator.analysis.capacity import capacity
+
     # counting mixes; it starts when `capacity` reports 0 (inputs checked), so a bad input
     # prints only its one line
     bar = progress_bar()
@@ -125,6 +120,7 @@ def _figure_bytes(result: CapacityResult, path: Path) -> bytes:
     return buffer.getvalue()
 
 
+@app.command("capacity")
 def capacity_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     rooms: Annotated[
@@ -165,6 +161,8 @@ def capacity_cmd(
     ] = None,
 ) -> None:
     """Sweep hub rooms x flats; print the smallest mix meeting every target and the curve."""
+    from allocator.simulation import load_scenario
+
     try:
         if max_wait_p90 is None and max_hotel_nights is None:
             raise InputError("give a target: --max-wait-p90 DAYS and/or --max-hotel-nights N")
@@ -190,15 +188,40 @@ def capacity_cmd(
             workers=workers,
             time_limit=time_limit,
         )
-        picture = _figure_bytes(result, plot) if plot is not None else None
-        if out is not None or plot is not None:
-            with Staging() as staged:
-                if out is not None:
-                    staged.table(result.curve, out)
-                if picture is not None:
-                    staged.bytes(picture, plot)
+        _write_outputs(result, out, plot)
     except AllocatorError as exc:
         raise fail(exc) from None
+    _print_result(
+        result, out, plot, replications=replications, policy=policy, seed=seed, workers=workers
+    )
+
+
+def _write_outputs(result: CapacityResult, out: Path | None, plot: Path | None) -> None:
+    """The curve and the plot, written together or not at all."""
+    from allocator.io import Staging
+
+    picture = _figure_bytes(result, plot) if plot is not None else None
+    if out is not None or plot is not None:
+        with Staging() as staged:
+            if out is not None:
+                staged.table(result.curve, out)
+            if picture is not None and plot is not None:
+                staged.bytes(picture, plot)
+
+
+def _print_result(
+    result: CapacityResult,
+    out: Path | None,
+    plot: Path | None,
+    *,
+    replications: int,
+    policy: str,
+    seed: int,
+    workers: int,
+) -> None:
+    """The answer in a sentence, the summary of every mix, and the files written."""
+    from rich.console import Console
+
     console = Console()
     console.print(result.answer(), markup=False, emoji=False)
     head = (
@@ -211,17 +234,3 @@ def capacity_cmd(
         console.print(f"curve written to {out}")
     if plot is not None:
         console.print(f"plot written to {plot}")
-
-
-@app.callback()
-def _group() -> None:
-    """Capacity planning: the smallest mix of hub rooms and flats that meets the targets."""
-    # a callback keeps ``capacity`` a subcommand, as it is under `allocator.cli`, although this
-    # app has only one command (Typer would otherwise run it without its name)
-
-
-app.command("capacity")(capacity_cmd)
-
-
-if __name__ == "__main__":
-    app()

@@ -1,21 +1,22 @@
-"""What every command-line module shares: one-line errors, HOUSEHOLD=UNIT options, the progress
-bar and summary tables.
+"""What every command module shares: one-line errors, HOUSEHOLD=UNIT options, the progress bar
+and summary tables.
 
-Kept apart from `allocator.cli` so the ledger's and the simulation's commands can use it without
-importing the main app (which imports them).
+Rich and pandas are imported inside the functions that use them: every start of the app imports
+this module, and `allocator --version` needs neither.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from allocator.errors import AllocatorError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.progress import Progress
 
 
 def fail(exc: AllocatorError) -> typer.Exit:
@@ -58,6 +59,9 @@ def check_positive(value: float | None, option: str) -> None:
 
 def progress_bar() -> Progress:
     """The bar long runs show on stderr (replications, mixes, report stages); gone when done."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -70,6 +74,9 @@ def progress_bar() -> Progress:
 
 def print_table(title: str, frame: pd.DataFrame) -> None:
     """A DataFrame as a Rich table on stdout: the index first, values right-aligned."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column(frame.index.name or "")
     for col in frame.columns:

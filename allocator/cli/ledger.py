@@ -1,9 +1,10 @@
-"""The ledger's commands: ``ledger``, ``units``, ``requests``, ``batch``, ``stay`` and ``status``.
+"""The ledger's commands: the groups ``ledger``, ``units``, ``requests``, ``batch`` and ``stay``,
+and ``status``.
 
-`app` is a complete Typer app of its own (the tests drive it); `register` adds the same commands
-to the main ``allocator`` app. Every command takes ``--db`` (a SQLite file or a database URL;
-default ``$ALLOCATOR_DB`` or ``allocator.db``). Errors the user can fix print one line
-``error: <message>`` and exit with code 2, and change nothing in the ledger.
+Every command takes ``--db`` (a SQLite file or a database URL; default ``$ALLOCATOR_DB`` or
+``allocator.db``). Errors the user can fix print one line ``error: <message>`` and exit with
+code 2, and change nothing in the ledger. The ledger (SQLAlchemy, pandas) is imported when a
+command runs, not at start-up.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from allocator.cli.common import check_positive, fail, parse_pairs, parse_pins
+from allocator.cli.defaults import DB_ENV, EXIT_PATHWAYS, MethodChoice
+from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
-from allocator.ledger.store import DB_ENV, EXIT_PATHWAYS, Ledger, as_date
-from allocator.policy import Policy
-from allocator.engine.result import Method
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from allocator.ledger import Ledger
 
 DbOption = Annotated[
     str | None,
@@ -36,20 +37,31 @@ DbOption = Annotated[
     ),
 ]
 
-ledger_app = typer.Typer(
-    help="Create, upgrade and export the rotation ledger.", no_args_is_help=True
-)
-units_app = typer.Typer(help="Housing units in the ledger.", no_args_is_help=True)
-requests_app = typer.Typer(help="Households waiting for a place.", no_args_is_help=True)
-batch_app = typer.Typer(help="Weekly batches: propose, look at, approve.", no_args_is_help=True)
-stay_app = typer.Typer(help="Stays: move-in, exit, extension.", no_args_is_help=True)
+
+def _group(name: str, help_text: str) -> typer.Typer:
+    """A command group of the app: ``allocator NAME ...``."""
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+ledger_app = _group("ledger", "Create, upgrade and export the rotation ledger.")
+units_app = _group("units", "Housing units in the ledger.")
+requests_app = _group("requests", "Households waiting for a place.")
+batch_app = _group("batch", "Weekly batches: propose, look at, approve.")
+stay_app = _group("stay", "Stays: move-in, exit, extension.")
 
 
 def _say(text: str) -> None:
+    from rich.console import Console
+
     Console().print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _cell(value: object) -> str:
+    import pandas as pd
+    from rich.markup import escape
+
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return ""
     if isinstance(value, dt.date):
@@ -58,6 +70,9 @@ def _cell(value: object) -> str:
 
 
 def _show(frame: pd.DataFrame, title: str, limit: int | None = 30) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for col in frame.columns:
         table.add_column(str(col).replace("_", " "))
@@ -70,6 +85,8 @@ def _show(frame: pd.DataFrame, title: str, limit: int | None = 30) -> None:
 
 
 def _open(db: str | None, actor: str | None = None) -> Ledger:
+    from allocator.ledger import Ledger
+
     return Ledger.open(db, actor=actor)
 
 
@@ -94,6 +111,8 @@ def init(
     ] = None,
 ) -> None:
     """Create the ledger, or upgrade an older one to this version's schema."""
+    from allocator.policy import Policy
+
     try:
         policy = Policy.from_file(policy_file) if policy_file else None
         with _open(db) as ledger:
@@ -154,7 +173,9 @@ def import_requests(
 def propose(
     week: Annotated[str, typer.Option("--week", help="First day of the week, YYYY-MM-DD.")],
     db: DbOption = None,
-    method: Annotated[Method, typer.Option("--method", case_sensitive=False)] = Method.SOLVER,
+    method: Annotated[
+        MethodChoice, typer.Option("--method", case_sensitive=False)
+    ] = MethodChoice.SOLVER,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds.")] = 30.0,
     pin: Annotated[
         list[str] | None, typer.Option("--pin", help="HOUSEHOLD=UNIT: must go there.")
@@ -171,7 +192,7 @@ def propose(
         forbids = parse_pairs(forbid, "--forbid")
         with _open(db, actor=by) as ledger:
             proposal = ledger.propose(
-                week, method=method, time_limit=time_limit, pins=pins, forbids=forbids
+                week, method=method.value, time_limit=time_limit, pins=pins, forbids=forbids
             )
     except AllocatorError as exc:
         raise fail(exc) from None
@@ -284,6 +305,7 @@ def extend(
 # --- status ----------------------------------------------------------------------------------
 
 
+@app.command("status")
 def status(
     db: DbOption = None,
     today: Annotated[
@@ -295,6 +317,10 @@ def status(
     weeks: Annotated[int, typer.Option("--weeks", help="Weeks ahead for free units.")] = 4,
 ) -> None:
     """Occupancy today, who waits and how long, overdue stays, units free soon."""
+    import pandas as pd
+
+    from allocator.ledger import as_date
+
     try:
         day = as_date(today, "--today") if today else dt.date.today()
         with _open(db) as ledger:
@@ -319,26 +345,3 @@ def status(
     _show(tables["waiting"], "Waiting")
     _show(tables["overdue"], "Past expected end or max stay")
     _show(tables["free"], f"Free in the next {weeks} weeks")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ledger's command groups and ``status`` to ``app``."""
-    app.add_typer(ledger_app, name="ledger")
-    app.add_typer(units_app, name="units")
-    app.add_typer(requests_app, name="requests")
-    app.add_typer(batch_app, name="batch")
-    app.add_typer(stay_app, name="stay")
-    app.command("status")(status)
-
-
-app = typer.Typer(
-    name="allocator",
-    help="The rotation ledger's commands.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
-register(app)
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

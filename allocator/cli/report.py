@@ -1,9 +1,8 @@
-"""`allocator report`: the evaluators' HTML report from the command line (a Typer command).
+"""`allocator report`: the evaluators' self-contained HTML report of a scenario.
 
-Mounted by `allocator.cli` with ``app.command("report")(report_cmd)``, or run on its own:
-``python -m allocator.cli.report report scenarios/milan.yaml --out report.html``. Errors the user
-can fix print one line ``error: <message>`` to stderr, exit with code 2 and write nothing; the
-output path is checked before the simulation starts, not after it.
+Errors the user can fix print one line ``error: <message>`` to stderr, exit with code 2 and write
+nothing; the output path is checked before the simulation starts, not after it. The report
+(matplotlib, Jinja2, the simulation) is imported when the command runs, not at start-up.
 """
 
 from __future__ import annotations
@@ -12,26 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from allocator.cli.common import check_positive, fail, progress_bar
+from allocator.cli.defaults import (
+    REPORT_POLICIES,
+    REPORT_REPLICATIONS,
+    REPORT_SENSITIVITY_POLICY,
+    REPORT_SENSITIVITY_REPLICATIONS,
+)
+from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
-from allocator.analysis.report import (
-    DEFAULT_POLICIES,
-    DEFAULT_REPLICATIONS,
-    DEFAULT_SENSITIVITY_POLICY,
-    DEFAULT_SENSITIVITY_REPLICATIONS,
-    build_report,
-    write_report,
-)
-
-app = typer.Typer(
-    name="allocator-report",
-    help="A self-contained HTML report of a scenario for programme evaluators.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
 
 
 def _check_out(out: Path) -> None:
@@ -43,15 +32,16 @@ def _check_out(out: Path) -> None:
         raise InputError("the folder does not exist", source=str(out.parent))
 
 
+@app.command("report")
 def report_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
     replications: Annotated[
         int, typer.Option(help="Replications of the main comparison.")
-    ] = DEFAULT_REPLICATIONS,
+    ] = REPORT_REPLICATIONS,
     sensitivity_replications: Annotated[
         int, typer.Option(help="Replications per sensitivity variant (0 skips the sensitivity).")
-    ] = DEFAULT_SENSITIVITY_REPLICATIONS,
+    ] = REPORT_SENSITIVITY_REPLICATIONS,
     seed: Annotated[int, typer.Option(help="Master seed (SeedSequence).")] = 0,
     workers: Annotated[int, typer.Option(help="Worker processes (same numbers for any).")] = 2,
     policy: Annotated[
@@ -60,12 +50,14 @@ def report_cmd(
             help="Comma-separated policies of the main comparison, the first is the headline: "
             "greedy, solver, fcfs_fast, fcfs_event (hotel is always added)."
         ),
-    ] = ",".join(DEFAULT_POLICIES),
+    ] = ",".join(REPORT_POLICIES),
     sensitivity_policy: Annotated[
         str, typer.Option(help="Policy of the sensitivity runs.")
-    ] = DEFAULT_SENSITIVITY_POLICY,
+    ] = REPORT_SENSITIVITY_POLICY,
 ) -> None:
     """Simulate a scenario and write one HTML file: results, figures, sensitivity, sources."""
+    from allocator.analysis.report import build_report, write_report
+
     policies = [p.strip() for p in policy.split(",") if p.strip()]
     try:
         _check_out(out)  # before minutes of simulation, not after
@@ -91,19 +83,9 @@ def report_cmd(
         write_report(report, out)
     except AllocatorError as exc:
         raise fail(exc) from None
+    from rich.console import Console
+
     size = out.stat().st_size
     Console(stderr=True).print(
         f"report written to {out} ({size / 1024:,.0f} kB, {report.settings['run time']})"
     )
-
-
-app.command("report")(report_cmd)
-
-
-@app.callback()
-def _main() -> None:
-    """A self-contained HTML report of a scenario for programme evaluators."""
-
-
-if __name__ == "__main__":
-    app()

@@ -1,34 +1,39 @@
-"""`allocator simulate` and `allocator compare`: the simulation's command line (a Typer sub-app).
+"""`allocator simulate` and `allocator compare`: the throughput simulation against the hotel
+baseline.
 
-Mounted by `allocator.cli` (``app.command("simulate")(simulate_cmd)`` and
-``app.command("compare")(compare_cmd)``), or run on its own: ``python -m allocator.cli.simulate``.
-Errors the user can fix print one line ``error: <message>`` to stderr and exit with code 2.
+Errors the user can fix print one line ``error: <message>`` to stderr and exit with code 2. The
+simulation (SciPy, pandas) is imported when a command runs, not at start-up.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
 
 from allocator.cli.common import fail, print_table, progress_bar
+from allocator.cli.defaults import SIMULATION_POLICIES
+from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
-from allocator.io import Staging, write_table
-from allocator.simulation import DEFAULT_POLICIES, SimulationResult, load_scenario, simulate
 
-log = logging.getLogger("allocator")
-DEFAULT_POLICY_LIST = ",".join(DEFAULT_POLICIES)
-app = typer.Typer(
-    name="allocator-sim",
-    help="Throughput simulation of the allocation engine against the hotel baseline.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from allocator.simulation import SimulationResult
+
+DEFAULT_POLICY_LIST = ",".join(SIMULATION_POLICIES)
+# the metrics `compare` puts side by side
+COMPARED = [
+    "served",
+    "hotel_person_nights",
+    "wait_mean",
+    "wait_p90",
+    "occupancy",
+    "separations",
+    "total_cost",
+    "savings",
+]
 
 Policies = Annotated[
     str,
@@ -48,6 +53,8 @@ def _run(
     dask: bool,
     time_limit: float,
 ) -> SimulationResult:
+    from allocator.simulation import load_scenario, simulate
+
     scenario = load_scenario(path)
     client = None
     if dask:
@@ -94,10 +101,7 @@ def simulate_cmd(
         _check_out_folder(out)  # before hours of simulation, not after
         result = _run(scenario, replications, seed, policies, workers, dask, time_limit)
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            with Staging() as staged:
-                for name in ("replications", "weekly", "summary"):
-                    staged.parquet(getattr(result, name), out / f"{name}.parquet")
+            _write_tables(result, out)
     except AllocatorError as exc:
         raise fail(exc) from None
     head = (
@@ -106,6 +110,8 @@ def simulate_cmd(
     )
     print_table(head + " (mean [95% interval])", result.wide_summary())
     if out is not None:
+        from rich.console import Console
+
         Console().print(f"tables written to {out}/ (replications, weekly, summary .parquet)")
 
 
@@ -120,36 +126,51 @@ def compare_cmd(
     out: Annotated[Path | None, typer.Option(help="CSV of the comparison.")] = None,
 ) -> None:
     """Run the same seeds on several scenarios and print their key metrics side by side."""
-    keys = [
-        "served",
-        "hotel_person_nights",
-        "wait_mean",
-        "wait_p90",
-        "occupancy",
-        "separations",
-        "total_cost",
-        "savings",
-    ]
-    frames = []
+    import pandas as pd
+
+    frames: list[pd.DataFrame] = []
     try:
         if out is not None and not (out.parent.is_dir() and not out.is_dir()):
             raise InputError("expected a CSV file in an existing folder", source=str(out))
         for path in scenarios:
             r = _run(path, replications, seed, policies, workers, False, time_limit)
-            s = r.summary[r.summary["metric"].isin(keys)].copy()
-            label = r.scenario.name
-            if any(f["scenario"].iloc[0] == label for f in frames):  # two files, one name
-                label = f"{label} ({path}, #{len(frames) + 1})"
-            s.insert(0, "scenario", label)
-            frames.append(s)
+            frames.append(_key_metrics(r, path, frames))
+        table = pd.concat(frames, ignore_index=True)
+        if out is not None:
+            from allocator.io import write_table
+
+            write_table(table, out)
     except AllocatorError as exc:
         raise fail(exc) from None
-    table = pd.concat(frames, ignore_index=True)
-    if out is not None:
-        try:
-            write_table(table, out)
-        except AllocatorError as exc:
-            raise fail(exc) from None
+    title = f"{replications} replications, seed {seed} (mean [95% interval])"
+    print_table(title, _side_by_side(table))
+
+
+def _write_tables(result: SimulationResult, out: Path) -> None:
+    """The three tables as Parquet in `out`, written together or not at all."""
+    from allocator.io import Staging
+
+    out.mkdir(parents=True, exist_ok=True)
+    with Staging() as staged:
+        for name in ("replications", "weekly", "summary"):
+            staged.parquet(getattr(result, name), out / f"{name}.parquet")
+
+
+def _key_metrics(result: SimulationResult, path: Path, earlier: list[pd.DataFrame]) -> pd.DataFrame:
+    """One scenario's compared metrics, labelled by its name (and its file, if two share it)."""
+    s = result.summary[result.summary["metric"].isin(COMPARED)].copy()
+    label = result.scenario.name
+    if any(f["scenario"].iloc[0] == label for f in earlier):  # two files, one name
+        label = f"{label} ({path}, #{len(earlier) + 1})"
+    s.insert(0, "scenario", label)
+    return s
+
+
+def _side_by_side(table: pd.DataFrame) -> pd.DataFrame:
+    """`mean [low, high]` cells, a row per policy and metric, a column per scenario."""
+    import pandas as pd
+
+    table = table.copy()
     table["value"] = [
         f"{m:,.4g} [{lo:,.4g}, {hi:,.4g}]" if pd.notna(lo) else f"{m:,.4g}"
         for m, lo, hi in zip(table["mean"], table["ci_low"], table["ci_high"], strict=True)
@@ -158,8 +179,4 @@ def compare_cmd(
     wide = wide.reindex(columns=list(dict.fromkeys(table["scenario"])))
     wide.index = [f"{p} {m}" for p, m in wide.index]
     wide.index.name = "policy metric"
-    print_table(f"{replications} replications, seed {seed} (mean [95% interval])", wide)
-
-
-if __name__ == "__main__":
-    app()
+    return wide

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from allocator.analysis import plots
 from allocator.analysis.capacity import CAPACITY_METRICS, Mix, _decide, capacity, variant
-from allocator.cli.capacity import app, parse_counts
+from allocator.cli import app
+from allocator.cli.capacity import parse_counts
 from allocator.errors import InputError
 from allocator.simulation import Scenario, load_scenario, validate_scenario
 from allocator.simulation.sampling import build_units

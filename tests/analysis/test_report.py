@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from allocator.analysis.report import Cell, build_report, fmt, write_report
-from allocator.cli.report import app
+from allocator.cli import app
 from allocator.simulation import load_scenario, simulate
 from allocator.simulation.sources import read_assumptions
 

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli import main as cli
+from allocator.cli import app
+from allocator.engine import planning
+from allocator.engine.result import PLAN_COLUMNS
 from allocator.examples import generate
 from allocator.io import read_table, write_table
-from allocator.engine.result import PLAN_COLUMNS
 
 runner = CliRunner()
 
@@ -64,7 +65,7 @@ def run(files, *extra, out=None, summary=None, stays=True):
     args += ["--start", "2026-12-07", "--out", str(out), "--time-limit", "10"]
     if summary is not None:
         args += ["--summary", str(summary)]
-    return runner.invoke(cli.app, [*args, *extra])
+    return runner.invoke(app, [*args, *extra])
 
 
 def assert_clean_failure(result, *paths):
@@ -245,7 +246,7 @@ def test_policy_that_is_a_folder(files, tmp_path):
 def test_bad_start_date(files, tmp_path):
     out = tmp_path / "plan.csv"
     result = runner.invoke(
-        cli.app,
+        app,
         ["plan", "--households", str(files["households"]), "--units", str(files["units"])]
         + ["--start", "2026-13-01", "--out", str(out)],
     )
@@ -284,7 +285,7 @@ def test_unexpected_errors_are_not_swallowed(files, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cli, "run_plan", broken)
+    monkeypatch.setattr(planning, "plan", broken)  # the command looks it up when it runs
     out = tmp_path / "plan.csv"
     result = run(files, out=out)
     assert result.exit_code == 1
@@ -423,7 +424,7 @@ def test_no_household_ids_in_the_logs(files, tmp_path, caplog):
 
 
 def test_demo_prints_plan_kpis_and_comparison():
-    result = runner.invoke(cli.app, ["demo", "--time-limit", "10"])
+    result = runner.invoke(app, ["demo", "--time-limit", "10"])
     assert result.exit_code == 0, result.output
     out = result.stdout
     for words in ["Key figures", "objective", "hotel person-nights", "wasted bed-nights"]:
@@ -436,7 +437,7 @@ def test_demo_prints_plan_kpis_and_comparison():
 
 def test_demo_greedy_writes_optional_out(tmp_path):
     out = tmp_path / "demo.xlsx"
-    result = runner.invoke(cli.app, ["demo", "--method", "greedy", "--out", str(out)])
+    result = runner.invoke(app, ["demo", "--method", "greedy", "--out", str(out)])
     assert result.exit_code == 0, result.output
     frame, _ = read_table(out, "stays")
     assert list(frame.columns) == PLAN_COLUMNS
@@ -445,7 +446,7 @@ def test_demo_greedy_writes_optional_out(tmp_path):
 
 def test_demo_bad_out_is_a_clean_error(tmp_path):
     out = tmp_path / "demo.json"
-    result = runner.invoke(cli.app, ["demo", "--out", str(out)])
+    result = runner.invoke(app, ["demo", "--out", str(out)])
     assert_clean_failure(result, out)
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
-from allocator.cli.simulate import app
+from allocator.cli import app
 from allocator.simulation.examples import small
 
 runner = CliRunner()

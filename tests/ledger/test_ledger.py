@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from allocator import InputError, Policy
+from allocator.cli import app
 from allocator.errors import AllocatorError
 from allocator.examples import generate
 from allocator.ledger import Ledger
 from allocator.ledger.testing import backends, fresh_url, invariant_violations
-from allocator.cli.ledger import app
 
 WEEK = dt.date(2026, 12, 7)
 DAY = dt.timedelta(days=1)
@@ -209,7 +209,7 @@ def test_approve_is_idempotent(ledger):
 KILL = textwrap.dedent(
     """
     import os, signal, sys
-    import allocator.ledger.store as store
+    import allocator.ledger.batches as store
     from allocator.ledger import Ledger
     calls = []
     real = store._check_stay
