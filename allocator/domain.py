@@ -8,33 +8,13 @@ the engine never needs a name.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-class UnitKind(StrEnum):
-    HUB_ROOM = "hub_room"
-    FLAT = "flat"
-
-
-class Support(StrEnum):
-    """Intensity of social accompaniment a household needs."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class ExitPathway(StrEnum):
-    PUBLIC_HOUSING = "public_housing"
-    RENTAL_AGENCY = "rental_agency"
-    PRIVATE = "private"
-    FAMILY = "family"
-    OTHER = "other"
-    UNKNOWN = "unknown"
-
+from allocator.choices import ExitPathway as ExitPathway
+from allocator.choices import Support as Support
+from allocator.choices import UnitKind as UnitKind
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 

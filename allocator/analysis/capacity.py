@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.analysis.capacity_result import CAPACITY_METRICS, CapacityResult, Mix
+from allocator.choices import CAPACITY_POLICIES as CAPACITY_POLICIES
 from allocator.errors import InputError
 from allocator.simulation import (
     Scenario,
@@ -69,7 +70,6 @@ __all__ = [
     "variant",
 ]
 
-CAPACITY_POLICIES = ("fcfs_fast", "fcfs_event", "greedy", "solver")
 # target argument -> the metric it caps
 TARGETS = {
     "target_wait_p90": "wait_p90",

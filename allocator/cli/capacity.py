@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from allocator.choices import CAPACITY_POLICIES
 from allocator.cli.common import check_positive, fail, print_table, progress_bar
-from allocator.cli.defaults import CAPACITY_POLICIES
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 

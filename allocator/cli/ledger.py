@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from allocator.choices import DB_ENV, EXIT_PATHWAYS, Method
 from allocator.cli.common import check_positive, fail, parse_pairs, parse_pins
-from allocator.cli.defaults import DB_ENV, EXIT_PATHWAYS, MethodChoice
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -173,9 +173,7 @@ def import_requests(
 def propose(
     week: Annotated[str, typer.Option("--week", help="First day of the week, YYYY-MM-DD.")],
     db: DbOption = None,
-    method: Annotated[
-        MethodChoice, typer.Option("--method", case_sensitive=False)
-    ] = MethodChoice.SOLVER,
+    method: Annotated[Method, typer.Option("--method", case_sensitive=False)] = Method.SOLVER,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds.")] = 30.0,
     pin: Annotated[
         list[str] | None, typer.Option("--pin", help="HOUSEHOLD=UNIT: must go there.")

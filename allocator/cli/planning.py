@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from allocator.choices import DEFAULT_GAP, Method
 from allocator.cli.common import check_positive, fail, parse_pairs, parse_pins
-from allocator.cli.defaults import DEFAULT_GAP, MethodChoice
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -29,7 +29,7 @@ DEMO_START = dt.date(2026, 12, 7)  # `examples.generate`'s default start, which 
 
 # options `plan` and `demo` share, and the longer ones, declared once so `plan` stays readable
 MethodOption = Annotated[
-    MethodChoice,
+    Method,
     typer.Option(
         "--method",
         case_sensitive=False,
@@ -78,7 +78,7 @@ def plan(
     summary: Annotated[
         Path | None, typer.Option("--summary", help="Where to write the key figures as JSON.")
     ] = None,
-    method: MethodOption = MethodChoice.SOLVER,
+    method: MethodOption = Method.SOLVER,
     horizon_weeks: Annotated[
         int | None,
         typer.Option("--horizon-weeks", help="Planning horizon; overrides the policy's."),
@@ -134,7 +134,7 @@ def plan(
 
 @app.command()
 def demo(
-    method: MethodOption = MethodChoice.SOLVER,
+    method: MethodOption = Method.SOLVER,
     time_limit: TimeLimitOption = 10.0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the plan here (.csv or .xlsx).")
@@ -150,7 +150,7 @@ def demo(
         _check_outputs({"--out": out}, [])
         households, units, stays = demo_tables()
         runs: dict[str, Plan] = {}
-        for m in dict.fromkeys([method, MethodChoice.GREEDY, MethodChoice.HOTEL]):
+        for m in dict.fromkeys([method, Method.GREEDY, Method.HOTEL]):
             runs[m.value] = planning.plan(
                 households, units, stays, start=DEMO_START, method=m.value, time_limit=time_limit
             )

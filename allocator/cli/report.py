@@ -12,13 +12,13 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli.common import check_positive, fail, progress_bar
-from allocator.cli.defaults import (
+from allocator.choices import (
     REPORT_POLICIES,
     REPORT_REPLICATIONS,
     REPORT_SENSITIVITY_POLICY,
     REPORT_SENSITIVITY_REPLICATIONS,
 )
+from allocator.cli.common import check_positive, fail, progress_bar
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 

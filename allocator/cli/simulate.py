@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from allocator.choices import SIMULATION_POLICIES
 from allocator.cli.common import fail, print_table, progress_bar
-from allocator.cli.defaults import SIMULATION_POLICIES
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 

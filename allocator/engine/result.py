@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
 
-
-class Status(StrEnum):
-    OPTIMAL = "optimal"  # proven within the requested relative gap
-    FEASIBLE = "feasible"  # a valid plan, not proven optimal (time limit)
-    HEURISTIC = "heuristic"  # a baseline method: valid plan, no bound
-
-    @property
-    def is_ok(self) -> bool:
-        return True  # every status carries a valid plan; a plan is never empty for lack of time
-
-
-class Method(StrEnum):
-    SOLVER = "solver"
-    GREEDY = "greedy"
-    HOTEL = "hotel"
-
+from allocator.choices import Method as Method
+from allocator.choices import Status as Status
 
 PLAN_COLUMNS = [
     "household_id",

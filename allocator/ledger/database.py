@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from allocator.choices import DB_ENV as DB_ENV
 from allocator.errors import AllocatorError, InputError
 from allocator.ledger.schema import AuditRow, LedgerState
 from allocator.policy import Policy, validate_policy
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 DEFAULT_DB = "allocator.db"
-DB_ENV = "ALLOCATOR_DB"
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()
 

@@ -14,12 +14,11 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from allocator.domain import ExitPathway
+from allocator.choices import EXIT_PATHWAYS as EXIT_PATHWAYS
 from allocator.errors import InputError
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
 
-EXIT_PATHWAYS = [p.value for p in ExitPathway if p is not ExitPathway.UNKNOWN]
 MAX_TEXT = 200
 
 

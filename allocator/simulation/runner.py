@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.choices import SIMULATION_POLICIES
 from allocator.errors import InputError
 from allocator.simulation.results import PAIRED, SimulationResult, outcome, summarise
 from allocator.simulation.sampling import build_units, sample_households
@@ -24,7 +25,7 @@ from allocator.simulation.weekly import POLICIES, allocate
 
 log = logging.getLogger("allocator")
 
-DEFAULT_POLICIES = ("solver", "greedy", "hotel")
+DEFAULT_POLICIES = SIMULATION_POLICIES
 
 
 def run_replication(

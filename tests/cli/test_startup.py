@@ -13,7 +13,6 @@ import sys
 import pytest
 
 import allocator
-from allocator.cli import defaults
 from allocator.examples import generate
 
 HEAVY = ("pandas", "numpy", "ortools", "matplotlib", "scipy", "sqlalchemy")
@@ -92,21 +91,3 @@ def test_import_allocator_is_light_and_public_names_resolve_on_use():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True", "True"]
-
-
-def test_the_declarations_copies_match_the_library():
-    """Each value `allocator.cli.defaults` copies for the help texts equals the library's."""
-    from allocator import ledger, simulation
-    from allocator.analysis import capacity, report
-    from allocator.engine import planning, result
-
-    assert [m.value for m in defaults.MethodChoice] == [m.value for m in result.Method]
-    assert defaults.DB_ENV == ledger.DB_ENV
-    assert defaults.EXIT_PATHWAYS == list(ledger.EXIT_PATHWAYS)
-    assert defaults.DEFAULT_GAP == planning.DEFAULT_GAP
-    assert defaults.SIMULATION_POLICIES == tuple(simulation.DEFAULT_POLICIES)
-    assert defaults.CAPACITY_POLICIES == tuple(capacity.CAPACITY_POLICIES)
-    assert defaults.REPORT_POLICIES == tuple(report.DEFAULT_POLICIES)
-    assert defaults.REPORT_REPLICATIONS == report.DEFAULT_REPLICATIONS
-    assert defaults.REPORT_SENSITIVITY_POLICY == report.DEFAULT_SENSITIVITY_POLICY
-    assert defaults.REPORT_SENSITIVITY_REPLICATIONS == report.DEFAULT_SENSITIVITY_REPLICATIONS

@@ -19,6 +19,12 @@ from allocator.analysis.report.sensitivity import (
     run_sensitivity,
     variants,
 )
+from allocator.choices import (
+    REPORT_POLICIES,
+    REPORT_REPLICATIONS,
+    REPORT_SENSITIVITY_POLICY,
+    REPORT_SENSITIVITY_REPLICATIONS,
+)
 from allocator.errors import InputError
 from allocator.simulation import POLICIES, SimulationResult, check_seed, load_scenario, simulate
 from allocator.simulation.scenario import Scenario
@@ -27,10 +33,10 @@ from allocator.simulation.sources import Assumption, read_assumptions
 # progress(stage, done, total): called as replications finish, stage by stage
 Progress = Callable[[str, int, int], None]
 
-DEFAULT_POLICIES = ("solver", "greedy")
-DEFAULT_REPLICATIONS = 20
-DEFAULT_SENSITIVITY_POLICY = "fcfs_fast"
-DEFAULT_SENSITIVITY_REPLICATIONS = 100
+DEFAULT_POLICIES = REPORT_POLICIES
+DEFAULT_REPLICATIONS = REPORT_REPLICATIONS
+DEFAULT_SENSITIVITY_POLICY = REPORT_SENSITIVITY_POLICY
+DEFAULT_SENSITIVITY_REPLICATIONS = REPORT_SENSITIVITY_REPLICATIONS
 DEFAULT_SWING = 0.25
 
 
