@@ -11,28 +11,31 @@ not, so two versions of the solver compare on them (run each with its version im
 MIP that `allocator.plan` hands to HiGHS (through MathOpt) prints one line; GLOP's solves (the
 column generation's rounds and the dives' re-solves) are summed in one.
 
-Two settings of the solver's module constants compare on wall time only when run interleaved:
+Two settings of the solver compare on wall time only when run interleaved:
 
     python benchmarks/mip_work.py --sizes 100x60 --seeds 1,7,26 --repeats 6 \
-        --variants "CENTRAL_FIXING_FROM=5000;CENTRAL_FIXING_FROM=1000000000"
+        --variants "central_fixing_from=5000;central_fixing_from=1000000000"
 
 runs each instance under each variant (`;`-separated, each a `,`-separated list of
-NAME=VALUE for `allocator.engine.optimiser.solve`), alternating their order from one repeat to the next, and
-prints per instance and variant the wall times, their mean and the objectives.
+field=value of `allocator.EngineParams`, the others at their defaults; an empty variant is the
+defaults), alternating their order from one repeat to the next, and prints per instance and
+variant the wall times, their mean and the objectives.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import time
 
 import numpy as np
 import tasks
 from bench_plan import parse_size
+from pydantic import ValidationError
 
 from allocator.engine.optimiser import backend as mathopt_backend
-from allocator.engine.optimiser import solve as solve_module
+from allocator.engine.params import EngineParams
 
 
 def main() -> None:
@@ -46,7 +49,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="1", help="comma-separated seeds")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--gap", type=float, default=1e-4, help="the plan's relative_gap")
-    parser.add_argument("--variants", help="';'-separated NAME=VALUE[,NAME=VALUE] settings")
+    parser.add_argument(
+        "--variants", help="';'-separated field=value[,field=value] EngineParams settings"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="runs of each variant")
     args = parser.parse_args()
     if args.variants:
@@ -98,20 +103,30 @@ def main() -> None:
                 )
 
 
-def parse_variant(text: str) -> dict[str, object]:
+def parse_variant(text: str) -> EngineParams:
+    """``field=value,field=value`` as EngineParams (the other fields at their defaults); a value
+    is a Python literal (a tuple's commas stay in it) or a float such as ``inf``."""
     settings = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, value = item.partition("=")
-        if not hasattr(solve_module, name):
-            raise SystemExit(f"--variants: allocator.engine.optimiser.solve has no {name!r}")
-        settings[name] = ast.literal_eval(value)
-    return settings
+    for item in filter(None, (p.strip() for p in re.split(r",(?=\s*\w+\s*=)", text))):
+        name, _, value = (part.strip() for part in item.partition("="))
+        if name not in EngineParams.model_fields:
+            raise SystemExit(f"--variants: EngineParams has no field {name!r}")
+        try:
+            settings[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            try:
+                settings[name] = float(value)
+            except ValueError:
+                raise SystemExit(f"--variants: {name}={value!r} is not a value") from None
+    try:
+        return EngineParams(**settings)
+    except ValidationError as exc:
+        raise SystemExit(f"--variants: {exc}") from None
 
 
 def compare(args) -> None:
     """Each instance under each variant, alternating the order: wall times side by side."""
     variants = [parse_variant(text) for text in args.variants.split(";")]
-    defaults = {name: getattr(solve_module, name) for v in variants for name in v}
     n, u = args.sizes[0]
     tasks.solver(n, u, 1, args.time_limit, args.gap)  # imports and caches warm
     runs: dict[tuple, list] = {}
@@ -119,10 +134,8 @@ def compare(args) -> None:
         for n, u in args.sizes:
             for seed in (int(s) for s in args.seeds.split(",")):
                 order = list(enumerate(variants))
-                for k, settings in order if repeat % 2 == 0 else order[::-1]:
-                    for name, value in {**defaults, **settings}.items():
-                        setattr(solve_module, name, value)
-                    r = tasks.solver(n, u, seed, args.time_limit, args.gap)
+                for k, engine in order if repeat % 2 == 0 else order[::-1]:
+                    r = tasks.solver(n, u, seed, args.time_limit, args.gap, engine=engine)
                     runs.setdefault((n, u, seed, k), []).append(r)
     for (n, u, seed, k), results in runs.items():
         seconds = [r["seconds"] for r in results]

@@ -70,8 +70,16 @@ def greedy(n_households: int, n_units: int, seed: int) -> dict:
 
 
 def solver(
-    n_households: int, n_units: int, seed: int, time_limit: float, relative_gap: float = 1e-4
+    n_households: int,
+    n_units: int,
+    seed: int,
+    time_limit: float,
+    relative_gap: float = 1e-4,
+    engine=None,
 ) -> dict:
+    """The solver's plan; ``engine``, an `allocator.EngineParams`, sets the optimiser (its
+    defaults when None, which older versions without the argument also run)."""
+    settings = {} if engine is None else {"engine": engine}
     return _plan(
         n_households,
         n_units,
@@ -79,6 +87,7 @@ def solver(
         method="solver",
         time_limit=time_limit,
         relative_gap=relative_gap,
+        **settings,
     )
 
 
@@ -110,13 +119,15 @@ def full_lp(
     """LP relaxation of the engine's whole day-level model: every column, solved by HiGHS.
 
     Above HIGHS_MAX_COLUMNS columns (or with method "colgen") by the engine's column generation
-    instead, run to its end: the same LP (tests/test_lp.py compares the two), in far less memory.
+    instead, run to its end: the same LP (tests/engine/test_lp.py compares the two), in far less
+    memory.
     """
     import highspy
     import scipy.sparse as sp
 
     from allocator.engine.columns import build_columns
-    from allocator.engine.optimiser.solve import build_model, lp_relaxation
+    from allocator.engine.optimiser.model import build_model
+    from allocator.engine.optimiser.solve import lp_relaxation
 
     t0 = time.perf_counter()
     inst = instance(n_households, n_units, seed)

@@ -13,20 +13,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from allocator.choices import DEFAULT_GAP
 from allocator.engine.assign import assign_units
 from allocator.engine.columns import objective
-from allocator.errors import InputError
 from allocator.engine.explain import KIND_LABEL, explain
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.instance import Instance, Overrides, build_instance
-from allocator.policy import Policy
+from allocator.engine.optimiser.outcome import SolveOutcome, within_gap
+from allocator.engine.optimiser.solve import solve_optimal
+from allocator.engine.params import EngineParams
 from allocator.engine.result import PLAN_COLUMNS, Method, Plan, Status
-from allocator.engine.optimiser.solve import solve_optimal, within_gap
+from allocator.errors import InputError
+from allocator.policy import Policy
 from allocator.tables import Source, TableLike, validate_tables
 
 log = logging.getLogger("allocator")
-
-DEFAULT_GAP = 1e-4  # the solver stops once its plan is within 0.01% of its best bound
 
 
 def _as_date(value: dt.date | str) -> dt.date:
@@ -79,6 +80,7 @@ def plan(
     relative_gap: float = DEFAULT_GAP,
     sources: dict[str, Source] | None = None,
     reasons: bool = True,
+    engine: EngineParams | None = None,
 ) -> Plan:
     """Plan one week's batch: a unit and start day for each household, or a reason why not.
 
@@ -87,7 +89,8 @@ def plan(
     best plan found, never worse than greedy's. ``workers`` (default: the machine's cores) are
     the threads the solver may use: with two or more, where no MIP follows an unconverged LP
     (city size), the dive runs on a copy of the LP beside the LP's resumed rounds.
-    ``reasons=False`` skips the explanations. Raises `InputError` for bad input, naming the
+    ``reasons=False`` skips the explanations. ``engine`` holds the optimiser's settings
+    (`EngineParams`; its defaults when None). Raises `InputError` for bad input, naming the
     table, row and column.
     """
     d = decide(
@@ -104,6 +107,7 @@ def plan(
         seed=seed,
         relative_gap=relative_gap,
         sources=sources,
+        engine=engine,
     )
     inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
     why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
@@ -148,29 +152,13 @@ def decide(
     seed: int = 0,
     relative_gap: float = DEFAULT_GAP,
     sources: dict[str, Source] | None = None,
+    engine: EngineParams | None = None,
 ) -> Decision:
     """`plan` without the write-up: the same checks, instance and methods, arrays out."""
     t0 = time.perf_counter()
-    try:
-        method = Method(method)
-    except ValueError:
-        raise InputError(
-            f"unknown method {method!r}; expected one of {', '.join(m.value for m in Method)}",
-            field="method",
-        ) from None
-    if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
-        raise InputError(
-            f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit"
-        )
-    if not (isinstance(seed, int) and 0 <= seed < 2**31):
-        raise InputError(f"expected an integer from 0 to 2^31-1, got {seed!r}", field="seed")
-    if not (isinstance(relative_gap, int | float) and 0 <= relative_gap < 1):
-        raise InputError(
-            f"expected a relative gap from 0 to below 1, got {relative_gap!r}",
-            field="relative_gap",
-        )
-    if workers is not None and not (isinstance(workers, int) and workers >= 1):
-        raise InputError(f"expected an integer >= 1, got {workers!r}", field="workers")
+    method = _checked(method, time_limit, seed, relative_gap, workers)
+    if engine is not None and not isinstance(engine, EngineParams):
+        raise InputError(f"expected EngineParams, got {engine!r}", field="engine")
     policy = policy or Policy()
     plan_start = _as_date(start)
     workers = workers or os.cpu_count() or 1
@@ -195,20 +183,13 @@ def decide(
                 workers=workers,
                 seed=seed,
                 relative_gap=relative_gap,
+                params=engine or EngineParams(),
             )
             pool, start_day = out.pool, out.start
             best_bound = out.best_bound if np.isfinite(out.best_bound) else None
             gap_ok = best_bound is not None and within_gap(out.objective, best_bound, relative_gap)
             status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
-            details.update(
-                plan_source=out.source,
-                solver_detail=out.detail,
-                columns=out.columns,
-                mip_columns=out.mip_columns,
-                lp_bound=round(out.lp_bound, 6) if np.isfinite(out.lp_bound) else None,
-                lp_seconds=round(out.lp_seconds, 3),
-                mip_seconds=round(out.mip_seconds, 3),
-            )
+            details.update(_solver_details(out))
     unit = assign_units(inst, pool, start_day)
     return Decision(
         inst=inst,
@@ -222,6 +203,46 @@ def decide(
         workers=workers,
         started=t0,
         details=details,
+    )
+
+
+def _checked(
+    method: Method | str, time_limit: float, seed: int, relative_gap: float, workers: int | None
+) -> Method:
+    """The method, once every argument is checked: an `InputError` names the bad one."""
+    try:
+        method = Method(method)
+    except ValueError:
+        raise InputError(
+            f"unknown method {method!r}; expected one of {', '.join(m.value for m in Method)}",
+            field="method",
+        ) from None
+    if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
+        raise InputError(
+            f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit"
+        )
+    if not (isinstance(seed, int) and 0 <= seed < 2**31):
+        raise InputError(f"expected an integer from 0 to 2^31-1, got {seed!r}", field="seed")
+    if not (isinstance(relative_gap, int | float) and 0 <= relative_gap < 1):
+        raise InputError(
+            f"expected a relative gap from 0 to below 1, got {relative_gap!r}",
+            field="relative_gap",
+        )
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+        raise InputError(f"expected an integer >= 1, got {workers!r}", field="workers")
+    return method
+
+
+def _solver_details(out: SolveOutcome) -> dict:
+    """What the optimiser did, for `Plan.details`."""
+    return dict(
+        plan_source=out.source,
+        solver_detail=out.detail,
+        columns=out.columns,
+        mip_columns=out.mip_columns,
+        lp_bound=round(out.lp_bound, 6) if np.isfinite(out.lp_bound) else None,
+        lp_seconds=round(out.lp_seconds, 3),
+        mip_seconds=round(out.mip_seconds, 3),
     )
 
 

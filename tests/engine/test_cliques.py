@@ -14,15 +14,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allocator import Policy, plan
-from allocator.engine.optimiser import cliques, solve
-from allocator.engine.optimiser import backend
 from allocator.engine.columns import build_columns, objective
-from allocator.examples import generate
 from allocator.engine.instance import Overrides, build_instance
+from allocator.engine.optimiser import backend, cliques
+from allocator.engine.optimiser.column_generation import ColumnGeneration
+from allocator.engine.optimiser.cuts import lp_with_cliques, priced_with_cuts
+from allocator.engine.optimiser.incumbents import initial_columns
+from allocator.engine.optimiser.model import base_model, build_model
+from allocator.engine.optimiser.pricing import (
+    column_finder,
+    lagrangian_bound,
+    per_household_minimum,
+    pricer,
+)
+from allocator.engine.params import EngineParams
+from allocator.examples import generate
 from allocator.tables import validate_tables
 from allocator.testing import check_plan, random_scenario
 
 START = dt.date(2026, 12, 7)
+DEFAULTS = EngineParams()
+ROUNDS = DEFAULTS.clique_rounds
 
 
 @functools.cache
@@ -82,9 +94,7 @@ def test_an_integral_solution_breaks_no_cut() -> None:
     """The exact optimum, with a trace on one more placement per pool so that every pool is
     looked at (an all-integral pool is skipped)."""
     inst, cols = instance(40, 12, 8, 15)
-    exact = backend.solve(
-        solve.build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0
-    )
+    exact = backend.solve(build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0)
     x = exact.values[-len(cols) :].copy()
     for p in np.unique(cols.pool):
         x[np.flatnonzero((cols.pool == p) & (x < 0.5))[0]] = 1e-7
@@ -92,26 +102,21 @@ def test_an_integral_solution_breaks_no_cut() -> None:
 
 
 def converged_lp(inst, cols):
-    columns_of = solve._column_finder(inst, cols)
-    initial = solve._initial_columns(inst, cols, columns_of, [])
-    result = solve._lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
-    answer, kept, n0, converged, at_optimum = (
-        result[0],
-        result[1],
-        result[2],
-        result[5],
-        result[-1],
-    )
-    assert converged and at_optimum is not None
+    columns_of = column_finder(inst, cols)
+    initial = initial_columns(inst, cols, columns_of, [], DEFAULTS.initial_columns_per_household)
+    cg = ColumnGeneration(inst, cols, initial, DEFAULTS)
+    lp = cg.run(time.perf_counter() + 60)
+    answer, kept, n0, converged = lp.answer, lp.columns, cg.n0, lp.converged
+    assert converged
     x = np.zeros(len(cols))
     x[kept] = answer.values[n0:]
-    return answer.objective, x, at_optimum
+    return answer.objective, x, cg.at_optimum
 
 
 def lp_over_every_column(inst, cols, cuts, want_duals=False):
     """The LP over every column with these clique cuts as rows, by HiGHS: its value (and its
     row duals and the columns' values)."""
-    model = solve.build_model(inst, cols, integer=False)
+    model = build_model(inst, cols, integer=False)
     n0, n_rows = len(model.cost) - len(cols), len(model.row_lb)
     members = [np.flatnonzero(cliques.members(inst, cols, cut)) for cut in cuts]
     rows = np.repeat(n_rows + np.arange(len(cuts)), [m.size for m in members])
@@ -135,17 +140,17 @@ def test_cut_duals_price_every_column(n, m, weeks, seed) -> None:
     LP's value: a cut's dual with the wrong sign, or left out, breaks one or the other."""
     inst, cols = instance(n, m, weeks, seed)
     _, x, at_optimum = converged_lp(inst, cols)
-    _, _, cuts, _ = solve._lp_with_cliques(
-        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 60
+    _, _, cuts, _ = lp_with_cliques(
+        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 60, ROUNDS
     )
     value, duals, x = lp_over_every_column(inst, cols, cuts, want_duals=True)
     members = [cliques.members(inst, cols, cut) for cut in cuts]
     assert np.any(duals[-len(cuts) :] < -1e-6)  # some cut binds
-    base = solve.base_model(inst)
-    rc, bound = solve._priced_with_cuts(
-        solve._pricer(inst, cols),
-        solve._per_household_minimum(cols.household, inst.n_households),
-        solve._lagrangian_bound(inst, base),
+    base = base_model(inst)
+    rc, bound = priced_with_cuts(
+        pricer(inst, cols),
+        per_household_minimum(cols.household, inst.n_households),
+        lagrangian_bound(inst, base),
         duals,
         members,
     )
@@ -162,11 +167,9 @@ def test_the_lp_with_cuts_lies_between_the_lp_and_the_optimum(n, m, weeks, seed)
     inst, cols = instance(n, m, weeks, seed)
     value, x, at_optimum = converged_lp(inst, cols)
     assert cliques.violated(inst, cols, x)
-    exact = backend.solve(
-        solve.build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0
-    )
-    bound, found, cuts, _ = solve._lp_with_cliques(  # no cutoff: until nothing is broken
-        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 60
+    exact = backend.solve(build_model(inst, cols, integer=True), time_limit=60, threads=1, seed=0)
+    bound, found, cuts, _ = lp_with_cliques(  # no cutoff: until nothing is broken
+        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 60, ROUNDS
     )
     assert cuts
     assert value + 1e-6 < bound <= exact.objective + 1e-6
@@ -177,17 +180,16 @@ def test_the_lp_with_cuts_lies_between_the_lp_and_the_optimum(n, m, weeks, seed)
         assert objective(inst, *found) == pytest.approx(exact.objective, rel=1e-9)
 
 
-def test_columns_priced_into_the_cut_lp_carry_their_cut_entries(monkeypatch) -> None:
+def test_columns_priced_into_the_cut_lp_carry_their_cut_entries() -> None:
     """100x60 seed 98 (26 weeks), one round of cuts: the columns that price into the LP with
     cuts include members of its cuts, and its value is that of HiGHS's LP over all 107k columns
     with the same cuts (12,210.73). An added column without its entries in the cut rows, or
     with them in the wrong cut's row, leaves that LP lower (12,207.73 when they are left out):
     with more rounds the next cuts would cover it up."""
-    monkeypatch.setattr(solve, "CLIQUE_ROUNDS", 1)
     inst, cols = instance(100, 60, 26, 98)
     _, x, at_optimum = converged_lp(inst, cols)
-    bound, found, cuts, _ = solve._lp_with_cliques(
-        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 120
+    bound, found, cuts, _ = lp_with_cliques(  # one round of cuts
+        inst, cols, x, at_optimum, np.inf, time.perf_counter() + 120, 1
     )
     assert len(cuts) >= 2 and found is None
     assert bound == pytest.approx(lp_over_every_column(inst, cols, cuts), rel=1e-7, abs=1e-6)
@@ -199,8 +201,8 @@ def test_an_integral_lp_at_the_cutoff_is_no_plan_to_take() -> None:
     offers no plan: its integral plan is no better than what the cutoff came from."""
     inst, cols = instance(40, 12, 8, 15)
     value, x, at_optimum = converged_lp(inst, cols)
-    bound, found, _, _ = solve._lp_with_cliques(
-        inst, cols, x, at_optimum, 13_387.0, time.perf_counter() + 60
+    bound, found, _, _ = lp_with_cliques(
+        inst, cols, x, at_optimum, 13_387.0, time.perf_counter() + 60, ROUNDS
     )
     assert found is None and bound >= 13_387.0
 
@@ -209,8 +211,8 @@ def test_the_cut_loop_stops_at_the_cutoff() -> None:
     """Once the LP with cuts reaches the cutoff it stops: no plan below it, nothing more to do."""
     inst, cols = instance(40, 12, 8, 15)
     value, x, at_optimum = converged_lp(inst, cols)
-    bound, found, _, _ = solve._lp_with_cliques(
-        inst, cols, x, at_optimum, value + 1.0, time.perf_counter() + 60
+    bound, found, _, _ = lp_with_cliques(
+        inst, cols, x, at_optimum, value + 1.0, time.perf_counter() + 60, ROUNDS
     )
     assert bound >= value + 1.0 and found is None
 
@@ -219,9 +221,9 @@ def test_the_cut_loop_stops_at_the_cutoff() -> None:
 def hundred_by_sixty(seed: int, rounds: int):
     """100 x 60 with or without clique cuts."""
     tables = generate(100, 60, seed=seed, start=START, horizon_weeks=26)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(solve, "CLIQUE_ROUNDS", rounds)
-        return tables, plan(*tables, start=START, policy=Policy(horizon_weeks=26), time_limit=60)
+    engine = EngineParams(clique_rounds=rounds)
+    policy = Policy(horizon_weeks=26)
+    return tables, plan(*tables, start=START, policy=policy, time_limit=60, engine=engine)
 
 
 # seed 26: the cuts settle the proof that HiGHS needed an interior point and a MIP for; seed 98:
@@ -229,7 +231,7 @@ def hundred_by_sixty(seed: int, rounds: int):
 # no proof MIP fits (65k columns below the cutoff) and larger and larger MIPs take 8 s
 @pytest.mark.parametrize("seed", [26, 98])
 def test_cuts_settle_the_optimum_that_mips_settle(seed) -> None:
-    tables, by_cuts = hundred_by_sixty(seed, solve.CLIQUE_ROUNDS)
+    tables, by_cuts = hundred_by_sixty(seed, ROUNDS)
     _, by_mips = hundred_by_sixty(seed, 0)
     assert "clique cuts" in by_cuts.details["solver_detail"]
     assert "MIP on" not in by_cuts.details["solver_detail"]  # no MIP was needed

@@ -19,16 +19,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from allocator import Policy, plan
-from allocator.engine.optimiser import solve
-from allocator.engine.optimiser import backend
 from allocator.engine.columns import build_columns
-from allocator.examples import generate
 from allocator.engine.instance import Overrides, build_instance
-from allocator.engine.optimiser.solve import build_model
+from allocator.engine.optimiser import backend, dive, incumbents, mips
+from allocator.engine.optimiser.model import build_model
+from allocator.engine.optimiser.outcome import SolveOutcome, cutoff
+from allocator.engine.optimiser.pricing import reduced_costs
+from allocator.engine.params import EngineParams
+from allocator.examples import generate
 from allocator.tables import validate_tables
 from allocator.testing import check_plan, objective_of
 
 START = dt.date(2026, 12, 7)
+FIX_AT = EngineParams().dive_fix_at
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5])  # one household per round, or half of them
@@ -39,25 +42,29 @@ START = dt.date(2026, 12, 7)
 )
 def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, share, monkeypatch) -> None:
     dives = []
-    dive = solve._dive
+    real_dive = dive.dive
 
     def recording(lp, values, owner, n0, deadline, grow=None, max_rounds=np.inf, **kwargs):
         if pricing != (grow is not None):  # only the dive under test makes a plan: the other
             return np.zeros(n0), False  # leaves everyone unplaced, which greedy beats
-        dives.append(dive(lp, values, owner, n0, deadline, grow, max_rounds, **kwargs))
+        dives.append(real_dive(lp, values, owner, n0, deadline, grow, max_rounds, **kwargs))
         return dives[-1]
 
     # no one-pass rounding and no MIP: the dive's plan is the one to beat greedy
-    monkeypatch.setattr(solve, "_dive", recording)
-    monkeypatch.setattr(solve, "PRICING_DIVE_ROUNDS", 10**6)  # rounds to finish
-    monkeypatch.setattr(solve, "PRICING_DIVE_FROM", 0)  # at every size
-    monkeypatch.setattr(solve, "DIVE_FIX_SHARE", share)
-    monkeypatch.setattr(solve, "DIVE_FIX_SHARE_FROM", 0)
+    monkeypatch.setattr(dive, "dive", recording)
     monkeypatch.setattr(
-        solve, "_round", lambda inst, cols, x: (np.full(inst.n_households, -1),) * 2
+        incumbents, "round_lp", lambda inst, cols, x: (np.full(inst.n_households, -1),) * 2
     )
     monkeypatch.setattr(
-        solve, "_restricted_mip", lambda *args: (SimpleNamespace(reason="skipped"), -np.inf, "")
+        mips,
+        "restricted_mip",
+        lambda *args, **kwargs: (SimpleNamespace(reason="skipped"), -np.inf, ""),
+    )
+    engine = EngineParams(
+        pricing_dive_rounds=10**6,  # rounds to finish
+        pricing_dive_from=0,  # at every size
+        dive_fix_share=share,
+        dive_fix_share_from=0,
     )
     tables = generate(n, m, seed=seed, start=START, horizon_weeks=weeks)
     policy = Policy(
@@ -65,7 +72,9 @@ def test_the_dive_gives_a_valid_plan(n, m, weeks, seed, caps, pricing, share, mo
         support_capacity=40 if caps else None,
         mediation_capacity=2 if caps else None,
     )
-    result = plan(*tables, start=START, policy=policy, relative_gap=1e-9, time_limit=60)
+    result = plan(
+        *tables, start=START, policy=policy, relative_gap=1e-9, time_limit=60, engine=engine
+    )
     assert len(dives) == 1 and dives[0][1]  # the LP was fractional, the dive finished
     assert result.details["plan_source"] == "dive"
     assert check_plan(result, *tables, START, policy) == []
@@ -137,7 +146,7 @@ FRACTIONAL = np.array([0.2, 0.1, 0.8, 0.9])
 
 def test_a_dive_undoes_a_joint_fixing_that_is_infeasible() -> None:
     lp = ScriptedLP([(None, "INFEASIBLE"), ([1, 0, 0, 1], "OPTIMAL")])
-    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    x, integral = dive.dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), fix_at=FIX_AT)
     np.testing.assert_array_equal(x, [1, 0, 0, 1])
     assert integral
     # both firm choices fixed together, undone, then the highest alone
@@ -149,7 +158,7 @@ def test_a_dive_undoes_a_joint_fixing_that_is_infeasible() -> None:
 def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
     low = np.array([0.5, 0.4, 0.5, 0.6])
     lp = ScriptedLP([(None, "INFEASIBLE"), ([0, 1, 1, 0], "OPTIMAL")])
-    x, integral = solve._dive(lp, low, OWNER, 2, deadline=float("inf"))
+    x, integral = dive.dive(lp, low, OWNER, 2, deadline=float("inf"), fix_at=FIX_AT)
     np.testing.assert_array_equal(x, [0, 1, 1, 0])
     assert integral
     assert lp.changes == [([3], 1.0, None), ([3], 0.0, None), ([3], None, 0.0)] + [
@@ -159,7 +168,7 @@ def test_a_dive_forbids_a_single_fixing_that_is_infeasible() -> None:
 
 def test_a_dive_forbids_the_highest_when_it_clashes_alone_too() -> None:
     lp = ScriptedLP([(None, "INFEASIBLE"), (None, "INFEASIBLE"), ([1, 0, 0, 1], "OPTIMAL")])
-    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    x, integral = dive.dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), fix_at=FIX_AT)
     np.testing.assert_array_equal(x, [1, 0, 0, 1])
     assert integral
     assert lp.changes == [
@@ -175,7 +184,7 @@ def test_a_dive_forbids_the_highest_when_it_clashes_alone_too() -> None:
 def test_a_dive_with_a_share_fixes_several_households_at_once() -> None:
     low = np.array([0.5, 0.4, 0.5, 0.6])  # nobody firm: household 0's flag, household 1's column
     lp = ScriptedLP([([1, 0, 0, 1], "OPTIMAL")])
-    x, integral = solve._dive(lp, low, OWNER, 2, deadline=float("inf"), fix_share=1.0)
+    x, integral = dive.dive(lp, low, OWNER, 2, deadline=float("inf"), fix_at=FIX_AT, fix_share=1.0)
     np.testing.assert_array_equal(x, [1, 0, 0, 1])
     assert integral
     assert lp.changes == [([0, 3], 1.0, None), ([0, 3], 0.0, None)]  # together; restored
@@ -185,7 +194,9 @@ def test_a_dive_shares_out_the_highest_households_rounded_up() -> None:
     owner = np.array([0, 1, 2, 0, 1, 2])  # three households: flags 0-2, columns 3-5
     values = np.array([0.4, 0.45, 0.3, 0.6, 0.55, 0.7])  # nobody firm; highest: 5, 3, then 4
     lp = ScriptedLP([([0, 0, 0, 1, 1, 1], "OPTIMAL")])
-    x, integral = solve._dive(lp, values, owner, 3, deadline=float("inf"), fix_share=0.5)
+    x, integral = dive.dive(
+        lp, values, owner, 3, deadline=float("inf"), fix_at=FIX_AT, fix_share=0.5
+    )
     assert integral
     assert lp.changes == [([3, 5], 1.0, None), ([3, 5], 0.0, None)]  # ceil(0.5 * 3) = 2
 
@@ -195,7 +206,9 @@ def test_a_dive_whose_shared_fixing_clashes_goes_on_one_at_a_time() -> None:
     values = np.array([0.5, 0.5, 0.4, 0.5, 0.5, 0.6])
     after = [0.5, 0.5, 0, 0.5, 0.5, 1]  # household 2 settled, households 0 and 1 still halves
     lp = ScriptedLP([(None, "INFEASIBLE"), (after, "OPTIMAL"), ([1, 0, 0, 0, 1, 1], "OPTIMAL")])
-    x, integral = solve._dive(lp, values, owner, 3, deadline=float("inf"), fix_share=1.0)
+    x, integral = dive.dive(
+        lp, values, owner, 3, deadline=float("inf"), fix_at=FIX_AT, fix_share=1.0
+    )
     np.testing.assert_array_equal(x, [1, 0, 0, 0, 1, 1])
     assert integral
     assert lp.changes == [
@@ -211,12 +224,12 @@ def test_a_dive_whose_shared_fixing_clashes_goes_on_one_at_a_time() -> None:
 def test_a_dive_out_of_time_gives_its_last_values() -> None:
     partly = [0, 0.5, 1, 0.5]  # the first round fixes household 0, household 1 stays fractional
     lp = ScriptedLP([(partly, "OPTIMAL"), (None, "TIME_LIMIT")])
-    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"))
+    x, integral = dive.dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), fix_at=FIX_AT)
     np.testing.assert_array_equal(x, partly)  # the last round that finished
     assert not integral
     assert lp.changes[-2:] == [([2, 3], 0.0, None), ([1], 0.0, None)]  # restored
     past = ScriptedLP([])
-    x, integral = solve._dive(past, FRACTIONAL, OWNER, 2, deadline=0.0)
+    x, integral = dive.dive(past, FRACTIONAL, OWNER, 2, deadline=0.0, fix_at=FIX_AT)
     np.testing.assert_array_equal(x, FRACTIONAL)  # nothing tried once the deadline has passed
     assert not integral and past.changes == []
 
@@ -224,7 +237,9 @@ def test_a_dive_out_of_time_gives_its_last_values() -> None:
 def test_a_dive_stops_at_its_round_limit() -> None:
     # the first round leaves household 1 fractional; one round allowed: its values, unfinished
     lp = ScriptedLP([([0, 0.5, 1, 0.5], "OPTIMAL")])
-    x, integral = solve._dive(lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), max_rounds=1)
+    x, integral = dive.dive(
+        lp, FRACTIONAL, OWNER, 2, deadline=float("inf"), max_rounds=1, fix_at=FIX_AT
+    )
     np.testing.assert_array_equal(x, [0, 0.5, 1, 0.5])
     assert not integral
     assert lp.changes[-1] == ([2, 3], 0.0, None)  # restored
@@ -232,22 +247,22 @@ def test_a_dive_stops_at_its_round_limit() -> None:
 
 @given(st.floats(-1e7, 1e7, allow_nan=False), st.floats(1e-6, 0.5))
 def test_a_bound_at_the_cutoff_meets_the_gap_exactly(incumbent, gap) -> None:
-    cutoff = solve._cutoff(incumbent, gap)
-    assert cutoff < incumbent
+    below = cutoff(incumbent, gap)
+    assert below < incumbent
     # the test `plan()` applies to decide whether the plan is within the gap
-    assert incumbent - cutoff <= max(gap * abs(incumbent), 1e-6 * max(1.0, abs(incumbent)))
+    assert incumbent - below <= max(gap * abs(incumbent), 1e-6 * max(1.0, abs(incumbent)))
     if gap * abs(incumbent) >= 1e-6 * max(1.0, abs(incumbent)):
-        assert incumbent - cutoff <= gap * max(abs(incumbent), 1e-9)
+        assert incumbent - below <= gap * max(abs(incumbent), 1e-9)
 
 
-def test_the_proof_mip_alone_proves_what_both_mips_prove(monkeypatch) -> None:
+def test_the_proof_mip_alone_proves_what_both_mips_prove() -> None:
     """Skipping the restricted MIP (when the proof MIP is only a few times larger) loses nothing:
     the proof MIP over every column of low reduced cost finds and proves the optimum itself."""
     households, units, stays = generate(100, 60, seed=1, start=START)  # a fractional LP
     results = {}
     for straight in (False, True):
-        monkeypatch.setattr(solve, "STRAIGHT_TO_PROOF_RATIO", 1e9 if straight else 0.0)
-        result = plan(households, units, stays, start=START, time_limit=120, seed=0)
+        engine = EngineParams(straight_to_proof_ratio=1e9 if straight else 0.0)
+        result = plan(households, units, stays, start=START, time_limit=120, seed=0, engine=engine)
         assert result.details["solver_detail"].count("MIP on") == (1 if straight else 2)
         assert result.status.value == "optimal" and result.details["plan_source"] == "mip"
         assert check_plan(result, households, units, stays, START) == []
@@ -307,7 +322,7 @@ def test_a_forced_bound_holds_for_every_plan_through_its_column(noise, shift) ->
     rng = np.random.default_rng(0)
     duals = centre.duals + noise * rng.standard_normal(centre.duals.size)
     duals[: inst.n_households] -= shift
-    bounds = solve._forced_bounds(inst, cols, duals)
+    bounds = mips.forced_bounds(inst, cols, duals)
     assert np.all(bounds[f.chosen] <= exact.objective + 1e-6)
     above = np.flatnonzero(bounds >= exact.objective * 1.001)
     candidates = np.concatenate(
@@ -327,7 +342,7 @@ def below_the_cutoff_when_forced(cutoff: float) -> list[int]:
     """The columns of `fractional()` whose forced LP is below the cutoff: among those the
     LP's own duals cannot rule out (the LP value plus the reduced cost bounds the forced LP)."""
     inst, cols, lp = fractional().inst, fractional().cols, fractional().lp
-    candidates = np.flatnonzero(lp.objective + solve.reduced_costs(inst, cols, lp.duals) < cutoff)
+    candidates = np.flatnonzero(lp.objective + reduced_costs(inst, cols, lp.duals) < cutoff)
     values = {int(c): forced_lp(inst, cols, c) for c in candidates}
     return [c for c, value in values.items() if value is not None and value < cutoff]
 
@@ -352,7 +367,7 @@ def test_fixing_at_the_centre_keeps_every_column_that_may_be_below_the_cutoff(
         return answer
 
     monkeypatch.setattr(backend, "solve", noisy)
-    kept = solve._below_cutoff_at_centre(f.inst, f.cols, cutoff, time.perf_counter() + 60)
+    kept = mips.below_cutoff_at_centre(f.inst, f.cols, cutoff, time.perf_counter() + 60)
     assert kept is not None and kept[must_keep].all()
     assert kept[f.chosen].all()
     if noise == 0.0:
@@ -360,27 +375,36 @@ def test_fixing_at_the_centre_keeps_every_column_that_may_be_below_the_cutoff(
 
 
 @pytest.mark.parametrize("above", [0.002, 0.0, -0.01])
-def test_a_mip_after_fixing_at_the_centre_keeps_a_valid_bound(above, monkeypatch) -> None:
-    """`_restricted_mip` with fixing on every MIP, over the columns of reduced cost below the
+def test_a_mip_after_fixing_at_the_centre_keeps_a_valid_bound(above) -> None:
+    """`restricted_mip` with fixing on every MIP, over the columns of reduced cost below the
     cutoff's distance from the LP: from an incumbent above the optimum it finds the optimum;
     from one at or below it (where fixing may leave no column at all) it finds nothing better,
     and its bound never exceeds the optimum."""
-    monkeypatch.setattr(solve, "CENTRAL_FIXING_FROM", 0)
     f = fractional()
     inst, cols, exact, lp = f.inst, f.cols, f.exact, f.lp
     N = inst.n_households
-    rc = solve.reduced_costs(inst, cols, lp.duals)
+    rc = reduced_costs(inst, cols, lp.duals)
     incumbent = exact.objective * (1 + above)
-    outcome = solve.SolveOutcome(
+    outcome = SolveOutcome(
         np.full(N, -1), np.full(N, -1), incumbent, -np.inf, False, "test", "", len(cols), 0, 0, 0
     )
     # every column whose reduced cost is below the cutoff's distance from the LP (a MIP that
     # settles the gap), and at least those within 20 of it
-    keep = rc < max(solve._cutoff(incumbent, 1e-4) - lp.objective, 20.0)
+    keep = rc < max(cutoff(incumbent, 1e-4) - lp.objective, 20.0)
     assert 0 < keep.sum() < len(cols)
-    mip, bound, fixing = solve._restricted_mip(
-        inst, cols, keep, rc, lp.objective, outcome, time.perf_counter() + 60, 1, 0, 1e-4, True
+    ctx = mips.MipContext(
+        inst=inst,
+        cols=cols,
+        rc=rc,
+        lp_bound=lp.objective,
+        converged=True,
+        deadline=time.perf_counter() + 60,
+        workers=1,
+        seed=0,
+        relative_gap=1e-4,
+        params=EngineParams(central_fixing_from=0),  # fixing on every MIP
     )
+    mip, bound, fixing = mips.restricted_mip(ctx, keep, outcome, settles=True)
     assert "after fixing at the centre" in fixing
     assert bound <= exact.objective + 1e-6
     if above > 0:
@@ -391,14 +415,14 @@ def test_a_mip_after_fixing_at_the_centre_keeps_a_valid_bound(above, monkeypatch
         assert outcome.source == "test" and outcome.objective == incumbent
 
 
-def test_fixing_at_the_centre_proves_the_same_optimum_with_a_smaller_mip(monkeypatch) -> None:
+def test_fixing_at_the_centre_proves_the_same_optimum_with_a_smaller_mip() -> None:
     """100x60 seed 1 needs a MIP to prove its optimum: fixing at the centre first leaves that MIP
     fewer columns and proves the same optimum."""
     households, units, stays = generate(100, 60, seed=1, start=START)
     results = {}
     for centre in (False, True):
-        monkeypatch.setattr(solve, "CENTRAL_FIXING_FROM", 0 if centre else 10**9)
-        result = plan(households, units, stays, start=START, time_limit=120, seed=0)
+        engine = EngineParams(central_fixing_from=0 if centre else 10**9)
+        result = plan(households, units, stays, start=START, time_limit=120, seed=0, engine=engine)
         assert result.status.value == "optimal"
         assert check_plan(result, households, units, stays, START) == []
         results[centre] = result
@@ -413,24 +437,22 @@ def test_fixing_at_the_centre_proves_the_same_optimum_with_a_smaller_mip(monkeyp
         assert results[a].objective >= results[b].best_bound - 1e-6
 
 
-def test_restricted_mips_grow_where_no_proof_fits(monkeypatch) -> None:
+def test_restricted_mips_grow_where_no_proof_fits() -> None:
     """100x60 seed 1 with the proof MIP capped below its 5,984 columns: instead of stopping
     after the restricted MIP, the engine solves larger ones over the columns of lowest reduced
     cost, each 1.2 times the last (set here), up to the cap; their bound holds and beats the
     first's, and the plan is no worse."""
     households, units, stays = generate(100, 60, seed=1, start=START)
-    monkeypatch.setattr(solve, "MAX_PROOF_COLUMNS", 4_000)
     results = {}
     for growth in (1.0, 1.2):
-        monkeypatch.setattr(solve, "RESTRICTED_GROWTH", growth)
-        result = plan(households, units, stays, start=START, time_limit=120, seed=0)
+        engine = EngineParams(max_proof_columns=4_000, restricted_growth=growth)
+        result = plan(households, units, stays, start=START, time_limit=120, seed=0, engine=engine)
         assert check_plan(result, households, units, stays, START) == []
         results[growth] = result
     alone, grown = results[1.0], results[1.2]
     sizes = [int(v) for v in re.findall(r"MIP on (\d+) columns", grown.details["solver_detail"])]
     assert sizes == [sizes[0], int(1.2 * sizes[0]), 4_000] and int(1.44 * sizes[0]) > 4_000
     assert len(re.findall(r"MIP on", alone.details["solver_detail"])) == 1
-    monkeypatch.undo()
     proven = plan(households, units, stays, start=START, time_limit=120, seed=0)  # uncapped
     assert proven.status.value == "optimal"
     assert grown.best_bound > alone.best_bound
@@ -438,7 +460,7 @@ def test_restricted_mips_grow_where_no_proof_fits(monkeypatch) -> None:
     assert grown.objective <= alone.objective + 1e-9
 
 
-def test_restricted_mips_grow_before_a_much_larger_proof(monkeypatch) -> None:
+def test_restricted_mips_grow_before_a_much_larger_proof() -> None:
     """100x60 seed 41 at a gap of 0.1%: the first restricted MIP finds no plan below the cutoff,
     and the proof at that cutoff would be over 9 times its size (more than GROW_BEFORE_PROOF,
     set here at 8). The next MIP is a restricted one of exactly 4 times its columns, which
@@ -447,9 +469,16 @@ def test_restricted_mips_grow_before_a_much_larger_proof(monkeypatch) -> None:
     households, units, stays = generate(100, 60, seed=41, start=START)
     results = {}
     for rule in (True, False):
-        monkeypatch.setattr(solve, "GROW_BEFORE_PROOF", 8.0 if rule else np.inf)
+        engine = EngineParams(grow_before_proof=8.0 if rule else np.inf)
         result = plan(
-            households, units, stays, start=START, time_limit=120, seed=0, relative_gap=1e-3
+            households,
+            units,
+            stays,
+            start=START,
+            time_limit=120,
+            seed=0,
+            relative_gap=1e-3,
+            engine=engine,
         )
         assert check_plan(result, households, units, stays, START) == []
         assert result.status.value == "optimal"
@@ -458,7 +487,7 @@ def test_restricted_mips_grow_before_a_much_larger_proof(monkeypatch) -> None:
     stages = grown.details["solver_detail"].split("; ")[1:]
     assert len(stages) == 2 and "no solution below the cutoff" in stages[0]
     sizes = [int(re.search(r"MIP on (\d+) columns", stage)[1]) for stage in stages]
-    assert sizes[1] == int(solve.RESTRICTED_GROWTH * sizes[0])
+    assert sizes[1] == int(EngineParams().restricted_growth * sizes[0])
     assert "after fixing at the centre" not in stages[1]  # not a proof
     proof_sizes = [
         int(v) for v in re.findall(r"MIP on (\d+) columns", proof.details["solver_detail"])

@@ -17,31 +17,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from allocator.engine.optimiser import backend
-from allocator.engine.optimiser import solve as solve_module
 from allocator.engine.columns import Columns, build_columns, objective
-from allocator.examples import generate
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.instance import Overrides, build_instance
-from allocator.policy import Policy
-from allocator.engine.optimiser.solve import (
-    INITIAL_COLUMNS_PER_HOUSEHOLD,
-    _column_finder,
-    _cost_aware_plans,
-    _first_per_household,
-    _initial_columns,
-    _lowest_per_household,
-    _lp_by_column_generation,
-    _per_household_minimum,
-    base_model,
-    build_model,
-    column_entries,
-    lp_relaxation,
+from allocator.engine.optimiser import backend
+from allocator.engine.optimiser.callbacks import SolveCallbacks
+from allocator.engine.optimiser.column_generation import ColumnGeneration
+from allocator.engine.optimiser.incumbents import cost_aware_plans, initial_columns
+from allocator.engine.optimiser.model import base_model, build_model, column_entries, is_integral
+from allocator.engine.optimiser.outcome import SolveOutcome, within_gap
+from allocator.engine.optimiser.pricing import (
+    column_finder,
+    first_per_household,
+    lagrangian_bound,
+    lowest_per_household,
+    per_household_minimum,
     reduced_costs,
 )
+from allocator.engine.optimiser.solve import lp_relaxation, solve_optimal
+from allocator.engine.params import EngineParams
+from allocator.examples import generate
+from allocator.policy import Policy
 from allocator.tables import validate_tables
 
 START = dt.date(2026, 12, 7)
+DEFAULTS = EngineParams()
 
 
 def instance(n: int, m: int, seed: int, caps: bool, weeks: int = 8):
@@ -88,6 +88,14 @@ def follow_lp_columns(monkeypatch, cols, n0: int):
     return state
 
 
+def cost_aware(inst, cols):
+    """The solver's cost-aware plans, its column finder and the first columns it builds."""
+    plans = cost_aware_plans(inst, DEFAULTS.heuristic_stay_exponents)
+    columns_of = column_finder(inst, cols)
+    per_household = DEFAULTS.initial_columns_per_household
+    return plans, columns_of, initial_columns(inst, cols, columns_of, plans, per_household)
+
+
 def removals(state, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(every column removed, how often) after checking that `follow_lp_columns` kept up."""
     assert np.array_equal(state[0], kept)
@@ -104,26 +112,26 @@ def removals(state, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def test_column_generation_reaches_the_full_lp(
     n, m, weeks, seed, caps, from_plan, remove_once, monkeypatch
 ):
-    monkeypatch.setattr(solve_module, "REMOVE_ONCE_FROM", 0 if remove_once else 10**9)
+    params = EngineParams(remove_once_from=0 if remove_once else 10**9)
     inst = instance(n, m, seed, caps, weeks)
     cols = build_columns(inst)
     full = full_lp(n, m, seed, caps, weeks)
-    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
     initial = np.zeros(len(cols), dtype=bool)
     cheapest = np.lexsort((cols.cost, cols.household))
-    first = _first_per_household(
-        cols.household, cheapest, inst.n_households, INITIAL_COLUMNS_PER_HOUSEHOLD
+    first = first_per_household(
+        cols.household, cheapest, inst.n_households, params.initial_columns_per_household
     )
     initial[first] = True
     start_plan = None
     if from_plan:  # the LP starts from the best cost-aware plan's basis, as the solver does
-        plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
-        initial = _initial_columns(inst, cols, columns_of, plans)
+        plans, columns_of, initial = cost_aware(inst, cols)
         best = min(plans, key=lambda plan: objective(inst, *plan))
         start_plan = np.sort(columns_of(*best))
-    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
-        inst, cols, initial, time.perf_counter() + 60, start_plan
-    )
+    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
+    cg = ColumnGeneration(inst, cols, initial, params, start_plan)
+    lp = cg.run(time.perf_counter() + 60)
+    answer, kept, n0, rc, bound = lp.answer, lp.columns, cg.n0, lp.reduced_costs, lp.bound
+    converged, rounds = lp.converged, lp.rounds
     assert converged and answer.optimal
     gone, times = removals(lp_columns, kept)
     if remove_once:  # a column removed as idle that comes back stays
@@ -169,25 +177,28 @@ def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(
     A dive that prices adds columns of its own, some of which the stopped round had priced too:
     the resumed LP must not take them twice.
     """
-    monkeypatch.setattr(solve_module, "REMOVE_ONCE_FROM", 0 if remove_once else 10**9)
-    # idle columns leave from the first resumed round on, so that some of them come back
-    monkeypatch.setattr(solve_module, "MIN_COLUMNS_TO_REMOVE", 0)
+    params = EngineParams(
+        remove_once_from=0 if remove_once else 10**9,
+        # idle columns leave from the first resumed round on, so that some of them come back
+        min_columns_to_remove=0,
+    )
     inst = instance(60, 30, 4, False, 12)  # fractional after one round: the dive fixes bounds
     cols = build_columns(inst)
     full = full_lp(60, 30, 4, False, 12)
+    _, _, initial = cost_aware(inst, cols)
     lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
-    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
-    initial = _initial_columns(inst, cols, columns_of, plans)
-    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1e12)  # no second round fits
-    first = _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
-    answer, kept, n0, rc, bound, converged, rounds, dive, resume, _ = first
-    assert not converged and rounds == 1 and bound <= full + 1e-6
-    assert not solve_module._is_integral(answer.values[n0:])
-    fix_at = solve_module.UNCONVERGED_DIVE_FIX_AT
-    values, dived, integral = dive(time.perf_counter() + 60, price_columns, fix_at)
+    cg = ColumnGeneration(inst, cols, initial, params)
+    first = cg.run(time.perf_counter() + 60, growth=1e12)  # no second round fits
+    answer, kept, n0, bound = first.answer, first.columns, cg.n0, first.bound
+    converged, rounds = first.converged, first.rounds
+    assert not converged and rounds == 1 and bound <= full + 1e-6 and first.divable
+    assert not is_integral(answer.values[n0:])
+    fix_at = params.unconverged_dive_fix_at
+    values, dived, integral = cg.dive(answer, time.perf_counter() + 60, price_columns, fix_at)
     assert integral and values.size == n0 + dived.size
-    monkeypatch.setattr(solve_module, "ROUND_GROWTH", 1.5)
-    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = resume(time.perf_counter() + 60)
+    lp = cg.run(time.perf_counter() + 60)  # rounds as usual
+    answer, kept, bound = lp.answer, lp.columns, lp.bound
+    converged, rounds = lp.converged, lp.rounds
     assert converged and rounds > 2
     assert np.unique(kept).size == kept.size
     assert answer.objective == pytest.approx(full, rel=1e-7, abs=1e-6)
@@ -238,7 +249,7 @@ def test_per_household_minimum_matches_a_scatter(pairs, n):
     values = np.array([v for _, v in pairs], dtype=float)
     expected = np.full(n, np.inf)
     np.minimum.at(expected, household, values)
-    np.testing.assert_array_equal(_per_household_minimum(household, n)(values), expected)
+    np.testing.assert_array_equal(per_household_minimum(household, n)(values), expected)
 
 
 @given(
@@ -269,59 +280,95 @@ def test_lowest_per_household_matches_a_full_sort(rows, n, k, grouped, data):
     for subset in (None, among):
         idx = np.arange(len(rows)) if subset is None else subset
         order = idx[np.lexsort((values[idx], household[idx]))]
-        expected = _first_per_household(household, order, n, k)
-        got = _lowest_per_household(cols, values, n, k, among=subset)
+        expected = first_per_household(household, order, n, k)
+        got = lowest_per_household(cols, values, n, k, among=subset)
         np.testing.assert_array_equal(got, expected)
 
 
-def after_one_round(monkeypatch):
-    """Column generation stopped after its first round (an LP that needs more), to resume."""
+def after_one_round():
+    """Column generation stopped after its first round (an LP that needs more), to resume:
+    (the column generation, where its rounds stopped)."""
     inst = instance(60, 30, 4, False, 12)
     cols = build_columns(inst)
-    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
-    initial = _initial_columns(inst, cols, columns_of, plans)
-    with monkeypatch.context() as m:
-        m.setattr(solve_module, "ROUND_GROWTH", 1e12)  # no time for a second round
-        return _lp_by_column_generation(inst, cols, initial, time.perf_counter() + 60)
+    _, _, initial = cost_aware(inst, cols)
+    cg = ColumnGeneration(inst, cols, initial, DEFAULTS)
+    return cg, cg.run(time.perf_counter() + 60, growth=1e12)  # no time for a second round
 
 
-def solved(inst, relative_gap: float, workers: int = 1) -> solve_module.SolveOutcome:
+def solved(
+    inst,
+    relative_gap: float,
+    workers: int = 1,
+    params: EngineParams = DEFAULTS,
+    callbacks: SolveCallbacks | None = None,
+) -> SolveOutcome:
     """`solve_optimal` from greedy's plan, with a minute and seed 0."""
-    return solve_module.solve_optimal(
+    return solve_optimal(
         inst,
         solve_greedy(inst),
         deadline=time.perf_counter() + 60,
         workers=workers,
         seed=0,
         relative_gap=relative_gap,
+        params=params,
+        callbacks=callbacks,
     )
 
 
+class Watch(SolveCallbacks):
+    """Records what the solver's stages report: the column generations built, where each run
+    of rounds ended (and its seconds), each dive's LP (and whether in the main thread) and
+    values."""
+
+    def __init__(self) -> None:
+        self.column_generations: list[ColumnGeneration] = []
+        self.runs: list = []
+        self.seconds: list[float] = []
+        self.dived_on: list = []
+        self.dived: list[np.ndarray] = []
+
+    def column_generation(self, cg) -> None:
+        self.column_generations.append(cg)
+
+    def lp_solved(self, state, seconds: float) -> None:
+        self.runs.append(state)
+        self.seconds.append(seconds)
+
+    def dive_started(self, lp) -> None:
+        self.dived_on.append((lp, threading.current_thread() is threading.main_thread()))
+
+    def dive_ended(self, values, integral: bool) -> None:
+        self.dived.append(values.copy())
+
+
 def test_a_resumed_lp_without_time_for_a_round_returns_at_once(monkeypatch):
-    answer, kept, n0, rc, bound, converged, rounds, _, resume, _ = after_one_round(monkeypatch)
+    cg, lp = after_one_round()
+    answer, kept, bound = lp.answer, lp.columns, lp.bound
+    converged, rounds = lp.converged, lp.rounds
     assert not converged and rounds == 1
     solves = []
     solve = backend.IncrementalLP.solve
     monkeypatch.setattr(
         backend.IncrementalLP, "solve", lambda lp, *a, **k: solves.append(1) or solve(lp, *a, **k)
     )
-    again = resume(time.perf_counter() + 1e-6)  # far less than the first round took
+    again = cg.run(time.perf_counter() + 1e-6)  # far less than the first round took
     assert not solves
-    assert again[0] is answer and again[1] is kept and again[4] == bound
-    assert again[5] is False and again[6] == rounds and again[7] is None
-    resumed = resume(time.perf_counter() + 60)  # with time, it goes on to the optimum
-    assert resumed[5] and solves
+    assert again.answer is answer and again.columns is kept and again.bound == bound
+    assert again.converged is False and again.rounds == rounds and not again.divable
+    resumed = cg.run(time.perf_counter() + 60)  # with time, it goes on to the optimum
+    assert resumed.converged and solves
 
 
-def test_a_resumed_lp_stops_when_its_bound_is_enough(monkeypatch):
-    *_, rounds, _, resume, _ = after_one_round(monkeypatch)
+def test_a_resumed_lp_stops_when_its_bound_is_enough():
+    cg, lp = after_one_round()
+    rounds = lp.rounds
     asked = []
-    again = resume(time.perf_counter() + 60, 1.0, lambda bound, value: asked.append(bound) or True)
-    assert again[6] == rounds + 1 and asked == [again[4]]  # one round, then asked, then stopped
-    assert not again[5]  # not converged: it stopped because the bound was enough
-    assert again[7] is not None  # and can dive from that round
-    final = resume(time.perf_counter() + 60, 1.0)  # without the question: to the optimum
-    assert final[5]
+    again = cg.run(time.perf_counter() + 60, 1.0, lambda bound, value: asked.append(bound) or True)
+    assert again.rounds == rounds + 1 and asked == [again.bound]  # one round, asked, stopped
+    assert not again.converged  # not converged: it stopped because the bound was enough
+    assert again.divable  # and can dive from that round
+    final = cg.run(time.perf_counter() + 60, 1.0)  # without the question: to the optimum
+    assert final.converged
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -333,30 +380,21 @@ def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch
     inst = instance(60, 30, 4, False, 12)
     cols = build_columns(inst)
     full = backend.solve(build_model(inst, cols, integer=False), time_limit=60, threads=1, seed=0)
-    first_run = solve_module._lp_by_column_generation
-
-    def one_round_first(*args):
-        with monkeypatch.context() as m:
-            m.setattr(solve_module, "ROUND_GROWTH", 1e12)
-            return first_run(*args)
-
-    monkeypatch.setattr(solve_module, "_lp_by_column_generation", one_round_first)
-    monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
-    lps, dived_on = [], []
-    make_lp, dive = backend.IncrementalLP.__init__, solve_module._dive
+    # one round before the LP stops (no second one fits; the resumed rounds have growth of
+    # their own), then no MIP over any of its columns
+    params = EngineParams(round_growth=1e12, max_unconverged_mip_columns=0)
+    lps = []
+    make_lp = backend.IncrementalLP.__init__
 
     def recording_lp(lp, model):
         lps.append(lp)
         make_lp(lp, model)
 
-    def recording_dive(lp, *args, **kwargs):
-        dived_on.append((lp, threading.current_thread() is threading.main_thread()))
-        return dive(lp, *args, **kwargs)
-
     monkeypatch.setattr(backend.IncrementalLP, "__init__", recording_lp)
-    monkeypatch.setattr(solve_module, "_dive", recording_dive)
-    out = solved(inst, 1e-9, workers)
-    first_dive_lp, in_main_thread = dived_on[0]
+    watch = Watch()
+    out = solved(inst, 1e-9, workers, params, watch)
+    assert watch.runs[0].rounds == 1 and not watch.runs[0].converged
+    first_dive_lp, in_main_thread = watch.dived_on[0]
     if workers == 1:
         assert lps == [first_dive_lp] and in_main_thread
     else:  # a copy, dived in another thread
@@ -373,37 +411,32 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
     over 26 weeks after 3 rounds, where the LP is fractional and the copy is solved in the
     thread."""
     inst = instance(100, 60, 1, False, 26)
-    first_run = solve_module._lp_by_column_generation
+    run = ColumnGeneration.run
 
-    def three_rounds_first(*args):
-        with monkeypatch.context() as m:
-            m.setattr(solve_module, "ROUND_GROWTH", 1e12)
-            first = first_run(*args)
+    def three_rounds_first(cg, deadline, growth=None, enough=None):
+        if cg.rounds:  # resumed: as usual
+            return run(cg, deadline, growth, enough)
+        run(cg, deadline, 1e12)  # one round
         asked = []
-        return first[-2](args[3], 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 2)
+        return run(cg, deadline, 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 2)
 
-    monkeypatch.setattr(solve_module, "_lp_by_column_generation", three_rounds_first)
-    monkeypatch.setattr(solve_module, "MAX_UNCONVERGED_MIP_COLUMNS", 0)
-    dive, solve = solve_module._dive, backend.IncrementalLP.solve
-    dived, solved_beside = [], []
-
-    def recording_dive(lp, *args, **kwargs):
-        values, integral = dive(lp, *args, **kwargs)
-        dived.append(values.copy())
-        return values, integral
+    monkeypatch.setattr(ColumnGeneration, "run", three_rounds_first)
+    params = EngineParams(max_unconverged_mip_columns=0)
+    solve = backend.IncrementalLP.solve
+    solved_beside = []
 
     def recording_solve(lp, *args, **kwargs):
         solved_beside.append(threading.current_thread() is not threading.main_thread())
         return solve(lp, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "_dive", recording_dive)
     monkeypatch.setattr(backend.IncrementalLP, "solve", recording_solve)
     first = {}
     for workers in (1, 2):
-        dived.clear()
         solved_beside.clear()
-        solved(inst, 1e-9, workers)
-        first[workers] = dived[0]
+        watch = Watch()
+        solved(inst, 1e-9, workers, params, watch)
+        assert watch.runs[0].rounds == 3
+        first[workers] = watch.dived[0]
     assert any(solved_beside)  # the copy was solved, not only handed back integral values
     np.testing.assert_allclose(first[1], first[2], atol=1e-9)
 
@@ -434,8 +467,8 @@ def full_lp_with_duals(seed: int, caps: bool):
 
 
 def lagrangian_of(inst, cols, duals: np.ndarray) -> float:
-    lowest = _per_household_minimum(cols.household, inst.n_households)
-    bound = solve_module._lagrangian_bound(inst, base_model(inst))
+    lowest = per_household_minimum(cols.household, inst.n_households)
+    bound = lagrangian_bound(inst, base_model(inst))
     return bound(duals, lowest(reduced_costs(inst, cols, duals)))
 
 
@@ -456,61 +489,39 @@ def test_the_lagrangian_bound_holds_for_any_duals(seed, noise, scale):
         assert bound == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
 
 
-def test_the_lagrangian_bound_beats_the_textbook_one_before_convergence(monkeypatch):
+def test_the_lagrangian_bound_beats_the_textbook_one_before_convergence():
     """After one round the restricted LP has columns at their upper bound with a negative reduced
     cost: the textbook bound counts them twice, this one does not."""
-    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = after_one_round(monkeypatch)
+    _, lp = after_one_round()
+    answer, rc, bound, converged = lp.answer, lp.reduced_costs, lp.bound, lp.converged
     inst = instance(60, 30, 4, False, 12)
     cols = build_columns(inst)
-    lowest = _per_household_minimum(cols.household, inst.n_households)(rc)
+    lowest = per_household_minimum(cols.household, inst.n_households)(rc)
     textbook = answer.objective + np.minimum(lowest, 0.0).sum()
     assert not converged
     assert bound == pytest.approx(lagrangian_of(inst, cols, answer.duals), rel=1e-12)
     assert textbook < bound <= full_lp(60, 30, 4, False, 12) + 1e-6
 
 
-def lp_runs(monkeypatch, seconds: list | None = None) -> list:
-    """Every answer `_lp_by_column_generation` and its resumes return, in order (and the
-    seconds each took, appended to ``seconds``)."""
-    runs, first_run = [], solve_module._lp_by_column_generation
-    seconds = [] if seconds is None else seconds
-
-    def timed(run, *args):
-        began = time.perf_counter()
-        runs.append(run(*args))
-        seconds.append(time.perf_counter() - began)
-        return (*runs[-1][:-2], recorded(runs[-1][-2]), runs[-1][-1])
-
-    def recorded(resume):
-        return functools.partial(timed, resume)
-
-    def recording(*args):
-        return timed(first_run, *args)
-
-    monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
-    return runs
+class SlowDives(Watch):
+    def dive_started(self, lp) -> None:  # its time is not the LP's
+        time.sleep(0.3)
 
 
-def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monkeypatch):
+def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap():
     """At a 2% gap the rounds stop before the LP converges, and the dive's plan settles it."""
     inst = instance(100, 60, 3, False, 26)
     full = full_lp(100, 60, 3, False, 26)
     converged_in = lp_relaxation(inst, time.perf_counter() + 60)[3]
-    seconds: list[float] = []
-    runs = lp_runs(monkeypatch, seconds)
-    dive = solve_module._dive
-
-    def slow_dive(*args, **kwargs):  # its time is not the LP's
-        time.sleep(0.3)
-        return dive(*args, **kwargs)
-
-    monkeypatch.setattr(solve_module, "_dive", slow_dive)
+    watch = SlowDives()
+    runs, seconds = watch.runs, watch.seconds
     gap = 0.02
-    out = solved(inst, gap)
+    out = solved(inst, gap, callbacks=watch)
     assert len(runs) == 1  # no resume
-    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = runs[0]
+    lp = runs[0]
+    answer, bound, converged, rounds = lp.answer, lp.bound, lp.converged, lp.rounds
     assert not converged and rounds < converged_in
-    assert answer.objective - bound <= (gap - solve_module.DIVE_EXCESS) * answer.objective
+    assert answer.objective - bound <= (gap - DEFAULTS.dive_excess) * answer.objective
     assert out.source == "dive" and "within the requested gap" in out.detail
     assert out.best_bound == bound <= full + 1e-6
     assert out.objective - out.best_bound <= gap * out.objective
@@ -518,22 +529,23 @@ def test_the_lp_stops_for_a_dive_once_its_bound_leaves_room_within_the_gap(monke
     assert seconds[0] <= out.lp_seconds < seconds[0] + 0.1
 
 
-def test_an_early_dive_that_misses_the_gap_lets_the_lp_go_on(monkeypatch):
+def test_an_early_dive_that_misses_the_gap_lets_the_lp_go_on():
     """A dive that does not settle the gap: the rounds resume to the LP optimum and the solve
     goes on as if they had not stopped. 100x60 seed 1, whose LP optimum is fractional: the
     restricted MIP and the proof need the converged LP's reduced costs."""
     inst = instance(100, 60, 1, False, 26)
 
     usual = solved(inst, 1e-4)
-    monkeypatch.setattr(solve_module, "DIVE_EXCESS", -100.0)  # every round is close enough
-    runs = lp_runs(monkeypatch)
-    out = solved(inst, 1e-4)
+    watch = Watch()
+    runs = watch.runs
+    # every round is close enough
+    out = solved(inst, 1e-4, params=EngineParams(dive_excess=-100.0), callbacks=watch)
     assert len(runs) == 2
-    assert not runs[0][5] and runs[0][6] == 1  # stopped after one round, for a dive
-    assert runs[1][5]  # then resumed to convergence
+    assert not runs[0].converged and runs[0].rounds == 1  # stopped after one round, for a dive
+    assert runs[1].converged  # then resumed to convergence
     assert out.lp_bound == pytest.approx(full_lp(100, 60, 1, False, 26), rel=1e-7, abs=1e-6)
     for o in (usual, out):  # settled within the gap by the MIPs
-        assert solve_module.within_gap(o.objective, o.best_bound, 1e-4) and "MIP on" in o.detail
+        assert within_gap(o.objective, o.best_bound, 1e-4) and "MIP on" in o.detail
     assert out.objective == pytest.approx(usual.objective, rel=1e-4)
     assert out.best_bound <= out.objective + 1e-6
 
@@ -547,16 +559,14 @@ def test_smoothed_column_generation_reaches_the_full_lp(n, m, weeks, seed, caps,
     inst = instance(n, m, seed, caps, weeks)
     cols = build_columns(inst)
     full = full_lp(n, m, seed, caps, weeks)
-    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
+    plans, columns_of, initial = cost_aware(inst, cols)
     best = min(plans, key=lambda plan: objective(inst, *plan))
-    answer, kept, n0, rc, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
-        inst,
-        cols,
-        _initial_columns(inst, cols, columns_of, plans),
-        time.perf_counter() + 60,
-        np.sort(columns_of(*best)),
-        smoothing=smoothing,
+    cg = ColumnGeneration(
+        inst, cols, initial, DEFAULTS, np.sort(columns_of(*best)), smoothing=smoothing
     )
+    lp = cg.run(time.perf_counter() + 60)
+    answer, kept, rc, bound = lp.answer, lp.columns, lp.reduced_costs, lp.bound
+    converged = lp.converged
     assert converged and answer.optimal
     assert answer.objective == pytest.approx(full, rel=1e-7, abs=1e-6)
     assert bound == pytest.approx(full, rel=1e-7, abs=1e-6)
@@ -572,39 +582,32 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
     reduced cost at that point among the ones that price out at both."""
     inst = instance(100, 60, 1, False, 26)
     cols = build_columns(inst)
-    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
+    _, _, initial = cost_aware(inst, cols)
     added, take = [], cols.take
     monkeypatch.setattr(cols, "take", lambda idx: added.append(idx) or take(idx))
     priced, answers, in_lp = [], [], []
-    pricer, solve = solve_module._pricer, backend.IncrementalLP.solve
-
-    def recording_pricer(inst, cols):
-        price = pricer(inst, cols)
-
-        def recording(duals):
-            priced.append(duals.copy())
-            in_lp.append(lp_columns[0].copy())
-            return price(duals)
-
-        return recording
+    solve = backend.IncrementalLP.solve
 
     def recording_solve(lp, *args, **kwargs):
         answers.append(solve(lp, *args, **kwargs))
         return answers[-1]
 
-    monkeypatch.setattr(solve_module, "_pricer", recording_pricer)
     monkeypatch.setattr(backend.IncrementalLP, "solve", recording_solve)
-    plans, columns_of = _cost_aware_plans(inst), _column_finder(inst, cols)
     alpha = 0.5
+    cg = ColumnGeneration(inst, cols, initial, DEFAULTS, smoothing=alpha)
+    price = cg.price
+
+    def recording(duals):  # every pricing of the rounds, and the LP's columns then
+        priced.append(duals.copy())
+        in_lp.append(cg.lp_cols.copy())
+        return price(duals)
+
+    cg.price = recording
     bounds = []  # the bound before each further round
-    *_, bound, converged, rounds, _, _, _ = _lp_by_column_generation(
-        inst,
-        cols,
-        _initial_columns(inst, cols, columns_of, plans),
-        time.perf_counter() + 60,
-        enough=lambda bound, value: bounds.append(bound) and False,
-        smoothing=alpha,
+    lp = cg.run(
+        time.perf_counter() + 60, enough=lambda bound, value: bounds.append(bound) and False
     )
+    bound, converged, rounds = lp.bound, lp.converged, lp.rounds
     assert converged and rounds > 3 and len(answers) == rounds
     assert len(priced) == 2 * rounds - 1
     centre = answers[0].duals
@@ -634,10 +637,10 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
         both = np.flatnonzero((at_lp < -tol) & (at_point < -tol) & outside)
         assert both.size  # the point priced something out in every round of this instance
         per_household = min(
-            solve_module.COLUMNS_ADDED_PER_HOUSEHOLD,
-            solve_module.COLUMNS_ADDED_PER_ROUND // inst.n_households,
+            DEFAULTS.columns_added_per_household,
+            DEFAULTS.columns_added_per_round // inst.n_households,
         )
-        expected = _lowest_per_household(cols, at_point, inst.n_households, per_household, both)
+        expected = lowest_per_household(cols, at_point, inst.n_households, per_household, both)
         np.testing.assert_array_equal(np.sort(added[k + 1]), np.sort(expected))
     assert moved >= 2
     assert bound == pytest.approx(full_lp(100, 60, 1, False, 26), rel=1e-7, abs=1e-6)
@@ -645,19 +648,12 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
 
 @pytest.mark.parametrize("gap", [1e-4, 1e-3])
 @pytest.mark.parametrize("smoothing_from", [40, 41])
-def test_smoothing_serves_large_instances_at_gaps_that_leave_room_for_the_dive(
-    gap, smoothing_from, monkeypatch
-):
+def test_smoothing_serves_large_instances_at_gaps_that_leave_room_for_the_dive(gap, smoothing_from):
     inst = instance(40, 20, 1, False)
-    smoothing, first_run = [], solve_module._lp_by_column_generation
-
-    def recording(*args):
-        smoothing.append(args[-1])
-        return first_run(*args)
-
-    monkeypatch.setattr(solve_module, "_lp_by_column_generation", recording)
-    monkeypatch.setattr(solve_module, "SMOOTHING_FROM", smoothing_from)
-    solved(inst, gap)
-    wanted = gap >= solve_module.SMOOTHING_FROM_GAP and inst.n_households >= smoothing_from
-    assert smoothing == [solve_module.DUAL_SMOOTHING if wanted else 0.0]
-    assert solve_module.DUAL_SMOOTHING > 0
+    params = EngineParams(smoothing_from=smoothing_from)
+    watch = Watch()
+    solved(inst, gap, params=params, callbacks=watch)
+    smoothing = [cg.smoothing for cg in watch.column_generations]
+    wanted = gap >= params.smoothing_from_gap and inst.n_households >= smoothing_from
+    assert smoothing == [params.dual_smoothing if wanted else 0.0]
+    assert params.dual_smoothing > 0

@@ -98,7 +98,7 @@ def solve(
     """Solve with HiGHS through MathOpt; never raises for a time-out, reports it instead.
 
     With a ``cutoff`` HiGHS looks only for solutions below it and prunes every branch that cannot
-    beat it (measured: halves the time of a MIP that must prove its incumbent optimal). Its
+    beat it (a MIP that must prove its incumbent optimal takes far less time). Its
     reported bound then holds only for solutions below the cutoff, so the answer's bound is the
     lower of the two, which holds for every solution.
 
@@ -109,7 +109,7 @@ def solve(
     proto = _to_proto(model)
     params = _params_with_limit(time_limit)
     # HiGHS's own `threads` option (MathOpt refuses its generic one) made same-seed plans differ
-    # between runs (measured): HiGHS keeps its defaults, so a seed gives one plan
+    # between runs: HiGHS keeps its defaults, so a seed gives one plan
     del threads
     params.random_seed = seed
     if model.integer.any():
@@ -155,9 +155,9 @@ def _params_with_limit(time_limit: float) -> parameters_pb2.SolveParametersProto
 class _Watchdog:
     """One thread per process that interrupts any solve running past its deadline.
 
-    A `threading.Timer` per solve cost about 0.5 ms of thread start-up, a tenth of a small weekly
-    solve in a simulation; this thread is started once (again in a forked child) and sleeps until
-    the earliest deadline of the solves in flight.
+    A `threading.Timer` per solve pays a thread start-up each time, a noticeable share of a small
+    weekly solve in a simulation; this thread is started once (again in a forked child) and sleeps
+    until the earliest deadline of the solves in flight.
     """
 
     def __init__(self) -> None:
@@ -278,7 +278,7 @@ class IncrementalLP:
 
     Columns can also be removed. That keeps the LP small, which matters because every solve after
     new columns recomputes the steepest-edge norms of all columns, and every pivot prices them all
-    (measured at 1000 households: 0.9 s for a 14-pivot round at 85,000 columns). Only columns
+    (a round of a few pivots over tens of thousands of columns takes most of a second). Only columns
     non-basic at zero are removed, so the last basis stays a basis; GLOP keeps it by column
     position, so after a removal it is handed back explicitly, by variable id.
     """

@@ -9,10 +9,9 @@ h and a stretch of days [first, last] on which the pool has at most one free uni
 - each of h's touches the stretch on some day that each of the others covers.
 
 So at most one of all of them is chosen in any plan. The LP relaxation breaks this with halves:
-at 100 x 60 seed 26 one household is half in a unit from day 68 and half from day 170, and a
-second one half in it over both, which the model's rows allow (never more than one per day).
-Four such cuts lift that LP above its cutoff (0.1% below the optimum before them), which settles
-the proof that HiGHS took 1.2-1.5 s for (interior point and MIP).
+one household half in a unit from one day and half from a later one, and a second one half in it
+over both, which the model's rows allow (never more than one per day). A few such cuts can lift
+the LP above its cutoff, which settles a proof that otherwise needs an interior point and a MIP.
 
 Pools with more free units need other cuts (odd cycles through their counts: seeds 1, 7 and 8
 of 100 x 60 have no violated clique of this kind); HiGHS finds those in its MIP.

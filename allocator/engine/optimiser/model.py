@@ -1,0 +1,216 @@
+"""The day-level time-indexed model over pools, as sparse arrays: its rows, its base variables and
+the entries of its placement columns.
+
+A column is one (household, pool, start day). Pool occupancy is written in difference form: a
+running total per pool and day, whose row says that day's total is the last day's plus the
+starts minus the ends, so a column has at most 3 non-zeros (7 with support and mediation caps).
+docs/engine.md states the model in mathematics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocator.engine.columns import Columns, unplaced_cost
+from allocator.engine.instance import Instance
+from allocator.engine.optimiser import backend
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each block of variables and rows sits in the model.
+
+    Variables: unplaced flags (one per household), pool occupancy per day, support load per day,
+    mediation load per capped language and day, then the placement columns, last, so that columns
+    can be appended while the solver keeps its basis. Rows: one per household, then the running-
+    total rows of pools, support and mediation (one per day each).
+    """
+
+    N: int
+    P: int
+    H: int
+    S: int
+    capped: tuple[int, ...]
+
+    @property
+    def M(self) -> int:
+        return len(self.capped)
+
+    @property
+    def n_base_vars(self) -> int:
+        return self.N + (self.P + self.S + self.M) * self.H
+
+    @property
+    def n_rows(self) -> int:
+        return self.N + (self.P + self.S + self.M) * self.H
+
+    # variable offsets
+    @property
+    def o0(self) -> int:
+        return self.N
+
+    @property
+    def l0(self) -> int:
+        return self.N + self.P * self.H
+
+    @property
+    def m0(self) -> int:
+        return self.l0 + self.S * self.H
+
+    # row offsets
+    @property
+    def f0(self) -> int:
+        return self.N
+
+    @property
+    def s0(self) -> int:
+        return self.N + self.P * self.H
+
+    @property
+    def md0(self) -> int:
+        return self.s0 + self.S * self.H
+
+
+def layout_of(inst: Instance) -> Layout:
+    return Layout(
+        N=inst.n_households,
+        P=len(inst.pools),
+        H=inst.horizon,
+        S=1 if inst.support_free is not None else 0,
+        capped=tuple(sorted(inst.mediation_free)),
+    )
+
+
+def _chain(n_steps: int, n_chains: int, first_var: int, first_row: int):
+    """Entries of the running-total variables: +1 on their day's row, -1 on the next day's."""
+    var = first_var + np.arange(n_chains * n_steps)
+    row = first_row + np.arange(n_chains * n_steps)
+    nxt = np.arange(n_chains * n_steps) % n_steps < n_steps - 1
+    rows = np.concatenate([row, row[nxt] + 1])
+    cols = np.concatenate([var, var[nxt]])
+    vals = np.concatenate([np.ones(var.size), -np.ones(int(nxt.sum()))])
+    return rows, cols, vals
+
+
+def _event_entries(rows_base, day_start, day_end, weight, col_idx, H, mask=None):
+    """-weight on the start day's row, +weight on the end day's row when it lies in the horizon."""
+    if mask is None:
+        mask = np.ones(col_idx.size, dtype=bool)
+    s = mask
+    e = mask & (day_end < H)
+    rows = np.concatenate([rows_base[s] + day_start[s], rows_base[e] + day_end[e]])
+    cols = np.concatenate([col_idx[s], col_idx[e]])
+    vals = np.concatenate([-weight[s], weight[e]])
+    return rows, cols, vals
+
+
+def base_model(inst: Instance) -> backend.SparseModel:
+    """Every row, and every variable except the placement columns."""
+    lay = layout_of(inst)
+    N, H = lay.N, lay.H
+    parts = [(np.arange(N), np.arange(N), np.ones(N)), _chain(H, lay.P, lay.o0, lay.f0)]
+    var_ub = np.ones(lay.n_base_vars)
+    if lay.P:
+        var_ub[lay.o0 : lay.l0] = np.concatenate([q.free for q in inst.pools])
+    if lay.S:
+        assert inst.support_free is not None  # S is 1 exactly when support is capped
+        parts.append(_chain(H, 1, lay.l0, lay.s0))
+        var_ub[lay.l0 : lay.m0] = np.maximum(inst.support_free, 0)
+    for k, j in enumerate(lay.capped):
+        var_ub[lay.m0 + k * H : lay.m0 + (k + 1) * H] = np.maximum(inst.mediation_free[j], 0)
+    if lay.M:
+        parts.append(_chain(H, lay.M, lay.m0, lay.md0))
+    rows, cols_, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
+    cost = np.zeros(lay.n_base_vars)
+    cost[:N] = unplaced_cost(inst)
+    row_bound = np.zeros(lay.n_rows)
+    row_bound[:N] = 1.0
+    return backend.SparseModel(
+        cost=cost,
+        var_lb=np.zeros(lay.n_base_vars),
+        var_ub=var_ub,
+        integer=np.zeros(lay.n_base_vars, dtype=bool),
+        rows=rows.astype(np.int64),
+        cols=cols_.astype(np.int64),
+        vals=vals,
+        row_lb=row_bound,
+        row_ub=row_bound.copy(),
+    )
+
+
+def column_entries(inst: Instance, cols: Columns, first_var: int):
+    """Matrix entries (rows, variables, values) of placement columns numbered from first_var."""
+    lay = layout_of(inst)
+    H, C = lay.H, len(cols)
+    col_idx = first_var + np.arange(C)
+    parts = [
+        (cols.household, col_idx, np.ones(C)),
+        _event_entries(
+            lay.f0 + cols.pool * H, cols.start, cols.occupancy_end, np.ones(C), col_idx, H
+        ),
+    ]
+    if lay.S:
+        load = inst.load[cols.household].astype(float)
+        parts.append(
+            _event_entries(
+                np.full(C, lay.s0), cols.start, cols.departure, load, col_idx, H, load > 0
+            )
+        )
+    for k, j in enumerate(lay.capped):
+        mine = inst.language[cols.household] == j
+        parts.append(
+            _event_entries(
+                np.full(C, lay.md0 + k * H),
+                cols.start,
+                cols.departure,
+                np.ones(C),
+                col_idx,
+                H,
+                mine,
+            )
+        )
+    rows, var, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return rows.astype(np.int64), var.astype(np.int64), vals
+
+
+def build_model(inst: Instance, cols: Columns, integer: bool) -> backend.SparseModel:
+    """The whole model over the given columns (placed after the base variables)."""
+    base = base_model(inst)
+    n0 = len(base.cost)
+    rows, var, vals = column_entries(inst, cols, n0)
+    integer_mask = np.concatenate([np.zeros(n0, dtype=bool), np.full(len(cols), integer)])
+    if integer:
+        integer_mask[: inst.n_households] = True
+    return backend.SparseModel(
+        cost=np.concatenate([base.cost, cols.cost]),
+        var_lb=np.zeros(n0 + len(cols)),
+        var_ub=np.concatenate([base.var_ub, np.ones(len(cols))]),
+        integer=integer_mask,
+        rows=np.concatenate([base.rows, rows]),
+        cols=np.concatenate([base.cols, var]),
+        vals=np.concatenate([base.vals, vals]),
+        row_lb=base.row_lb,
+        row_ub=base.row_ub,
+    )
+
+
+def column_keys(inst: Instance, household, pool, start) -> np.ndarray:
+    """A unique integer per (household, pool, start day): plans are looked up by it."""
+    return (household.astype(np.int64) * len(inst.pools) + pool) * inst.horizon + start
+
+
+def plan_from(cols: Columns, x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The plan (pool and start per household, -1 if unplaced) of the columns at 1 in ``x``."""
+    pool = np.full(n, -1, dtype=np.int64)
+    start = np.full(n, -1, dtype=np.int64)
+    chosen = np.flatnonzero(x > 0.5)
+    pool[cols.household[chosen]] = cols.pool[chosen]
+    start[cols.household[chosen]] = cols.start[chosen]
+    return pool, start
+
+
+def is_integral(x: np.ndarray) -> bool:
+    """Every value within the solvers' tolerance of 0 or 1."""
+    return bool(np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6))
