@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from io import StringIO
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
 import numpy as np
 import pandas as pd
@@ -242,7 +242,7 @@ def _write_table_to(df: pd.DataFrame, suffix: str, handle: IO[bytes]) -> None:
         handle.write(text.encode("utf-8"))
     else:
         with pd.ExcelWriter(
-            handle,
+            cast(BinaryIO, handle),
             engine="openpyxl",
             date_format="YYYY-MM-DD",
             datetime_format="YYYY-MM-DD HH:MM:SS",

@@ -114,7 +114,7 @@ class _Stay:
 
 
 def _rows(frame: pd.DataFrame) -> Iterable[dict[str, Any]]:
-    return frame.to_dict(orient="records")
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _units(frame: pd.DataFrame) -> list[_Unit]:
