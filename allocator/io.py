@@ -6,8 +6,14 @@ column named. Row numbers are the ones a spreadsheet shows: the header is row 1,
 row 2. Rows whose cells are all empty are skipped, and the returned DataFrame's index keeps each
 remaining row's number, so errors still name the right row.
 
+A file that cannot be read as a table is refused in one line naming the file, and the row and
+column where there is one: an unclosed quote, text that is not UTF-8, a formula that no
+spreadsheet program has computed.
+
 Writes go to a temporary file in the target's directory that replaces the target only once it is
-complete, so a failure never leaves a half-written file behind.
+complete, so a failure never leaves a half-written file behind. `Outputs` checks a run's outputs
+before it starts: none may be a file the run reads (by any path or link) or another output, and
+each must be writable.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import json
 import logging
 import math
 import os
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from io import StringIO
@@ -49,6 +56,25 @@ class FileSource(Source):
         if isinstance(label, int | np.integer):
             return int(label)
         return super().row(position, label)
+
+
+def require(module: str, purpose: str, *, extra: str | None = None, source: str | None = None):
+    """Import an optional or easily missing dependency, or say in one line how to install it.
+
+    ``extra`` names the package's extra that brings it (``allocator[postgres]``); without one the
+    module is a plain dependency that a broken install lost.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        how = f"pip install 'allocator[{extra}]'" if extra else f"pip install {package}"
+        raise InputError(
+            f"{purpose} needs the package {package!r}, which is not installed: {how}",
+            source=source,
+        ) from None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -90,32 +116,118 @@ def read_table(path: str | os.PathLike, kind: str) -> tuple[pd.DataFrame, Source
 def _read_csv_rows(path: Path) -> list[list[str]]:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(
-            "the file is not UTF-8 text (in Excel, save it as 'CSV UTF-8')", source=name
-        ) from None
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or exc})", source=name) from None
+    text = _csv_text(data, name)
     first = next((line for line in text.splitlines() if line.strip()), "")
     # Spreadsheets set to a comma-decimal locale (Italian Excel, say) export with ';'.
     delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    lines_read = 0
     try:
-        reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        return [list(r) for r in reader]
+        for record in reader:
+            rows.append(record)
+            lines_read = reader.line_num
     except csv.Error as exc:
-        raise InputError(f"not a valid CSV file ({exc})", source=name) from None
+        raise _csv_error(exc, text, rows, lines_read, delimiter, name) from None
+    return rows
+
+
+def _csv_text(data: bytes, name: str) -> str:
+    """The file's text; a file that is not UTF-8 text is refused with the row of the first bad
+    byte, and the usual culprits (UTF-16, a workbook named .csv) by name."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            "the file is UTF-16 text, not UTF-8 (in Excel, save it as 'CSV UTF-8')", source=name
+        )
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(
+            "the file is an Excel workbook, not CSV text: name it .xlsx, or save it as 'CSV UTF-8'",
+            source=name,
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            "the file holds binary data (NUL bytes), not CSV text; if it is UTF-16, save it as "
+            "'CSV UTF-8'",
+            source=name,
+            row=data.count(b"\n", 0, nul) + 1,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}; in Excel, save it as "
+            "'CSV UTF-8')",
+            source=name,
+            row=data.count(b"\n", 0, exc.start) + 1,
+        ) from None
+    return text
+
+
+def _csv_error(
+    exc: csv.Error, text: str, rows: list[list[str]], lines_read: int, delimiter: str, name: str
+) -> InputError:
+    """The csv module's error as one line naming the record (as a spreadsheet numbers it) and
+    the cell where it went wrong: where an unclosed quote opened, or text after a closing one."""
+    record = "".join(StringIO(text, newline="").readlines()[lines_read:])
+    field = _bad_field(record, delimiter)
+    header = next((r for r in rows if any(c.strip() for c in r)), None)
+    column = None
+    if field is not None:
+        named = header is not None and field < len(header) and header[field].strip()
+        column = header[field].strip() if named and header is not None else _column_letter(field)
+    detail = str(exc)
+    if "unexpected end of data" in detail or "field larger than field limit" in detail:
+        message = 'a quote (") opens this cell and is never closed'
+    elif "expected after" in detail:
+        message = (
+            'text after the closing quote (") of this cell: quote the whole cell and write a '
+            'quote inside it as ""'
+        )
+    else:
+        message = f"not a valid CSV file ({detail})"
+    return InputError(message, source=name, row=len(rows) + 1, column=column)
+
+
+def _bad_field(record: str, delimiter: str) -> int | None:
+    """The index of the cell in which the first CSV record of ``record`` goes wrong: the cell
+    whose quote is never closed, or the one with text after its closing quote."""
+    field, state, opened = 0, "start", 0
+    i, n = 0, len(record)
+    while i < n:
+        c = record[i]
+        if state == "quoted":
+            if c == '"':
+                if record.startswith('"', i + 1):
+                    i += 1
+                else:
+                    state = "closed"
+        elif c == delimiter:
+            field, state = field + 1, "start"
+        elif c in "\r\n":
+            return None  # the record ended without a problem
+        elif state == "start" and c == '"':
+            state, opened = "quoted", field
+        elif state == "closed":
+            return field
+        elif state == "start":
+            state = "plain"
+        i += 1
+    return opened if state == "quoted" else None
 
 
 def _read_xlsx_rows(path: Path, kind: str) -> list[list[str]]:
+    name = str(path)
+    openpyxl = require("openpyxl", "reading .xlsx files", source=name)
     from zipfile import BadZipFile
 
-    from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    name = str(path)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise InputError(f"not a readable .xlsx workbook ({exc})", source=name) from None
     try:
@@ -127,9 +239,68 @@ def _read_xlsx_rows(path: Path, kind: str) -> list[list[str]]:
         # Files written by some tools carry a wrong sheet size; without this, read-only mode
         # would silently drop the cells outside it.
         sheet.reset_dimensions()
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        _refuse_uncomputed_formulas(book, sheet, rows, name)
+        return rows
     finally:
         book.close()
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _refuse_uncomputed_formulas(book: Any, sheet: Any, rows: list[list[str]], name: str) -> None:
+    """A formula cell that no spreadsheet program has computed reads as empty; say so instead.
+
+    Files written by scripts (openpyxl, pandas) hold formulas without their values until Excel or
+    LibreOffice opens and saves them. Only a sheet that holds formulas at all is parsed again.
+    """
+    archive, member = getattr(book, "_archive", None), getattr(sheet, "_worksheet_path", None)
+    if archive is None or member is None:  # pragma: no cover - openpyxl internals moved
+        return
+    with archive.open(member) as src:
+        tail = b""
+        while chunk := src.read(1 << 20):
+            if _FORMULA_TAG.search(tail + chunk):
+                break
+            tail = chunk[-16:]
+        else:
+            return
+    from xml.etree.ElementTree import iterparse
+
+    with archive.open(member) as src:
+        for _, element in iterparse(src):
+            if not element.tag.endswith("}c") and element.tag != "c":
+                continue
+            children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
+            value = children.get("v")
+            text_result = element.get("t") in ("str", "inlineStr", "s")
+            if "f" in children and not text_result and not (value is not None and value.text):
+                row, column = _split_reference(element.get("r", ""), rows)
+                raise InputError(
+                    "formula without a computed value: open and save the file in Excel "
+                    "(or LibreOffice) so that its values are stored",
+                    source=name,
+                    row=row,
+                    column=column,
+                )
+            element.clear()
+
+
+def _split_reference(reference: str, rows: list[list[str]]) -> tuple[int | None, str | None]:
+    """``"B2"`` as (2, the column's header name, or "B" when it has none)."""
+    match = re.fullmatch(r"([A-Za-z]+)(\d+)", reference)
+    if match is None:
+        return None, None
+    letters, number = match.group(1).upper(), int(match.group(2))
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - ord("A") + 1
+    header = next((r for r in rows if any(c.strip() for c in r)), [])
+    in_header = number - 1 < len(rows) and rows[number - 1] is header
+    if not in_header and index - 1 < len(header) and header[index - 1].strip():
+        return number, header[index - 1].strip()
+    return number, letters
 
 
 def _cell_text(value: object) -> str:
@@ -292,10 +463,14 @@ class Staging:
     >>> with Staging() as out:          # doctest: +SKIP
     ...     out.table(plan_df, "plan.csv")
     ...     out.json(summary, "summary.json")
+
+    A command writes through `Outputs.staging` instead, whose guard refuses any target that is
+    not a declared output or is one of the run's inputs.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, guard: Outputs | None = None) -> None:
         self._staged: list[tuple[Path, Path]] = []
+        self._guard = guard
 
     def __enter__(self) -> Staging:
         return self
@@ -345,6 +520,10 @@ class Staging:
         target = Path(path)
         if target.is_dir():
             raise InputError("is a directory, not a file", source=str(target))
+        if self._guard is not None:
+            self._guard.confirm(target)
+        if any(same_file(target, staged) for _, staged in self._staged):
+            raise InputError("two outputs of this run name the same file", source=str(target))
         tmp = None
         try:
             for _ in range(100):
@@ -372,9 +551,12 @@ class Staging:
 
     def table(self, df: pd.DataFrame, path: str | os.PathLike) -> None:
         suffix = _check_table_path(Path(path))
+        if suffix == ".xlsx":
+            require("openpyxl", "writing .xlsx files", source=str(path))
         self._stage(path, lambda handle: _write_table_to(df, suffix, handle))
 
     def parquet(self, df: pd.DataFrame, path: str | os.PathLike) -> None:
+        require("pyarrow", "writing Parquet files", source=str(path))
         self._stage(path, lambda handle: df.to_parquet(handle, index=False))
 
     def bytes(self, data: bytes, path: str | os.PathLike) -> None:
@@ -383,6 +565,124 @@ class Staging:
     def json(self, obj: Any, path: str | os.PathLike) -> None:
         text = dumps_json(obj)  # fails before any file is touched
         self.bytes(text.encode("utf-8"), path)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two names reach the same file: the same path once links and ``.``/``..`` are
+    resolved, or (both existing) the same device and inode, which catches hard links."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+class Outputs:
+    """The files one run will write, checked before any work starts.
+
+    Each output is refused, with one line naming its option and path, when it is the same file
+    (by any path, symbolic or hard link) as a file the run reads (a table, the policy, a
+    scenario, the ledger) or as another output of the run, when a folder stands in its place, or
+    when its folder is missing or cannot be written to (tried by creating and removing a file
+    there), so that a read-only folder is found before a long run, not after it. Write through
+    `staging`, which checks every target again against the inputs.
+
+    For example, ``Outputs({"--policy": "policy.toml"}).file("--summary", "policy.toml")``
+    raises ``InputError("--summary would overwrite an input file (--policy)")``.
+    """
+
+    def __init__(self, inputs: Mapping[str, str | os.PathLike | None] | None = None) -> None:
+        self._inputs: list[tuple[str, Path]] = []
+        self._outputs: list[tuple[str, Path]] = []
+        for label, path in (inputs or {}).items():
+            self.add_input(label, path)
+
+    def add_input(self, label: str, path: str | os.PathLike | None) -> None:
+        """A file the run reads. ``label`` is its option (``--policy``: "an input file
+        (--policy)" in messages) or a phrase starting with "the" (``"the ledger (--db)"``)."""
+        if path is not None:
+            self._inputs.append((label, Path(path)))
+
+    def file(self, option: str, path: str | os.PathLike | None) -> None:
+        """An output file given by ``option`` (None: not asked for)."""
+        if path is None:
+            return
+        target = Path(path)
+        self._refuse_clash(option, target)
+        if target.is_dir():
+            raise InputError(f"{option} is a folder; expected a file name", source=str(target))
+        _check_writable_folder(option, target.parent, target)
+        self._outputs.append((option, target))
+
+    def folder(self, option: str, path: str | os.PathLike, names: Iterable[str]) -> None:
+        """An output folder (created if missing) in which the run writes the files ``names``."""
+        folder = Path(path)
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{option} is a file; expected a folder", source=str(folder))
+        targets = [folder / name for name in names]
+        for target in targets:
+            self._refuse_clash(option, target)
+            if target.is_dir():
+                raise InputError(f"{option}: a folder stands in the way", source=str(target))
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise InputError(
+                f"{option} cannot be created: {existing} is a file", source=str(folder)
+            )
+        _check_writable_folder(option, existing, folder)
+        self._outputs.extend((option, target) for target in targets)
+
+    def staging(self) -> Staging:
+        """A `Staging` that writes only the outputs declared here, and none over an input."""
+        return Staging(guard=self)
+
+    def confirm(self, target: Path) -> None:
+        """Just before writing: ``target`` was declared and is still no input."""
+        if not any(same_file(target, path) for _, path in self._outputs):
+            raise ValueError(f"{target} was not declared as an output of this run")
+        for label, path in self._inputs:
+            if same_file(target, path):
+                option = next(o for o, p in self._outputs if same_file(target, p))
+                raise InputError(
+                    f"{option} would overwrite {_described(label)}", source=str(target)
+                )
+
+    def _refuse_clash(self, option: str, target: Path) -> None:
+        for label, path in self._inputs:
+            if same_file(target, path):
+                raise InputError(
+                    f"{option} would overwrite {_described(label)}", source=str(target)
+                )
+        for other, path in self._outputs:
+            if same_file(target, path):
+                what = "another of its files" if other == option else f"the {other} file"
+                raise InputError(f"{option} would overwrite {what}", source=str(target))
+
+
+def _described(label: str) -> str:
+    return label if label.startswith("the ") else f"an input file ({label})"
+
+
+def _check_writable_folder(option: str, folder: Path, target: Path) -> None:
+    """Refuse an output whose folder is missing or not writable, by trying to write there."""
+    if not folder.is_dir():
+        raise InputError(
+            f"{option} cannot be written: the folder does not exist", source=str(target)
+        )
+    probe = folder / f".allocator-probe-{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise InputError(
+            f"{option} cannot be written: the folder is not writable ({exc.strerror or exc})",
+            source=str(target),
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        probe.unlink()
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:

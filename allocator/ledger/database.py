@@ -34,20 +34,47 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()
 
 
-def database_url(url_or_path: str | os.PathLike | None = None) -> str:
-    """A SQLAlchemy URL from a URL, a file path, ``$ALLOCATOR_DB`` or ``allocator.db``."""
+def database_url(url_or_path: str | os.PathLike | None = None, *, create: bool = True) -> str:
+    """A SQLAlchemy URL from a URL, a file path, ``$ALLOCATOR_DB`` or ``allocator.db``.
+
+    With ``create=False`` a SQLite file that does not exist is refused rather than created (a
+    mistyped ``--db`` would otherwise report an empty ledger): only ``ledger init`` and the
+    imports create a ledger.
+    """
     target = str(url_or_path or os.environ.get(DB_ENV) or DEFAULT_DB)
     if "://" in target:
         for prefix in ("postgresql://", "postgres://"):
             if target.startswith(prefix):
                 return "postgresql+psycopg://" + target[len(prefix) :]
-        return target
-    path = Path(target).expanduser()
-    if path.is_dir():
-        raise InputError("is a directory, not a ledger file", source=str(path))
-    if not path.parent.is_dir():
-        raise InputError("the ledger file's folder does not exist", source=str(path))
-    return f"sqlite:///{path.resolve()}"
+        url = target
+    else:
+        path = Path(target).expanduser()
+        if path.is_dir():
+            raise InputError("is a directory, not a ledger file", source=str(path))
+        if not path.parent.is_dir():
+            raise InputError("the ledger file's folder does not exist", source=str(path))
+        url = f"sqlite:///{path.resolve()}"
+    file = ledger_file(url)
+    if not create and file is not None and not file.exists():
+        raise InputError(
+            "the ledger file does not exist: run `allocator ledger init` first (or check --db)",
+            source=str(url_or_path or file),
+        )
+    return url
+
+
+def ledger_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for an in-memory database or another server)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a SQLite URI: file:path?mode=...
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database).expanduser()
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -67,8 +94,29 @@ def create_engine(url: str) -> sa.Engine:
 
             return engine
         return sa.create_engine(url, pool_pre_ping=True)
-    except (sa.exc.ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        package = (exc.name or str(exc)).split(".")[0]
+        how = (
+            "pip install 'allocator[postgres]'"
+            if package == "psycopg"
+            else f"pip install {package}"
+        )
+        raise InputError(
+            f"this database needs the package {package!r}, which is not installed: {how}",
+            source="--db",
+        ) from None
+    except sa.exc.ArgumentError as exc:
         raise InputError(f"not a usable database URL ({exc})", source="--db") from None
+
+
+def require_schema(engine: sa.Engine, url: str) -> None:
+    """Refuse a database that holds no ledger (never initialised), rather than make it one."""
+    if schema_revision(engine) is None:
+        where = ledger_file(url)
+        raise InputError(
+            "this database holds no ledger; create it with `allocator ledger init`",
+            source=str(where) if where is not None else "--db",
+        )
 
 
 # --- schema ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 import sqlalchemy as sa
 
-from allocator.errors import AllocatorError
+from allocator.errors import AllocatorError, InputError
 from allocator.ledger import batches, database, imports, reading, stays, views
 from allocator.ledger.batches import Proposal
 from allocator.ledger.database import DB_ENV, database_url
@@ -62,19 +62,27 @@ class Ledger:
         *,
         actor: str | None = None,
         policy: Policy | None = None,
+        create: bool = True,
     ) -> Ledger:
         """Open (creating and upgrading as needed) the ledger at a URL or SQLite file path.
 
         ``None`` means ``$ALLOCATOR_DB`` or ``allocator.db``. ``policy``, when given, becomes the
-        ledger's stored policy (turnover days, max stay, horizon ...).
+        ledger's stored policy (turnover days, max stay, horizon ...). ``create=False`` refuses a
+        ledger that does not exist yet (a missing SQLite file, a database without the schema)
+        instead of creating it: what the commands other than ``ledger init`` and the imports use.
         """
-        url = database_url(url_or_path)
+        url = database_url(url_or_path, create=create)
         ledger = cls(database.create_engine(url), actor=actor)
         try:
+            if not create:
+                database.require_schema(ledger.engine, url)
             ledger.upgrade()
         except sa.exc.DatabaseError as exc:
             ledger.close()
             raise AllocatorError(f"cannot open the ledger: {exc.orig}") from None
+        except AllocatorError:
+            ledger.close()
+            raise
         if policy is not None:
             ledger.set_policy(policy)
         return ledger
@@ -225,8 +233,11 @@ class Ledger:
 
     def export(self, name: str, path: str | os.PathLike) -> int:
         """Write a table (see `table`) to .csv or .xlsx, atomically; returns the row count."""
-        from allocator.io import write_table
+        from allocator.io import same_file, write_table
 
+        file = database.ledger_file(str(self.engine.url))
+        if file is not None and same_file(path, file):
+            raise InputError("the export would overwrite the ledger file itself", source=str(path))
         frame = self.table(name)
         write_table(frame, path)
         return len(frame)

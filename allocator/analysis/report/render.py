@@ -11,7 +11,7 @@ from pathlib import Path
 
 from allocator.analysis.report.build import Report
 from allocator.analysis.report.cells import RESULT_ROWS, fmt
-from allocator.io import Staging
+from allocator.io import Outputs, Staging
 from allocator.simulation.sources import Assumption
 
 POLICY_TEXT = {
@@ -52,8 +52,12 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_report(report: Report, out: str | Path) -> None:
-    """Write the HTML atomically: a temporary file replaces ``out`` only once it is complete."""
+def write_report(report: Report, out: str | Path, outputs: Outputs | None = None) -> None:
+    """Write the HTML atomically: a temporary file replaces ``out`` only once it is complete.
+
+    ``outputs``, when given, is the run's checked outputs (`allocator.io.Outputs`): the write then
+    refuses ``out`` if it is one of the run's inputs.
+    """
     html = render_html(report).encode("utf-8")  # fails before any file is touched
-    with Staging() as staged:
+    with outputs.staging() if outputs is not None else Staging() as staged:
         staged.bytes(html, out)
