@@ -36,6 +36,7 @@ class Status(StrEnum):
     OPTIMAL = "optimal"  # proven within the requested relative gap
     FEASIBLE = "feasible"  # a valid plan, not proven optimal (time limit)
     HEURISTIC = "heuristic"  # a baseline method: valid plan, no bound
+    INTERRUPTED = "interrupted"  # the search was stopped (Ctrl-C): its best plan so far
 
     @property
     def is_ok(self) -> bool:

@@ -41,7 +41,7 @@ import math
 import numbers
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,7 @@ from allocator.simulation import (
     validate_scenario,
     vary,
 )
+from allocator.simulation.runner import worker_pool
 
 log = logging.getLogger("allocator")
 
@@ -374,7 +375,7 @@ def _sweep(
         for k in range(len(mixes))
     ]
     if pooled:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(workers) as pool:  # workers leave Ctrl-C to this process
             futures = {pool.submit(_run_mix, *a): k for k, a in enumerate(args)}
             for fut in as_completed(futures):
                 frames[futures[fut]] = fut.result()

@@ -8,9 +8,11 @@ backend (``processes`` or ``dask``). Inside a replication every policy sees the 
 from __future__ import annotations
 
 import logging
+import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -51,6 +53,33 @@ def run_replication(
         weekly.insert(0, "replication", replication)
         weeks.append(weekly)
     return rows, weeks
+
+
+def ignore_interrupts() -> None:
+    """A worker process's initializer: Ctrl-C is its parent's to handle.
+
+    The terminal sends SIGINT to every process of the foreground group, workers included; each
+    would print a KeyboardInterrupt traceback. The parent decides (the command line ends its
+    workers when it aborts; a Python caller's interrupted `simulate` shuts the pool down).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Processes whose workers ignore Ctrl-C (`ignore_interrupts`); when the block fails or is
+    interrupted, the work not started is cancelled and the workers are ended, not waited for."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts)
+    try:
+        yield pool
+    except BaseException:
+        # the pool has no public way to end its workers before Python 3.14
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def check_seed(seed: object, field: str = "seed") -> int:
@@ -113,7 +142,7 @@ def simulate(
             if progress:
                 progress(len(results))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(workers) as pool:
             futures = {pool.submit(run_replication, *a): a[1] for a in args}
             for fut in as_completed(futures):
                 results[futures[fut]] = fut.result()

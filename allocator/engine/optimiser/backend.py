@@ -3,15 +3,19 @@
 The model is handed to MathOpt as a `ModelProto` filled straight from numpy arrays: MathOpt's
 object API costs about 10 us per variable to build, which at a million columns is longer than the
 solve. HiGHS, behind MathOpt, solves both the LP and the MIP. A watchdog thread interrupts a solve
-that overshoots its time limit (presolve does not always look at the clock).
+that overshoots its time limit (presolve does not always look at the clock), or whose search has
+been asked to stop (`stopping`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +110,8 @@ def solve(
     inside the optimal face, not at a vertex of it, which reduced-cost fixing wants (a vertex
     prices many columns at or near zero).
     """
+    if _stop_requested():  # before the model is copied into a proto, which takes a while
+        return _interrupted()
     proto = _to_proto(model)
     params = _params_with_limit(time_limit)
     # HiGHS's own `threads` option (MathOpt refuses its generic one) made same-seed plans differ
@@ -152,12 +158,48 @@ def _params_with_limit(time_limit: float) -> parameters_pb2.SolveParametersProto
     return params
 
 
+# the stop event of the search that starts a solve (`stopping`); a context variable, so that a
+# thread given a copy of the search's context (the dive beside the LP) sees it too
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "allocator_stop", default=None
+)
+STOP_POLL = 0.05  # seconds between the watchdog's looks at the stop events of running solves
+
+
+@contextmanager
+def stopping(stop: threading.Event | None) -> Iterator[None]:
+    """Solves started inside end as soon as ``stop`` is set: a running one is interrupted by the
+    watchdog within `STOP_POLL` seconds, a later one returns at once, as if out of time."""
+    token = _STOP.set(stop)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
+def _stop_requested() -> bool:
+    stop = _STOP.get()
+    return stop is not None and stop.is_set()
+
+
+def _interrupted() -> SolverAnswer:
+    """What a solve refused because the search is stopping returns: no solution, as a time-out."""
+    return SolverAnswer(False, False, None, np.inf, -np.inf, None, None, 0.0, "INTERRUPTED")
+
+
+def interrupt_all() -> None:
+    """Interrupt every solve running in this process now; each returns as if out of time."""
+    _WATCHDOG.interrupt_all()
+
+
 class _Watchdog:
-    """One thread per process that interrupts any solve running past its deadline.
+    """One thread per process that interrupts any solve running past its deadline, or whose
+    search's stop event is set.
 
     A `threading.Timer` per solve pays a thread start-up each time, a noticeable share of a small
     weekly solve in a simulation; this thread is started once (again in a forked child) and sleeps
-    until the earliest deadline of the solves in flight.
+    until the earliest deadline of the solves in flight (looking at their stop events every
+    `STOP_POLL` seconds while one has any).
     """
 
     def __init__(self) -> None:
@@ -166,17 +208,17 @@ class _Watchdog:
 
     def _reset(self) -> None:
         self._cv = threading.Condition()
-        self._armed: dict[int, tuple[float, Any]] = {}
+        self._armed: dict[int, tuple[float, Any, threading.Event | None]] = {}
         self._thread: threading.Thread | None = None
         self._next = 0
 
-    def arm(self, seconds: float, interrupter: Any) -> int:
+    def arm(self, seconds: float, interrupter: Any, stop: threading.Event | None = None) -> int:
         with self._cv:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, daemon=True, name="watchdog")
                 self._thread.start()
             self._next += 1
-            self._armed[self._next] = (time.monotonic() + seconds, interrupter)
+            self._armed[self._next] = (time.monotonic() + seconds, interrupter, stop)
             self._cv.notify()
             return self._next
 
@@ -184,19 +226,28 @@ class _Watchdog:
         with self._cv:
             self._armed.pop(token, None)
 
+    def interrupt_all(self) -> None:
+        with self._cv:
+            for _, interrupter, _ in self._armed.values():
+                interrupter.interrupt()
+            self._armed.clear()
+
     def _run(self) -> None:
         with self._cv:
             while True:
                 if not self._armed:
                     self._cv.wait()
                     continue
-                token, (deadline, interrupter) = min(self._armed.items(), key=lambda a: a[1][0])
-                left = deadline - time.monotonic()
-                if left > 0:
+                now = time.monotonic()
+                for token, (deadline, interrupter, stop) in list(self._armed.items()):
+                    if deadline <= now or (stop is not None and stop.is_set()):
+                        interrupter.interrupt()
+                        del self._armed[token]
+                if self._armed:
+                    left = min(deadline for deadline, _, _ in self._armed.values()) - now
+                    if any(stop is not None for _, _, stop in self._armed.values()):
+                        left = min(left, STOP_POLL)
                     self._cv.wait(left)
-                    continue
-                interrupter.interrupt()
-                del self._armed[token]
 
 
 _WATCHDOG = _Watchdog()
@@ -207,8 +258,10 @@ def _guarded(params, run):
     after the limit); a solver failure becomes a failed answer, so the caller falls back, never
     crashes."""
     limit = params.time_limit.seconds + params.time_limit.nanos * 1e-9
+    if _stop_requested():  # the search is stopping: no new solve
+        return _interrupted()
     interrupter = pybind_solve_interrupter.PySolveInterrupter()
-    token = _WATCHDOG.arm(limit + 0.5, interrupter)
+    token = _WATCHDOG.arm(limit + 0.5, interrupter, _STOP.get())
     try:
         return run(interrupter)
     except Exception as exc:

@@ -22,6 +22,7 @@ every point's bound counts. Convergence is still decided by the LP's own duals.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,10 +103,12 @@ class ColumnGeneration:
         start_plan: np.ndarray | None = None,
         smoothing: float = 0.0,
         callbacks: SolveCallbacks | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         N = inst.n_households
         self.inst, self.cols, self.params, self.smoothing = inst, cols, params, smoothing
         self.callbacks = callbacks or SolveCallbacks()
+        self.stop = stop  # once set, no further round starts (as out of time)
         self.base = base_model(inst)
         self.n0 = len(self.base.cost)  # the base variables come first, the columns after them
         self.lp = backend.IncrementalLP(self.base)
@@ -140,12 +143,16 @@ class ColumnGeneration:
         LP that nothing follows can afford to try a round that may not finish. ``enough(bound,
         value)``, when given, is asked before each further round whether the bound so far and the
         restricted LP's value are enough; it stops the rounds as running out of time would. With
-        less time left than ``growth`` times the last round, the last answer comes back at once.
+        less time left than ``growth`` times the last round, the last answer comes back at once;
+        so does it once ``stop`` is set.
         """
         growth = self.params.round_growth if growth is None else growth
-        if self._last is not None and time.perf_counter() + growth * self._took >= deadline:
-            # resumed with less time left than a round takes: the round would be cut off at the
-            # deadline and give nothing
+        stopped = self.stop is not None and self.stop.is_set()
+        if self._last is not None and (
+            stopped or time.perf_counter() + growth * self._took >= deadline
+        ):
+            # resumed with less time left than a round takes (or stopped): the round would be
+            # cut off at the deadline and give nothing
             return self._state(*self._last, converged=False, divable=False)
         self._restore_basis()
         if self._pending is not None:  # re-solving the stopped round's LP would only repeat it
@@ -173,8 +180,10 @@ class ColumnGeneration:
                 return self._state(answer, kept, converged=True, divable=True)
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
-            if time.perf_counter() + growth * self._took >= deadline or (
-                enough is not None and enough(self.bound, answer.objective)
+            if (
+                time.perf_counter() + growth * self._took >= deadline
+                or (self.stop is not None and self.stop.is_set())
+                or (enough is not None and enough(self.bound, answer.objective))
             ):
                 self._pending = negative
                 return self._state(answer, kept, converged=False, divable=True)

@@ -10,12 +10,18 @@
    more rounds of the LP (a tighter bound), with the dive on a copy beside them.
 6. Clique cuts on the LP (`cuts`), then restricted and proof MIPs (`mips`).
 
+A ``stop`` event set from outside (Ctrl-C in the command line) ends the search between stages,
+between the LP's rounds and inside a running solve (`backend.stopping`): the best plan so far
+comes back, with the bound known then.
+
 docs/engine.md states the model and each stage; `EngineParams` holds every setting.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +30,7 @@ import numpy as np
 
 from allocator.engine.columns import Columns, build_columns, objective, unplaced_cost
 from allocator.engine.instance import Instance
-from allocator.engine.optimiser import cuts, incumbents, mips
+from allocator.engine.optimiser import backend, cuts, incumbents, mips
 from allocator.engine.optimiser.callbacks import SolveCallbacks
 from allocator.engine.optimiser.column_generation import ColumnGeneration, Dived, LPState
 from allocator.engine.optimiser.incumbents import Plan
@@ -46,10 +52,12 @@ def solve_optimal(
     relative_gap: float,
     params: EngineParams | None = None,
     callbacks: SolveCallbacks | None = None,
+    stop: threading.Event | None = None,
 ) -> SolveOutcome:
     """Best plan found by the deadline; greedy's plan when the solver finds nothing better.
 
     ``params`` are the optimiser's settings (defaults when None); ``callbacks`` watch its stages.
+    ``stop``, once set (from another thread), ends the search early with its best plan so far.
     """
     search = _Search(
         inst,
@@ -60,11 +68,22 @@ def solve_optimal(
         relative_gap,
         params or EngineParams(),
         callbacks or SolveCallbacks(),
+        stop,
     )
+    with backend.stopping(stop):
+        return _stages(search)
+
+
+def _stages(search: _Search) -> SolveOutcome:
+    """The outline: each stage may end the solve, and so may a stop between them."""
     if search.greedy_is_optimal():
         return search.outcome
+    if search.stopped():
+        return search.interrupted()
     search.take_heuristic_plans()
     lp = search.solve_lp()
+    if search.stopped():
+        return search.interrupted()
     if not (lp.answer.optimal and lp.answer.values is not None):
         return search.lp_stopped(lp)
     search.read_solution(lp)
@@ -73,6 +92,8 @@ def solve_optimal(
     search.round_and_dive(lp)
     if search.settled():
         return search.within_the_gap()
+    if search.stopped():
+        return search.interrupted()
     if search.no_mip(lp):
         return search.more_lp_rounds_instead_of_mips(lp)
     return search.cuts_then_mips(lp)
@@ -118,10 +139,11 @@ class _Search:
         relative_gap: float,
         params: EngineParams,
         callbacks: SolveCallbacks,
+        stop: threading.Event | None = None,
     ) -> None:
         self.inst, self.greedy_plan, self.deadline = inst, greedy_plan, deadline
         self.workers, self.seed, self.relative_gap = workers, seed, relative_gap
-        self.params, self.callbacks = params, callbacks
+        self.params, self.callbacks, self.stop = params, callbacks, stop
         self.greedy_objective = objective(inst, *greedy_plan)
         self.cols = build_columns(inst)
         self.outcome = SolveOutcome.of_greedy(greedy_plan, self.greedy_objective, len(self.cols))
@@ -183,7 +205,14 @@ class _Search:
         ):
             smoothing = params.dual_smoothing
         self.cg = ColumnGeneration(
-            self.inst, self.cols, self.initial, params, self.start_plan, smoothing, self.callbacks
+            self.inst,
+            self.cols,
+            self.initial,
+            params,
+            self.start_plan,
+            smoothing,
+            self.callbacks,
+            self.stop,
         )
         self.callbacks.column_generation(self.cg)
         lp = self.cg.run(lp_deadline, enough=self._near)
@@ -226,6 +255,18 @@ class _Search:
         lp = self.cg.run(deadline, growth, enough)
         self.callbacks.lp_solved(lp, time.perf_counter() - began)
         return lp
+
+    def stopped(self) -> bool:
+        """The caller has asked the search to stop."""
+        return self.stop is not None and self.stop.is_set()
+
+    def interrupted(self) -> SolveOutcome:
+        """Stopped from outside: the best plan so far, with the bound known by then."""
+        outcome = self.outcome
+        outcome.proven_optimal = proven(outcome)
+        done = f" ({self.generated})" if self.generated else ""
+        outcome.detail = f"interrupted; plan from {outcome.source}{done}"
+        return outcome
 
     def lp_stopped(self, lp: LPState) -> SolveOutcome:
         self.outcome.detail = f"LP stopped: {lp.answer.reason}; plan from {self.outcome.source}"
@@ -323,14 +364,14 @@ class _Search:
             if beside is not None:
                 beside.close()
         self.lp_bound = later.bound
-        if later.converged and later.divable and not self.settled():
+        if later.converged and later.divable and not self.settled() and not self.stopped():
             self._dive_for_a_plan(later, self.deadline, False, params.dive_fix_at, self.fix_share)
         outcome.lp_bound = outcome.best_bound = later.bound
         outcome.proven_optimal = proven(outcome)  # the bound holds converged or not
         state = "converged" if later.converged else "not converged"
         outcome.detail = (
-            f"plan from {outcome.source}; LP {state} after {later.rounds} rounds (no MIP over"
-            f" its {lp.columns.size} columns)"
+            f"{'interrupted; ' if self.stopped() else ''}plan from {outcome.source}; LP {state}"
+            f" after {later.rounds} rounds (no MIP over its {lp.columns.size} columns)"
         )
         return outcome
 
@@ -352,6 +393,8 @@ class _Search:
         )
         keep = mips.first_mip_columns(ctx, self.x, self.greedy_columns, lp.columns, outcome)
         stages = []
+        if self.stopped():
+            return self.interrupted()
         if lp.converged and params.clique_rounds:  # clique_rounds = 0 turns the cuts off
             note = cuts.settle_by_cliques(
                 self.inst,
@@ -370,7 +413,11 @@ class _Search:
                 if within_gap(outcome.objective, outcome.best_bound, gap):
                     outcome.detail = f"LP: {self.generated}; {note}"
                     return outcome
+        if self.stopped():
+            return self.interrupted()
         mips.settle_by_mips(ctx, keep, outcome, stages, self.generated)
+        if self.stopped():
+            outcome.detail = f"interrupted; {outcome.detail}"
         return outcome
 
     def consider(self, source: str, plan: Plan) -> None:
@@ -406,7 +453,8 @@ class _DiveBeside:
     def __init__(self, search: _Search, task: Callable[[], Dived]) -> None:
         self._search = search
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dive")
-        self._dived = self._pool.submit(task)
+        # in a copy of this thread's context, so that its solves see the search's stop
+        self._dived = self._pool.submit(contextvars.copy_context().run, task)
         self._taken = False
 
     def take(self) -> None:
