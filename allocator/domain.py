@@ -15,12 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from allocator.choices import ExitPathway as ExitPathway
 from allocator.choices import Support as Support
 from allocator.choices import UnitKind as UnitKind
+from allocator.limits import EARLIEST_DATE, LATEST_DATE, MAX_DAYS, MAX_NIGHTLY_COST
+from allocator.rules import check_dates_in_order
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+# any date a record holds lies from EARLIEST_DATE to LATEST_DATE: far from the ends of the
+# calendar, so that day arithmetic never overflows; a table's dates must also lie within 10 years
+# of the plan's start (`allocator.tables`)
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class Household(_Record):
@@ -28,10 +35,12 @@ class Household(_Record):
 
     household_id: Id
     size: int = Field(ge=1, le=30, description="persons in the household")
-    minors: int | None = Field(default=None, ge=0)
+    minors: int | None = Field(default=None, ge=0, le=30)
     urgency: int = Field(ge=1, le=5, description="1..5, 5 most urgent")
-    need_date: dt.date = Field(description="day from which the household has no home")
-    expected_stay_days: int = Field(ge=1, le=3650)
+    need_date: dt.date = Field(
+        ge=EARLIEST_DATE, le=LATEST_DATE, description="day from which the household has no home"
+    )
+    expected_stay_days: int = Field(ge=1, le=MAX_DAYS)
     support: Support = Support.MEDIUM
     accessible: bool = Field(default=False, description="needs a step-free unit")
     exit_pathway: ExitPathway | None = None
@@ -56,11 +65,14 @@ class Unit(_Record):
     kind: UnitKind
     capacity: int = Field(ge=1, le=30, description="beds")
     accessible: bool = Field(default=False, description="step-free")
-    available_from: dt.date | None = None
+    available_from: dt.date | None = Field(default=None, ge=EARLIEST_DATE, le=LATEST_DATE)
     available_until: dt.date | None = Field(
-        default=None, description="the unit leaves the programme on this day"
+        default=None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="the unit leaves the programme on this day",
     )
-    nightly_cost: float | None = Field(default=None, ge=0)
+    nightly_cost: float | None = Field(default=None, ge=0, le=MAX_NIGHTLY_COST)
 
     @model_validator(mode="after")
     def _window_not_empty(self) -> Unit:
@@ -76,17 +88,19 @@ class Unit(_Record):
 class Stay(_Record):
     """A stay already decided: it blocks its unit from ``start`` to ``expected_end`` plus turnover.
 
-    ``size``, ``support`` and ``language`` are optional; when given they count toward the
-    accompaniment and mediation capacity and are checked against the unit's capacity.
+    ``size``, ``support``, ``language`` and ``accessible`` are optional; when given they count
+    toward the accompaniment and mediation capacity, and the size and the need of a step-free
+    unit are checked against the unit (as the ledger checks its stays, `allocator.rules`).
     """
 
     household_id: Id
     unit_id: Id
-    start: dt.date
-    expected_end: dt.date = Field(description="departure day")
+    start: dt.date = Field(ge=EARLIEST_DATE, le=LATEST_DATE)
+    expected_end: dt.date = Field(ge=EARLIEST_DATE, le=LATEST_DATE, description="departure day")
     size: int | None = Field(default=None, ge=1, le=30)
     support: Support | None = None
     language: str | None = Field(default=None, max_length=40)
+    accessible: bool | None = Field(default=None, description="the household needs step-free")
 
     @field_validator("language")
     @classmethod
@@ -95,10 +109,9 @@ class Stay(_Record):
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Stay:
-        if self.expected_end <= self.start:
-            raise ValueError(
-                f"expected_end ({self.expected_end}) must be after start ({self.start})"
-            )
+        broken = check_dates_in_order(self.start, self.expected_end)
+        if broken is not None:
+            raise ValueError(str(broken))
         return self
 
 

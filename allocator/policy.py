@@ -12,6 +12,7 @@ breaks ties between placements that are equally early and equally tight.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -20,46 +21,73 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from allocator.domain import Support
 from allocator.errors import InputError
+from allocator.limits import (
+    MAX_COUNT,
+    MAX_DAYS,
+    MAX_LOAD,
+    MAX_TIE_WEIGHT,
+    PIN_WEIGHT_RANGE,
+    URGENCY_WEIGHT_RANGE,
+    describe_error,
+    field_of,
+    tie_weight,
+)
 
 DEFAULT_URGENCY_WEIGHTS = {1: 1.0, 2: 1.5, 3: 2.0, 4: 3.0, 5: 5.0}
 DEFAULT_SUPPORT_LOADS = {Support.LOW: 1, Support.MEDIUM: 2, Support.HIGH: 3}
 
 
-class Policy(BaseModel):
-    """Weights and limits for one planning run; every field has a documented default."""
+UrgencyWeight = Annotated[float, Field(ge=URGENCY_WEIGHT_RANGE[0], le=URGENCY_WEIGHT_RANGE[1])]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class Policy(BaseModel):
+    """Weights and limits for one planning run; every field has a documented default.
+
+    Every number has a range within which the objective stays exact in float64 at the solvers'
+    tolerances; `allocator.limits` derives them (and docs/engine.md, "Numeric ranges").
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     horizon_weeks: int = Field(default=26, ge=1, le=104, description="planning horizon in weeks")
     turnover_days: int = Field(
         default=3, ge=0, le=60, description="days a unit needs between two stays"
     )
-    urgency_weights: dict[int, float] = Field(
+    urgency_weights: dict[int, UrgencyWeight] = Field(
         default_factory=lambda: dict(DEFAULT_URGENCY_WEIGHTS),
         description="cost of one hotel person-night by urgency 1..5",
     )
-    wasted_bed_night_weight: float = Field(default=0.002, ge=0)
+    wasted_bed_night_weight: float = Field(default=0.002, ge=0, le=MAX_TIE_WEIGHT)
     kind_mismatch_weight: float = Field(
         default=0.001,
         ge=0,
+        le=MAX_TIE_WEIGHT,
         description="cost per stay of a high-support household in a flat or a low-support one "
         "in a hub room",
     )
     terminal_wait_days: int = Field(
         default=28,
         ge=0,
+        le=MAX_DAYS,
         description="nights a household still unplaced at the horizon's end is assumed to wait "
         "beyond it; keeps the model from forgetting who waits",
     )
     pin_weight: float = Field(
-        default=1000.0, gt=0, description="multiplier on the cost of leaving a pinned household out"
+        default=1000.0,
+        ge=PIN_WEIGHT_RANGE[0],
+        le=PIN_WEIGHT_RANGE[1],
+        description="multiplier on the cost of leaving a pinned household out",
     )
-    support_loads: dict[Support, int] = Field(
+    support_loads: dict[Support, Annotated[int, Field(ge=0, le=MAX_LOAD)]] = Field(
         default_factory=lambda: dict(DEFAULT_SUPPORT_LOADS),
         description="accompaniment load of one household by support level",
     )
     support_capacity: int | None = Field(
-        default=None, ge=0, description="the team's total load per day; empty = unlimited"
+        default=None,
+        ge=0,
+        le=MAX_COUNT,
+        description="the team's total load per day; empty = unlimited",
     )
     existing_stay_support: Support = Field(
         default=Support.MEDIUM,
@@ -68,13 +96,17 @@ class Policy(BaseModel):
     mediation_capacity: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_COUNT,
         description="at most this many concurrent households needing mediation in one language",
     )
-    mediation_capacity_by_language: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    mediation_capacity_by_language: dict[str, Count] = Field(
         default_factory=dict, description="per-language caps overriding mediation_capacity"
     )
     max_stay_days: int = Field(
-        default=548, ge=1, description="the programme's maximum stay (18 months in Milan)"
+        default=548,
+        ge=1,
+        le=MAX_DAYS,
+        description="the programme's maximum stay (18 months in Milan)",
     )
 
     @field_validator("urgency_weights")
@@ -86,9 +118,12 @@ class Policy(BaseModel):
         missing = sorted(set(range(1, 6)) - set(weights))
         if missing:
             raise ValueError(f"a weight is needed for every urgency 1..5; missing {missing}")
-        if any(w <= 0 for w in weights.values()):
-            raise ValueError("urgency weights must be positive")
         return weights
+
+    @field_validator("wasted_bed_night_weight", "kind_mismatch_weight")
+    @classmethod
+    def _tie_weight(cls, value: float) -> float:
+        return tie_weight(value)
 
     @field_validator("support_loads")
     @classmethod
@@ -96,8 +131,6 @@ class Policy(BaseModel):
         missing = [s.value for s in Support if s not in loads]
         if missing:
             raise ValueError(f"a load is needed for every support level; missing {missing}")
-        if any(v < 0 for v in loads.values()):
-            raise ValueError("support loads must be >= 0")
         return loads
 
     @property
@@ -111,23 +144,65 @@ class Policy(BaseModel):
     def from_file(cls, path: str | Path) -> Policy:
         """Read a policy from TOML; errors name the file and the field."""
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("file not found", source=str(path)) from None
-        except OSError as exc:
-            raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"not valid TOML: {exc}", source=str(path)) from None
-        return validate_policy(data, source=str(path))
+        return validate_policy(read_toml(path), source=str(path))
 
 
-def validate_policy(data: dict, source: str = "policy") -> Policy:
+def read_toml(path: Path) -> dict:
+    """A settings file's mapping; every problem an `InputError` of one line naming the file,
+    and for bad TOML (a key given twice included) the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not valid TOML: not UTF-8 text (byte {exc.start})", source=str(path)
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {_toml_problem(text, exc)}", source=str(path)) from None
+
+
+_TWICE = ("Cannot overwrite a value", "Cannot declare")
+
+
+def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message, with the line found where it says only "at end of document", and the
+    key named when a key or table is given twice."""
+    message = " ".join(str(exc).split())
+    if not message.startswith(_TWICE):
+        return message
+    line = getattr(exc, "lineno", None)
+    found = re.search(r"line (\d+)", message)
+    if found:
+        line = int(found.group(1))
+    else:  # the first prefix of the file that fails is the line that repeats the key
+        lines = text.splitlines()
+        for k in range(1, min(len(lines), 5000) + 1):
+            try:
+                tomllib.loads("\n".join(lines[:k]))
+            except tomllib.TOMLDecodeError:
+                line = k
+                break
+    if not line:
+        return message
+    entry = text.splitlines()[line - 1].strip()
+    key = entry.split("=", 1)[0].strip() if "=" in entry else entry
+    return f"{key!r} is given twice (line {line}): a key or table may appear once"
+
+
+def validate_policy(data: object, source: str = "policy") -> Policy:
+    """A policy from a parsed mapping; the first problem an `InputError` naming the field, the
+    value and the range it must lie in."""
     from pydantic import ValidationError
 
+    if not isinstance(data, dict):
+        raise InputError("a policy must be a mapping of fields", source=source)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(err["msg"], source=source, field=field) from None
+        raise InputError(describe_error(Policy, err), source=source, field=field_of(err)) from None

@@ -9,9 +9,10 @@ that names the source, the row and the column.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias, cast
+from typing import TypeAlias, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from allocator.domain import RECORD_TYPES, Household, Stay, Unit
 from allocator.errors import InputError
+from allocator.limits import with_range
+from allocator.rules import check_fit, check_record_dates, overlap_rule, overlaps
 
 TableLike: TypeAlias = pd.DataFrame | Sequence[BaseModel] | Sequence[dict] | None
 
@@ -76,7 +79,9 @@ def _blank_to_none(value: object) -> object:
         return None
     if isinstance(value, float) and pd.isna(value):
         return None
-    if value is pd.NaT or (isinstance(value, str) and value.strip() == ""):
+    if isinstance(value, str):  # " 2026-12-07 " is the date: cells are read stripped
+        return value.strip() or None
+    if value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
@@ -102,7 +107,7 @@ def _object_cell(value: object) -> object:
     """``_blank_to_none(_native(value))``, with a short way for the usual text, dates and ids."""
     kind = type(value)
     if kind is str:
-        return value if cast(str, value).strip() else None
+        return cast(str, value).strip() or None
     if kind in _KEPT_AS_IS or value is None:
         return value
     return _blank_to_none(_native(value))
@@ -122,7 +127,7 @@ def _cells(column: pd.Series) -> list:
         return [None if v != v else v for v in column.tolist()]
     if isinstance(dtype, pd.StringDtype):  # text or missing, nothing else
         text = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
-        return [v if v is not None and v.strip() else None for v in text]
+        return [v.strip() or None if v is not None else None for v in text]
     if isinstance(dtype, np.dtype) and kind == "O":
         return [_object_cell(v) for v in column.to_numpy().tolist()]
     cells = map(_native, column) if kind == "O" else iter(column)
@@ -159,6 +164,7 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
     if frame.empty:
         return []
     record_type = RECORD_TYPES[kind]
+    _refuse_numbers_as_dates(frame, kind, source)
     raw = _raw_records(frame)
     adapter = TypeAdapter(list[record_type])  # type: ignore[valid-type]
     try:
@@ -170,6 +176,9 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
         column = str(err["loc"][1]) if len(err["loc"]) > 1 else RECORD_CHECK_COLUMN[kind]
         value = raw[position].get(column)
         detail = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+        if err["type"] in _DATE_ERRORS:
+            detail = _DATE_ERRORS[err["type"]].format(err.get("ctx", {}).get("error", ""))
+        detail = with_range(detail, record_type, err)
         if column is not None and column in raw[position]:
             detail += f" (got {value!r})"
         raise InputError(
@@ -178,6 +187,65 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
             row=source.row(position, frame.index[position]),
             column=column,
         ) from None
+
+
+# pydantic's words for a cell that is no date, in the words of the file format
+_DATE_ERRORS = {
+    "date_from_datetime_parsing": "expected a date (YYYY-MM-DD): {}",
+    "date_from_datetime_inexact": "expected a date (YYYY-MM-DD) without a time of day",
+    "date_type": "expected a date (YYYY-MM-DD)",
+}
+_DATE_FIELDS = {
+    kind: [
+        n for n, f in t.model_fields.items() if dt.date in (f.annotation, *get_args(f.annotation))
+    ]
+    for kind, t in RECORD_TYPES.items()
+}
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's serial dates (1900 system, after March 1900)
+
+
+def _refuse_numbers_as_dates(frame: pd.DataFrame, kind: str, source: Source) -> None:
+    """A number in a date column is refused, naming the cell: pydantic would read 46000 as
+    seconds since 1970, and it is mostly an Excel serial date (a cell formatted as a number)."""
+    for col in _DATE_FIELDS[kind]:
+        if col not in frame.columns or not frame.columns.is_unique:
+            continue
+        column = frame[col]
+        dtype_kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"
+        if dtype_kind in "Mm":
+            continue
+        values = column.tolist()
+        for position, value in enumerate(values):
+            if isinstance(value, bool) or not _is_number(value):
+                continue
+            raise InputError(
+                _number_as_date(value),
+                source=source.name,
+                row=source.row(position, frame.index[position]),
+                column=col,
+            )
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, str):
+        text = value.strip()
+        return bool(text) and _NUMBER.fullmatch(text) is not None
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and value == value  # NaN is a blank cell
+
+
+def _number_as_date(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else str(value)
+    number = float(text)
+    if 1 <= number < 2_958_466:  # Excel's serial dates run from 1900-01-01 to 9999-12-31
+        day = EXCEL_EPOCH + dt.timedelta(days=int(number))
+        return (
+            f"expected a date (YYYY-MM-DD), got Excel serial {text} ({day} in Excel): format "
+            "the cells as dates or write YYYY-MM-DD"
+        )
+    return f"expected a date (YYYY-MM-DD), got the number {text}"
 
 
 def _check_unique(records: Sequence[BaseModel], key: str, source: Source, labels) -> None:
@@ -221,28 +289,64 @@ def validate_tables(
     stays: TableLike = None,
     *,
     sources: dict[str, Source] | None = None,
+    start: dt.date | None = None,
+    turnover_days: int = 0,
 ) -> Tables:
-    """Validate the three tables together; raise `InputError` on the first problem."""
+    """Validate the three tables together; raise `InputError` on the first problem.
+
+    With ``start`` (the plan's), the tables' dates must lie within 10 years of it (records built
+    in Python are the caller's own, and held only to the records' own range); two stays in a unit
+    must keep ``turnover_days`` between them. The stay rules are `allocator.rules`', which the
+    ledger applies too.
+    """
     sources = sources or {}
     src = {k: sources.get(k, Source(k)) for k in ("households", "units", "stays")}
+    tables = {"households": households, "units": units, "stays": stays}
     hh = cast(list[Household], parse_records(households, "households", src["households"]))
     un = cast(list[Unit], parse_records(units, "units", src["units"]))
     st = cast(list[Stay], parse_records(stays, "stays", src["stays"]))
+    if start is not None:
+        for kind, records in (("households", hh), ("units", un), ("stays", st)):
+            if not _built_in_python(tables[kind], kind):
+                _check_dates(records, kind, start, src[kind], _labels(tables[kind], len(records)))
     _check_unique(hh, "household_id", src["households"], _labels(households, len(hh)))
     _check_unique(un, "unit_id", src["units"], _labels(units, len(un)))
-    _check_stays(st, {u.unit_id: u for u in un}, src["stays"], _labels(stays, len(st)))
-    _check_housed_once(st, {h.household_id for h in hh}, src["stays"], _labels(stays, len(st)))
+    labels = _labels(stays, len(st))
+    _check_stays(st, {u.unit_id: u for u in un}, src["stays"], labels, turnover_days)
+    _check_housed_once(st, {h.household_id for h in hh}, src["stays"], labels)
     return Tables(households=hh, units=un, stays=st)
 
 
-def _with_overlaps(stays: list, key: str):
+def _built_in_python(table: TableLike, kind: str) -> bool:
+    """A list of the record type itself: validated when made, as `parse_records` trusts it."""
+    record_type = RECORD_TYPES[kind]
+    return isinstance(table, list) and all(type(r) is record_type for r in table)
+
+
+def _check_dates(records: Sequence[BaseModel], kind: str, start: dt.date, source: Source, labels):
+    for pos, record in enumerate(records):
+        broken = check_record_dates(record, kind, start, "the plan's start")
+        if broken is not None:
+            raise InputError(
+                str(broken),
+                source=source.name,
+                row=source.row(pos, labels[pos]),
+                column=broken.column,
+            )
+
+
+def _with_overlaps(stays: list, key: str, turnover_days: int = 0):
     """Each stay in (key, start) order, with the position of an earlier stay of the same key
-    (unit or household) that it overlaps, or None."""
+    (unit or household) that it comes closer to than ``turnover_days``, or None."""
     latest: dict[str, int] = {}
     for pos, stay in sorted(enumerate(stays), key=lambda p: (getattr(p[1], key), p[1].start)):
         k = getattr(stay, key)
         prev = latest.get(k)
-        clash = prev if prev is not None and stay.start < stays[prev].expected_end else None
+        clash = None
+        if prev is not None:
+            earlier = (stays[prev].start, stays[prev].expected_end)
+            if overlaps((stay.start, stay.expected_end), earlier, turnover_days):
+                clash = prev
         yield pos, stay, clash
         if prev is None or stay.expected_end > stays[prev].expected_end:
             latest[k] = pos
@@ -262,7 +366,7 @@ def _check_housed_once(stays: list, waiting: set[str], source: Source, labels) -
             )
         if clash is not None:
             raise InputError(
-                f"household {stay.household_id!r} is also in the stay in row "
+                f"rule 'never split': household {stay.household_id!r} is also in the stay in row "
                 f"{source.row(clash, labels[clash])} at the same time: a household is never "
                 "split across units",
                 source=source.name,
@@ -271,8 +375,12 @@ def _check_housed_once(stays: list, waiting: set[str], source: Source, labels) -
             )
 
 
-def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) -> None:
-    for pos, stay, clash in _with_overlaps(stays, "unit_id"):
+def _check_stays(
+    stays: list, units: dict[str, Unit], source: Source, labels, turnover_days: int = 0
+) -> None:
+    """Each stay's unit exists and fits it (`allocator.rules.check_fit`), and no two stays in a
+    unit come closer than the turnover days."""
+    for pos, stay, clash in _with_overlaps(stays, "unit_id", turnover_days):
         row = source.row(pos, labels[pos])
         unit = units.get(stay.unit_id)
         if unit is None:
@@ -282,18 +390,16 @@ def _check_stays(stays: list, units: dict[str, Unit], source: Source, labels) ->
                 row=row,
                 column="unit_id",
             )
-        if stay.size is not None and stay.size > unit.capacity:
-            raise InputError(
-                f"household of {stay.size} in unit {unit.unit_id} with {unit.capacity} beds",
-                source=source.name,
-                row=row,
-                column="size",
-            )
+        broken = check_fit(
+            unit, stay.household_id, stay.size, stay.accessible, stay.start, stay.expected_end
+        )
+        if broken is not None:
+            raise InputError(str(broken), source=source.name, row=row, column=broken.column)
         if clash is not None:
             raise InputError(
-                f"overlaps the stay in row {source.row(clash, labels[clash])} in unit "
-                f"{stay.unit_id} (that one ends {stays[clash].expected_end}, this one starts "
-                f"{stay.start})",
+                f"rule '{overlap_rule(turnover_days)}': overlaps the stay in row "
+                f"{source.row(clash, labels[clash])} in unit {stay.unit_id} (that one ends "
+                f"{stays[clash].expected_end}, this one starts {stay.start})",
                 source=source.name,
                 row=row,
                 column="start",

@@ -23,7 +23,8 @@ import numpy as np
 
 from allocator.domain import Stay, Support, Unit, UnitKind
 from allocator.errors import InputError
-from allocator.policy import Policy
+from allocator.limits import MAX_COEFFICIENT
+from allocator.policy import Policy, validate_policy
 from allocator.tables import Tables
 
 NEVER = 10**7  # a day beyond any horizon: "no limit"
@@ -129,9 +130,12 @@ def build_instance(
     """The day-indexed view of validated tables: pools, per-household arrays, capacity left.
 
     Raises `InputError` when a pin or forbid names an unknown household or unit, or pins and
-    forbids the same pair.
+    forbids the same pair, or when the objective's largest coefficient would leave the range the
+    solvers handle exactly (`check_coefficients`).
     """
     overrides = overrides or Overrides()
+    # checked again: `model_copy(update=...)` makes a policy without checking it
+    policy = validate_policy(policy.model_dump(), source="policy")
     H = policy.horizon_days
     hh, units, stays = tables.households, tables.units, tables.stays
     unit_index = {u.unit_id: k for k, u in enumerate(units)}
@@ -149,7 +153,7 @@ def build_instance(
     lang_index = {g: j for j, g in enumerate(languages)}
     support_free, mediation_free = _capacity_left(policy, stays, start, lang_index)
     loads = policy.support_loads
-    return Instance(
+    inst = Instance(
         start=start,
         horizon=H,
         policy=policy,
@@ -181,6 +185,37 @@ def build_instance(
         support_free=support_free,
         languages=languages,
         mediation_free=mediation_free,
+    )
+    check_coefficients(inst)
+    return inst
+
+
+def check_coefficients(inst: Instance) -> None:
+    """Refuse an instance whose objective has a coefficient above `MAX_COEFFICIENT` (1e9).
+
+    The largest is a household left unplaced: urgency weight x size x (nights to the horizon's
+    end + ``terminal_wait_days``), times ``pin_weight`` if pinned (`columns.unplaced_cost`).
+    Beyond 1e9 a reduced cost's rounding error (2.2e-16 of it) reaches the solvers' absolute
+    tolerances, and their answers are noise (`allocator.limits`). The policy's fields are each
+    in range; this checks their product on the households at hand.
+    """
+    if inst.n_households == 0:
+        return
+    policy = inst.policy
+    nights = np.maximum(inst.horizon - inst.release, 0) + policy.terminal_wait_days
+    pinned = inst.pinned_pool >= 0
+    cost = inst.weight * inst.size * nights * np.where(pinned, policy.pin_weight, 1.0)
+    i = int(np.argmax(cost))
+    if cost[i] <= MAX_COEFFICIENT:
+        return
+    pin = f" x pin_weight {policy.pin_weight:g}" if pinned[i] else ""
+    raise InputError(
+        f"the objective's largest coefficient would be {cost[i]:.3g} (household "
+        f"{inst.household_ids[i]} left unplaced: urgency weight {inst.weight[i]:g} x "
+        f"{inst.size[i]} persons x {nights[i]} nights{pin}), above {MAX_COEFFICIENT:g}, the "
+        "most the solvers handle exactly: lower urgency_weights, pin_weight, "
+        "terminal_wait_days or horizon_weeks",
+        source="policy",
     )
 
 

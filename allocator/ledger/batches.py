@@ -22,8 +22,9 @@ from allocator.errors import AllocatorError, InputError
 from allocator.ledger.database import audit, bump, now, read_policy, read_version, transaction
 from allocator.ledger.imports import HOUSEHOLD_FIELDS, UNIT_FIELDS
 from allocator.ledger.reading import rows_frame, stays_frame
-from allocator.ledger.rules import as_date, check_stay, interval
+from allocator.ledger.rules import check_stay, interval, user_date
 from allocator.ledger.schema import BatchRow, HouseholdRow, PlacementRow, StayRow, UnitRow
+from allocator.limits import WINDOW_YEARS, add_years
 from allocator.policy import Policy, validate_policy
 
 if TYPE_CHECKING:
@@ -31,7 +32,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("allocator.ledger")
 
-STAY_COLUMNS = ["household_id", "unit_id", "start", "expected_end", "size", "support", "language"]
+STAY_COLUMNS = [
+    "household_id",
+    "unit_id",
+    "start",
+    "expected_end",
+    "size",
+    "support",
+    "language",
+    "accessible",
+]
 
 
 @dataclass
@@ -78,8 +88,16 @@ def engine_inputs(
 def _fixed_stays(
     s: Session, week: dt.date, policy: Policy, commit_days: int, housed: set[str]
 ) -> list[dict[str, Any]]:
-    """Stays that still hold their unit on ``week`` or later (turnover included)."""
+    """Stays that still hold their unit on ``week`` or later (turnover included).
+
+    As the engine must see them: an overdue stay's assumed end stops at the day its unit leaves
+    the programme, and a stay that began more than 10 years before ``week`` is shown from then
+    (the engine only counts it from ``week``), so that the ledger's own stays pass the engine's
+    rules (`allocator.rules`).
+    """
     turn = dt.timedelta(days=policy.turnover_days)
+    earliest = add_years(week, -WINDOW_YEARS)
+    until = {u.unit_id: u.available_until for u in s.scalars(sa.select(UnitRow))}
     by_unit: dict[str, list[StayRow]] = {}
     for st in s.scalars(sa.select(StayRow)):
         by_unit.setdefault(st.unit_id, []).append(st)
@@ -97,6 +115,9 @@ def _fixed_stays(
                 # up to the next stay already booked in the unit
                 nxt = [x[0][0] for x in spans[k + 1 :]]
                 limit = min([hold, *[n - turn for n in nxt]])
+                leaves = until.get(unit_id)
+                if leaves is not None and b <= leaves:
+                    limit = min(limit, leaves)
                 b = max(b, limit)
             if b + turn <= week:
                 continue
@@ -105,11 +126,12 @@ def _fixed_stays(
                 {
                     "household_id": st.household_id,
                     "unit_id": unit_id,
-                    "start": a,
+                    "start": max(a, earliest),
                     "expected_end": b,
                     "size": hh.size,
                     "support": hh.support,
                     "language": hh.language,
+                    "accessible": hh.accessible,
                 }
             )
     return stays
@@ -133,9 +155,16 @@ def propose(
     """Plan the week from the ledger and store it as a proposed batch; see `Ledger.propose`."""
     from allocator.engine.planning import plan
 
-    week = as_date(week, "week")
-    if commit_days < 1:
-        raise InputError(f"commit_days must be at least 1, got {commit_days}")
+    week = user_date(week, "week")
+    if (
+        isinstance(commit_days, bool)
+        or not isinstance(commit_days, int)
+        or not 1 <= commit_days <= 366
+    ):
+        raise InputError(
+            f"expected a whole number of days from 1 to 366, got {commit_days!r}",
+            field="commit_days",
+        )
     pins = dict(pins or {})
     pairs = [cast(tuple[str, str], tuple(p)) for p in (forbids or [])]
     with transaction(engine, actor) as s:

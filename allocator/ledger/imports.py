@@ -1,8 +1,9 @@
 """Units and requests into the ledger: new rows added, changed ones updated, repeats ignored.
 
-A table is parsed and checked in full before the transaction opens, and a change that would
-break a stay already in the ledger is refused with the stay named, so an import applies entirely
-or not at all.
+A table is parsed and checked in full before the transaction opens (its dates within 10 years of
+today), and a change that would break a stay already in the ledger is refused with the stay
+named, by the rules the plan applies too (`allocator.rules`), so an import applies entirely or
+not at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from allocator.ledger.database import audit, bump, read_policy, transaction
 from allocator.ledger.rules import check_unit_fit, describe, interval, unit_stays
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
+from allocator.rules import check_record_dates
 from allocator.tables import Source, TableLike, _check_unique, _labels, parse_records
 
 log = logging.getLogger("allocator.ledger")
@@ -40,16 +42,30 @@ class ImportResult:
         return f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged"
 
 
-def read_records(table: TableLike | str | os.PathLike, kind: str) -> list[Any]:
-    """Validated `Unit`s or `Household`s from a file or table; ids must be unique."""
+def read_records(
+    table: TableLike | str | os.PathLike, kind: str, today: dt.date | None = None
+) -> list[Any]:
+    """Validated `Unit`s or `Household`s from a file or table; ids must be unique, and dates lie
+    within 10 years of ``today`` (default: the day it runs)."""
     source: Source = Source(kind)
     if isinstance(table, str | os.PathLike):
         from allocator.io import read_table
 
         table, source = read_table(table, kind)
     records = parse_records(table, kind, source)
+    labels = _labels(table, len(records))
     key = "unit_id" if kind == "units" else "household_id"
-    _check_unique(records, key, source, _labels(table, len(records)))
+    _check_unique(records, key, source, labels)
+    today = today or dt.date.today()
+    for pos, record in enumerate(records):
+        broken = check_record_dates(record, kind, today, "today")
+        if broken is not None:
+            raise InputError(
+                str(broken),
+                source=source.name,
+                row=source.row(pos, labels[pos]),
+                column=broken.column,
+            )
     return records
 
 

@@ -1,8 +1,10 @@
 """What the ledger accepts: dates, exit pathways, and the engine's rules for one stay.
 
-The rules are pure functions over a stay's dates and its unit and household, so they read (and
-can be tested) without a database; `check_stay` gathers what they need from the open transaction.
-Every refusal is an `InputError` that names the rule and the stay in the way.
+The engine's rules are `allocator.rules`' pure functions, the very ones the plan's table checks
+call, so the ledger and `allocator plan` refuse the same input for the same reason; this module
+words them for the ledger's operations, and `check_stay` gathers what they need from the open
+transaction. Every refusal is an `InputError` that names the rule and the stay in the way. A date
+a user gives the ledger lies within 10 years of today (`user_date`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from allocator.choices import EXIT_PATHWAYS as EXIT_PATHWAYS
 from allocator.errors import InputError
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
+from allocator.rules import check_dates_in_order, check_fit, check_in_window, overlap_rule, overlaps
 
 MAX_TEXT = 200
 
@@ -55,6 +58,16 @@ def as_date(value: dt.date | str | None, field: str) -> dt.date:
         ) from None
 
 
+def user_date(value: dt.date | str | None, field: str, today: dt.date | None = None) -> dt.date:
+    """A date given to a ledger operation: an ISO date within 10 years of today, else an
+    `InputError` naming ``field`` and the window (rule 'dates', as the plan words it)."""
+    day = as_date(value, field)
+    broken = check_in_window(day, today or dt.date.today(), "today", field)
+    if broken is not None:
+        raise InputError(str(broken), field=field)
+    return day
+
+
 def interval(stay: StayDates, until: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The days a stay occupies its unit (turnover excluded): actual dates where known.
 
@@ -82,27 +95,11 @@ def describe(stay: StayDates) -> str:
 def check_unit_fit(
     unit: UnitRow, hh: HouseholdRow, start: dt.date, end: dt.date, policy: Policy, what: str
 ) -> None:
-    """Capacity, accessibility and the unit's availability window for a stay [start, end)."""
-    if hh.size > unit.capacity:
-        raise InputError(
-            f"rule 'capacity': {what}: household {hh.household_id} has {hh.size} persons "
-            f"but unit {unit.unit_id} has {unit.capacity} beds"
-        )
-    if hh.accessible and not unit.accessible:
-        raise InputError(
-            f"rule 'accessibility': {what}: household {hh.household_id} needs a step-free "
-            f"unit and unit {unit.unit_id} is not"
-        )
-    if unit.available_from is not None and start < unit.available_from:
-        raise InputError(
-            f"rule 'availability': {what}: unit {unit.unit_id} is available only from "
-            f"{unit.available_from}"
-        )
-    if unit.available_until is not None and end > unit.available_until:
-        raise InputError(
-            f"rule 'availability': {what}: unit {unit.unit_id} leaves the programme on "
-            f"{unit.available_until}"
-        )
+    """Capacity, accessibility and the unit's availability window for a stay [start, end):
+    `allocator.rules.check_fit`, worded for the operation ``what``."""
+    broken = check_fit(unit, hh.household_id, hh.size, hh.accessible, start, end)
+    if broken is not None:
+        raise InputError(f"rule '{broken.rule}': {what}: {broken.message}")
 
 
 def check_no_overlap(
@@ -118,13 +115,12 @@ def check_no_overlap(
     ``as_of`` is the day the change happens: a household still in its unit past its expected
     end on that day has not left, whatever its expected end says.
     """
-    turn = dt.timedelta(days=policy.turnover_days)
     for o in others:
         a, b = interval(o, until=as_of)
-        if start < b + turn and a < end + turn:
+        if overlaps((start, end), (a, b), policy.turnover_days):
             overdue = b > interval(o)[1]
             raise InputError(
-                f"rule 'no overlap (incl. {policy.turnover_days} turnover days)': {what} "
+                f"rule '{overlap_rule(policy.turnover_days)}': {what} "
                 f"from {start} to {end} would overlap {describe(o)}"
                 + ("; it is past its expected end: record its exit first" if overdue else "")
             )
@@ -156,8 +152,9 @@ def check_stay(
     unit = s.get(UnitRow, unit_id)
     if unit is None:
         raise InputError(f"unknown unit {unit_id!r}", field="unit_id")
-    if end <= start:
-        raise InputError(f"{what}: the stay would end ({end}) on or before it starts ({start})")
+    broken = check_dates_in_order(start, end)
+    if broken is not None:
+        raise InputError(f"rule '{broken.rule}': {what}: {broken.message}")
     other = s.scalars(
         sa.select(StayRow).where(
             StayRow.household_id == household_id, StayRow.stay_id != (exclude or -1)

@@ -1,8 +1,8 @@
 """A stay's life after approval: the move-in, an extension of its expected end, the exit.
 
 Each change bumps the ledger version and is checked against every engine rule
-(`allocator.ledger.rules.check_stay`) with the dates it would leave behind. Recording the same
-move-in or exit twice changes nothing.
+(`allocator.ledger.rules.check_stay`) with the dates it would leave behind; the dates given lie
+within 10 years of today. Recording the same move-in or exit twice changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from allocator.errors import InputError
 from allocator.ledger.database import audit, bump, read_policy, transaction
-from allocator.ledger.rules import EXIT_PATHWAYS, MAX_TEXT, as_date, check_stay, describe
+from allocator.ledger.rules import EXIT_PATHWAYS, MAX_TEXT, check_stay, describe, user_date
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 
 
@@ -39,8 +39,8 @@ def move_in(
     expected_end: dt.date | str | None = None,
 ) -> None:
     """Record a move-in into the planned stay, or a manual one; see `Ledger.move_in`."""
-    date = as_date(date, "date")
-    end = as_date(expected_end, "expected_end") if expected_end is not None else None
+    date = user_date(date, "date")
+    end = user_date(expected_end, "expected_end") if expected_end is not None else None
     with transaction(engine, actor) as s:
         hh = s.get(HouseholdRow, household_id)
         if hh is None:
@@ -116,7 +116,7 @@ def exit(
     outcome: str | None = None,
 ) -> None:
     """Record that a household left its unit; see `Ledger.exit`."""
-    date = as_date(date, "date")
+    date = user_date(date, "date")
     pathway = str(pathway).strip().lower()
     if pathway not in EXIT_PATHWAYS:
         raise InputError(
@@ -157,7 +157,7 @@ def extend(
     reason: str,
 ) -> None:
     """Move a running or planned stay's expected end; see `Ledger.extend`."""
-    end = as_date(expected_end, "expected_end")
+    end = user_date(expected_end, "expected_end")
     reason = (reason or "").strip()
     if not reason:
         raise InputError("a reason is needed to change a stay's expected end", field="reason")

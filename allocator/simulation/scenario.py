@@ -4,10 +4,14 @@ A scenario names the units (a list or a generator), the arrival process, the hou
 stay lengths by exit pathway, the engine's policy, the costs and the horizon. `load_scenario`
 reads a YAML file and turns the first problem into one `InputError` that names the file and the
 dotted field (``arrivals.weekly_rate``), so a planner can fix it without reading a traceback.
+Every number is finite and bounded (days at most ten years, money at most a million euros a
+night, see `allocator.limits`); a key given twice in one mapping is refused with its line, and
+the start may be written as a YAML date (``start: 2027-01-04``) or as text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,13 +29,24 @@ from pydantic import (
 
 from allocator.domain import ExitPathway, Support, UnitKind
 from allocator.errors import InputError
+from allocator.limits import (
+    MAX_DAYS,
+    MAX_NIGHTLY_COST,
+    MAX_UNIT_COST,
+    check_date,
+    describe_error,
+    field_of,
+)
 from allocator.policy import Policy
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NightlyCost = Annotated[float, Field(ge=0, le=MAX_NIGHTLY_COST)]
+MAX_WEEKLY_RATE = 10_000.0  # households a week: half a million a year, more than any city's
+MAX_SEASONALITY = 12.0  # a month's multiplier when the twelve average 1
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def _normalised(mix: dict, what: str) -> dict:
@@ -57,10 +72,10 @@ class Distribution(_Model):
     """
 
     dist: Literal["exponential", "lognormal", "gamma", "uniform", "fixed"]
-    mean: float | None = Field(default=None, gt=0)
-    sd: float | None = Field(default=None, gt=0)
-    low: float | None = Field(default=None, ge=0)
-    high: float | None = Field(default=None, gt=0)
+    mean: float | None = Field(default=None, gt=0, le=MAX_DAYS)
+    sd: float | None = Field(default=None, gt=0, le=MAX_DAYS)
+    low: float | None = Field(default=None, ge=0, le=MAX_DAYS)
+    high: float | None = Field(default=None, gt=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _sampleable(self) -> Distribution:
@@ -98,8 +113,8 @@ class UnitGroup(_Model):
     count: int = Field(ge=0, le=100_000)
     capacity_mix: dict[int, float] = Field(description="beds -> share of the group's units")
     accessible_share: Share = 0.0
-    operating_cost_per_unit_night: float = Field(ge=0)
-    renovation_cost_per_unit: float = Field(default=0.0, ge=0)
+    operating_cost_per_unit_night: NightlyCost
+    renovation_cost_per_unit: float = Field(default=0.0, ge=0, le=MAX_UNIT_COST)
 
     @field_validator("capacity_mix")
     @classmethod
@@ -116,8 +131,8 @@ class UnitSpec(_Model):
     kind: UnitKind
     capacity: int = Field(ge=1, le=30)
     accessible: bool = False
-    operating_cost_per_unit_night: float = Field(default=0.0, ge=0)
-    renovation_cost_per_unit: float = Field(default=0.0, ge=0)
+    operating_cost_per_unit_night: NightlyCost = 0.0
+    renovation_cost_per_unit: float = Field(default=0.0, ge=0, le=MAX_UNIT_COST)
 
 
 class Units(_Model):
@@ -126,7 +141,9 @@ class Units(_Model):
     hub_rooms: UnitGroup | None = None
     flats: UnitGroup | None = None
     explicit: list[UnitSpec] | None = None
-    amortisation_years: float = Field(default=10.0, gt=0, description="renovation write-off")
+    amortisation_years: float = Field(
+        default=10.0, gt=0, le=100, description="renovation write-off"
+    )
 
     @model_validator(mode="after")
     def _some_units(self) -> Units:
@@ -139,8 +156,8 @@ class Units(_Model):
 class Arrivals(_Model):
     """Requests: a Poisson process whose weekly rate follows a monthly seasonal profile."""
 
-    weekly_rate: float = Field(ge=0, description="mean new households per week")
-    seasonality: list[float] = Field(
+    weekly_rate: float = Field(ge=0, le=MAX_WEEKLY_RATE, description="mean new households per week")
+    seasonality: list[Annotated[float, Field(ge=0, le=MAX_SEASONALITY)]] = Field(
         default_factory=lambda: [1.0] * 12,
         description="12 monthly multipliers of weekly_rate (January first), mean 1",
     )
@@ -173,8 +190,6 @@ class Arrivals(_Model):
     def _seasonality(cls, v: list[float]) -> list[float]:
         if len(v) != 12:
             raise ValueError(f"seasonality needs 12 monthly multipliers, got {len(v)}")
-        if any(x < 0 or not math.isfinite(x) for x in v):
-            raise ValueError("seasonality multipliers must be finite and >= 0")
         return v
 
     @field_validator("size_mix")
@@ -207,10 +222,10 @@ class Pathway(_Model):
 class Costs(_Model):
     """Euros. Unit operating and renovation costs live on the unit groups."""
 
-    hotel_per_person_night: float = Field(ge=0)
-    shelter_per_person_night: float = Field(default=0.0, ge=0)
-    accompaniment_per_household_night: float = Field(
-        default=0.0, ge=0, description="social-support staff cost while a household is placed"
+    hotel_per_person_night: NightlyCost
+    shelter_per_person_night: NightlyCost = 0.0
+    accompaniment_per_household_night: NightlyCost = Field(
+        default=0.0, description="social-support staff cost while a household is placed"
     )
 
 
@@ -230,15 +245,25 @@ class Scenario(_Model):
     name: str = "scenario"
     start: str = Field(default="2027-01-04", pattern=r"^\d{4}-\d{2}-\d{2}$")
 
+    @field_validator("start", mode="before")
+    @classmethod
+    def _date_as_text(cls, v: object) -> object:
+        """``start: 2027-01-04`` unquoted: YAML reads a date, the scenario keeps its ISO text."""
+        if isinstance(v, dt.datetime):
+            return v.date().isoformat()
+        return v.isoformat() if isinstance(v, dt.date) else v
+
     @field_validator("start")
     @classmethod
     def _real_date(cls, v: str) -> str:
-        import datetime as dt
-
         try:
-            dt.date.fromisoformat(v)
+            day = dt.date.fromisoformat(v)
         except ValueError:
             raise ValueError(f"not a date: {v!r}; expected YYYY-MM-DD") from None
+        try:
+            check_date(day, dt.date.today())
+        except InputError as exc:
+            raise ValueError(exc.message) from None
         return v
 
     horizon_weeks: int = Field(ge=1, le=5200)
@@ -263,13 +288,6 @@ class Scenario(_Model):
         return 7 * self.horizon_weeks
 
 
-def _field_of(err: Mapping[str, Any]) -> str | None:
-    loc = [str(p) for p in err["loc"]]
-    # drop the tagged-union / model-name parts pydantic inserts ("function-after[...]")
-    loc = [p for p in loc if "[" not in p]
-    return ".".join(loc) or None
-
-
 def validate_scenario(data: Any, source: str = "scenario") -> Scenario:
     """Validate a parsed mapping, or a `Scenario` again (a ``model_copy(update=...)`` skips
     pydantic's checks); the first error names the dotted field."""
@@ -281,10 +299,9 @@ def validate_scenario(data: Any, source: str = "scenario") -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        raise InputError(msg, source=source, field=_field_of(err)) from None
+        raise InputError(
+            describe_error(Scenario, err), source=source, field=field_of(err)
+        ) from None
 
 
 def vary(scenario: Scenario, changes: Mapping[str, Any], source: str = "scenario") -> Scenario:
@@ -302,6 +319,58 @@ def vary(scenario: Scenario, changes: Mapping[str, Any], source: str = "scenario
     return validate_scenario(data, source=source)
 
 
+class _Twice(yaml.YAMLError):
+    """A key given twice in one mapping: PyYAML would keep the last without a word."""
+
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(f"key {key!r} given twice")
+        self.key, self.line, self.first = key, line, first
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping that gives a key twice (merge keys ``<<`` aside)."""
+
+
+def _unique_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: the constructor says so below
+            continue
+        line = key_node.start_mark.line + 1
+        if first is not None:
+            raise _Twice(key, line, first)
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """The document in ``text``, by the safe loader; a key given twice, or bad YAML, is an
+    `InputError` of one line naming ``source`` and the line."""
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _Twice as exc:
+        raise InputError(
+            f"key {exc.key!r} is given twice (lines {exc.first} and {exc.line}): a key may "
+            "appear once in a mapping",
+            source=source,
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = " ".join(str(exc.problem or exc.context or "").split())
+        raise InputError(f"not valid YAML: {problem}{where}", source=source) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {' '.join(str(exc).split())}", source=source) from None
+
+
 def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Scenario:
     """Read and validate a YAML scenario; raise `InputError` naming the file and the field."""
     path = Path(path)
@@ -311,10 +380,9 @@ def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Sce
         raise InputError("file not found", source=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None
+    data = parse_yaml(text, source=str(path))
     if isinstance(data, dict) and "extends" in data:
         # a variant: the base file's mapping with this file's fields merged over it
         base_path = path.parent / str(data.pop("extends"))

@@ -105,6 +105,7 @@ def random_scenario(
     if overrides and n_households and n_units:
         pins, forbids = _random_overrides(rng, n_households, n_units)
     stay_columns = ["household_id", "unit_id", "start", "expected_end", "support", "language"]
+    stay_rows = following_the_rules(stay_rows, unit_rows, policy.turnover_days)
     return Scenario(
         households=pd.DataFrame(hh_rows),
         units=pd.DataFrame(unit_rows),
@@ -114,6 +115,32 @@ def random_scenario(
         pins=pins,
         forbids=forbids,
     )
+
+
+def following_the_rules(
+    stay_rows: list[dict[str, Any]], unit_rows: list[dict[str, Any]], turnover_days: int
+) -> list[dict[str, Any]]:
+    """The drawn stays that `plan` and the ledger accept (`allocator.rules`): inside their unit's
+    availability window, and the turnover days after the last stay kept in the unit. Stays are
+    drawn in order within each unit."""
+    from allocator.rules import overlaps
+
+    units = {u["unit_id"]: u for u in unit_rows}
+    kept: list[dict[str, Any]] = []
+    last: dict[str, tuple[dt.date, dt.date]] = {}
+    for row in stay_rows:
+        unit = units[row["unit_id"]]
+        span = (row["start"], row["expected_end"])
+        if unit["available_from"] is not None and span[0] < unit["available_from"]:
+            continue
+        if unit["available_until"] is not None and span[1] > unit["available_until"]:
+            continue
+        before = last.get(row["unit_id"])
+        if before is not None and overlaps(span, before, turnover_days):
+            continue
+        kept.append(row)
+        last[row["unit_id"]] = span
+    return kept
 
 
 def _random_units(

@@ -26,6 +26,7 @@ from allocator.testing import (
     parse_instance,
     plan_table,
 )
+from allocator.testing._scenarios import following_the_rules
 
 SCALE = max(1, int(os.environ.get("ALLOCATOR_TEST_SCALE", "1")))
 START = dt.date(2026, 12, 7)
@@ -116,6 +117,7 @@ def scenarios(draw, max_households: int = 8, max_units: int = 4, max_stay: int =
         elif choice == "forbid":
             forbids.append((f"H{k}", unit))
     stay_columns = ["household_id", "unit_id", "start", "expected_end", "support", "language"]
+    stays = following_the_rules(stays, units, policy.turnover_days)
     sc = Scenario(
         households=pd.DataFrame(households),
         units=pd.DataFrame(units),

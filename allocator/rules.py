@@ -1,0 +1,161 @@
+"""The engine's rules for a stay and for the dates of a table: one set of pure functions, called by
+the plan's table checks (`allocator.tables`) and by the ledger (`allocator.ledger.rules`), so that
+the two refuse the same input for the same reason.
+
+Each check returns a `Broken` (the rule's name and what is wrong, in words) or None; the caller
+raises it as an `InputError` with where it happened: a table's file, row and column, or the
+ledger's operation and the stay in the way. The rules:
+
+- ``capacity``: a household fits its unit's beds;
+- ``accessibility``: a household that needs a step-free unit gets one;
+- ``availability``: a stay starts on or after its unit's ``available_from`` and departs by its
+  ``available_until`` (the day the unit leaves the programme);
+- ``no overlap``: two stays in one unit keep the turnover days between them;
+- ``never split``: a household is in one unit at a time;
+- ``dates``: a date lies within `allocator.limits.WINDOW_YEARS` of the plan's start (a table) or
+  of today (the ledger).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from allocator.limits import WINDOW_YEARS, window
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A rule a stay or a record breaks: the rule's name, the words, and the column concerned."""
+
+    rule: str
+    message: str
+    column: str
+
+    def __str__(self) -> str:
+        return f"rule '{self.rule}': {self.message}"
+
+
+class UnitLike(Protocol):
+    """What the rules read of a unit: a `Unit` of a table or a `UnitRow` of the ledger."""
+
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def accessible(self) -> bool: ...
+    @property
+    def available_from(self) -> dt.date | None: ...
+    @property
+    def available_until(self) -> dt.date | None: ...
+
+
+def overlaps(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date], turnover_days: int) -> bool:
+    """Whether stays [a0, a1) and [b0, b1) in one unit come closer than the turnover days."""
+    turn = dt.timedelta(days=turnover_days)
+    return a[0] < b[1] + turn and b[0] < a[1] + turn
+
+
+def overlap_rule(turnover_days: int) -> str:
+    return f"no overlap (incl. {turnover_days} turnover days)"
+
+
+def check_fit(
+    unit: UnitLike,
+    household_id: str,
+    size: int | None,
+    accessible: bool | None,
+    start: dt.date,
+    end: dt.date,
+) -> Broken | None:
+    """Capacity, accessibility and the unit's availability window for a stay [start, end).
+
+    ``size`` and ``accessible`` None: not known (a stays table may leave them out), not checked.
+    """
+    if size is not None and size > unit.capacity:
+        return Broken(
+            "capacity",
+            f"household {household_id} has {size} persons but unit {unit.unit_id} has "
+            f"{unit.capacity} beds",
+            "size",
+        )
+    if accessible and not unit.accessible:
+        return Broken(
+            "accessibility",
+            f"household {household_id} needs a step-free unit and unit {unit.unit_id} is not",
+            "accessible",
+        )
+    if unit.available_from is not None and start < unit.available_from:
+        return Broken(
+            "availability",
+            f"the stay starts {start} but unit {unit.unit_id} is available only from "
+            f"{unit.available_from}",
+            "start",
+        )
+    if unit.available_until is not None and end > unit.available_until:
+        return Broken(
+            "availability",
+            f"the stay runs to {end} but unit {unit.unit_id} leaves the programme on "
+            f"{unit.available_until}",
+            "expected_end",
+        )
+    return None
+
+
+def check_dates_in_order(start: dt.date, end: dt.date) -> Broken | None:
+    """A stay departs after it starts."""
+    if end <= start:
+        return Broken(
+            "dates", f"expected_end ({end}) must be after start ({start})", "expected_end"
+        )
+    return None
+
+
+# the date fields of each table, in the order a row is checked
+DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "households": ("need_date",),
+    "units": ("available_from", "available_until"),
+    "stays": ("start", "expected_end"),
+}
+
+
+def check_in_window(day: dt.date, anchor: dt.date, anchor_name: str, column: str) -> Broken | None:
+    """A date lies within `WINDOW_YEARS` of ``anchor`` (the plan's start, or today)."""
+    lo, hi = window(anchor)
+    if lo <= day <= hi:
+        return None
+    return Broken(
+        "dates",
+        f"{day.isoformat()} is outside the window of {WINDOW_YEARS} years around {anchor_name} "
+        f"({anchor.isoformat()}): expected a date from {lo.isoformat()} to {hi.isoformat()}",
+        column,
+    )
+
+
+def check_record_dates(
+    record: object, kind: str, anchor: dt.date, anchor_name: str
+) -> Broken | None:
+    """A record's dates lie within `WINDOW_YEARS` of ``anchor`` (the plan's start, or today)."""
+    for name in DATE_FIELDS[kind]:
+        day = getattr(record, name, None)
+        if day is not None:
+            broken = check_in_window(day, anchor, anchor_name, name)
+            if broken is not None:
+                return broken
+    return None
+
+
+def first_overlap(
+    spans: Iterable[tuple[dt.date, dt.date]],
+    start: dt.date,
+    end: dt.date,
+    turnover_days: int,
+) -> int | None:
+    """The position of the first span that a stay [start, end) comes too close to, or None."""
+    for k, span in enumerate(spans):
+        if overlaps((start, end), span, turnover_days):
+            return k
+    return None
