@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.domain import Support, UnitKind
-from allocator.engine.instance import NEVER, Instance
+from allocator.engine.instance import NEVER, Instance, Pool
 
 
 @dataclass
@@ -141,6 +141,71 @@ def build_columns(inst: Instance) -> Columns:
     )
 
 
+def count_columns(inst: Instance) -> np.ndarray:
+    """Each household's number of columns in `build_columns`, without building them.
+
+    A household (release r, stay L) has a column in pool p on each day d >= r with a free unit
+    and d + L <= the pool's departure limit on d. Pools that differ only in their days count
+    alike for the same households, so per class of (capacity, step-free) one table holds, for
+    every release day and stay length, how many (pool, day) pairs qualify: one pass over the
+    pools' days and one look-up per household and class. Pins and forbids, a few households,
+    are counted pool by pool. Memory and time are O(households x classes + pools x days + days x
+    distinct stays), where the columns themselves may be hundreds of millions.
+    """
+    N, H = inst.n_households, inst.horizon
+    counts = np.zeros(N, dtype=np.int64)
+    if N == 0 or not inst.pools:
+        return counts
+    lengths = np.unique(inst.stay_days)
+    length_rank = np.searchsorted(lengths, inst.stay_days)
+    release = np.minimum(inst.release, H)  # a release at or after the horizon has no day
+    pinned = inst.pinned_pool >= 0
+    classes: dict[tuple[int, bool], list[int]] = {}
+    for p, q in enumerate(inst.pools):
+        classes.setdefault((q.capacity, q.accessible), []).append(p)
+    for (capacity, accessible), members in classes.items():
+        table = _start_counts([inst.pools[p] for p in members], lengths, H)
+        fits = (inst.size <= capacity) & (accessible | ~inst.needs_access) & ~pinned
+        idx = np.flatnonzero(fits)
+        counts[idx] += table[release[idx], length_rank[idx]]
+    for i, p in inst.forbidden:
+        q = inst.pools[p]
+        fits_otherwise = q.capacity >= inst.size[i] and (q.accessible or not inst.needs_access[i])
+        if not pinned[i] and fits_otherwise:
+            counts[i] -= _starts_in_pool(q, int(release[i]), int(inst.stay_days[i]), H)
+    for i in np.flatnonzero(pinned).tolist():
+        p = int(inst.pinned_pool[i])
+        counts[i] = 0
+        if p < len(inst.pools) and inst.fits(i, p):
+            counts[i] = _starts_in_pool(inst.pools[p], int(release[i]), int(inst.stay_days[i]), H)
+    return counts
+
+
+def _start_counts(pools: list[Pool], lengths: np.ndarray, H: int) -> np.ndarray:
+    """(H + 1) x len(lengths): for release day r and stay ``lengths[k]``, the (pool, day) pairs
+    with d >= r, a free unit on d, and d + lengths[k] <= the departure limit on d."""
+    days = np.arange(H)
+    K = lengths.size
+    cells = []
+    for q in pools:
+        d = days[q.free > 0]
+        # the stay lengths that fit from day d: the first `fit` of the sorted lengths
+        fit = np.searchsorted(lengths, q.departure_limit[d] - d, side="right")
+        cells.append(d * (K + 1) + fit)
+    hist = np.bincount(np.concatenate(cells), minlength=H * (K + 1))
+    # pairs with fit > k serve a stay of lengths[k]: a suffix sum over fit, then over days
+    by_fit = hist.reshape(H, K + 1)[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]
+    table = np.zeros((H + 1, K), dtype=np.int64)
+    table[:H] = by_fit[::-1].cumsum(axis=0)[::-1]
+    return table
+
+
+def _starts_in_pool(q: Pool, release: int, stay: int, H: int) -> int:
+    """One household's start days in one pool, as `build_columns` finds them."""
+    days = np.arange(release, H)
+    return int(np.count_nonzero((q.free[days] > 0) & (days + stay <= q.departure_limit[days])))
+
+
 def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:
     """Total objective of a plan given as per-household pool and start (-1 = not placed)."""
     placed = pool >= 0
@@ -149,4 +214,12 @@ def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:
     return float(total + unplaced_cost(inst)[~placed].sum())
 
 
-__all__ = ["NEVER", "Columns", "build_columns", "objective", "placement_cost", "unplaced_cost"]
+__all__ = [
+    "NEVER",
+    "Columns",
+    "build_columns",
+    "count_columns",
+    "objective",
+    "placement_cost",
+    "unplaced_cost",
+]
