@@ -14,12 +14,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from allocator.choices import CAPACITY_POLICIES
-from allocator.cli.common import check_positive, fail, print_table, progress_bar
+from allocator.cli.common import (
+    add_scenario_inputs,
+    check_positive,
+    check_ranges,
+    fail,
+    print_table,
+    progress_bar,
+)
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
 if TYPE_CHECKING:
     from allocator.analysis.capacity import CapacityResult
+    from allocator.io import Outputs
     from allocator.simulation import Scenario
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -161,14 +169,26 @@ def capacity_cmd(
     ] = None,
 ) -> None:
     """Sweep hub rooms x flats; print the smallest mix meeting every target and the curve."""
+    from allocator.io import Outputs
     from allocator.simulation import load_scenario
 
     try:
         if max_wait_p90 is None and max_hotel_nights is None:
             raise InputError("give a target: --max-wait-p90 DAYS and/or --max-hotel-nights N")
         check_positive(time_limit, "--time-limit")
+        check_ranges(
+            time_limit=time_limit,
+            workers=workers,
+            replications={"--replications": replications},
+            seed=seed,
+            targets={"--max-wait-p90": max_wait_p90, "--max-hotel-nights": max_hotel_nights},
+        )
         _check_output(out, TABLE_SUFFIXES, "--out")
         _check_output(plot, _plot_suffixes(), "--plot")
+        outputs = Outputs()
+        add_scenario_inputs(outputs, scenario)
+        outputs.file("--out", out)
+        outputs.file("--plot", plot)
         room_counts = parse_counts(rooms, "--rooms") if rooms is not None else None
         flat_counts = parse_counts(flats, "--flats") if flats is not None else None
         base = load_scenario(scenario)
@@ -188,7 +208,7 @@ def capacity_cmd(
             workers=workers,
             time_limit=time_limit,
         )
-        _write_outputs(result, out, plot)
+        _write_outputs(outputs, result, out, plot)
     except AllocatorError as exc:
         raise fail(exc) from None
     _print_result(
@@ -196,13 +216,15 @@ def capacity_cmd(
     )
 
 
-def _write_outputs(result: CapacityResult, out: Path | None, plot: Path | None) -> None:
+def _write_outputs(
+    outputs: Outputs, result: CapacityResult, out: Path | None, plot: Path | None
+) -> None:
     """The curve and the plot, written together or not at all."""
-    from allocator.io import Staging
-
     picture = _figure_bytes(result, plot) if plot is not None else None
     if out is not None or plot is not None:
-        with Staging() as staged:
+        from allocator.cli.interrupts import writing
+
+        with writing(outputs.staging()) as staged:
             if out is not None:
                 staged.table(result.curve, out)
             if picture is not None and plot is not None:

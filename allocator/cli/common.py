@@ -15,8 +15,12 @@ import typer
 from allocator.errors import AllocatorError, InputError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
     from rich.progress import Progress
+
+    from allocator.io import Outputs
 
 
 def fail(exc: AllocatorError) -> typer.Exit:
@@ -57,16 +61,84 @@ def check_positive(value: float | None, option: str) -> None:
         raise InputError(f"must be a finite number > 0, got {value}", source=option)
 
 
+def check_ranges(
+    *,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    replications: dict[str, int] | None = None,
+    seed: int | None = None,
+    solver_seed: bool = False,
+    targets: dict[str, float | None] | None = None,
+) -> None:
+    """The numbers the long commands share, each within the range the library handles exactly
+    (`allocator.limits`); an `InputError` names the option, the value and the range.
+    ``replications`` and ``targets`` map an option to its value; a target is finite and >= 0."""
+    from allocator.limits import (
+        MAX_REPLICATIONS,
+        MAX_SEED,
+        MAX_SOLVER_SEED,
+        MAX_TIME_LIMIT,
+        MAX_WORKERS,
+        check_number,
+    )
+
+    if time_limit is not None:
+        check_number(time_limit, "--time-limit", 0, MAX_TIME_LIMIT, lo_open=True)
+    if workers is not None:
+        check_number(workers, "--workers", 1, MAX_WORKERS, whole=True)
+    for option, count in (replications or {}).items():
+        low = 0 if option.startswith("--sensitivity") else 1
+        check_number(count, option, low, MAX_REPLICATIONS, whole=True)
+    if seed is not None:
+        check_number(seed, "--seed", 0, MAX_SOLVER_SEED if solver_seed else MAX_SEED, whole=True)
+    for option, target in (targets or {}).items():
+        if target is not None:
+            check_number(target, option, 0, 1e12)
+
+
+def add_scenario_inputs(outputs: Outputs, path: Path, label: str = "SCENARIO") -> None:
+    """A scenario file and the files it extends, as files a run reads (no output may be one).
+
+    Reads only the ``extends`` key of each file; a file that cannot be read is left for
+    `load_scenario` to report.
+    """
+    import yaml
+
+    outputs.add_input(label, path)
+    seen = {path.resolve()}
+    while True:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return
+        if not isinstance(data, dict) or "extends" not in data:
+            return
+        base = path.parent / str(data["extends"])
+        if base.resolve() in seen:
+            return
+        seen.add(base.resolve())
+        outputs.add_input(f"the scenario {base} that {path.name} extends", base)
+        path = base
+
+
 def progress_bar() -> Progress:
     """The bar long runs show on stderr (replications, mixes, report stages); gone when done."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    # elapsed, then the time left as Rich estimates it from the recent pace of completed steps
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocator.choices import DB_ENV, EXIT_PATHWAYS, Method
-from allocator.cli.common import check_positive, fail, parse_pairs, parse_pins
+from allocator.cli.common import check_positive, check_ranges, fail, parse_pairs, parse_pins
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -84,20 +84,65 @@ def _show(frame: pd.DataFrame, title: str, limit: int | None = 30) -> None:
     Console().print(table)
 
 
-def _open(db: str | None, actor: str | None = None) -> Ledger:
+@contextmanager
+def _open(db: str | None, actor: str | None = None, *, create: bool = False) -> Iterator[Ledger]:
+    """The ledger; only `ledger init` and the imports may create it (a mistyped --db is refused).
+
+    An abort (Ctrl-C, SIGTERM) ends the process before an open transaction commits, which the
+    database then drops; a ledger file this command created is removed.
+    """
+    from allocator.cli import interrupts
     from allocator.ledger import Ledger
 
-    return Ledger.open(db, actor=actor)
+    new_file = _ledger_file(db) if create else None
+    if new_file is not None and new_file.exists():
+        new_file = None
+    with interrupts.on_abort(lambda: _remove_sqlite(new_file)):
+        with Ledger.open(db, actor=actor, create=create) as ledger:
+            yield ledger
+        interrupts.done("aborted after the ledger command had finished")
+
+
+def _remove_sqlite(path: Path | None) -> None:
+    """A SQLite file and the journals beside it (for an aborted command that created it)."""
+    if path is not None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @contextmanager
-def _session(db: str | None, actor: str | None = None) -> Iterator[Ledger]:
-    """The ledger, open; bad input inside becomes the one-line error and exit code 2."""
+def _session(
+    db: str | None,
+    actor: str | None = None,
+    *,
+    create: bool = False,
+    reads: dict[str, Path | None] | None = None,
+) -> Iterator[Ledger]:
+    """The ledger, open; bad input inside becomes the one-line error and exit code 2.
+
+    ``reads`` are the files the command reads, refused first if one is the ledger file itself.
+    """
     try:
-        with _open(db, actor=actor) as ledger:
+        for label, path in (reads or {}).items():
+            _not_the_ledger(db, label, path)
+        with _open(db, actor=actor, create=create) as ledger:
             yield ledger
     except AllocatorError as exc:
         raise fail(exc) from None
+
+
+def _ledger_file(db: str | None) -> Path | None:
+    """The ledger's SQLite file named by --db (None for a server), for the overwrite checks."""
+    from allocator.ledger.database import database_url, ledger_file
+
+    return ledger_file(database_url(db))
+
+
+def _not_the_ledger(db: str | None, label: str, path: Path | None) -> None:
+    """Refuse a file the command reads that is the ledger file itself (which it writes)."""
+    from allocator.io import Outputs
+
+    Outputs({label: path}).file("--db", _ledger_file(db))
 
 
 # --- ledger ----------------------------------------------------------------------------------
@@ -114,8 +159,9 @@ def init(
     from allocator.policy import Policy
 
     try:
+        _not_the_ledger(db, "--policy", policy_file)
         policy = Policy.from_file(policy_file) if policy_file else None
-        with _open(db) as ledger:
+        with _open(db, create=True) as ledger:
             if policy is not None:
                 ledger.set_policy(policy)
             _say(f"ledger ready (schema {ledger.schema_revision()}, version {ledger.version})")
@@ -136,8 +182,14 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Export a ledger table to CSV or Excel."""
+    from allocator.io import Outputs
+
     with _session(db) as ledger:
-        n = ledger.export(table, out)
+        Outputs({"the ledger (--db)": _ledger_file(db)}).file("OUT", out)
+        from allocator.cli.interrupts import final_write
+
+        with final_write():  # an abort waits for the file's replacement, never leaves a temporary
+            n = ledger.export(table, out)
     _say(f"wrote {n} rows to {out}")
 
 
@@ -150,7 +202,7 @@ def import_units(
     db: DbOption = None,
 ) -> None:
     """Add units and apply changes to known ones (a flat added, a room closed)."""
-    with _session(db) as ledger:
+    with _session(db, create=True, reads={"FILE": file}) as ledger:
         result = ledger.import_units(file)
     _say(f"units: {result}")
 
@@ -161,7 +213,7 @@ def import_requests(
     db: DbOption = None,
 ) -> None:
     """Add households waiting for a place; re-importing the same file changes nothing."""
-    with _session(db) as ledger:
+    with _session(db, create=True, reads={"FILE": file}) as ledger:
         result = ledger.import_requests(file)
     _say(f"requests: {result}")
 
@@ -186,6 +238,7 @@ def propose(
     """Plan the week with the current stays fixed and store it as a proposed batch."""
     try:
         check_positive(time_limit, "--time-limit")
+        check_ranges(time_limit=time_limit)
         pins = parse_pins(pin)
         forbids = parse_pairs(forbid, "--forbid")
         with _open(db, actor=by) as ledger:
@@ -317,10 +370,11 @@ def status(
     """Occupancy today, who waits and how long, overdue stays, units free soon."""
     import pandas as pd
 
-    from allocator.ledger import as_date
+    from allocator.limits import check_number, user_date
 
     try:
-        day = as_date(today, "--today") if today else dt.date.today()
+        day = user_date(today, source="--today") if today else dt.date.today()
+        check_number(weeks, "--weeks", 0, 520, whole=True)
         with _open(db) as ledger:
             if history:
                 frame = ledger.history()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocator.choices import DEFAULT_GAP, Method
-from allocator.cli.common import check_positive, fail, parse_pairs, parse_pins
+from allocator.cli.common import check_positive, check_ranges, fail, parse_pairs, parse_pins
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from allocator.engine.result import Plan
+    from allocator.io import Outputs
     from allocator.policy import Policy
     from allocator.tables import Source
 
@@ -85,10 +86,16 @@ def plan(
     ] = None,
     time_limit: TimeLimitOption = 60.0,
     workers: WorkersOption = None,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, max=2**31 - 1, help="Solver random seed.")
-    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Solver random seed, 0 to 2147483647.")] = 0,
     gap: GapOption = DEFAULT_GAP,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            help="Memory the solver's model may take, e.g. 512M or 4G (default: half of this "
+            "machine's); a larger model is planned in slices or by greedy plans.",
+        ),
+    ] = None,
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="Policy file (TOML) with weights and limits.")
     ] = None,
@@ -97,15 +104,22 @@ def plan(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Plan a week's batch: a unit and start day for each household, or a reason why not."""
+    from allocator.cli import interrupts
     from allocator.engine import planning
 
+    # a first Ctrl-C once greedy's plan exists stops the search and keeps its best plan
+    hint = f"solving (up to {time_limit:g} s): Ctrl-C stops and keeps the best plan so far"
+    search = interrupts.search(None if quiet else hint)
     try:
         _check_limits(time_limit, workers, gap)
+        check_ranges(seed=seed, solver_seed=True)
+        _check_start(start)
+        memory = parse_memory(max_memory)
         pins = parse_pins(pin)
         forbids = parse_pairs(forbid, "--forbid")
         inputs = {"households": households, "units": units, "stays": stays}
-        given = [p for p in inputs.values() if p is not None]
-        _check_outputs({"--out": out, "--summary": summary}, given)
+        read = {f"--{kind}": path for kind, path in inputs.items()} | {"--policy": policy_file}
+        outputs = _check_outputs({"--out": out, "--summary": summary}, read)
         policy = _policy(policy_file, horizon_weeks)
         frames, sources = _read_inputs(inputs)
         result = planning.plan(
@@ -122,14 +136,21 @@ def plan(
             seed=seed,
             relative_gap=gap,
             sources=sources,
+            stop=search.stop,
+            on_search_start=search.started,
+            max_memory=memory,
         )
-        _write_plan(result, out, summary)
+        _write_plan(outputs, result, out, summary)
     except AllocatorError as exc:
         raise fail(exc) from None
     if not quiet:
         from allocator.cli.plan_tables import print_plan
 
         print_plan(result, out, summary)
+        if result.details.get("size_limit"):  # the model did not fit: say how it was planned
+            typer.echo(f"note: {result.details['size_limit']}", err=True)
+        if result.details.get("warning"):  # the solver's numerics were not trusted
+            typer.echo(f"warning: {result.details['warning']}", err=True)
 
 
 @app.command()
@@ -147,7 +168,8 @@ def demo(
 
     try:
         check_positive(time_limit, "--time-limit")
-        _check_outputs({"--out": out}, [])
+        check_ranges(time_limit=time_limit)
+        outputs = _check_outputs({"--out": out}, {})
         households, units, stays = demo_tables()
         runs: dict[str, Plan] = {}
         for m in dict.fromkeys([method, Method.GREEDY, Method.HOTEL]):
@@ -155,7 +177,7 @@ def demo(
                 households, units, stays, start=DEMO_START, method=m.value, time_limit=time_limit
             )
         if out is not None:
-            _write_plan(runs[method.value], out, None)
+            _write_plan(outputs, runs[method.value], out, None)
     except AllocatorError as exc:
         raise fail(exc) from None
     print_demo(runs, method.value, out)
@@ -163,18 +185,52 @@ def demo(
 
 # --- option checks (all before anything is read, solved or written) --------------------------
 
+# --max-memory's units: powers of 1000, or of 1024 with an "i"
+MEMORY_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+MEMORY_UNITS |= {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+MIN_MEMORY, MAX_MEMORY = 10**6, 10**15
+
+
+def parse_memory(value: str | None) -> int | None:
+    """``--max-memory`` in bytes: a number and a unit, K, M, G or T (powers of 1000) or Ki, Mi,
+    Gi or Ti (of 1024), a trailing B allowed (512M, 4G, 1.5GiB); None for the default."""
+    import re
+
+    if value is None:
+        return None
+    found = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]i?)?b?\s*", value, re.IGNORECASE)
+    if found:
+        size = float(found[1]) * MEMORY_UNITS[(found[2] or "").lower()]
+        if MIN_MEMORY <= size <= MAX_MEMORY:
+            return int(size)
+    raise InputError(
+        f"expected a size from 1M to 1000T such as 512M or 4G (K, M, G, T: powers of 1000; Ki, "
+        f"Mi, Gi, Ti: of 1024), got {value!r}",
+        source="--max-memory",
+    )
+
 
 def _check_limits(time_limit: float, workers: int | None, gap: float) -> None:
     check_positive(time_limit, "--time-limit")
     check_positive(workers, "--workers")
+    check_ranges(time_limit=time_limit, workers=workers)
     if not 0 <= gap < 1:
         raise InputError(f"expected a relative gap from 0 to below 1, got {gap}", source="--gap")
 
 
-def _check_outputs(outputs: dict[str, Path | None], inputs: list[Path]) -> None:
-    from allocator.io import TABLE_SUFFIXES
+def _check_start(start: str) -> None:
+    """``--start``: an ISO date within 10 years of today (`allocator.limits.user_date`)."""
+    from allocator.limits import user_date
 
-    seen: dict[Path, str] = {p.resolve(): "input" for p in inputs}
+    user_date(start, source="--start")
+
+
+def _check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> Outputs:
+    """The outputs, refused before any work if one would overwrite an input (tables, policy)
+    or another output, or cannot be written (see `allocator.io.Outputs`)."""
+    from allocator.io import TABLE_SUFFIXES, Outputs
+
+    guard = Outputs(inputs)
     for option, path in outputs.items():
         if path is None:
             continue
@@ -183,15 +239,8 @@ def _check_outputs(outputs: dict[str, Path | None], inputs: list[Path]) -> None:
                 f"unsupported output file type {path.suffix or '(none)'!r}; expected .csv or .xlsx",
                 source=str(path),
             )
-        if not path.parent.is_dir():
-            raise InputError("the output's folder does not exist", source=str(path))
-        if path.is_dir():
-            raise InputError("is a directory, not a file", source=str(path))
-        other = seen.get(path.resolve())
-        if other is not None:
-            what = "an input file" if other == "input" else f"the {other} file"
-            raise InputError(f"{option} would overwrite {what}", source=str(path))
-        seen[path.resolve()] = option
+        guard.file(option, path)
+    return guard
 
 
 def _policy(path: Path | None, horizon_weeks: int | None) -> Policy:
@@ -226,11 +275,12 @@ def _read_inputs(
     return frames, sources
 
 
-def _write_plan(result: Plan, out: Path, summary: Path | None) -> None:
-    """The plan, and the key figures if asked, written together or not at all."""
-    from allocator.io import Staging
+def _write_plan(outputs: Outputs, result: Plan, out: Path, summary: Path | None) -> None:
+    """The plan, and the key figures if asked, written together or not at all (an abort meanwhile
+    leaves the old files, or waits for their replacement to end)."""
+    from allocator.cli.interrupts import writing
 
-    with Staging() as staged:
+    with writing(outputs.staging()) as staged:
         staged.table(result.placements, out)
         if summary is not None:
             staged.json(result.summary_dict(), summary)

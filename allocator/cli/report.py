@@ -18,7 +18,13 @@ from allocator.choices import (
     REPORT_SENSITIVITY_POLICY,
     REPORT_SENSITIVITY_REPLICATIONS,
 )
-from allocator.cli.common import check_positive, fail, progress_bar
+from allocator.cli.common import (
+    add_scenario_inputs,
+    check_positive,
+    check_ranges,
+    fail,
+    progress_bar,
+)
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -57,13 +63,25 @@ def report_cmd(
 ) -> None:
     """Simulate a scenario and write one HTML file: results, figures, sensitivity, sources."""
     from allocator.analysis.report import build_report, write_report
+    from allocator.io import Outputs
 
     policies = [p.strip() for p in policy.split(",") if p.strip()]
     try:
         _check_out(out)  # before minutes of simulation, not after
+        outputs = Outputs()
+        add_scenario_inputs(outputs, scenario)
+        outputs.file("--out", out)
         check_positive(workers, "--workers")
         if workers != int(workers):
             raise InputError("must be a whole number", source="--workers")
+        check_ranges(
+            workers=workers,
+            replications={
+                "--replications": replications,
+                "--sensitivity-replications": sensitivity_replications,
+            },
+            seed=seed,
+        )
         with progress_bar() as bar:
             task = bar.add_task(scenario.name, total=replications)
 
@@ -80,7 +98,10 @@ def report_cmd(
                 workers=workers,
                 progress=progress,
             )
-        write_report(report, out)
+        from allocator.cli.interrupts import final_write
+
+        with final_write():  # an abort waits for the one file's replacement
+            write_report(report, out, outputs)
     except AllocatorError as exc:
         raise fail(exc) from None
     from rich.console import Console

@@ -13,13 +13,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocator.choices import SIMULATION_POLICIES
-from allocator.cli.common import fail, print_table, progress_bar
+from allocator.cli.common import (
+    add_scenario_inputs,
+    check_ranges,
+    fail,
+    print_table,
+    progress_bar,
+)
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from allocator.io import Outputs
     from allocator.simulation import SimulationResult
 
 DEFAULT_POLICY_LIST = ",".join(SIMULATION_POLICIES)
@@ -55,9 +62,14 @@ def _run(
 ) -> SimulationResult:
     from allocator.simulation import load_scenario, simulate
 
+    reps = {"--replications": replications}
+    check_ranges(time_limit=time_limit, workers=workers, replications=reps, seed=seed)
     scenario = load_scenario(path)
     client = None
     if dask:
+        from allocator.io import require
+
+        require("dask.distributed", "--dask", extra="dask")
         from dask.distributed import Client, LocalCluster
 
         client = Client(LocalCluster(n_workers=workers, threads_per_worker=1))
@@ -80,28 +92,38 @@ def _run(
             client.close()
 
 
-def _check_out_folder(out: Path | None) -> None:
+TABLES = ("replications", "weekly", "summary")  # what `simulate --out` writes, as Parquet
+
+
+def _check_out_folder(scenario: Path, out: Path | None) -> Outputs:
+    from allocator.io import Outputs
+
     if out is not None and out.exists() and not out.is_dir():
         raise InputError("expected a folder for the Parquet tables, found a file", source=str(out))
+    outputs = Outputs()
+    add_scenario_inputs(outputs, scenario)
+    if out is not None:
+        outputs.folder("--out", out, [f"{name}.parquet" for name in TABLES])
+    return outputs
 
 
 @app.command("simulate")
 def simulate_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 20,
+    replications: Annotated[int, typer.Option(help="Independent replications.")] = 20,
     seed: Annotated[int, typer.Option(help="Master seed (SeedSequence).")] = 0,
     policies: Policies = DEFAULT_POLICY_LIST,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     dask: Annotated[bool, typer.Option("--dask", help="Run on a local Dask cluster.")] = False,
     time_limit: Annotated[float, typer.Option(help="Solver seconds per weekly plan.")] = 10.0,
     out: Annotated[Path | None, typer.Option(help="Folder for the Parquet tables.")] = None,
 ) -> None:
     """Simulate a scenario week by week under each policy; print the summary, write Parquet."""
     try:
-        _check_out_folder(out)  # before hours of simulation, not after
+        outputs = _check_out_folder(scenario, out)  # before hours of simulation, not after
         result = _run(scenario, replications, seed, policies, workers, dask, time_limit)
         if out is not None:
-            _write_tables(result, out)
+            _write_tables(outputs, result, out)
     except AllocatorError as exc:
         raise fail(exc) from None
     head = (
@@ -118,10 +140,10 @@ def simulate_cmd(
 @app.command("compare")
 def compare_cmd(
     scenarios: Annotated[list[Path], typer.Argument(help="Two or more scenario YAML files.")],
-    replications: Annotated[int, typer.Option(min=1)] = 20,
+    replications: Annotated[int, typer.Option()] = 20,
     seed: Annotated[int, typer.Option()] = 0,
     policies: Policies = "greedy,hotel",
-    workers: Annotated[int, typer.Option(min=1)] = 2,
+    workers: Annotated[int, typer.Option()] = 2,
     time_limit: Annotated[float, typer.Option()] = 10.0,
     out: Annotated[Path | None, typer.Option(help="CSV of the comparison.")] = None,
 ) -> None:
@@ -132,27 +154,38 @@ def compare_cmd(
     try:
         if out is not None and not (out.parent.is_dir() and not out.is_dir()):
             raise InputError("expected a CSV file in an existing folder", source=str(out))
+        from allocator.io import TABLE_SUFFIXES, Outputs
+
+        if out is not None and out.suffix.lower() not in TABLE_SUFFIXES:
+            raise InputError("expected a .csv or .xlsx file", source=str(out))
+        outputs = Outputs()
+        for path in scenarios:
+            add_scenario_inputs(outputs, path)
+        outputs.file("--out", out)
         for path in scenarios:
             r = _run(path, replications, seed, policies, workers, False, time_limit)
             frames.append(_key_metrics(r, path, frames))
         table = pd.concat(frames, ignore_index=True)
         if out is not None:
-            from allocator.io import write_table
+            from allocator.cli.interrupts import writing
 
-            write_table(table, out)
+            with writing(outputs.staging()) as staged:
+                staged.table(table, out)
     except AllocatorError as exc:
         raise fail(exc) from None
     title = f"{replications} replications, seed {seed} (mean [95% interval])"
     print_table(title, _side_by_side(table))
 
 
-def _write_tables(result: SimulationResult, out: Path) -> None:
-    """The three tables as Parquet in `out`, written together or not at all."""
-    from allocator.io import Staging
+def _write_tables(outputs: Outputs, result: SimulationResult, out: Path) -> None:
+    """The three tables as Parquet in `out`, written together or not at all (an abort meanwhile
+    leaves no file, and no folder it made)."""
+    from allocator.cli.interrupts import on_abort, writing
 
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    with Staging() as staged:
-        for name in ("replications", "weekly", "summary"):
+    with on_abort(out.rmdir if made else lambda: None), writing(outputs.staging()) as staged:
+        for name in TABLES:
             staged.parquet(getattr(result, name), out / f"{name}.parquet")
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 import logging
 import math
 import os
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,10 +21,17 @@ from allocator.engine.explain import KIND_LABEL, explain
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.instance import Instance, Overrides, build_instance
 from allocator.engine.optimiser.outcome import SolveOutcome, within_gap
-from allocator.engine.optimiser.solve import solve_optimal
+from allocator.engine.optimiser.size import checked_max_memory, solve_within_limits
 from allocator.engine.params import EngineParams
 from allocator.engine.result import PLAN_COLUMNS, Method, Plan, Status
 from allocator.errors import InputError
+from allocator.limits import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_TIME_LIMIT,
+    MAX_WORKERS,
+    parse_date,
+)
 from allocator.policy import Policy
 from allocator.tables import Source, TableLike, validate_tables
 
@@ -31,16 +39,13 @@ log = logging.getLogger("allocator")
 
 
 def _as_date(value: dt.date | str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
+    """The plan's start: an ISO date within `allocator.limits`' range of dates (1900 to 2199)."""
+    day = parse_date(value, field="start")
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise InputError(
-            f"expected an ISO date like 2026-12-07, got {value!r}", field="start"
-        ) from None
+            f"expected a date from {EARLIEST_DATE} to {LATEST_DATE}, got {day}", field="start"
+        )
+    return day
 
 
 @dataclass
@@ -81,6 +86,9 @@ def plan(
     sources: dict[str, Source] | None = None,
     reasons: bool = True,
     engine: EngineParams | None = None,
+    stop: threading.Event | None = None,
+    on_search_start: Callable[[], None] | None = None,
+    max_memory: float | None = None,
 ) -> Plan:
     """Plan one week's batch: a unit and start day for each household, or a reason why not.
 
@@ -92,6 +100,17 @@ def plan(
     ``reasons=False`` skips the explanations. ``engine`` holds the optimiser's settings
     (`EngineParams`; its defaults when None). Raises `InputError` for bad input, naming the
     table, row and column.
+
+    ``stop``, set from another thread (a signal handler, a button), ends the solver's search
+    early: the best plan found so far comes back with status ``interrupted`` (``optimal`` if it
+    is already within the gap). Greedy's plan is always made first, so there is a plan from the
+    moment the search starts; ``on_search_start`` is called then (method ``solver`` only).
+
+    ``max_memory`` (bytes; default half of the machine's memory) bounds the solver's model, as
+    ``time_limit`` bounds its time: a model estimated larger, or too slow to build in the time,
+    is not built, and the batch is planned by a method that fits (decomposition by week of need,
+    or greedy's and the cost-aware plans), with status ``feasible`` and
+    ``details["size_limit"]`` saying why (`allocator.engine.optimiser.size`).
     """
     d = decide(
         households,
@@ -108,6 +127,9 @@ def plan(
         relative_gap=relative_gap,
         sources=sources,
         engine=engine,
+        stop=stop,
+        on_search_start=on_search_start,
+        max_memory=max_memory,
     )
     inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
     why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
@@ -153,16 +175,27 @@ def decide(
     relative_gap: float = DEFAULT_GAP,
     sources: dict[str, Source] | None = None,
     engine: EngineParams | None = None,
+    stop: threading.Event | None = None,
+    on_search_start: Callable[[], None] | None = None,
+    max_memory: float | None = None,
 ) -> Decision:
     """`plan` without the write-up: the same checks, instance and methods, arrays out."""
     t0 = time.perf_counter()
     method = _checked(method, time_limit, seed, relative_gap, workers)
     if engine is not None and not isinstance(engine, EngineParams):
         raise InputError(f"expected EngineParams, got {engine!r}", field="engine")
+    memory_limit = checked_max_memory(max_memory)
     policy = policy or Policy()
     plan_start = _as_date(start)
     workers = workers or os.cpu_count() or 1
-    tables = validate_tables(households, units, stays, sources=sources)
+    tables = validate_tables(
+        households,
+        units,
+        stays,
+        sources=sources,
+        start=plan_start,
+        turnover_days=policy.turnover_days,
+    )
     inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids))
     n = inst.n_households
     details: dict = {}
@@ -176,7 +209,10 @@ def decide(
         status = Status.HEURISTIC
         if method is Method.SOLVER:
             details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
-            out = solve_optimal(
+            greedy_plan = (pool, start_day)
+            if on_search_start is not None:
+                on_search_start()
+            out, size_details = solve_within_limits(
                 inst,
                 (pool, start_day),
                 deadline=t0 + time_limit,
@@ -184,12 +220,20 @@ def decide(
                 seed=seed,
                 relative_gap=relative_gap,
                 params=engine or EngineParams(),
+                max_memory=memory_limit,
+                stop=stop,
             )
+            details.update(size_details)
             pool, start_day = out.pool, out.start
             best_bound = out.best_bound if np.isfinite(out.best_bound) else None
             gap_ok = best_bound is not None and within_gap(out.objective, best_bound, relative_gap)
             status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
+            if status is Status.FEASIBLE and stop is not None and stop.is_set():
+                status = Status.INTERRUPTED
             details.update(_solver_details(out))
+            pool, start_day, best_bound, status = vetted(
+                inst, out, greedy_plan, best_bound, status, details
+            )
     unit = assign_units(inst, pool, start_day)
     return Decision(
         inst=inst,
@@ -217,9 +261,15 @@ def _checked(
             f"unknown method {method!r}; expected one of {', '.join(m.value for m in Method)}",
             field="method",
         ) from None
-    if not (isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0):
+    if not (
+        isinstance(time_limit, int | float)
+        and math.isfinite(time_limit)
+        and 0 < time_limit <= MAX_TIME_LIMIT
+    ):
         raise InputError(
-            f"expected a finite number of seconds > 0, got {time_limit!r}", field="time_limit"
+            f"expected a number of seconds above 0 and at most {MAX_TIME_LIMIT:g}, got "
+            f"{time_limit!r}",
+            field="time_limit",
         )
     if not (isinstance(seed, int) and 0 <= seed < 2**31):
         raise InputError(f"expected an integer from 0 to 2^31-1, got {seed!r}", field="seed")
@@ -228,9 +278,62 @@ def _checked(
             f"expected a relative gap from 0 to below 1, got {relative_gap!r}",
             field="relative_gap",
         )
-    if workers is not None and not (isinstance(workers, int) and workers >= 1):
-        raise InputError(f"expected an integer >= 1, got {workers!r}", field="workers")
+    if workers is not None and not (
+        isinstance(workers, int) and not isinstance(workers, bool) and 1 <= workers <= MAX_WORKERS
+    ):
+        raise InputError(
+            f"expected a whole number from 1 to {MAX_WORKERS}, got {workers!r}", field="workers"
+        )
     return method
+
+
+def vetted(
+    inst: Instance,
+    out: SolveOutcome,
+    greedy_plan: tuple[np.ndarray, np.ndarray],
+    best_bound: float | None,
+    status: Status,
+    details: dict,
+) -> tuple[np.ndarray, np.ndarray, float | None, Status]:
+    """The solver's answer, checked against what its plan says before it is called optimal.
+
+    The objective is recomputed from the plan (`columns.objective`, the one the checker and
+    greedy use too). A plan worse than greedy's beyond the solvers' tolerance (1e-6 relative)
+    means the solver's numerics cannot be trusted: greedy's plan is kept, status ``feasible``
+    (or ``interrupted``). A reported objective that differs from the plan's, or a bound above
+    it, means nothing is proven: status ``feasible`` and no bound. Either way
+    ``details["warning"]`` says why and the log warns. docs/engine.md, "Numeric ranges".
+    """
+    ours = objective(inst, out.pool, out.start)
+    greedy = objective(inst, *greedy_plan)
+    kept = status if status is Status.INTERRUPTED else Status.FEASIBLE
+    if not math.isfinite(ours) or ours > greedy + _tolerance(greedy):
+        details["warning"] = (
+            f"the solver's numerics were not trusted: its plan ({ours:.9g}) is worse than "
+            f"greedy's ({greedy:.9g}); greedy's plan is kept"
+        )
+        details["plan_source"] = "greedy"
+        log.warning(details["warning"])
+        return greedy_plan[0], greedy_plan[1], None, kept
+    problems = []
+    if not abs(ours - out.objective) <= _tolerance(ours):
+        problems.append(
+            f"the solver reported objective {out.objective:.9g} where its plan's is {ours:.9g}"
+        )
+    if best_bound is not None and best_bound > ours + _tolerance(ours):
+        problems.append(f"its bound {best_bound:.9g} is above its plan's objective {ours:.9g}")
+    if problems:
+        details["warning"] = (
+            "the solver's numerics were not trusted: " + "; ".join(problems) + ": not proven"
+        )
+        log.warning(details["warning"])
+        return out.pool, out.start, None, kept if status is Status.OPTIMAL else status
+    return out.pool, out.start, best_bound, status
+
+
+def _tolerance(value: float) -> float:
+    """The solvers' tolerance on an objective: 1e-6 relative, and absolute below 1."""
+    return 1e-6 * max(1.0, abs(value))
 
 
 def _solver_details(out: SolveOutcome) -> dict:
