@@ -1,126 +1,665 @@
 """A reason a planner can read for every household, placed or not.
 
 Reasons are worked out from the instance and the final plan, not from the solver's internals, so
-the same wording serves every method. They name units, dates and counts, never personal data.
+the same wording serves every method. They name units, households' ids, dates, sizes, support and
+urgency levels, never personal data.
+
+Every claim is true of the plan it explains (tests/engine/test_reasons.py reads them back). A unit
+is *free for a stay* from day d when the stay fits its availability window and [d, departure +
+turnover), cut where the unit leaves the programme, misses its current stays ("before the plan")
+and, in the final plan, every other household's stay too. A placed household's reason gives its
+unit and beds; "pinned by the planner"; when it starts (on its need date, or why not earlier: no
+unit with its beds and access free for the stay before some day, the only units free forbidden or
+not the pinned one, the fitting units free then went to named households, accompaniment or
+mediation capacity, or a unit free and a search that stopped); its size ("smallest unit size that
+fits" in the whole units table, or why no smaller unit: none free for the stay before the plan,
+named households took them, the planner forbade them, or one was free and the plan preferred
+this one, and why); its kind against its support level, in the same terms. A household not placed
+gets why no start in the horizon works, in the same terms.
+
+Why a named household holds a unit: for greedy, what put it ahead in greedy's queue (a pin, an
+earlier need date, the same need date and more urgency, the table's order); for the solver, the
+first two of these that hold: a pin, more urgent, it needed exactly that many beds or has more
+persons, an earlier need date, the unit's kind suits its support better, fewer units fit it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from allocator.domain import Support, UnitKind
-from allocator.engine.columns import fitting, kind_mismatch
-from allocator.engine.greedy import pools_of
-from allocator.engine.instance import Instance
-from allocator.engine.occupancy import Occupancy
+from allocator.engine.columns import distinct_rows, fitting, placement_cost, unplaced_cost
+from allocator.engine.greedy import fcfs_order
+from allocator.engine.instance import NEVER, Instance
+from allocator.engine.occupancy import Occupancy, next_blocked_day
 from allocator.engine.result import Method
 
 KIND_LABEL = {UnitKind.HUB_ROOM: "hub room", UnitKind.FLAT: "flat"}
+_KINDS_LABEL = {UnitKind.HUB_ROOM: "hub rooms", UnitKind.FLAT: "flats"}
+# how well a unit's kind suits a support level: hub rooms (staff on site) for high support, flats
+# (autonomy) for low support; `columns.kind_mismatch` is the -1
+_SUITS = {
+    (Support.HIGH, UnitKind.HUB_ROOM): 1,
+    (Support.LOW, UnitKind.FLAT): 1,
+    (Support.HIGH, UnitKind.FLAT): -1,
+    (Support.LOW, UnitKind.HUB_ROOM): -1,
+}
+NAMED_UNITS = 3  # units named in one claim, then "and k more units"
+NAMED_HOUSEHOLDS = 2  # households named per unit
 
 
 def explain(
     inst: Instance, pool: np.ndarray, start: np.ndarray, unit: np.ndarray, method: Method
 ) -> list[str]:
-    """One reason per household, in input order.
+    """One reason per household, in input order."""
+    if inst.n_households == 0:
+        return []
+    facts = _PlanFacts(inst, pool, start, unit, method)
+    return [facts.reason(i) for i in range(inst.n_households)]
 
-    What every household needs (its first possible start, the smallest unit that fits it) is
-    worked out for all households at once, so the loop below only words the reasons.
+
+def _suits(support: Support, kind: UnitKind) -> int:
+    return _SUITS.get((support, kind), 0)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _days(k: int) -> str:
+    return "1 day" if k == 1 else f"{k} days"
+
+
+def _on(days: _Days, flags: np.ndarray, inst: Instance) -> str:
+    """ "on 2026-12-08" or "on 3 days from 2026-12-08": the days ``flags`` marks."""
+    first = inst.day(days.first(flags))
+    k = int(flags.sum())
+    return f"on {first}" if k == 1 else f"on {_days(k)} from {first}"
+
+
+def _more(k: int, what: str) -> str:
+    return f"{k} more {what}" + ("" if k == 1 else "s")
+
+
+@dataclass
+class _Units:
+    """Masks over all units (see `_PlanFacts._at`); `smallest` lists a union, smallest first."""
+
+    facts: _PlanFacts
+    forbidden: np.ndarray
+    free: np.ndarray
+    taken: np.ndarray
+    passed: np.ndarray
+
+    def smallest(self, *names: str) -> np.ndarray:
+        mask = np.logical_or.reduce([getattr(self, n) for n in names])
+        return self.facts._by_size(mask)
+
+
+@dataclass
+class _Days:
+    """One household's possible start days [lo, hi), each flag an array over those days."""
+
+    lo: int
+    # before the plan, a unit with the beds and access it needs is free for the stay
+    anywhere: np.ndarray
+    allowed: np.ndarray  # ... one the planner allows it (pins, forbids)
+    after: np.ndarray  # an allowed unit is still free for the stay in the final plan
+    support: np.ndarray  # accompaniment capacity allows the stay (others' stays counted)
+    mediation: np.ndarray  # mediation capacity allows it
+
+    def first(self, flags: np.ndarray) -> int:
+        return self.lo + int(np.argmax(flags))
+
+
+class _PlanFacts:
+    """What the final plan leaves free, unit by unit and day by day, and who holds what.
+
+    ``before[u, d]`` and ``after[u, d]`` are the longest stay unit u can take from day d before the
+    plan (current stays, windows) and in the final plan (every placed household counted): a stay
+    of L nights is free there exactly when L <= that number, as `Occupancy` works it out per pool.
     """
-    fit = fitting(inst, np.arange(len(inst.pools)))
-    candidates = pools_of(fit)
-    # earliest start in any fitting pool, counting current stays only
-    first = Occupancy(inst).first_starts(np.arange(inst.n_households), fit).tolist()
-    placed, waiting = np.flatnonzero(pool >= 0), np.flatnonzero(pool < 0)
-    final = Occupancy(inst)
-    final.add_all(placed, pool[placed], start[placed])
-    # once the plan is in: the first day a fitting unit is still free, for those left out
-    free_from = np.full(inst.n_households, -1, dtype=np.int64)
-    free_from[waiting] = final.first_starts(waiting, fit)
-    free_after = free_from.tolist()
-    capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
-    none = np.iinfo(np.int64).max
-    smallest = np.where(fit, capacity, none).min(axis=1, initial=none).tolist()
-    reasons = []
-    for i, (p, t, u) in enumerate(zip(pool.tolist(), start.tolist(), unit.tolist(), strict=True)):
-        if p >= 0:
-            reasons.append(_placed_reason(inst, i, p, t, u, first[i], smallest[i]))
-        else:
-            reasons.append(
-                _not_placed_reason(inst, i, method, candidates[i], first[i], free_after[i], final)
+
+    def __init__(
+        self, inst: Instance, pool: np.ndarray, start: np.ndarray, unit: np.ndarray, method: Method
+    ) -> None:
+        self.inst, self.pool, self.start, self.unit, self.method = inst, pool, start, unit, method
+        H = inst.horizon
+        self.turn = inst.policy.turnover_days
+        self.days = np.arange(H)
+        n_units = len(inst.unit_ids)
+        self.before = np.full((n_units, H), -1, dtype=np.int64)
+        self.occupancy_cap = np.zeros((n_units, H), dtype=np.int64)
+        for q in inst.pools:
+            for u in q.units:
+                for g0, g1 in q.gaps[u]:
+                    inside = slice(max(g0, 0), min(g1, H))
+                    self.before[u, inside] = q.departure_limit[inside] - self.days[inside]
+                self.occupancy_cap[u] = np.minimum(q.occupancy_limit, H)
+        placed = np.flatnonzero(pool >= 0)
+        placed = placed[np.lexsort((start[placed], unit[placed]))]  # by unit, then start
+        u_of, s = unit[placed], start[placed]
+        e = np.minimum(s + inst.stay_days[placed] + self.turn, self.occupancy_cap[u_of, s])
+        self.stay_end = np.full(inst.n_households, -1, dtype=np.int64)
+        self.stay_end[placed] = e
+        delta = np.zeros((n_units, H + 1), dtype=np.int64)
+        np.add.at(delta, (u_of, s), 1)
+        np.add.at(delta, (u_of, np.maximum(e, s)), -1)
+        self.covered = np.cumsum(delta[:, :H], axis=1)  # new stays holding each unit each day
+        self.after = self._longest(self.covered, slice(None))
+        # the same by day (days x units): the reasons read one day of every unit at a time
+        self.before_on, self.after_on = self.before.T.copy(), self.after.T.copy()
+        self.stay_of, self.stay_unit, self.stay_from, self.stay_to = placed, u_of, s, e
+        self.stays_from = np.searchsorted(
+            u_of, np.arange(n_units + 1)
+        )  # unit u: [from[u], from[u+1])
+        final = Occupancy(inst)
+        final.add_all(placed, pool[placed], start[placed])
+        self.support_used, self.mediation_used = final.support_used, final.mediation_used
+        # households x pools: allowed (size, access, pins, forbids), and by size and access only
+        pools = np.arange(len(inst.pools))
+        self.fit = fitting(inst, pools)
+        cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)
+        access = np.array([q.accessible for q in inst.pools], dtype=bool)
+        self.broad = (inst.size[:, None] <= cap) & (access | ~inst.needs_access[:, None])
+        self.fit_kinds, self.fit_kind_of = distinct_rows(self.fit)
+        self.broad_kinds, self.broad_kind_of = distinct_rows(self.broad)
+        self._best: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        has = inst.unit_pool >= 0
+        self.units_with_pool = np.flatnonzero(has)
+        self.n_fitting_units = self.fit[:, inst.unit_pool[has]].sum(axis=1)
+        self.rank = np.empty(inst.n_households, dtype=np.int64)
+        self.rank[fcfs_order(inst)] = np.arange(inst.n_households)
+        self._unplaced_cost: np.ndarray | None = None
+        self._allowed: dict[int, np.ndarray] = {}
+        self.size_order = np.lexsort((np.arange(n_units), inst.unit_capacity))
+        self.unit_is_flat = np.array([k is UnitKind.FLAT for k in inst.unit_kind], dtype=bool)
+        self._own: tuple[int, np.ndarray] = (-1, self.days)
+
+    # --- what is free, and for whom -------------------------------------------------------------
+
+    def _longest(self, covered: np.ndarray, rows) -> np.ndarray:
+        """`Occupancy._longest_stays` for single units: the next day held by a new stay ends
+        what fits, unless the occupancy is not counted that far."""
+        next_held = next_blocked_day(covered == 0)
+        cap = self.occupancy_cap[rows]
+        by_stays = np.where(next_held >= cap, NEVER, next_held - self.days - self.turn)
+        return np.minimum(self.before[rows], by_stays)
+
+    def _after_without(self, i: int) -> np.ndarray:
+        """``after`` of household i's own unit with its own stay taken out (all days)."""
+        if self._own[0] != i:
+            u, t = int(self.unit[i]), int(self.start[i])
+            row = self.covered[u].copy()
+            row[t : self.stay_end[i]] -= 1
+            self._own = (i, self._longest(row, u))
+        return self._own[1]
+
+    def _best_of(self, which: str, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per day, the longest stay any unit household i may use can take, before and after the
+        plan: ``which`` is "fit" (the planner's pins and forbids too) or "broad" (size and access
+        only). Households that fit the same pools share the answer."""
+        kinds, kind_of = (
+            (self.fit_kinds, self.fit_kind_of)
+            if which == "fit"
+            else (self.broad_kinds, self.broad_kind_of)
+        )
+        k = int(kind_of[i])
+        if (which, k) not in self._best:
+            units = np.flatnonzero(kinds[k][self.inst.unit_pool[self.units_with_pool]])
+            units = self.units_with_pool[units]
+            none = np.full(self.inst.horizon, -1, dtype=np.int64)
+            self._best[which, k] = (
+                self.before[units].max(axis=0) if units.size else none,
+                self.after[units].max(axis=0) if units.size and which == "fit" else none,
             )
-    return reasons
+        return self._best[which, k]
 
+    def _allowed_units(self, i: int) -> np.ndarray:
+        """Units household i may use (size, access, pins, forbids), as a mask over all units
+        (read-only: households that fit the same pools share it)."""
+        k = int(self.fit_kind_of[i])
+        if k not in self._allowed:
+            mask = np.zeros(len(self.inst.unit_ids), dtype=bool)
+            mask[self.units_with_pool] = self.fit_kinds[k][
+                self.inst.unit_pool[self.units_with_pool]
+            ]
+            self._allowed[k] = mask
+        return self._allowed[k]
 
-def _placed_reason(inst, i, p, t, u, first, smallest) -> str:
-    q = inst.pools[p]
-    size = int(inst.size[i])
-    beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
-    parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({beds} for {size})"]
-    if inst.pinned_pool[i] == p:
-        parts.append("pinned by the planner")
-    if t == inst.release[i]:
-        parts.append(
-            "free on the need date" if inst.need_day[i] >= 0 else "free at the plan's start"
-        )
-    elif t == first:
-        parts.append(
-            f"the first day a fitting unit frees up ({t - inst.release[i]} days of waiting)"
-        )
-    else:
-        parts.append(
-            f"fitting units free from {inst.day(first)} went to other households "
-            "(more urgent, larger or with fewer fitting units)"
-        )
-    if q.capacity == smallest:
-        parts.append("smallest unit size that fits")
-    else:
-        parts.append(f"larger than needed: no {smallest}-bed unit that fits was free then")
-    support = inst.support[i]
-    if support is Support.HIGH and q.kind is UnitKind.HUB_ROOM:
-        parts.append("hub room for high support")
-    elif support is Support.LOW and q.kind is UnitKind.FLAT:
-        parts.append("flat for autonomy (low support)")
-    elif kind_mismatch(inst, q.kind, support):
-        other = "hub room" if q.kind is UnitKind.FLAT else "flat"
-        parts.append(f"{support.value} support but no fitting {other} was free as early")
-    return "; ".join(parts)
+    def _sized_units(self, i: int) -> np.ndarray:
+        """Units that fit household i's size and access needs, busy or not, allowed or not."""
+        inst = self.inst
+        return (inst.unit_capacity >= inst.size[i]) & (inst.unit_access | ~inst.needs_access[i])
 
+    def _free_after(self, i: int, d: int) -> np.ndarray:
+        """Units free for household i's stay from day d in the final plan, its own stay not
+        counted (a mask over all units)."""
+        L = self.inst.stay_days[i]
+        free = self.after_on[d] >= L
+        if self.pool[i] >= 0:
+            free[self.unit[i]] = self._after_without(i)[d] >= L
+        return free
 
-def _not_placed_reason(inst, i, method, pools, first, free_after, final: Occupancy) -> str:
-    H = inst.horizon
-    size = int(inst.size[i])
-    if method is Method.HOTEL:
-        return "hotel-only baseline: nobody is placed"
-    if inst.release[i] >= H:
-        return f"need date {inst.day(inst.need_day[i])} is after the horizon ends ({inst.day(H)}): plan it in a later batch"
-    big = inst.unit_capacity >= size
-    if not big.any():
-        return f"no unit has {size} beds (the largest has {int(inst.unit_capacity.max())})"
-    if inst.needs_access[i] and not (big & inst.unit_access).any():
-        return f"needs a step-free unit and no step-free unit has {size} beds"
-    if inst.pinned_pool[i] >= 0:
-        return "pinned by the planner to a unit that cannot take it within the horizon (size, access or busy)"
-    if pools.size == 0:
-        if any(f == i for f, _ in inst.forbidden):
-            return "every unit that fits is forbidden for it by the planner"
-        return f"every unit with {size} beds{' and step-free access' if inst.needs_access[i] else ''} is busy or out of the programme through the horizon"
-    if first < 0:
-        return (
-            f"no fitting unit is free for a {int(inst.stay_days[i])}-night stay within the horizon "
-            f"({pools.size} unit group(s) fit, all busy or leaving the programme)"
+    def _capacity(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whether accompaniment and mediation capacity allow household i to start on each day
+        of [lo, hi), every other household's stay counted (as `Occupancy.valid_starts`)."""
+        inst = self.inst
+        L, j = int(inst.stay_days[i]), int(inst.language[i])
+        reach = np.minimum(self.days[lo:hi] + L, inst.horizon)
+        own = slice(int(self.start[i]), int(self.start[i]) + L) if self.pool[i] >= 0 else None
+
+        def allows(free: np.ndarray | None, used: np.ndarray | None, need: int) -> np.ndarray:
+            if free is None or used is None:
+                return np.ones(hi - lo, dtype=bool)
+            used = used.copy()
+            if own is not None:
+                used[own] -= need
+            return next_blocked_day(free - used >= need)[lo:hi] >= reach
+
+        support = allows(inst.support_free, self.support_used, int(inst.load[i]))
+        mediation = allows(inst.mediation_free.get(j), self.mediation_used.get(j), 1)
+        return support, mediation
+
+    def _start_days(self, i: int, hi: int) -> _Days:
+        """What held household i back on each day from its release to ``hi``."""
+        lo, L = int(self.inst.release[i]), int(self.inst.stay_days[i])
+        anywhere = self._best_of("broad", i)[0][lo:hi] >= L
+        before, after = self._best_of("fit", i)
+        after = after[lo:hi]
+        if self.pool[i] >= 0:
+            after = np.maximum(after, self._after_without(i)[lo:hi])
+        support, mediation = self._capacity(i, lo, hi)
+        return _Days(lo, anywhere, before[lo:hi] >= L, after >= L, support, mediation)
+
+    def _by_size(self, mask: np.ndarray) -> np.ndarray:
+        """The units of a mask, smallest first (then in table order)."""
+        return self.size_order[mask[self.size_order]]
+
+    def _at(self, i: int, d: int, candidates: np.ndarray, passed: bool = False) -> _Units:
+        """The candidate units (a mask) on day d for household i's stay: "forbidden" (free, but
+        the planner does not allow it), "free" (still free in the final plan), "taken" (free
+        before the plan, held by others in it) and, with ``passed`` and greedy, "passed": taken
+        only by households behind i in greedy's queue, so free when i's turn came. The rest were
+        busy before the plan."""
+        L = int(self.inst.stay_days[i])
+        before_ok = candidates & (self.before_on[d] >= L)
+        allowed = self._allowed_units(i)
+        after_ok = self._free_after(i, d)
+        at = _Units(
+            self,
+            forbidden=before_ok & ~allowed,
+            free=before_ok & allowed & after_ok,
+            taken=before_ok & allowed & ~after_ok,
+            passed=np.zeros_like(candidates),
         )
-    if free_after < 0:
-        queue = (
-            "earlier in the queue"
-            if method is Method.GREEDY
-            else "placed instead (a lower total of urgency-weighted hotel nights)"
-        )
-        return f"all fitting units are taken through the horizon by current stays and households {queue}"
-    with_support = final.earliest_starts(i, pools, mediation=False)
-    if (with_support < 0).all():
-        return f"accompaniment capacity is full whenever a fitting unit is free (team load cap {inst.policy.support_capacity})"
-    with_all = final.earliest_starts(i, pools)
-    if (with_all < 0).all():
-        lang = inst.languages[int(inst.language[i])]
-        return f"mediation capacity for {lang} is full whenever a fitting unit is free"
-    return f"a fitting unit is free from {inst.day(int(with_all[with_all >= 0].min()))} but the run stopped before placing it"
+        if passed and self.method is Method.GREEDY and at.taken.any():
+            at.passed = at.taken & ~self._held_ahead(i, d)
+            at.taken = at.taken & ~at.passed
+        return at
+
+    def _overlapping(self, i: int, d: int, stays: np.ndarray | None = None) -> np.ndarray:
+        """Which placed stays (indices into ``stay_of``; of ``stays`` only when given) overlap
+        household i's stay from day d, were it in their unit; i's own stay aside."""
+        stays = np.arange(self.stay_of.size) if stays is None else stays
+        u = self.stay_unit[stays]
+        end = np.minimum(d + self.inst.stay_days[i] + self.turn, self.occupancy_cap[u, d])
+        hit = (self.stay_from[stays] < end) & (self.stay_to[stays] > d)
+        return stays[hit & (self.stay_of[stays] != i)]
+
+    def _held_ahead(self, i: int, d: int) -> np.ndarray:
+        """Units held over household i's stay from day d by a household ahead of i in greedy's
+        queue (a mask over all units)."""
+        hit = self._overlapping(i, d)
+        held = np.zeros(len(self.inst.unit_ids), dtype=bool)
+        held[self.stay_unit[hit[self.rank[self.stay_of[hit]] < self.rank[i]]]] = True
+        return held
+
+    # --- words ------------------------------------------------------------------------------------
+
+    def _unit(self, u: int) -> str:
+        inst = self.inst
+        return f"the {inst.unit_capacity[u]}-bed {KIND_LABEL[inst.unit_kind[u]]} {inst.unit_ids[u]}"
+
+    def _went_to(self, i: int, d: int, units: np.ndarray, verb: bool) -> tuple[str, int]:
+        """ "the 3-bed flat F1 [went] to household A2 (why), the 2-bed hub room R2 to households
+        A3 (why) and A4 (why), and 1 more unit", and how many households (up to 2) hold the units
+        over household i's stay from day d. For greedy, the holders ahead of i in its queue are
+        named when there are any: they made the unit busy at i's turn."""
+        items, holders = [], 0
+        for k, u in enumerate(units[:NAMED_UNITS].tolist()):
+            in_u = np.arange(self.stays_from[u], self.stays_from[u + 1])
+            takers = self.stay_of[self._overlapping(i, d, in_u)]
+            holders += takers.size
+            if self.method is Method.GREEDY:
+                ahead = takers[self.rank[takers] < self.rank[i]]
+                takers = ahead if ahead.size else takers
+            names = [
+                f"{self.inst.household_ids[j]} ({self._why(j, i, u)})"
+                for j in takers[:NAMED_HOUSEHOLDS].tolist()
+            ]
+            if takers.size > NAMED_HOUSEHOLDS:
+                names.append(_more(takers.size - NAMED_HOUSEHOLDS, "household"))
+            to = "went to" if verb and k == 0 else "to"
+            who = "household" if takers.size == 1 else "households"
+            items.append(f"{self._unit(u)} {to} {who} {_and(names)}")
+        if units.size > NAMED_UNITS:
+            items.append("and " + _more(units.size - NAMED_UNITS, "unit"))
+        return ", ".join(items), min(holders, 2)
+
+    def _why(self, j: int, i: int, u: int) -> str:
+        """Why household j, not i, holds unit u: what put j first in greedy's queue; for the
+        solver, the first two of what its objective weighs that favour j (a pin, urgency, the
+        unit's size, the need date, the kind for the support level, fewer units fitting)."""
+        inst = self.inst
+        if self.method is Method.GREEDY and self.rank[j] < self.rank[i]:
+            if inst.pinned_pool[j] >= 0 and inst.pinned_pool[i] < 0:
+                return "pinned by the planner"
+            if inst.need_day[j] < inst.need_day[i]:
+                return "earlier need date"
+            if inst.urgency[j] > inst.urgency[i]:
+                return f"same need date, more urgent: {inst.urgency[j]} against {inst.urgency[i]}"
+            return "same need date and urgency, listed first"
+        facts = []
+        if inst.pinned_pool[j] >= 0 and inst.pinned_pool[i] < 0:
+            facts.append("pinned by the planner")
+        if inst.urgency[j] > inst.urgency[i]:
+            facts.append(f"more urgent: {inst.urgency[j]} against {inst.urgency[i]}")
+        cap = int(inst.unit_capacity[u])
+        if inst.size[j] == cap and inst.size[i] != cap:
+            facts.append(f"needed exactly {cap} beds")
+        elif inst.size[j] > inst.size[i]:
+            facts.append(f"more persons: {inst.size[j]} against {inst.size[i]}")
+        if inst.need_day[j] < inst.need_day[i]:
+            facts.append("earlier need date")
+        kind = inst.unit_kind[u]
+        sj, si = inst.support[j], inst.support[i]
+        if _suits(sj, kind) > _suits(si, kind):
+            if _suits(sj, kind) > 0:
+                facts.append(
+                    f"{sj.value} support: {_KINDS_LABEL[kind]} go first to {sj.value}-support "
+                    "households"
+                )
+            else:
+                facts.append(
+                    f"{sj.value} support suits a {KIND_LABEL[kind]} better than {si.value} support"
+                )
+        if self.n_fitting_units[j] < self.n_fitting_units[i]:
+            facts.append("fewer units fit it")
+        if not facts:
+            return "the solver's choice for the plan's total cost"
+        return ", ".join(facts[:2])
+
+    def _cost(self, i: int, u: int, d: int) -> float:
+        """Household i's objective term were it placed in unit u on day d."""
+        idx = np.array([i])
+        return float(placement_cost(self.inst, idx, self.inst.unit_pool[[u]], np.array([d]))[0])
+
+    def _instead(self, i: int, v: int, d: int) -> str:
+        """Why household i is not in unit v from day d, though v is free for the stay and
+        capacity allows it: greedy's preference, or what the policy's weights make of the move
+        (for the solver: more than it saves, a tie, or a search that stopped before it)."""
+        inst = self.inst
+        if self.pool[i] < 0:
+            if self._unplaced_cost is None:
+                self._unplaced_cost = unplaced_cost(inst)
+            reference = float(self._unplaced_cost[i])
+            if self._sign(self._cost(i, v, d) - reference, reference) < 0:
+                return "the search stopped before placing it"
+            return "leaving it out costs no more under the policy's weights"
+        u, t = int(self.unit[i]), int(self.start[i])
+        more_beds = inst.unit_capacity[v] > inst.unit_capacity[u]
+        if self.method is Method.GREEDY and d == t and more_beds:
+            return "it has more beds (greedy takes the smallest unit first)"
+        reference = self._cost(i, u, t)
+        sign = self._sign(self._cost(i, v, d) - reference, reference)
+        if sign < 0:
+            return "the search stopped before this improvement"
+        worse = ["it has more beds"] if more_beds else []
+        support = inst.support[i]
+        if _suits(support, inst.unit_kind[v]) < _suits(support, inst.unit_kind[u]):
+            worse.append(f"a {KIND_LABEL[inst.unit_kind[v]]} suits {support.value} support less")
+        if sign == 0 or not worse:
+            return "an equal choice under the policy's weights"
+        than = "" if d == t else " than the wait"
+        return f"{' and '.join(worse)}, which the policy weighs more{than}"
+
+    @staticmethod
+    def _sign(delta: float, reference: float) -> int:
+        """The sign of a change in the objective, ties within the solvers' tolerance."""
+        if abs(delta) <= 1e-9 * max(1.0, abs(reference)):
+            return 0
+        return 1 if delta > 0 else -1
+
+    def _capacity_words(self, support: bool, mediation: bool, i: int) -> str:
+        inst = self.inst
+        team = f"accompaniment capacity (team load cap {inst.policy.support_capacity})"
+        if support and mediation:
+            return "accompaniment or mediation capacity"
+        if support:
+            return team
+        return f"mediation capacity for {inst.languages[int(inst.language[i])]}"
+
+    # --- placed -----------------------------------------------------------------------------------
+
+    def reason(self, i: int) -> str:
+        return self._placed(i) if self.pool[i] >= 0 else self._not_placed(i)
+
+    def _placed(self, i: int) -> str:
+        inst = self.inst
+        p, u = int(self.pool[i]), int(self.unit[i])
+        q = inst.pools[p]
+        beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
+        parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({beds} for {int(inst.size[i])})"]
+        if inst.pinned_pool[i] == p:
+            parts.append("pinned by the planner")
+        parts.append(self._when(i))
+        parts.append(self._size(i))
+        kind = self._kind(i)
+        if kind:
+            parts.append(kind)
+        return "; ".join(parts)
+
+    def _when(self, i: int) -> str:
+        inst = self.inst
+        t, r = int(self.start[i]), int(inst.release[i])
+        if t == r:
+            return "free on the need date" if inst.need_day[i] >= 0 else "free at the plan's start"
+        days = self._start_days(i, t)
+        # days counted from the release: the plan's start for a household already waiting
+        since = "" if inst.need_day[i] >= 0 else " from the plan's start"
+        if not days.anywhere.any():
+            return f"the first day a fitting unit frees up ({_days(t - r)} of waiting{since})"
+        pieces = []
+        if not days.anywhere[0]:
+            pieces.append(
+                f"no unit that fits was free for the whole stay before "
+                f"{inst.day(days.first(days.anywhere))}"
+            )
+        pieces.extend(self._held_back(i, days, placed=True))
+        return f"waits {_days(t - r)}{since}: " + ", ".join(pieces)
+
+    def _held_back(self, i: int, days: _Days, placed: bool) -> list[str]:
+        """What kept household i from the days a unit that fits was free before the plan: the
+        planner, accompaniment or mediation capacity, other households, or (the solver) a search
+        that stopped. Capacity is looked at first: it holds whatever the unit."""
+        inst = self.inst
+        were = "were" if placed else "are"
+        pieces = []
+        planner = days.anywhere & ~days.allowed
+        if planner.any() and (placed or inst.pinned_pool[i] < 0):
+            when = _on(days, planner, inst)
+            if inst.pinned_pool[i] >= 0:
+                pieces.append(
+                    f"{when} only units other than its pinned one {were} free for the stay"
+                )
+            else:
+                pieces.append(
+                    f"{when} the only units free for the stay {were} forbidden for it by the planner"
+                )
+        room = days.support & days.mediation
+        taken = days.allowed & room & ~days.after
+        if taken.any():
+            # for greedy, every unit here has a household ahead of i in its queue (the unit's
+            # pool was full at i's turn, capacity allowing): `_went_to` names those
+            d = days.first(taken)
+            units = self._at(i, d, self._allowed_units(i)).smallest("taken")
+            went, n = self._went_to(i, d, units, False)
+            one = units.size == 1
+            others = "another household" if n == 1 else "other households"
+            if placed or (days.allowed & days.after).any():
+                lead = (
+                    f"the fitting unit{'' if one else 's'} free from {inst.day(d)} went to {others}"
+                )
+            else:
+                lead = f"every fitting unit free for its {int(inst.stay_days[i])}-night stay "
+                lead += f"went to {others}, starting with {'that' if one else 'those'} "
+                lead += f"free from {inst.day(d)}"
+            pieces.append(f"{lead}: {went}")
+        full = days.allowed & ~room
+        if full.any():
+            which = self._capacity_words(
+                bool((full & ~days.support).any()),
+                bool((full & days.support & ~days.mediation).any()),
+                i,
+            )
+            if not placed and not (days.allowed & room).any():
+                pieces.append(f"{which} would be exceeded on every day a fitting unit is free")
+            else:
+                would = "would have been" if placed else "would be"
+                starts = _on(days, full, inst)
+                if full.sum() > 1:
+                    starts = starts.replace("on ", "on any of ", 1)
+                pieces.append(f"{which} {would} exceeded by a start {starts}")
+        choice = days.after & room
+        if choice.any():
+            d = days.first(choice)
+            u = int(self._at(i, d, self._allowed_units(i)).smallest("free")[0])
+            pieces.append(self._choice(i, u, d, placed))
+        return pieces
+
+    def _choice(self, i: int, u: int, d: int, placed: bool) -> str:
+        """Unit u was free from day d, within capacity: why household i is not there."""
+        was = "was" if placed else "is"
+        return f"{self._unit(u)} {was} free from {self.inst.day(d)}: {self._instead(i, u, d)}"
+
+    def _size(self, i: int) -> str:
+        """Smallest unit size that fits, or why no smaller unit was used."""
+        inst = self.inst
+        u, t = int(self.unit[i]), int(self.start[i])
+        c = int(inst.unit_capacity[u])
+        smaller = self._sized_units(i) & (inst.unit_capacity < c)
+        if not smaller.any():
+            return "smallest unit size that fits"
+        if inst.pinned_pool[i] >= 0:
+            return "larger than needed (the planner's pin)"
+        at = self._at(i, t, smaller)
+        if at.free.any():
+            v = int(at.smallest("free")[0])
+            return f"larger than needed: {self._unit(v)} was free too: {self._instead(i, v, t)}"
+        if at.taken.any():
+            return "larger than needed: " + self._went_to(i, t, at.smallest("taken"), True)[0]
+        if at.forbidden.any():
+            names = _and([self._unit(v) for v in at.smallest("forbidden")[:NAMED_UNITS].tolist()])
+            return f"larger than needed: the planner forbade {names}, free then"
+        sizes = sorted({int(k) for k in inst.unit_capacity[smaller]})
+        label = _and([f"{k}-" for k in sizes[:-1]] + [f"{sizes[-1]}-bed"]).replace(" and ", " or ")
+        return f"larger than needed: no fitting {label} unit was free for the whole stay"
+
+    def _kind(self, i: int) -> str | None:
+        """The kind against the support level; for a mismatch, why no unit of the other kind."""
+        inst = self.inst
+        u, t = int(self.unit[i]), int(self.start[i])
+        support, kind = inst.support[i], inst.unit_kind[u]
+        suits = _suits(support, kind)
+        if suits > 0 and kind is UnitKind.HUB_ROOM:
+            return "hub room for high support"
+        if suits > 0:
+            return "flat for autonomy (low support)"
+        if suits == 0:
+            return None
+        other = UnitKind.FLAT if kind is UnitKind.HUB_ROOM else UnitKind.HUB_ROOM
+        head = f"{support.value} support but"
+        if inst.pinned_pool[i] >= 0:
+            return f"{head} pinned to a {KIND_LABEL[kind]}"
+        candidates = self._sized_units(i) & (self.unit_is_flat == (other is UnitKind.FLAT))
+        at = self._at(i, t, candidates, passed=True)
+        if at.free.any() or at.passed.any():
+            v = int(at.smallest("free", "passed")[0])
+            when = "was free when its turn came" if at.passed[v] else "was free too"
+            why = self._instead(i, v, t)
+            return f"{head} {self._unit(v)} {when}: {why}"
+        if at.taken.any():
+            return f"{head} {self._went_to(i, t, at.smallest('taken'), True)[0]}"
+        if at.forbidden.any():
+            return f"{head} the planner forbade the fitting {_KINDS_LABEL[other]} free then"
+        return f"{head} no fitting {KIND_LABEL[other]} was free for this stay"
+
+    # --- not placed -------------------------------------------------------------------------------
+
+    def _not_placed(self, i: int) -> str:
+        inst = self.inst
+        H = inst.horizon
+        size = int(inst.size[i])
+        if self.method is Method.HOTEL:
+            return "hotel-only baseline: nobody is placed"
+        if inst.release[i] >= H:
+            return (
+                f"need date {inst.day(inst.need_day[i])} is after the horizon ends "
+                f"({inst.day(H)}): plan it in a later batch"
+            )
+        big = inst.unit_capacity >= size
+        if not big.any():
+            return f"no unit has {size} beds (the largest has {int(inst.unit_capacity.max())})"
+        if inst.needs_access[i] and not (big & inst.unit_access).any():
+            return f"needs a step-free unit and no step-free unit has {size} beds"
+        prefix = ""
+        p = int(inst.pinned_pool[i])
+        if p >= 0:
+            if p >= len(inst.pools):
+                return (
+                    "pinned by the planner to a unit that is busy or out of the programme "
+                    "through the horizon"
+                )
+            q = inst.pools[p]
+            unit = f"the {KIND_LABEL[q.kind]} {inst.unit_ids[q.units[0]]}"
+            if q.capacity < size:
+                beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
+                return f"pinned by the planner to {unit}, which has only {beds}"
+            if inst.needs_access[i] and not q.accessible:
+                return f"pinned by the planner to {unit}, which is not step-free"
+            prefix = f"pinned by the planner to {unit}: "
+        elif not self.fit[i].any():
+            sized = self._sized_units(i)
+            forbidden = sized & (inst.unit_pool >= 0)  # in a pool, yet not allowed: forbidden
+            access = " and step-free access" if inst.needs_access[i] else ""
+            if forbidden.sum() == sized.sum():
+                return "every unit that fits is forbidden for it by the planner"
+            if not forbidden.any():
+                return (
+                    f"every unit with {size} or more beds{access} is busy or out of the "
+                    "programme through the horizon"
+                )
+            return (
+                "every unit that fits is forbidden for it by the planner or busy through the "
+                "horizon"
+            )
+        days = self._start_days(i, H)
+        L = int(inst.stay_days[i])
+        if not days.anywhere.any():
+            n = int(self._sized_units(i).sum())
+            return prefix + (
+                f"no fitting unit is free for a {L}-night stay within the horizon ({n} "
+                f"unit{'' if n == 1 else 's'} fit, all busy, not yet open or leaving the "
+                "programme)"
+            )
+        if not days.allowed.any():
+            if prefix:
+                return prefix + f"it is not free for a {L}-night stay within the horizon"
+            return (
+                f"the only units free for its {L}-night stay within the horizon are forbidden "
+                "for it by the planner"
+            )
+        return prefix + "; ".join(self._held_back(i, days, placed=False))
