@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -299,7 +300,7 @@ def test_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch
         handle.write(b"household_id,unit_id\nH1,")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(aio, "_write_table_to", half_then_fail)
+    monkeypatch.setattr(aio.writing, "_write_table_to", half_then_fail)
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_table(pd.DataFrame({"a": [1]}), path)
     assert path.read_text() == "old contents\n"
@@ -311,7 +312,7 @@ def test_failed_write_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
         handle.write(b"partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(aio, "_write_table_to", fail)
+    monkeypatch.setattr(aio.writing, "_write_table_to", fail)
     with pytest.raises(InputError, match="No space left") as info:
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "plan.xlsx")
     assert info.value.source == str(tmp_path / "plan.xlsx")
@@ -364,14 +365,14 @@ def test_staging_puts_back_what_it_replaced_when_a_later_file_fails(tmp_path, mo
 
     plan_path, summary_path = tmp_path / "plan.csv", tmp_path / "summary.json"
     plan_path.write_text("old\n")
-    real_replace = aio.os.replace
+    real_replace = os.replace
 
     def failing_replace(src, dst):
         if str(dst) == str(summary_path):
             raise OSError(5, "Input/output error")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(aio.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(InputError, match="summary.json"):
         with Staging() as staged:
             staged.table(pd.DataFrame({"a": [1]}), plan_path)

@@ -89,7 +89,8 @@ def _open(db: str | None, actor: str | None = None, *, create: bool = False) -> 
     """The ledger; only `ledger init` and the imports may create it (a mistyped --db is refused).
 
     An abort (Ctrl-C, SIGTERM) ends the process before an open transaction commits, which the
-    database then drops; a ledger file this command created is removed.
+    database then drops; a ledger file this command created is removed, after an abort or an
+    error alike, so a refused import into a new ledger writes nothing.
     """
     from allocator.cli import interrupts
     from allocator.ledger import Ledger
@@ -98,8 +99,12 @@ def _open(db: str | None, actor: str | None = None, *, create: bool = False) -> 
     if new_file is not None and new_file.exists():
         new_file = None
     with interrupts.on_abort(lambda: _remove_sqlite(new_file)):
-        with Ledger.open(db, actor=actor, create=create) as ledger:
-            yield ledger
+        try:
+            with Ledger.open(db, actor=actor, create=create) as ledger:
+                yield ledger
+        except BaseException:  # bad input too: a failed command leaves no new ledger behind
+            _remove_sqlite(new_file)
+            raise
         interrupts.done("aborted after the ledger command had finished")
 
 
