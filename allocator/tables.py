@@ -126,7 +126,7 @@ def _cells(column: pd.Series) -> list:
     if kind == "f":
         return [None if v != v else v for v in column.tolist()]
     if isinstance(dtype, pd.StringDtype):  # text or missing, nothing else
-        text = column.to_numpy(dtype=object, na_value=None).tolist()
+        text = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
         return [v.strip() or None if v is not None else None for v in text]
     if isinstance(dtype, np.dtype) and kind == "O":
         return [_object_cell(v) for v in column.to_numpy().tolist()]

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.domain import Support, UnitKind
-from allocator.engine.columns import distinct_rows, fitting, placement_cost, unplaced_cost
-from allocator.engine.greedy import fcfs_order
-from allocator.engine.instance import NEVER, Instance
-from allocator.engine.occupancy import Occupancy, next_blocked_day
+from allocator.engine.columns import placement_cost, unplaced_cost
+from allocator.engine.explain_free import Candidates, Days, FreeTime
+from allocator.engine.instance import Instance
 from allocator.engine.result import Method
 
 KIND_LABEL = {UnitKind.HUB_ROOM: "hub room", UnitKind.FLAT: "flat"}
@@ -48,6 +47,7 @@ _SUITS = {
 }
 NAMED_UNITS = 3  # units named in one claim, then "and k more units"
 NAMED_HOUSEHOLDS = 2  # households named per unit
+PASSED_FIRST = 8  # greedy: taken units looked at first for one passed over
 
 
 def explain(
@@ -72,7 +72,7 @@ def _days(k: int) -> str:
     return "1 day" if k == 1 else f"{k} days"
 
 
-def _on(days: _Days, flags: np.ndarray, inst: Instance) -> str:
+def _on(days: Days, flags: np.ndarray, inst: Instance) -> str:
     """ "on 2026-12-08" or "on 3 days from 2026-12-08": the days ``flags`` marks."""
     first = inst.day(days.first(flags))
     k = int(flags.sum())
@@ -85,237 +85,72 @@ def _more(k: int, what: str) -> str:
 
 @dataclass
 class _Units:
-    """Masks over all units (see `_PlanFacts._at`); `smallest` lists a union, smallest first."""
+    """Candidate units on one day (see `_PlanFacts._at`), each a mask over the positions [lo,
+    lo + len) in size order; `smallest` lists a union as unit ids, smallest first."""
 
     facts: _PlanFacts
+    lo: int
     forbidden: np.ndarray
     free: np.ndarray
     taken: np.ndarray
     passed: np.ndarray
 
     def smallest(self, *names: str) -> np.ndarray:
-        mask = np.logical_or.reduce([getattr(self, n) for n in names])
-        return self.facts._by_size(mask)
+        mask = getattr(self, names[0])
+        for n in names[1:]:
+            mask = mask | getattr(self, n)
+        return self.facts.size_order[np.flatnonzero(mask) + self.lo]
+
+    def has(self, name: str, u: int) -> bool:
+        """Whether unit u is among ``name``."""
+        p = int(self.facts.size_pos[u]) - self.lo
+        mask = getattr(self, name)
+        return 0 <= p < mask.size and bool(mask[p])
 
 
-@dataclass
-class _Days:
-    """One household's possible start days [lo, hi), each flag an array over those days."""
+class _PlanFacts(FreeTime):
+    """The plan's facts (`FreeTime`) put into words, household by household."""
 
-    lo: int
-    # before the plan, a unit with the beds and access it needs is free for the stay
-    anywhere: np.ndarray
-    allowed: np.ndarray  # ... one the planner allows it (pins, forbids)
-    after: np.ndarray  # an allowed unit is still free for the stay in the final plan
-    support: np.ndarray  # accompaniment capacity allows the stay (others' stays counted)
-    mediation: np.ndarray  # mediation capacity allows it
-
-    def first(self, flags: np.ndarray) -> int:
-        return self.lo + int(np.argmax(flags))
-
-
-class _PlanFacts:
-    """What the final plan leaves free, unit by unit and day by day, and who holds what.
-
-    ``before[u, d]`` and ``after[u, d]`` are the longest stay unit u can take from day d before the
-    plan (current stays, windows) and in the final plan (every placed household counted): a stay
-    of L nights is free there exactly when L <= that number, as `Occupancy` works it out per pool.
-    """
-
-    def __init__(
-        self, inst: Instance, pool: np.ndarray, start: np.ndarray, unit: np.ndarray, method: Method
-    ) -> None:
-        self.inst, self.pool, self.start, self.unit, self.method = inst, pool, start, unit, method
-        H = inst.horizon
-        self.turn = inst.policy.turnover_days
-        self.days = np.arange(H)
-        n_units = len(inst.unit_ids)
-        self.before = np.full((n_units, H), -1, dtype=np.int64)
-        self.occupancy_cap = np.zeros((n_units, H), dtype=np.int64)
-        for q in inst.pools:
-            for u in q.units:
-                for g0, g1 in q.gaps[u]:
-                    inside = slice(max(g0, 0), min(g1, H))
-                    self.before[u, inside] = q.departure_limit[inside] - self.days[inside]
-                self.occupancy_cap[u] = np.minimum(q.occupancy_limit, H)
-        placed = np.flatnonzero(pool >= 0)
-        placed = placed[np.lexsort((start[placed], unit[placed]))]  # by unit, then start
-        u_of, s = unit[placed], start[placed]
-        e = np.minimum(s + inst.stay_days[placed] + self.turn, self.occupancy_cap[u_of, s])
-        self.stay_end = np.full(inst.n_households, -1, dtype=np.int64)
-        self.stay_end[placed] = e
-        delta = np.zeros((n_units, H + 1), dtype=np.int64)
-        np.add.at(delta, (u_of, s), 1)
-        np.add.at(delta, (u_of, np.maximum(e, s)), -1)
-        self.covered = np.cumsum(delta[:, :H], axis=1)  # new stays holding each unit each day
-        self.after = self._longest(self.covered, slice(None))
-        # the same by day (days x units): the reasons read one day of every unit at a time
-        self.before_on, self.after_on = self.before.T.copy(), self.after.T.copy()
-        self.stay_of, self.stay_unit, self.stay_from, self.stay_to = placed, u_of, s, e
-        self.stays_from = np.searchsorted(
-            u_of, np.arange(n_units + 1)
-        )  # unit u: [from[u], from[u+1])
-        final = Occupancy(inst)
-        final.add_all(placed, pool[placed], start[placed])
-        self.support_used, self.mediation_used = final.support_used, final.mediation_used
-        # households x pools: allowed (size, access, pins, forbids), and by size and access only
-        pools = np.arange(len(inst.pools))
-        self.fit = fitting(inst, pools)
-        cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)
-        access = np.array([q.accessible for q in inst.pools], dtype=bool)
-        self.broad = (inst.size[:, None] <= cap) & (access | ~inst.needs_access[:, None])
-        self.fit_kinds, self.fit_kind_of = distinct_rows(self.fit)
-        self.broad_kinds, self.broad_kind_of = distinct_rows(self.broad)
-        self._best: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-        has = inst.unit_pool >= 0
-        self.units_with_pool = np.flatnonzero(has)
-        self.n_fitting_units = self.fit[:, inst.unit_pool[has]].sum(axis=1)
-        self.rank = np.empty(inst.n_households, dtype=np.int64)
-        self.rank[fcfs_order(inst)] = np.arange(inst.n_households)
-        self._unplaced_cost: np.ndarray | None = None
-        self._allowed: dict[int, np.ndarray] = {}
-        self.size_order = np.lexsort((np.arange(n_units), inst.unit_capacity))
-        self.unit_is_flat = np.array([k is UnitKind.FLAT for k in inst.unit_kind], dtype=bool)
-        self._own: tuple[int, np.ndarray] = (-1, self.days)
-
-    # --- what is free, and for whom -------------------------------------------------------------
-
-    def _longest(self, covered: np.ndarray, rows) -> np.ndarray:
-        """`Occupancy._longest_stays` for single units: the next day held by a new stay ends
-        what fits, unless the occupancy is not counted that far."""
-        next_held = next_blocked_day(covered == 0)
-        cap = self.occupancy_cap[rows]
-        by_stays = np.where(next_held >= cap, NEVER, next_held - self.days - self.turn)
-        return np.minimum(self.before[rows], by_stays)
-
-    def _after_without(self, i: int) -> np.ndarray:
-        """``after`` of household i's own unit with its own stay taken out (all days)."""
-        if self._own[0] != i:
-            u, t = int(self.unit[i]), int(self.start[i])
-            row = self.covered[u].copy()
-            row[t : self.stay_end[i]] -= 1
-            self._own = (i, self._longest(row, u))
-        return self._own[1]
-
-    def _best_of(self, which: str, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per day, the longest stay any unit household i may use can take, before and after the
-        plan: ``which`` is "fit" (the planner's pins and forbids too) or "broad" (size and access
-        only). Households that fit the same pools share the answer."""
-        kinds, kind_of = (
-            (self.fit_kinds, self.fit_kind_of)
-            if which == "fit"
-            else (self.broad_kinds, self.broad_kind_of)
-        )
-        k = int(kind_of[i])
-        if (which, k) not in self._best:
-            units = np.flatnonzero(kinds[k][self.inst.unit_pool[self.units_with_pool]])
-            units = self.units_with_pool[units]
-            none = np.full(self.inst.horizon, -1, dtype=np.int64)
-            self._best[which, k] = (
-                self.before[units].max(axis=0) if units.size else none,
-                self.after[units].max(axis=0) if units.size and which == "fit" else none,
-            )
-        return self._best[which, k]
-
-    def _allowed_units(self, i: int) -> np.ndarray:
-        """Units household i may use (size, access, pins, forbids), as a mask over all units
-        (read-only: households that fit the same pools share it)."""
-        k = int(self.fit_kind_of[i])
-        if k not in self._allowed:
-            mask = np.zeros(len(self.inst.unit_ids), dtype=bool)
-            mask[self.units_with_pool] = self.fit_kinds[k][
-                self.inst.unit_pool[self.units_with_pool]
-            ]
-            self._allowed[k] = mask
-        return self._allowed[k]
-
-    def _sized_units(self, i: int) -> np.ndarray:
-        """Units that fit household i's size and access needs, busy or not, allowed or not."""
-        inst = self.inst
-        return (inst.unit_capacity >= inst.size[i]) & (inst.unit_access | ~inst.needs_access[i])
-
-    def _free_after(self, i: int, d: int) -> np.ndarray:
-        """Units free for household i's stay from day d in the final plan, its own stay not
-        counted (a mask over all units)."""
-        L = self.inst.stay_days[i]
-        free = self.after_on[d] >= L
-        if self.pool[i] >= 0:
-            free[self.unit[i]] = self._after_without(i)[d] >= L
-        return free
-
-    def _capacity(self, i: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Whether accompaniment and mediation capacity allow household i to start on each day
-        of [lo, hi), every other household's stay counted (as `Occupancy.valid_starts`)."""
-        inst = self.inst
-        L, j = int(inst.stay_days[i]), int(inst.language[i])
-        reach = np.minimum(self.days[lo:hi] + L, inst.horizon)
-        own = slice(int(self.start[i]), int(self.start[i]) + L) if self.pool[i] >= 0 else None
-
-        def allows(free: np.ndarray | None, used: np.ndarray | None, need: int) -> np.ndarray:
-            if free is None or used is None:
-                return np.ones(hi - lo, dtype=bool)
-            used = used.copy()
-            if own is not None:
-                used[own] -= need
-            return next_blocked_day(free - used >= need)[lo:hi] >= reach
-
-        support = allows(inst.support_free, self.support_used, int(inst.load[i]))
-        mediation = allows(inst.mediation_free.get(j), self.mediation_used.get(j), 1)
-        return support, mediation
-
-    def _start_days(self, i: int, hi: int) -> _Days:
-        """What held household i back on each day from its release to ``hi``."""
-        lo, L = int(self.inst.release[i]), int(self.inst.stay_days[i])
-        anywhere = self._best_of("broad", i)[0][lo:hi] >= L
-        before, after = self._best_of("fit", i)
-        after = after[lo:hi]
-        if self.pool[i] >= 0:
-            after = np.maximum(after, self._after_without(i)[lo:hi])
-        support, mediation = self._capacity(i, lo, hi)
-        return _Days(lo, anywhere, before[lo:hi] >= L, after >= L, support, mediation)
-
-    def _by_size(self, mask: np.ndarray) -> np.ndarray:
-        """The units of a mask, smallest first (then in table order)."""
-        return self.size_order[mask[self.size_order]]
-
-    def _at(self, i: int, d: int, candidates: np.ndarray, passed: bool = False) -> _Units:
-        """The candidate units (a mask) on day d for household i's stay: "forbidden" (free, but
-        the planner does not allow it), "free" (still free in the final plan), "taken" (free
-        before the plan, held by others in it) and, with ``passed`` and greedy, "passed": taken
-        only by households behind i in greedy's queue, so free when i's turn came. The rest were
-        busy before the plan."""
+    def _at(self, i: int, d: int, candidates: Candidates, passed: bool = False) -> _Units:
+        """The candidate units on day d for household i's stay: "forbidden" (free, but the
+        planner does not allow it), "free" (still free in the final plan, i's own stay not
+        counted), "taken" (free before the plan, held by others in it) and, with ``passed`` and
+        greedy, "passed": taken only by households behind i in greedy's queue, so free when i's
+        turn came (looked for only before the first free unit, and until one is found: only the
+        smallest of "free" and "passed" is named). The rest were busy before the plan."""
         L = int(self.inst.stay_days[i])
-        before_ok = candidates & (self.before_on[d] >= L)
-        allowed = self._allowed_units(i)
-        after_ok = self._free_after(i, d)
+        mask, lo, hi = candidates
+        ok = self.before_s[d, lo:hi] >= L
+        if mask is not None:
+            ok &= mask[lo:hi]
+        allowed = self._allowed_mask(i)[lo:hi]
+        after_ok = self.after_s[d, lo:hi] >= L
+        if self.pool[i] >= 0:
+            own = int(self.size_pos[self.unit[i]]) - lo
+            if 0 <= own < hi - lo:
+                after_ok[own] = self._after_without(i)[d] >= L
+        ok_allowed = ok & allowed
         at = _Units(
             self,
-            forbidden=before_ok & ~allowed,
-            free=before_ok & allowed & after_ok,
-            taken=before_ok & allowed & ~after_ok,
-            passed=np.zeros_like(candidates),
+            lo,
+            forbidden=ok & ~allowed,
+            free=ok_allowed & after_ok,
+            taken=ok_allowed & ~after_ok,
+            passed=np.zeros_like(ok),
         )
         if passed and self.method is Method.GREEDY and at.taken.any():
-            at.passed = at.taken & ~self._held_ahead(i, d)
-            at.taken = at.taken & ~at.passed
+            # only the smallest passed unit is named, and taken units only when none passed:
+            # look before the first free unit, the smallest first
+            taken = np.flatnonzero(at.taken)
+            if at.free.any():
+                taken = taken[taken < np.argmax(at.free)]
+            for part in (taken[:PASSED_FIRST], taken[PASSED_FIRST:]):
+                behind = part[~self._held_ahead(i, d, self.size_order[part + lo])]
+                at.passed[behind] = True
+                at.taken[behind] = False
+                if behind.size:
+                    break
         return at
-
-    def _overlapping(self, i: int, d: int, stays: np.ndarray | None = None) -> np.ndarray:
-        """Which placed stays (indices into ``stay_of``; of ``stays`` only when given) overlap
-        household i's stay from day d, were it in their unit; i's own stay aside."""
-        stays = np.arange(self.stay_of.size) if stays is None else stays
-        u = self.stay_unit[stays]
-        end = np.minimum(d + self.inst.stay_days[i] + self.turn, self.occupancy_cap[u, d])
-        hit = (self.stay_from[stays] < end) & (self.stay_to[stays] > d)
-        return stays[hit & (self.stay_of[stays] != i)]
-
-    def _held_ahead(self, i: int, d: int) -> np.ndarray:
-        """Units held over household i's stay from day d by a household ahead of i in greedy's
-        queue (a mask over all units)."""
-        hit = self._overlapping(i, d)
-        held = np.zeros(len(self.inst.unit_ids), dtype=bool)
-        held[self.stay_unit[hit[self.rank[self.stay_of[hit]] < self.rank[i]]]] = True
-        return held
 
     # --- words ------------------------------------------------------------------------------------
 
@@ -329,9 +164,9 @@ class _PlanFacts:
         over household i's stay from day d. For greedy, the holders ahead of i in its queue are
         named when there are any: they made the unit busy at i's turn."""
         items, holders = [], 0
+        hit = self._overlapping(i, d, self._stays_in(units[:NAMED_UNITS]))
         for k, u in enumerate(units[:NAMED_UNITS].tolist()):
-            in_u = np.arange(self.stays_from[u], self.stays_from[u + 1])
-            takers = self.stay_of[self._overlapping(i, d, in_u)]
+            takers = self.stay_of[hit[self.stay_unit[hit] == u]]
             holders += takers.size
             if self.method is Method.GREEDY:
                 ahead = takers[self.rank[takers] < self.rank[i]]
@@ -481,7 +316,7 @@ class _PlanFacts:
         pieces.extend(self._held_back(i, days, placed=True))
         return f"waits {_days(t - r)}{since}: " + ", ".join(pieces)
 
-    def _held_back(self, i: int, days: _Days, placed: bool) -> list[str]:
+    def _held_back(self, i: int, days: Days, placed: bool) -> list[str]:
         """What kept household i from the days a unit that fits was free before the plan: the
         planner, accompaniment or mediation capacity, other households, or (the solver) a search
         that stopped. Capacity is looked at first: it holds whatever the unit."""
@@ -550,8 +385,8 @@ class _PlanFacts:
         inst = self.inst
         u, t = int(self.unit[i]), int(self.start[i])
         c = int(inst.unit_capacity[u])
-        smaller = self._sized_units(i) & (inst.unit_capacity < c)
-        if not smaller.any():
+        smaller = self._sized_units(i, below=c)
+        if not self._positions(smaller).size:
             return "smallest unit size that fits"
         if inst.pinned_pool[i] >= 0:
             return "larger than needed (the planner's pin)"
@@ -564,7 +399,7 @@ class _PlanFacts:
         if at.forbidden.any():
             names = _and([self._unit(v) for v in at.smallest("forbidden")[:NAMED_UNITS].tolist()])
             return f"larger than needed: the planner forbade {names}, free then"
-        sizes = sorted({int(k) for k in inst.unit_capacity[smaller]})
+        sizes = sorted({int(k) for k in self.capacity_s[self._positions(smaller)]})
         label = _and([f"{k}-" for k in sizes[:-1]] + [f"{sizes[-1]}-bed"]).replace(" and ", " or ")
         return f"larger than needed: no fitting {label} unit was free for the whole stay"
 
@@ -584,11 +419,11 @@ class _PlanFacts:
         head = f"{support.value} support but"
         if inst.pinned_pool[i] >= 0:
             return f"{head} pinned to a {KIND_LABEL[kind]}"
-        candidates = self._sized_units(i) & (self.unit_is_flat == (other is UnitKind.FLAT))
+        candidates = self._sized_units(i, flat=other is UnitKind.FLAT)
         at = self._at(i, t, candidates, passed=True)
         if at.free.any() or at.passed.any():
             v = int(at.smallest("free", "passed")[0])
-            when = "was free when its turn came" if at.passed[v] else "was free too"
+            when = "was free when its turn came" if at.has("passed", v) else "was free too"
             why = self._instead(i, v, t)
             return f"{head} {self._unit(v)} {when}: {why}"
         if at.taken.any():
@@ -632,12 +467,13 @@ class _PlanFacts:
                 return f"pinned by the planner to {unit}, which is not step-free"
             prefix = f"pinned by the planner to {unit}: "
         elif not self.fit[i].any():
-            sized = self._sized_units(i)
-            forbidden = sized & (inst.unit_pool >= 0)  # in a pool, yet not allowed: forbidden
+            sized = self.size_order[self._positions(self._sized_units(i))]
+            # in a pool, yet not allowed: forbidden
+            forbidden = int((inst.unit_pool[sized] >= 0).sum())
             access = " and step-free access" if inst.needs_access[i] else ""
-            if forbidden.sum() == sized.sum():
+            if forbidden == sized.size:
                 return "every unit that fits is forbidden for it by the planner"
-            if not forbidden.any():
+            if not forbidden:
                 return (
                     f"every unit with {size} or more beds{access} is busy or out of the "
                     "programme through the horizon"
@@ -649,7 +485,7 @@ class _PlanFacts:
         days = self._start_days(i, H)
         L = int(inst.stay_days[i])
         if not days.anywhere.any():
-            n = int(self._sized_units(i).sum())
+            n = int(self._positions(self._sized_units(i)).size)
             return prefix + (
                 f"no fitting unit is free for a {L}-night stay within the horizon ({n} "
                 f"unit{'' if n == 1 else 's'} fit, all busy, not yet open or leaving the "

@@ -204,7 +204,7 @@ def propose(
 def _missing(value: object) -> bool:
     """None, NaN or NaT: stored as NULL (psycopg would store a float NaN as the text 'NaN')."""
     try:
-        return value is None or bool(pd.isna(value))
+        return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return False
 
