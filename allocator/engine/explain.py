@@ -111,6 +111,8 @@ class _Units:
 class _PlanFacts(FreeTime):
     """The plan's facts (`FreeTime`) put into words, household by household."""
 
+    _unplaced_cost: np.ndarray | None = None  # each household's cost left out, once needed
+
     def _at(self, i: int, d: int, candidates: Candidates, passed: bool = False) -> _Units:
         """The candidate units on day d for household i's stay: "forbidden" (free, but the
         planner does not allow it), "free" (still free in the final plan, i's own stay not
@@ -124,11 +126,7 @@ class _PlanFacts(FreeTime):
         if mask is not None:
             ok &= mask[lo:hi]
         allowed = self._allowed_mask(i)[lo:hi]
-        after_ok = self.after_s[d, lo:hi] >= L
-        if self.pool[i] >= 0:
-            own = int(self.size_pos[self.unit[i]]) - lo
-            if 0 <= own < hi - lo:
-                after_ok[own] = self._after_without(i)[d] >= L
+        after_ok = self._after_ok(i, d, lo, hi)
         ok_allowed = ok & allowed
         at = _Units(
             self,
@@ -144,7 +142,10 @@ class _PlanFacts(FreeTime):
             taken = np.flatnonzero(at.taken)
             if at.free.any():
                 taken = taken[taken < np.argmax(at.free)]
-            for part in (taken[:PASSED_FIRST], taken[PASSED_FIRST:]):
+            done = 0
+            while done < taken.size:  # in growing parts, until one passed is found
+                part = taken[done : max(PASSED_FIRST, 4 * done)]
+                done += part.size
                 behind = part[~self._held_ahead(i, d, self.size_order[part + lo])]
                 at.passed[behind] = True
                 at.taken[behind] = False
@@ -158,11 +159,15 @@ class _PlanFacts(FreeTime):
         inst = self.inst
         return f"the {inst.unit_capacity[u]}-bed {KIND_LABEL[inst.unit_kind[u]]} {inst.unit_ids[u]}"
 
-    def _went_to(self, i: int, d: int, units: np.ndarray, verb: bool) -> tuple[str, int]:
+    def _went_to(
+        self, i: int, d: int, units: np.ndarray, verb: bool, count: int | None = None
+    ) -> tuple[str, int]:
         """ "the 3-bed flat F1 [went] to household A2 (why), the 2-bed hub room R2 to households
         A3 (why) and A4 (why), and 1 more unit", and how many households (up to 2) hold the units
         over household i's stay from day d. For greedy, the holders ahead of i in its queue are
-        named when there are any: they made the unit busy at i's turn."""
+        named when there are any: they made the unit busy at i's turn. ``count``: how many units
+        there are, when ``units`` are only the first of them."""
+        count = units.size if count is None else count
         items, holders = [], 0
         hit = self._overlapping(i, d, self._stays_in(units[:NAMED_UNITS]))
         for k, u in enumerate(units[:NAMED_UNITS].tolist()):
@@ -180,8 +185,8 @@ class _PlanFacts(FreeTime):
             to = "went to" if verb and k == 0 else "to"
             who = "household" if takers.size == 1 else "households"
             items.append(f"{self._unit(u)} {to} {who} {_and(names)}")
-        if units.size > NAMED_UNITS:
-            items.append("and " + _more(units.size - NAMED_UNITS, "unit"))
+        if count > NAMED_UNITS:
+            items.append("and " + _more(count - NAMED_UNITS, "unit"))
         return ", ".join(items), min(holders, 2)
 
     def _why(self, j: int, i: int, u: int) -> str:
@@ -340,9 +345,9 @@ class _PlanFacts(FreeTime):
             # for greedy, every unit here has a household ahead of i in its queue (the unit's
             # pool was full at i's turn, capacity allowing): `_went_to` names those
             d = days.first(taken)
-            units = self._at(i, d, self._allowed_units(i)).smallest("taken")
-            went, n = self._went_to(i, d, units, False)
-            one = units.size == 1
+            units, count = self._taken_units(i, d, NAMED_UNITS)
+            went, n = self._went_to(i, d, units, False, count)
+            one = count == 1
             others = "another household" if n == 1 else "other households"
             if placed or (days.allowed & days.after).any():
                 lead = (
@@ -371,7 +376,8 @@ class _PlanFacts(FreeTime):
         choice = days.after & room
         if choice.any():
             d = days.first(choice)
-            u = int(self._at(i, d, self._allowed_units(i)).smallest("free")[0])
+            u = self._first_free(i, d)
+            assert u is not None  # an allowed unit is free then
             pieces.append(self._choice(i, u, d, placed))
         return pieces
 
