@@ -96,14 +96,21 @@ def _open(db: str | None, actor: str | None = None, *, create: bool = False) -> 
     from allocator.ledger import Ledger
 
     new_file = _ledger_file(db) if create else None
-    if new_file is not None and new_file.exists():
+    was_empty = new_file is not None and new_file.exists() and new_file.stat().st_size == 0
+    if new_file is not None and new_file.exists() and not was_empty:
         new_file = None
-    with interrupts.on_abort(lambda: _remove_sqlite(new_file)):
+
+    def undo() -> None:  # a ledger this command made goes: the file as it was before
+        _remove_sqlite(new_file)
+        if was_empty and new_file is not None:
+            new_file.touch()
+
+    with interrupts.on_abort(undo):
         try:
             with Ledger.open(db, actor=actor, create=create) as ledger:
                 yield ledger
         except BaseException:  # bad input too: a failed command leaves no new ledger behind
-            _remove_sqlite(new_file)
+            undo()
             raise
         interrupts.done("aborted after the ledger command had finished")
 

@@ -64,6 +64,10 @@ def _normalised(mix: dict, what: str) -> dict:
     return {k: v / total for k, v in mix.items()}
 
 
+MIN_MEAN_DAYS = 0.01
+MAX_VARIATION = 100.0  # sd / mean of a lognormal or gamma stay length
+
+
 class Distribution(_Model):
     """A stay-length distribution in days; ``max_days`` truncates it (a sample above it is cut).
 
@@ -72,8 +76,9 @@ class Distribution(_Model):
     """
 
     dist: Literal["exponential", "lognormal", "gamma", "uniform", "fixed"]
-    mean: float | None = Field(default=None, gt=0, le=MAX_DAYS)
-    sd: float | None = Field(default=None, gt=0, le=MAX_DAYS)
+    # at least a hundredth of a day: below it the lognormal's and gamma's parameters overflow
+    mean: float | None = Field(default=None, ge=MIN_MEAN_DAYS, le=MAX_DAYS)
+    sd: float | None = Field(default=None, ge=MIN_MEAN_DAYS, le=MAX_DAYS)
     low: float | None = Field(default=None, ge=0, le=MAX_DAYS)
     high: float | None = Field(default=None, gt=0, le=MAX_DAYS)
 
@@ -96,6 +101,13 @@ class Distribution(_Model):
             if not math.isfinite(getattr(self, n)):
                 raise ValueError(f"{n} must be finite")
         # the checks above make every parameter the distribution needs a finite number
+        if self.dist in ("lognormal", "gamma"):
+            cv = cast(float, self.sd) / cast(float, self.mean)
+            if cv > MAX_VARIATION:
+                raise ValueError(
+                    f"sd / mean must be at most {MAX_VARIATION:g} (got {cv:.3g}): a wider"
+                    " spread is not a stay-length distribution the sampler handles exactly"
+                )
         if self.dist == "uniform" and cast(float, self.high) <= cast(float, self.low):
             raise ValueError(f"uniform needs high > low (got low={self.low}, high={self.high})")
         return self
