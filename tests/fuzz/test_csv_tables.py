@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from strategies import BASES, KINDS, csv_layouts, render_csv, tables
 
 
-@budget(100)
+@budget(150)
 @given(data=st.data())
 def test_plan_on_mutated_csv_tables(data):
     """One or two of the three tables mutated; the others valid, all as CSV."""

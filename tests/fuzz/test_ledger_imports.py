@@ -49,7 +49,7 @@ def _ledger_problems(db: Path) -> list[str]:
         ledger.close()
 
 
-@budget(50)
+@budget(75)
 @given(data=st.data())
 def test_import_mutated_table(data):
     """A mutated units or households table imported into a ledger in one of three states."""

@@ -64,7 +64,7 @@ def _must_reject(options: list[tuple[str, str]]) -> list[str]:
     return reasons
 
 
-@budget(80)
+@budget(120)
 @given(data=st.data())
 def test_plan_with_odd_options_and_outputs(data):
     """Valid tables and policy; zero to three odd options; odd --out and --summary paths."""

@@ -14,7 +14,7 @@ from settings_files import policies, render_policy
 from strategies import BASES, KINDS, render_csv, tables
 
 
-@budget(60)
+@budget(80)
 @given(data=st.data())
 def test_plan_with_mutated_policy(data):
     """Valid tables, a mutated policy; the solver's plans are checked against greedy's."""
@@ -37,7 +37,7 @@ def test_plan_with_mutated_policy(data):
     )
 
 
-@budget(20)
+@budget(25)
 @given(policy=policies())
 def test_ledger_init_with_mutated_policy(policy):
     """A new ledger with a mutated policy: created with it, or not created at all."""

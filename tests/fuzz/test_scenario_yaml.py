@@ -23,7 +23,7 @@ OPTIONS = {
 }  # fmt: skip
 
 
-@budget(60)
+@budget(90)
 @given(data=st.data())
 def test_simulate_and_compare_on_mutated_scenario(data):
     """One scenario mutated; `simulate` writes its Parquet tables, `compare` its CSV, or neither."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from strategies import BASES, KINDS, render_csv, render_xlsx, tables, xlsx_layouts
 
 
-@budget(70)
+@budget(100)
 @given(data=st.data())
 def test_plan_on_mutated_xlsx_tables(data):
     """One table mutated as a workbook; the others valid workbooks or CSV files."""

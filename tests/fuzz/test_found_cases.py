@@ -1,9 +1,8 @@
 """The classes of failure the fuzzing layer found (/work/notes/fuzz-findings.md), each as one
-narrow case checked by the same promise as the generated ones.
-
-The cases fixed since are regression tests; the ones still open in the working tree are marked
-xfail (not strict, so that a fix turns them into passes) until they are fixed. The general
-properties in the other modules stay as strict as ever.
+narrow case checked by the same promise as the generated ones: regression tests now that the
+working tree fixes them all. A class found later and not yet fixed goes in here marked
+``pytest.mark.xfail(strict=False, raises=AssertionError, reason=...)`` until it is fixed; the
+general properties in the other modules are never weakened for it.
 """
 
 from __future__ import annotations
@@ -247,21 +246,9 @@ FOUND = [
     denormal_stay_mean_crashes_the_results,
     huge_arrival_rate_kills_the_process,
 ]
-# still open in the working tree on 2026-12-07 (fuzz-findings.md, classes 5, 5b and 9)
-OPEN = {
-    tiny_stay_mean_crashes_the_sampler,
-    denormal_stay_mean_crashes_the_results,
-    failed_import_fills_an_empty_file,
-}
 
 
-def _marks(case) -> list:
-    if case not in OPEN:
-        return []
-    return [pytest.mark.xfail(strict=False, raises=AssertionError, reason=case.__doc__)]
-
-
-@pytest.mark.parametrize("case", [pytest.param(f, id=f.__name__, marks=_marks(f)) for f in FOUND])
+@pytest.mark.parametrize("case", [pytest.param(f, id=f.__name__) for f in FOUND])
 def test_found_case(case):
     """Each class of failure found, narrowly: the promise holds for it."""
     case()
