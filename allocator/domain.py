@@ -40,7 +40,15 @@ class Household(_Record):
     need_date: dt.date = Field(
         ge=EARLIEST_DATE, le=LATEST_DATE, description="day from which the household has no home"
     )
-    expected_stay_days: int = Field(ge=1, le=MAX_DAYS)
+    expected_stay_days: int | None = Field(
+        default=None, ge=1, le=MAX_DAYS, description="nights counted from move-in"
+    )
+    expected_exit_date: dt.date | None = Field(
+        default=None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="day the exit is expected, whatever the move-in (a flat assigned, a lease)",
+    )
     support: Support = Support.MEDIUM
     accessible: bool = Field(default=False, description="needs a step-free unit")
     exit_pathway: ExitPathway | None = None
@@ -56,6 +64,26 @@ class Household(_Record):
         if self.minors is not None and self.minors > self.size:
             raise ValueError(f"minors ({self.minors}) cannot exceed size ({self.size})")
         return self
+
+    @model_validator(mode="after")
+    def _one_stay_clock(self) -> Household:
+        # the stay runs either for a length from move-in or up to a date set outside the hub
+        if (self.expected_stay_days is None) == (self.expected_exit_date is None):
+            raise ValueError(
+                "give either expected_stay_days or expected_exit_date, not "
+                + ("both" if self.expected_stay_days is not None else "neither")
+            )
+        if self.expected_exit_date is not None and self.expected_exit_date <= self.need_date:
+            raise ValueError(
+                f"expected_exit_date ({self.expected_exit_date}) must be after need_date "
+                f"({self.need_date})"
+            )
+        return self
+
+    @property
+    def exit_dated(self) -> bool:
+        """Whether the stay ends on a set date (`expected_exit_date`) rather than after a length."""
+        return self.expected_exit_date is not None
 
 
 class Unit(_Record):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.domain import Support, UnitKind
-from allocator.engine.instance import NEVER, Instance, Pool
+from allocator.engine.instance import NEVER, Instance, Pool, unplaced_nights
 
 
 @dataclass
@@ -102,8 +102,8 @@ def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, star
 
 
 def unplaced_cost(inst: Instance) -> np.ndarray:
-    """Cost of leaving each household out: hotel nights to the horizon's end, plus a terminal wait."""
-    nights = np.maximum(inst.horizon - inst.release, 0) + inst.policy.terminal_wait_days
+    """Cost of leaving each household out: its hotel nights (`instance.unplaced_nights`)."""
+    nights = unplaced_nights(inst)
     cost = inst.weight * inst.size * nights
     return np.where(inst.pinned_pool >= 0, cost * inst.policy.pin_weight, cost)
 

@@ -69,7 +69,11 @@ class Instance:
     weight: np.ndarray  # urgency weight of one hotel person-night
     need_day: np.ndarray  # need date as a day number (may be negative: already waiting)
     release: np.ndarray  # first day a stay may start: max(need_day, 0)
+    # nights of the stay if it starts on its release day; for an exit-dated household the stay
+    # shortens as the start moves later: use `stay_length` for any other start
     stay_days: np.ndarray
+    exit_dated: np.ndarray  # True where the stay ends on a set day rather than after a length
+    exit_day: np.ndarray  # that day as a day number (meaningless where not exit_dated)
     needs_access: np.ndarray
     support: list[Support]
     load: np.ndarray
@@ -92,6 +96,24 @@ class Instance:
     @property
     def n_households(self) -> int:
         return len(self.household_ids)
+
+    def stay_length(self, households, starts) -> np.ndarray:
+        """Nights of each household's stay if it moves in on each start day (broadcasting).
+
+        A length counted from move-in does not depend on the start. An exit date does: the stay
+        runs to it, capped by the programme's maximum stay counted from move-in. A result below 1
+        means the household cannot start on that day at all.
+        """
+        h = np.asarray(households, dtype=np.int64)
+        s = np.asarray(starts, dtype=np.int64)
+        to_exit = np.minimum(self.exit_day[h] - s, self.policy.max_stay_days)
+        return np.where(self.exit_dated[h], to_exit, self.stay_days[h])
+
+    def stay_length_at(self, i: int, start: int) -> int:
+        """`stay_length` of one household and one start day, without numpy's per-call cost."""
+        if self.exit_dated[i]:
+            return min(int(self.exit_day[i]) - start, self.policy.max_stay_days)
+        return int(self.stay_days[i])
 
     def day(self, d: int) -> dt.date:
         return self.start + dt.timedelta(days=int(d))
@@ -147,6 +169,16 @@ def build_instance(
     pools, unit_pool = _pools(units, busy, special_units, start, policy)
     pinned, forbidden = _overrides_on_pools(overrides, hh_index, unit_index, unit_pool, len(hh))
     need_day = np.array([(h.need_date - start).days for h in hh], dtype=np.int64)
+    release = np.maximum(need_day, 0)
+    exit_dated = np.array([h.exit_dated for h in hh], dtype=bool)
+    exit_day = np.array(
+        [(h.expected_exit_date - start).days if h.expected_exit_date else 0 for h in hh],
+        dtype=np.int64,
+    )
+    stay_days = np.array([h.expected_stay_days or 0 for h in hh], dtype=np.int64)
+    stay_days = np.where(
+        exit_dated, np.minimum(exit_day - release, policy.max_stay_days), stay_days
+    ).astype(np.int64)
     languages = sorted(
         {h.language for h in hh if h.language} | {s.language for s in stays if s.language}
     )
@@ -163,8 +195,10 @@ def build_instance(
         urgency=np.array([h.urgency for h in hh], dtype=np.int64),
         weight=np.array([policy.urgency_weights[h.urgency] for h in hh], dtype=float),
         need_day=need_day,
-        release=np.maximum(need_day, 0),
-        stay_days=np.array([h.expected_stay_days for h in hh], dtype=np.int64),
+        release=release,
+        stay_days=stay_days,
+        exit_dated=exit_dated,
+        exit_day=exit_day,
         needs_access=np.array([h.accessible for h in hh], dtype=bool),
         support=[h.support for h in hh],
         load=np.array([loads[h.support] for h in hh], dtype=np.int64),
@@ -190,6 +224,17 @@ def build_instance(
     return inst
 
 
+def unplaced_nights(inst: Instance) -> np.ndarray:
+    """Hotel nights each household is counted for if it is not placed in this plan.
+
+    To the horizon's end plus ``terminal_wait_days`` (it will likely wait on after the horizon),
+    but never past an exit date: an exit-dated household leaves the hotel on that day.
+    """
+    nights = np.maximum(inst.horizon - inst.release, 0) + inst.policy.terminal_wait_days
+    to_exit = np.maximum(inst.exit_day - inst.release, 0)
+    return np.where(inst.exit_dated, np.minimum(nights, to_exit), nights)
+
+
 def check_coefficients(inst: Instance) -> None:
     """Refuse an instance whose objective has a coefficient above `MAX_COEFFICIENT` (1e9).
 
@@ -202,7 +247,7 @@ def check_coefficients(inst: Instance) -> None:
     if inst.n_households == 0:
         return
     policy = inst.policy
-    nights = np.maximum(inst.horizon - inst.release, 0) + policy.terminal_wait_days
+    nights = unplaced_nights(inst)
     pinned = inst.pinned_pool >= 0
     cost = inst.weight * inst.size * nights * np.where(pinned, policy.pin_weight, 1.0)
     i = int(np.argmax(cost))

@@ -366,6 +366,8 @@ class _Slicing:
             need_day=inst.need_day[members],
             release=inst.release[members],
             stay_days=inst.stay_days[members],
+            exit_dated=inst.exit_dated[members],
+            exit_day=inst.exit_day[members],
             needs_access=inst.needs_access[members],
             support=[inst.support[i] for i in members.tolist()],
             load=inst.load[members],
