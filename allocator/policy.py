@@ -151,7 +151,8 @@ def read_toml(path: Path) -> dict:
     """A settings file's mapping; every problem an `InputError` of one line naming the file,
     and for bad TOML (a key given twice included) the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # "utf-8-sig" reads past the byte-order mark that Windows' Notepad writes
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError("file not found", source=str(path)) from None
     except OSError as exc:

@@ -178,3 +178,19 @@ def test_a_toml_date_in_a_number_field_says_so(tmp_path) -> None:
     assert "expected a whole number from 1 to 104, got the date 2026-12-07" in one_line(
         refused.value
     )
+
+
+@pytest.mark.parametrize(
+    ("reader", "text"),
+    [
+        (Policy.from_file, "turnover_days = 3\n"),
+        (EngineParams.from_file, "idle_rounds_before_removal = 7\n"),
+    ],
+)
+def test_a_toml_file_saved_with_a_byte_order_mark_reads_as_without(tmp_path, reader, text) -> None:
+    """Windows' Notepad starts UTF-8 files with a byte-order mark; the settings read the same."""
+    plain, marked = tmp_path / "plain.toml", tmp_path / "marked.toml"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text(text, encoding="utf-8-sig")
+    assert marked.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert reader(marked) == reader(plain)
