@@ -24,14 +24,27 @@ def generate(
     start: dt.date = dt.date(2026, 12, 7),
     horizon_weeks: int = 26,
     occupied_share: float = 0.7,
+    exit_dated_share: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """A random week: households, units and current stays, all valid input for `plan`."""
+    """A random week: households, units and current stays, all valid input for `plan`.
+
+    ``exit_dated_share`` of the households (drawn after everything else, so a seed gives the same
+    week as ever) give an ``expected_exit_date`` instead of ``expected_stay_days``: their need
+    date plus the length drawn for them, so the exit comes on that day whenever they move in.
+    """
     rng = np.random.default_rng(seed)
     H = 7 * horizon_weeks
     # drawn in this order (units, stays, households), so that a seed gives the same week as ever
     units, late = _units(rng, n_units, start, H)
     stays = _stays(rng, list(units["unit_id"]), late, start, occupied_share)
     households = _households(rng, n_households, start, H)
+    if exit_dated_share > 0:
+        dated = rng.random(n_households) < exit_dated_share
+        rows = zip(households["need_date"], households["expected_stay_days"], dated, strict=True)
+        households["expected_exit_date"] = [
+            need + dt.timedelta(days=int(days)) if d else None for need, days, d in rows
+        ]
+        households["expected_stay_days"] = households["expected_stay_days"].where(~dated)
     return households, units, stays
 
 

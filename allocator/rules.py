@@ -116,7 +116,7 @@ def check_dates_in_order(start: dt.date, end: dt.date) -> Broken | None:
 
 # the date fields of each table, in the order a row is checked
 DATE_FIELDS: dict[str, tuple[str, ...]] = {
-    "households": ("need_date",),
+    "households": ("need_date", "expected_exit_date"),
     "units": ("available_from", "available_until"),
     "stays": ("start", "expected_end"),
 }

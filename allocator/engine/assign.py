@@ -42,7 +42,7 @@ def _assign_by_scan(inst: Instance, q, members, start, order, unit) -> None:
     busy_until = {u: -1 for u in order}
     for i in members:
         t = int(start[i])
-        end = min(t + int(inst.stay_days[i]) + turn, int(q.occupancy_limit[t]))
+        end = min(t + inst.stay_length_at(int(i), t) + turn, int(q.occupancy_limit[t]))
         for u in order:
             if busy_until[u] <= t and any(g0 <= t and end <= g1 for g0, g1 in q.gaps[u]):
                 unit[i] = u
@@ -63,7 +63,8 @@ def _assign_in_turn(inst: Instance, q, members, start, order, unit) -> None:
     waiting = [(q.gaps[u][0][0], rank) for rank, u in enumerate(order)]  # (free from, rank)
     heapq.heapify(waiting)
     free: list[int] = []  # ranks of the units free on the current start day
-    starts, lengths = start[members].tolist(), inst.stay_days[members].tolist()
+    starts = start[members].tolist()
+    lengths = inst.stay_length(members, start[members]).tolist()  # nights from each one's start
     for i, t, L in zip(members.tolist(), starts, lengths, strict=True):
         end = min(t + L + turn, int(q.occupancy_limit[t]))
         while waiting and waiting[0][0] <= t:

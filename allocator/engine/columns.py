@@ -22,7 +22,7 @@ class Columns:
     pool: np.ndarray
     start: np.ndarray
     occupancy_end: np.ndarray  # first day the unit is free again for the next stay
-    departure: np.ndarray  # start + expected stay: accompaniment and mediation end here
+    departure: np.ndarray  # start + the stay's nights: accompaniment and mediation end here
     cost: np.ndarray
 
     def __len__(self) -> int:
@@ -88,7 +88,11 @@ def fitting_households(inst: Instance, p: int) -> np.ndarray:
 
 
 def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, start: np.ndarray):
-    """Objective contribution of placing each household in its pool on its start day."""
+    """Objective contribution of placing each household in its pool on its start day.
+
+    The wasted bed-nights count the stay's real nights from that start (`Instance.stay_length`):
+    an exit-dated household placed later wastes fewer.
+    """
     pol = inst.policy
     cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool]
     mismatch = mismatch_table(inst)
@@ -96,7 +100,7 @@ def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, star
     size = inst.size[household]
     return (
         inst.weight[household] * size * (start - inst.release[household])
-        + pol.wasted_bed_night_weight * (cap - size) * inst.stay_days[household]
+        + pol.wasted_bed_night_weight * (cap - size) * inst.stay_length(household, start)
         + pol.kind_mismatch_weight * mismatch[pool, support_code[household]]
     )
 
@@ -109,7 +113,12 @@ def unplaced_cost(inst: Instance) -> np.ndarray:
 
 
 def build_columns(inst: Instance) -> Columns:
-    """Every start day on which each household fits each pool, ignoring the other households."""
+    """Every start day on which each household fits each pool, ignoring the other households.
+
+    A start is feasible when the stay from it has at least one night and departs by the pool's
+    departure limit; an exit-dated household's stay shortens as the start moves later
+    (`Instance.stay_length`), so its nights are worked out per start day.
+    """
     H = inst.horizon
     days = np.arange(H)
     turn = inst.policy.turnover_days
@@ -118,27 +127,38 @@ def build_columns(inst: Instance) -> Columns:
         hh = fitting_households(inst, p)
         if hh.size == 0:
             continue
-        L = inst.stay_days[hh][:, None]
+        L = _lengths(inst, hh, days)
         ok = (days[None, :] >= inst.release[hh][:, None]) & (pool.free > 0)[None, :]
         ok &= days[None, :] + L <= pool.departure_limit[None, :]
+        if L.shape[1] > 1:  # some household is exit-dated: its stay may have no night left
+            ok &= L >= 1
         rows, starts = np.nonzero(ok)
         if rows.size == 0:
             continue
         house = hh[rows]
-        occ_end = np.minimum(starts + inst.stay_days[house] + turn, pool.occupancy_limit[starts])
-        parts.append((house, np.full(rows.size, p), starts, occ_end))
+        nights = L[rows, starts] if L.shape[1] > 1 else L[rows, 0]
+        occ_end = np.minimum(starts + nights + turn, pool.occupancy_limit[starts])
+        parts.append((house, np.full(rows.size, p), starts, occ_end, nights))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return Columns(empty, empty, empty, empty, empty, np.zeros(0))
-    house, pool_idx, start, occ_end = (np.concatenate(x) for x in zip(*parts, strict=True))
+    house, pool_idx, start, occ_end, nights = (np.concatenate(x) for x in zip(*parts, strict=True))
     return Columns(
         household=house,
         pool=pool_idx,
         start=start,
         occupancy_end=occ_end,
-        departure=start + inst.stay_days[house],
+        departure=start + nights,
         cost=placement_cost(inst, house, pool_idx, start),
     )
+
+
+def _lengths(inst: Instance, hh: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Nights of each household's stay (rows) from each day (columns): one column when none of
+    them is exit-dated, since a length from move-in does not depend on the start."""
+    if not inst.exit_dated[hh].any():
+        return inst.stay_days[hh][:, None]
+    return inst.stay_length(hh[:, None], days[None, :])
 
 
 def count_columns(inst: Instance) -> np.ndarray:
@@ -148,36 +168,46 @@ def count_columns(inst: Instance) -> np.ndarray:
     and d + L <= the pool's departure limit on d. Pools that differ only in their days count
     alike for the same households, so per class of (capacity, step-free) one table holds, for
     every release day and stay length, how many (pool, day) pairs qualify: one pass over the
-    pools' days and one look-up per household and class. Pins and forbids, a few households,
-    are counted pool by pool. Memory and time are O(households x classes + pools x days + days x
-    distinct stays), where the columns themselves may be hundreds of millions.
+    pools' days and one look-up per household and class. An exit-dated household (exit e) has
+    one on each such day d < e with min(e, d + max_stay_days) <= the departure limit: a second
+    table per class, by release day and exit day (`_exit_start_counts`). Pins and forbids, a
+    few households, are counted pool by pool. Memory and time are O(households x classes + pools
+    x days + days x distinct stays and exits), where the columns may be hundreds of millions.
     """
     N, H = inst.n_households, inst.horizon
     counts = np.zeros(N, dtype=np.int64)
     if N == 0 or not inst.pools:
         return counts
-    lengths = np.unique(inst.stay_days)
-    length_rank = np.searchsorted(lengths, inst.stay_days)
+    dated = inst.exit_dated
+    lengths = np.unique(inst.stay_days[~dated])
+    length_rank = np.searchsorted(lengths, inst.stay_days)  # read only where not exit-dated
+    exits = np.unique(inst.exit_day[dated])
+    exit_rank = np.searchsorted(exits, inst.exit_day)  # read only where exit-dated
     release = np.minimum(inst.release, H)  # a release at or after the horizon has no day
     pinned = inst.pinned_pool >= 0
     classes: dict[tuple[int, bool], list[int]] = {}
     for p, q in enumerate(inst.pools):
         classes.setdefault((q.capacity, q.accessible), []).append(p)
     for (capacity, accessible), members in classes.items():
-        table = _start_counts([inst.pools[p] for p in members], lengths, H)
+        pools = [inst.pools[p] for p in members]
         fits = (inst.size <= capacity) & (accessible | ~inst.needs_access) & ~pinned
-        idx = np.flatnonzero(fits)
-        counts[idx] += table[release[idx], length_rank[idx]]
+        if lengths.size:
+            idx = np.flatnonzero(fits & ~dated)
+            counts[idx] += _start_counts(pools, lengths, H)[release[idx], length_rank[idx]]
+        if exits.size:
+            idx = np.flatnonzero(fits & dated)
+            table = _exit_start_counts(pools, exits, inst.policy.max_stay_days, H)
+            counts[idx] += table[release[idx], exit_rank[idx]]
     for i, p in inst.forbidden:
         q = inst.pools[p]
         fits_otherwise = q.capacity >= inst.size[i] and (q.accessible or not inst.needs_access[i])
         if not pinned[i] and fits_otherwise:
-            counts[i] -= _starts_in_pool(q, int(release[i]), int(inst.stay_days[i]), H)
+            counts[i] -= _starts_in_pool(inst, q, i, int(release[i]))
     for i in np.flatnonzero(pinned).tolist():
         p = int(inst.pinned_pool[i])
         counts[i] = 0
         if p < len(inst.pools) and inst.fits(i, p):
-            counts[i] = _starts_in_pool(inst.pools[p], int(release[i]), int(inst.stay_days[i]), H)
+            counts[i] = _starts_in_pool(inst, inst.pools[p], i, int(release[i]))
     return counts
 
 
@@ -200,10 +230,37 @@ def _start_counts(pools: list[Pool], lengths: np.ndarray, H: int) -> np.ndarray:
     return table
 
 
-def _starts_in_pool(q: Pool, release: int, stay: int, H: int) -> int:
+def _exit_start_counts(pools: list[Pool], exits: np.ndarray, max_stay: int, H: int) -> np.ndarray:
+    """(H + 1) x len(exits): for release day r and exit day ``exits[j]``, the (pool, day) pairs
+    with r <= d < exits[j], a free unit on d, and min(exits[j], d + max_stay) <= the departure
+    limit dep on d: the stay from d has a night, and departs in time, capped or at its exit.
+
+    A pair with dep - d >= max_stay serves every exit after d; any other, the exits up to dep.
+    So each pair serves the sorted exits from the first after d to the last it can reach (`fit`):
+    the same suffix sums as `_start_counts`, once the exits at or before d are masked out.
+    """
+    days = np.arange(H)
+    J = exits.size
+    cells = []
+    for q in pools:
+        d = days[q.free > 0]
+        dep = q.departure_limit[d]
+        fit = np.where(dep - d >= max_stay, J, np.searchsorted(exits, dep, side="right"))
+        cells.append(d * (J + 1) + fit)
+    hist = np.bincount(np.concatenate(cells), minlength=H * (J + 1))
+    by_fit = hist.reshape(H, J + 1)[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]
+    by_fit[exits[None, :] <= days[:, None]] = 0  # a start on or after the exit has no night
+    table = np.zeros((H + 1, J), dtype=np.int64)
+    table[:H] = by_fit[::-1].cumsum(axis=0)[::-1]
+    return table
+
+
+def _starts_in_pool(inst: Instance, q: Pool, i: int, release: int) -> int:
     """One household's start days in one pool, as `build_columns` finds them."""
-    days = np.arange(release, H)
-    return int(np.count_nonzero((q.free[days] > 0) & (days + stay <= q.departure_limit[days])))
+    days = np.arange(release, inst.horizon)
+    nights = inst.stay_length(i, days)
+    fits = (q.free[days] > 0) & (nights >= 1) & (days + nights <= q.departure_limit[days])
+    return int(np.count_nonzero(fits))
 
 
 def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:

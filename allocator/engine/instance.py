@@ -106,6 +106,10 @@ class Instance:
         """
         h = np.asarray(households, dtype=np.int64)
         s = np.asarray(starts, dtype=np.int64)
+        if not self.exit_dated.any():  # the usual batch: no work per start (columns by millions)
+            lengths = self.stay_days[h]
+            shape = np.broadcast_shapes(h.shape, s.shape)
+            return lengths if lengths.shape == shape else np.broadcast_to(lengths, shape).copy()
         to_exit = np.minimum(self.exit_day[h] - s, self.policy.max_stay_days)
         return np.where(self.exit_dated[h], to_exit, self.stay_days[h])
 

@@ -6,6 +6,10 @@ Greedy asks it once per household, one after another, so the answer is kept to a
 each pool's longest possible stay from each day is kept up to date as stays are added
 (`Occupancy.longest`), and a start is valid where the stay is no longer than that. The
 explanations ask it of every household at once (`Occupancy.first_starts`).
+
+An exit-dated household's stay shortens as its start moves later (`Instance.stay_length`): its
+length is then one number per day rather than one in all, compared day by day the same way, and
+a day from which no night is left before the exit is never valid.
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ class Occupancy:
         # stay it adds, and a list is quicker to read one item from than an array
         self._release = inst.release.tolist()
         self._stay_days = inst.stay_days.tolist()
+        self._exit_dated = inst.exit_dated.tolist()
+        self._exit_day = inst.exit_day.tolist()
+        self._max_stay = inst.policy.max_stay_days
         self._language = inst.language.tolist()
 
     def _longest_stays(self, next_full: np.ndarray, rows) -> np.ndarray:
@@ -89,6 +96,8 @@ class Occupancy:
         inst = self.inst
         H = inst.horizon
         L = self._stay_days[i]
+        if self._exit_dated[i]:
+            L = min(self._exit_day[i] - t, self._max_stay)
         occ_end = min(t + L + inst.policy.turnover_days, int(self.occupancy_cap[p, t]))
         room = self.room[p, t:occ_end]
         room -= 1
@@ -107,7 +116,7 @@ class Occupancy:
         """`add` for each (household, pool, start) at once: the explanations load a whole plan."""
         inst = self.inst
         H = inst.horizon
-        L = inst.stay_days[households]
+        L = inst.stay_length(households, starts)
         occ_end = np.minimum(
             starts + L + inst.policy.turnover_days, self.occupancy_cap[pools, starts]
         )
@@ -146,11 +155,15 @@ class Occupancy:
         inst = self.inst
         H = inst.horizon
         first = min(max(self._release[i], int(not_before)), H)
-        L = self._stay_days[i]
-        valid = self.longest.take(pools, axis=0)[:, first:] >= L
+        days = self.days[first:]
+        L: int | np.ndarray = self._stay_days[i]
+        if self._exit_dated[i]:  # nights left from each day: none from the exit on
+            L = np.minimum(self._exit_day[i] - days, self._max_stay)
+            valid = (self.longest.take(pools, axis=0)[:, first:] >= L) & (L >= 1)
+        else:
+            valid = self.longest.take(pools, axis=0)[:, first:] >= L
         if first == H:
             return first, valid
-        days = self.days[first:]
         if support and inst.support_free is not None:
             ok = inst.support_free[first:] - self.support_used[first:] >= inst.load[i]
             valid &= next_blocked_day(ok) + first >= np.minimum(days + L, H)
@@ -182,7 +195,12 @@ class Occupancy:
         for lo in range(0, len(households), per_part):
             part = slice(lo, lo + per_part)
             i = households[part]
-            valid = longest[kind_of[part]] >= inst.stay_days[i, None]
+            dated = inst.exit_dated[i]
+            if dated.any():  # per day where exit-dated: nights left from each day
+                L = inst.stay_length(i[:, None], self.days[None, :])
+                valid = (longest[kind_of[part]] >= L) & (L >= 1)
+            else:
+                valid = longest[kind_of[part]] >= inst.stay_days[i, None]
             valid &= self.days >= inst.release[i, None]
             first[part] = np.where(valid.any(axis=1), valid.argmax(axis=1), -1)
         return first

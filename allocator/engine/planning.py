@@ -135,8 +135,11 @@ def plan(
     why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
     table = _plan_table(inst, pool, start_day, unit, why)
     placed = pool >= 0
-    hotel = np.where(placed, start_day - inst.release, np.maximum(inst.horizon - inst.release, 0))
+    # an exit-dated household waiting in a hotel leaves it on its exit day
+    waits_until = np.where(inst.exit_dated, np.minimum(inst.horizon, inst.exit_day), inst.horizon)
+    hotel = np.where(placed, start_day - inst.release, np.maximum(waits_until - inst.release, 0))
     cap = inst.unit_capacity[unit[placed]]
+    nights = inst.stay_length(np.flatnonzero(placed), start_day[placed])
     obj = objective(inst, pool, start_day)
     if d.method is Method.GREEDY:
         d.details["greedy_objective"] = round(obj, 6)
@@ -154,7 +157,7 @@ def plan(
         plan_start=inst.start.isoformat(),
         horizon_weeks=inst.policy.horizon_weeks,
         hotel_person_nights=int((hotel * inst.size).sum()),
-        wasted_bed_nights=int(((cap - inst.size[placed]) * inst.stay_days[placed]).sum()),
+        wasted_bed_nights=int(((cap - inst.size[placed]) * nights).sum()),
         details=d.details,
     )
 
@@ -355,6 +358,10 @@ def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
     placed = pool >= 0
     date_of = [inst.day(d) for d in range(inst.horizon)]
     start_dates = [date_of[s] if s >= 0 else None for s in np.where(placed, start, -1).tolist()]
+    nights = np.zeros(inst.n_households, dtype=np.int64)
+    nights[placed] = inst.stay_length(np.flatnonzero(placed), start[placed])
+    # not placed: the wait runs to the horizon's end, or to an earlier exit date
+    waits_until = np.where(inst.exit_dated, np.minimum(inst.horizon, inst.exit_day), inst.horizon)
     kind_of = [KIND_LABEL[k].replace(" ", "_") for k in inst.unit_kind]
     units = unit.tolist()
     rows = {
@@ -364,10 +371,11 @@ def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
         "start": start_dates,
         "expected_end": [
             d + dt.timedelta(days=L) if d else None
-            for d, L in zip(start_dates, inst.stay_days.tolist(), strict=True)
+            for d, L in zip(start_dates, nights.tolist(), strict=True)
         ],
-        # days from the need date to the start, or to the horizon's end when not placed
-        "wait_days": np.maximum(0, np.where(placed, start, inst.horizon) - inst.need_day),
+        # days from the need date to the start, or to the horizon's end (or an earlier exit
+        # date) when not placed
+        "wait_days": np.maximum(0, np.where(placed, start, waits_until) - inst.need_day),
         "status": np.where(placed, "placed", "not_placed"),
         "reason": reasons,
     }

@@ -14,7 +14,9 @@ The rules (days count from the plan start, day 0; H = the horizon in days):
   start; the unit has at least as many beds as the household has persons, and is step-free when
   the household needs it;
 * a stay starts on or after the household's need date and the plan start, and before day H; it
-  departs (``expected_end``) ``expected_stay_days`` after its start;
+  departs (``expected_end``) ``expected_stay_days`` after its start. A household with an
+  ``expected_exit_date`` instead starts before that date and departs on it, or
+  ``policy.max_stay_days`` after its start if that comes first (`RawInstance.stay_length`);
 * a stay occupies its unit from its start to its departure plus ``policy.turnover_days``; a current
   stay from its start to its ``expected_end`` plus the turnover; no new stay shares a day of that
   with another stay in the same unit. A unit is used only inside its availability window: the stay
@@ -29,7 +31,8 @@ The rules (days count from the plan start, day 0; H = the horizon in days):
   never used.
 
 A pinned household may stay unplaced (when its unit cannot take it); the objective then charges its
-waiting cost ``policy.pin_weight`` times.
+waiting cost ``policy.pin_weight`` times. An exit-dated household left unplaced waits in a hotel
+until the horizon's end plus ``policy.terminal_wait_days``, or its exit date if that comes first.
 
 Everything public is imported from here; the private modules behind it hold one part each: the raw
 rows (`_raw`), the rules (`_rules`), the objective (`_objective`), plan tables and the checks an

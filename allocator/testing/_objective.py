@@ -18,7 +18,10 @@ def household_cost(inst: RawInstance, household_id: str, placement: Placement | 
     weight = pol.urgency_weights[h.urgency]
     release = inst.release(household_id)
     if placement is None:
-        cost = weight * h.size * (max(inst.horizon - release, 0) + pol.terminal_wait_days)
+        nights = max(inst.horizon - release, 0) + pol.terminal_wait_days
+        if h.exit_date is not None:  # it leaves the hotel on its exit date
+            nights = min(nights, max(inst.day(h.exit_date) - release, 0))
+        cost = weight * h.size * nights
         return cost * pol.pin_weight if household_id in inst.pins else cost
     uid, day = placement
     u = inst.units[uid]
@@ -27,7 +30,7 @@ def household_cost(inst: RawInstance, household_id: str, placement: Placement | 
     )
     return (
         weight * h.size * (day - release)
-        + pol.wasted_bed_night_weight * (u.capacity - h.size) * h.stay_days
+        + pol.wasted_bed_night_weight * (u.capacity - h.size) * inst.stay_length(household_id, day)
         + pol.kind_mismatch_weight * float(mismatch)
     )
 

@@ -49,10 +49,10 @@ def placements_of(
             if uid is None or begin is None:
                 problems.append(f"{who} is marked placed but has no unit or no start")
                 continue
-            h = inst.households[hid]
-            if "expected_end" in table.columns and end != begin + dt.timedelta(days=h.stay_days):
+            nights = inst.stay_length(hid, inst.day(begin))
+            if "expected_end" in table.columns and end != begin + dt.timedelta(days=nights):
                 problems.append(
-                    f"{who} starts on {begin} for {h.stay_days} days but its expected_end is {end}"
+                    f"{who} starts on {begin} for {nights} days but its expected_end is {end}"
                 )
             unit = inst.units.get(uid)
             kind = _text(row.get("kind"))
@@ -111,7 +111,9 @@ def objective_of(
     weight x empty beds x stay days, plus the kind-mismatch weight for a high-support household in
     a flat or a low-support one in a hub room. Not placed: urgency weight x size x (days from the
     release to the horizon's end + the terminal wait), times ``pin_weight`` for a pinned household.
-    The release day is the need date counted from the plan start, or 0 if that is earlier.
+    The release day is the need date counted from the plan start, or 0 if that is earlier. An
+    exit-dated household's stay days run from its start to its exit date, at most
+    ``policy.max_stay_days``; not placed, it waits at most until its exit date.
     """
     inst = parse_instance(households, units, None, start, policy, pins=pins)
     placements, _ = placements_of(inst, plan_table)
@@ -121,17 +123,18 @@ def objective_of(
 def plan_table(inst: RawInstance, placements: Mapping[str, Placement]) -> pd.DataFrame:
     """A plan table (the columns `check_plan` reads) for the given placements."""
     rows = []
-    for hid, h in inst.households.items():
+    for hid in inst.households:
         if hid in placements:
             uid, day = placements[hid]
             begin = inst.date(day)
+            nights = inst.stay_length(hid, day)
             rows.append(
                 {
                     "household_id": hid,
                     "unit_id": uid,
                     "kind": inst.units[uid].kind.value if uid in inst.units else None,
                     "start": begin,
-                    "expected_end": begin + dt.timedelta(days=h.stay_days),
+                    "expected_end": begin + dt.timedelta(days=nights),
                     "status": "placed",
                 }
             )

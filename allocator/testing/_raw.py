@@ -74,14 +74,23 @@ def _rows(table: Any) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class HouseholdRow:
+    """One household; exactly one of ``stay_days`` (nights from move-in) and ``exit_date`` (the
+    day its stay ends, whatever the move-in) is given. `RawInstance.stay_length` gives the nights
+    for a start."""
+
     household_id: str
     size: int
     urgency: int
     need_date: dt.date
-    stay_days: int
+    stay_days: int | None
     support: Support
     accessible: bool
     language: str | None
+    exit_date: dt.date | None = None
+
+    @property
+    def exit_dated(self) -> bool:
+        return self.exit_date is not None
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,16 @@ class RawInstance:
         """First day a stay may start: the need date, or the plan start when that is later."""
         return max(0, self.day(self.households[household_id].need_date))
 
+    def stay_length(self, household_id: str, day: int) -> int:
+        """Nights of the household's stay if it moves in on ``day``: its ``stay_days``, or up to
+        its exit date but at most ``policy.max_stay_days`` (counted from move-in). Below 1 when
+        the exit date comes on or before ``day``: no stay can start then."""
+        h = self.households[household_id]
+        if h.exit_date is None:
+            assert h.stay_days is not None
+            return h.stay_days
+        return min(self.day(h.exit_date) - day, self.policy.max_stay_days)
+
 
 def parse_instance(
     households: Any,
@@ -149,12 +168,18 @@ def parse_instance(
     for r in _rows(households):
         hid = _text(r["household_id"])
         support = _text(r.get("support"))
+        stay: Any = r.get("expected_stay_days")
+        if _is_blank(stay) == _is_blank(r.get("expected_exit_date")):
+            raise ValueError(
+                f"household {hid}: give exactly one of expected_stay_days and expected_exit_date"
+            )
         hh[hid] = HouseholdRow(
             household_id=hid,
             size=int(r["size"]),
             urgency=int(r["urgency"]),
             need_date=_date(r["need_date"]),
-            stay_days=int(r["expected_stay_days"]),
+            stay_days=None if _is_blank(stay) else int(stay),
+            exit_date=_date(r.get("expected_exit_date")),
             support=Support(support) if support else Support.MEDIUM,
             accessible=_flag(r.get("accessible")),
             language=_text(r.get("language")),

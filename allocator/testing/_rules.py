@@ -41,7 +41,9 @@ def placement_violations(inst: RawInstance, household_id: str, unit_id: str, day
             f"{who} starts in unit {unit_id} on {begin}, before the unit is available "
             f"({u.available_from})"
         )
-    departure = begin + dt.timedelta(days=h.stay_days)
+    if h.exit_date is not None and begin >= h.exit_date:
+        out.append(f"{who} starts on {begin}, on or after its expected exit date {h.exit_date}")
+    departure = begin + dt.timedelta(days=max(inst.stay_length(household_id, day), 0))
     if u.available_until is not None and departure > u.available_until:
         out.append(
             f"{who} departs unit {unit_id} on {departure}, after the unit leaves the programme "
@@ -71,9 +73,7 @@ def _occupancy_violations(inst: RawInstance, placements: Mapping[str, Placement]
     for hid, (uid, day) in placements.items():
         if uid not in inst.units:
             continue
-        spans[uid].append(
-            (day, day + inst.households[hid].stay_days + turn, f"household {hid}", True)
-        )
+        spans[uid].append((day, day + _nights(inst, hid, day) + turn, f"household {hid}", True))
     out = []
     for uid, items in spans.items():
         unit = inst.units.get(uid)
@@ -94,6 +94,12 @@ def _occupancy_violations(inst: RawInstance, placements: Mapping[str, Placement]
     return out
 
 
+def _nights(inst: RawInstance, household_id: str, day: int) -> int:
+    """The stay's nights from ``day``; none for a start on or after the exit date (a broken rule
+    `placement_violations` reports)."""
+    return max(inst.stay_length(household_id, day), 0)
+
+
 def _presence(start_day: int, end_day: int, horizon: int) -> range:
     return range(max(start_day, 0), min(end_day, horizon))
 
@@ -111,7 +117,7 @@ def _capacity_violations(inst: RawInstance, placements: Mapping[str, Placement])
                 current[d] += pol.support_loads[level]
         for hid, (_, day) in placements.items():
             h = inst.households[hid]
-            for d in _presence(day, day + h.stay_days, H):
+            for d in _presence(day, day + _nights(inst, hid, day), H):
                 new[d] += pol.support_loads[h.support]
         bad = np.flatnonzero((new > 0) & (current + new > pol.support_capacity))
         if bad.size:
@@ -135,7 +141,7 @@ def _capacity_violations(inst: RawInstance, placements: Mapping[str, Placement])
         for hid, (_, day) in placements.items():
             h = inst.households[hid]
             if h.language == g:
-                for d in _presence(day, day + h.stay_days, H):
+                for d in _presence(day, day + _nights(inst, hid, day), H):
                     new[d] += 1
         bad = np.flatnonzero((new > 0) & (current + new > cap))
         if bad.size:

@@ -85,12 +85,19 @@ def random_scenario(
     caps: bool = True,
     overrides: bool = True,
     languages: Sequence[str] = ("arabic", "tigrinya"),
+    exit_dated_share: float = 0.0,
 ) -> Scenario:
     """A small random scenario with every feature the rules cover, seeded.
 
     Sizes 1-6, some step-free needs and units, need dates before, inside and after the horizon,
     availability windows, current stays (before and during the horizon), support and mediation
     caps, pins and forbidden pairs: each feature can be switched off.
+
+    ``exit_dated_share`` of the households (drawn one by one) give an ``expected_exit_date``
+    instead of a length: 1 to ``max_stay_days`` days after the need date, so some fall before
+    the plan start or inside the horizon; half the time ``policy.max_stay_days`` is then drawn
+    from 1 to ``max_stay_days`` too, so that it caps some stays. These draws come after all the
+    others, so a seed with the default share gives the same scenario as it always did.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     H = 7 * horizon_weeks
@@ -104,6 +111,8 @@ def random_scenario(
     forbids: list[tuple[str, str]] = []
     if overrides and n_households and n_units:
         pins, forbids = _random_overrides(rng, n_households, n_units)
+    if exit_dated_share > 0:
+        policy = _with_exit_dates(rng, hh_rows, policy, exit_dated_share, max_stay_days)
     stay_columns = ["household_id", "unit_id", "start", "expected_end", "support", "language"]
     stay_rows = following_the_rules(stay_rows, unit_rows, policy.turnover_days)
     return Scenario(
@@ -227,6 +236,28 @@ def _random_households(
             }
         )
     return hh_rows
+
+
+def _with_exit_dates(
+    rng: np.random.Generator,
+    hh_rows: list[dict[str, Any]],
+    policy: Policy,
+    share: float,
+    max_stay_days: int,
+) -> Policy:
+    """Give about ``share`` of the households an exit date instead of a length (in place), and
+    half the time a programme maximum stay that may cap them; the policy to plan with."""
+    for row in hh_rows:
+        if rng.random() < share:
+            after = int(rng.integers(1, max_stay_days + 1))
+            row["expected_exit_date"] = _day(row["need_date"], after)
+            row["expected_stay_days"] = None
+        else:
+            row["expected_exit_date"] = None
+    if rng.random() < 0.5:
+        cap = int(rng.integers(1, max_stay_days + 1))
+        policy = Policy(**{**policy.model_dump(), "max_stay_days": cap})
+    return policy
 
 
 def _random_policy(

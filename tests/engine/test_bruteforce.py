@@ -6,7 +6,9 @@ depth-first, household by household. It leaves out only (a) a partial plan that 
 rule (no rule is broken by leaving a household out, so no completion of it is valid) and (b) a
 partial plan whose cost plus each remaining household's cheapest option cannot beat the best plan
 found, so its minimum is the exact optimum. The smallest instances are also enumerated in full,
-through plan tables, `check_plan` and `objective_of`, with no pruning at all.
+through plan tables, `check_plan` and `objective_of`, with no pruning at all. Each comparison is
+made on instances of households with a stay length, and on mixed ones where some give an exit
+date instead (their stay runs from the start to that date, at most ``max_stay_days``).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def exhaustive_best(sc: Scenario) -> float:
     return best
 
 
-def tiny(seed: int) -> Scenario:
+def tiny(seed: int, exit_dated_share: float = 0.0) -> Scenario:
     rng = np.random.default_rng(10_000 + seed)
     return random_scenario(
         rng,
@@ -97,12 +99,22 @@ def tiny(seed: int) -> Scenario:
         max_stay_days=int(rng.choice([4, 8, 20])),
         stays=bool(rng.random() < 0.6),
         windows=bool(rng.random() < 0.6),
+        exit_dated_share=exit_dated_share,
     )
 
 
-@pytest.mark.parametrize("seed", range(40 * SCALE))
-def test_solver_reaches_the_brute_force_optimum(seed: int) -> None:
-    sc = tiny(seed)
+def tiny_mixed(seed: int) -> Scenario:
+    """`tiny`, with about half the households giving an exit date (seeds apart from `tiny`'s)."""
+    return tiny(50_000 + seed, exit_dated_share=0.5)
+
+
+@pytest.mark.parametrize(
+    ("seed", "mixed"),
+    [(s, False) for s in range(40 * SCALE)] + [(s, True) for s in range(30 * SCALE)],
+)
+def test_solver_reaches_the_brute_force_optimum(seed: int, mixed: bool) -> None:
+    """The solver's plan at a gap of 1e-9 costs exactly the brute-force optimum."""
+    sc = tiny_mixed(seed) if mixed else tiny(seed)
     inst = sc.raw()
     optimum, witness, _ = best_plan(inst)
     assert sc.check(plan_table(inst, witness)) == []
@@ -122,11 +134,19 @@ def test_solver_reaches_the_brute_force_optimum(seed: int) -> None:
     assert default.objective >= optimum - TOL
 
 
-@pytest.mark.parametrize("seed", range(6 * SCALE))
-def test_pruned_search_matches_full_enumeration(seed: int) -> None:
-    rng = np.random.default_rng(20_000 + seed)
+@pytest.mark.parametrize(
+    ("seed", "share"), [(s, 0.0) for s in range(6 * SCALE)] + [(s, 0.5) for s in range(4 * SCALE)]
+)
+def test_pruned_search_matches_full_enumeration(seed: int, share: float) -> None:
+    """The pruned search finds the optimum that every combination of options gives."""
+    rng = np.random.default_rng(20_000 + seed + (1000 if share else 0))
     sc = random_scenario(
-        rng, n_households=2, n_units=int(rng.integers(1, 3)), horizon_weeks=1, max_stay_days=6
+        rng,
+        n_households=2,
+        n_units=int(rng.integers(1, 3)),
+        horizon_weeks=1,
+        max_stay_days=6,
+        exit_dated_share=share,
     )
     optimum, _, _ = best_plan(sc.raw())
     assert exhaustive_best(sc) == pytest.approx(optimum, abs=TOL)

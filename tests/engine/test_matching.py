@@ -6,6 +6,10 @@ household within the horizon, and starting on day 0 is never worse than later. T
 then a minimum-cost assignment of households to units, where a household may also stay out (a
 dummy column per household): placed costs the placement's cost on day 0, not placed the waiting
 cost. `scipy.optimize.linear_sum_assignment` gives that optimum independently of the engine.
+
+The same holds when some households give an exit date after the horizon instead of a length, and
+the programme's maximum stay is longer than the horizon: a stay from any day of the horizon still
+outlasts it, and a later start saves fewer wasted bed-nights than it costs in hotel nights.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ SCALE = max(1, int(os.environ.get("ALLOCATOR_TEST_SCALE", "1")))
 START = dt.date(2026, 12, 7)
 
 
-def matching_scenario(seed: int, n_households: int, n_units: int, overrides: bool) -> Scenario:
+def matching_scenario(
+    seed: int, n_households: int, n_units: int, overrides: bool, exit_dates: bool = False
+) -> Scenario:
     rng = np.random.default_rng(seed)
     weeks = int(rng.integers(1, 5))
     H = 7 * weeks
@@ -64,6 +70,17 @@ def matching_scenario(seed: int, n_households: int, n_units: int, overrides: boo
         turnover_days=int(rng.integers(0, 5)),
         kind_mismatch_weight=float(rng.choice([0.0, 0.5, 3.0])),
     )
+    if exit_dates:  # drawn last: the scenarios without exit dates are those they always were
+        dated = rng.random(n_households) < 0.5
+        exits = [
+            START + dt.timedelta(days=int(d)) for d in rng.integers(H + 1, H + 200, n_households)
+        ]
+        households["expected_exit_date"] = [
+            e if d else None for e, d in zip(exits, dated, strict=True)
+        ]
+        households["expected_stay_days"] = households["expected_stay_days"].where(~dated)
+        if rng.random() < 0.5:  # a maximum stay that caps some of them, still past the horizon
+            policy = policy.model_copy(update={"max_stay_days": H + int(rng.integers(1, 30))})
     return Scenario(
         households=households,
         units=units,
@@ -107,12 +124,19 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("exit_dates", [False, True])
 @pytest.mark.parametrize(
     ("seed", "n_households", "n_units", "overrides"),
     [(s + 100 * r, n, m, o) for r in range(SCALE) for s, n, m, o in CASES],
 )
-def test_solver_finds_the_optimal_matching(seed, n_households, n_units, overrides) -> None:
-    sc = matching_scenario(seed, n_households, n_units, overrides)
+def test_solver_finds_the_optimal_matching(
+    seed, n_households, n_units, overrides, exit_dates
+) -> None:
+    """The solver's plan costs the optimal assignment's, every household starting on day 0;
+    greedy's costs no less."""
+    sc = matching_scenario(seed, n_households, n_units, overrides, exit_dates)
+    if exit_dates:
+        assert sc.households["expected_exit_date"].notna().any()
     optimum = matching_optimum(sc)
 
     result = sc.plan("solver", relative_gap=1e-9)

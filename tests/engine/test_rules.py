@@ -39,7 +39,13 @@ def day(d: int) -> dt.date:
 
 
 @st.composite
-def scenarios(draw, max_households: int = 8, max_units: int = 4, max_stay: int = 40) -> Scenario:
+def scenarios(
+    draw,
+    max_households: int = 8,
+    max_units: int = 4,
+    max_stay: int = 40,
+    exit_dates: bool = False,
+) -> Scenario:
     weeks = draw(st.integers(2, 4))
     H = 7 * weeks
     n_units = draw(st.integers(1, max_units))
@@ -92,6 +98,13 @@ def scenarios(draw, max_households: int = 8, max_units: int = 4, max_stay: int =
         }
         for k in range(n)
     ]
+    if exit_dates:  # some households give an exit date instead, before, in or after the horizon
+        for h in households:
+            if draw(st.booleans()):
+                h["expected_exit_date"] = h["need_date"] + dt.timedelta(
+                    days=draw(st.integers(1, max_stay))
+                )
+                h["expected_stay_days"] = None
     policy = Policy(
         horizon_weeks=weeks,
         turnover_days=draw(st.integers(0, 4)),
@@ -107,6 +120,7 @@ def scenarios(draw, max_households: int = 8, max_units: int = 4, max_stay: int =
         ),
         kind_mismatch_weight=draw(st.sampled_from([0.0, 0.5, 5.0])),
         terminal_wait_days=draw(st.sampled_from([0, 28])),
+        max_stay_days=draw(st.integers(1, max_stay)) if exit_dates else 548,
     )
     pins, forbids = {}, []
     for k in range(n):
@@ -176,6 +190,13 @@ def test_every_method_follows_the_rules(sc: Scenario) -> None:
 @settings(max_examples=60 * SCALE, deadline=None)
 @given(sc=scenarios(max_households=25, max_units=8, max_stay=25))
 def test_every_method_follows_the_rules_on_busier_instances(sc: Scenario) -> None:
+    check_all_methods(sc)
+
+
+@settings(max_examples=100 * SCALE, deadline=None)
+@given(sc=scenarios(exit_dates=True) | scenarios(max_households=20, max_units=6, exit_dates=True))
+def test_every_method_follows_the_rules_with_exit_dated_households(sc: Scenario) -> None:
+    """Some households give an exit date, some a length; the maximum stay caps some stays."""
     check_all_methods(sc)
 
 

@@ -19,11 +19,21 @@ from allocator.engine.optimiser.pricing import lowest_per_household
 Plan = tuple[np.ndarray, np.ndarray]  # pool and start day per household, -1 where unplaced
 
 
+def processing_days(inst: Instance) -> np.ndarray:
+    """Each household's days in a unit, stay plus turnover, as the cost-aware orders weigh them.
+
+    An exit-dated household's stay is taken from its release day (`Instance.stay_days`), its
+    longest: a later start shortens it, so the order is approximate there, as a heuristic may be.
+    At least one night, so that a household that can never start does not divide by zero.
+    """
+    return (np.maximum(inst.stay_days, 1) + inst.policy.turnover_days).astype(float)
+
+
 def cost_aware_plans(inst: Instance, stay_exponents: Sequence[float]) -> list[Plan]:
     """Greedy plans with households by weight x size / (stay + turnover)^a, one per exponent a
     (a = 1 is Smith's rule), pins first, each at its earliest start."""
     ws = inst.weight * inst.size
-    p = (inst.stay_days + inst.policy.turnover_days).astype(float)
+    p = processing_days(inst)
     unpinned = inst.pinned_pool < 0
     ids = np.arange(inst.n_households)
     return [place_in_order(inst, np.lexsort((ids, -ws / p**a, unpinned))) for a in stay_exponents]

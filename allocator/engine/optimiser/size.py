@@ -41,7 +41,7 @@ from allocator.engine.columns import count_columns, objective
 from allocator.engine.greedy import fcfs_order, solve_greedy
 from allocator.engine.instance import Instance
 from allocator.engine.occupancy import Occupancy
-from allocator.engine.optimiser.incumbents import Plan, cost_aware_plans
+from allocator.engine.optimiser.incumbents import Plan, cost_aware_plans, processing_days
 from allocator.engine.optimiser.outcome import SolveOutcome
 from allocator.engine.optimiser.solve import solve_optimal
 from allocator.engine.params import EngineParams
@@ -242,7 +242,7 @@ def priority_order(inst: Instance, exponent: float | None) -> np.ndarray:
     if exponent is None:
         return fcfs_order(inst)
     ws = inst.weight * inst.size
-    p = (inst.stay_days + inst.policy.turnover_days).astype(float)
+    p = processing_days(inst)
     ids = np.arange(inst.n_households)
     return np.lexsort((ids, -ws / p**exponent, inst.pinned_pool < 0))
 
