@@ -52,6 +52,7 @@ def fcfs_kernel(
     urgency: np.ndarray | None = None,
     max_wait: float = math.inf,
     horizon: float = math.inf,
+    leave: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unit and start time per household (-1 / NaN when it never gets a unit).
 
@@ -60,6 +61,10 @@ def fcfs_kernel(
     preference), one array for all classes or one per class. ``not_before`` delays the
     earliest start (a weekly planner only acts on its planning day). A household whose earliest
     start is later than ``need + max_wait`` or not before ``horizon`` goes unplaced.
+
+    ``leave`` (``inf`` where none) is the day a household leaves whatever happens (an exit-date
+    clock): it is placed only if a unit frees before that day, and stays in it until that day,
+    ``min(stay, leave - start)`` nights.
     """
     classes, masks = fits
     n = len(need)
@@ -87,10 +92,15 @@ def fcfs_kernel(
         s = t[k]
         if s - need[i] > max_wait or s >= horizon:
             continue
+        nights = stay[i]
+        if leave is not None:
+            if s >= leave[i]:
+                continue  # left from the hotel before a unit freed
+            nights = min(nights, leave[i] - s)
         u = cand[k]
         unit[i] = u
         start[i] = s
-        free_at[u] = s + stay[i] + turnover
+        free_at[u] = s + nights + turnover
     return unit, start
 
 

@@ -1,11 +1,19 @@
 """From allocations to tidy tables: per week, per replication, and a summary with 95% intervals.
 
-Accounting (all within the horizon; nights after it are not counted):
+Accounting (only the measured years count: nothing in the warm-up before the scenario's start,
+nothing after the horizon):
 
+- Nights, costs, occupancy and turnover count every night and placement of the measured years,
+  including those of households that arrived during the warm-up (a running programme's load).
+  Households, placements (``served``), waits, ``still_waiting``, ``exited_waiting`` and
+  separations count the households whose need day falls in the measured years.
 - A household not in a unit waits from its need day in a hotel, or, when it has minors and its
   baseline draw falls below ``baseline.shelter_share``, in a community shelter that separates the
   family (one *separation* per such household that spends at least one night there).
-- Under ``hotel`` it stays there for its whole stay; under the other policies until it is placed.
+- Under ``hotel`` it stays there for its whole duration: need day + drawn duration, the same exit
+  day an ``exit_date`` clock uses, so both sides count the same nights. Under the other policies
+  it waits until it is placed or, on an ``exit_date`` clock, until its exit day comes first: it
+  then leaves from the hotel (``exited_waiting``).
 - Units cost their operating cost plus amortised renovation every night of the horizon, used or
   not; placed households add the accompaniment cost per night. ``hotel`` runs no units.
 - *Savings* are the baseline's (``hotel``) total cost minus the policy's, paired within a
@@ -29,6 +37,7 @@ METRICS = [
     "households",
     "served",
     "still_waiting",
+    "exited_waiting",
     "hotel_person_nights",
     "shelter_person_nights",
     "wait_mean",
@@ -73,29 +82,39 @@ def _weekly_sum(x: np.ndarray) -> np.ndarray:
 def outcome(
     scenario: Scenario, units: UnitArrays, hh: Households, alloc: Allocation, policy: str
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """One replication-policy: its metrics row and its weekly table."""
-    H = scenario.horizon_days
+    """One replication-policy: its metrics row and its weekly table (measured weeks only)."""
+    W, H = scenario.warmup_days, scenario.horizon_days
+    T = W + H  # the run's days; the measured ones are [W, T)
     c = scenario.costs
-    need = np.floor(hh.need).astype(np.int64)
-    placed = (alloc.unit >= 0) & (np.nan_to_num(alloc.start, nan=H) < H)
-    start = np.where(placed, np.nan_to_num(alloc.start, nan=H), H).astype(np.int64)
+    need = hh.need_day
+    cohort = need >= W  # the households that arrive in the measured years
+    placed = (alloc.unit >= 0) & (np.nan_to_num(alloc.start, nan=T) < T)
+    start = np.where(placed, np.nan_to_num(alloc.start, nan=T), T).astype(np.int64)
+    leave = np.minimum(hh.leave, T)  # exit-date clock: the day it leaves wherever it is
     hotel_only = policy == "hotel"
-    wait_end = np.minimum(need + hh.stay, H) if hotel_only else start
+    if hotel_only:
+        wait_end = np.minimum(need + hh.stay, T)
+        exited = np.zeros(len(hh), dtype=bool)
+    else:
+        # not placed: it waits to its exit date (exit-date clock) or to the end of the run
+        wait_end = np.where(placed, start, leave).astype(np.int64)
+        exited = ~placed & (wait_end < T)
     wait = np.maximum(wait_end - need, 0)
     in_shelter = hh.minors & (hh.shelter_draw < scenario.baseline.shelter_share)
     size = hh.size.astype(float)
     w_hotel = np.where(in_shelter, 0.0, size)
     w_shelter = np.where(in_shelter, size, 0.0)
-    end = np.minimum(start + hh.stay, H)
+    end = np.minimum(start + hh.length(np.arange(len(hh)), start), T)
     n_units = 0 if hotel_only else len(units)
     unit_cost_per_night = 0.0 if hotel_only else float(units.cost_per_night.sum())
 
-    hotel_day = _daily(need, wait_end, w_hotel, H)
-    shelter_day = _daily(need, wait_end, w_shelter, H)
-    waiting_day = _daily(need, wait_end, np.ones(len(hh)), H)
+    # per day of the run, then only the measured days: nothing in the warm-up counts
+    hotel_day = _daily(need, wait_end, w_hotel, T)[W:]
+    shelter_day = _daily(need, wait_end, w_shelter, T)[W:]
+    waiting_day = _daily(need, wait_end, np.ones(len(hh)), T)[W:]
     pu = np.flatnonzero(placed)
-    occupied_day = _daily(start[pu], end[pu], np.ones(pu.size), H)
-    persons_day = _daily(start[pu], end[pu], size[pu], H)
+    occupied_day = _daily(start[pu], end[pu], np.ones(pu.size), T)[W:]
+    persons_day = _daily(start[pu], end[pu], size[pu], T)[W:]
     weeks = H // 7
     cost_week = (
         _weekly_sum(hotel_day) * c.hotel_per_person_night
@@ -103,13 +122,20 @@ def outcome(
         + 7 * unit_cost_per_night
         + _weekly_sum(occupied_day) * c.accompaniment_per_household_night
     )
-    week_of = lambda d: np.bincount(d[d < H] // 7, minlength=weeks)[:weeks]  # noqa: E731
+
+    def week_of(day: np.ndarray) -> np.ndarray:
+        """Events per measured week (days outside the measured years are dropped)."""
+        d = day[(day >= W) & (day < T)] - W
+        return np.bincount(d // 7, minlength=weeks)[:weeks]
+
+    px = np.flatnonzero(exited)
     weekly = pd.DataFrame(
         {
             "week": np.arange(weeks),
             "arrivals": week_of(need),
             "placements": week_of(start[pu]),
-            "exits": week_of(np.minimum(start[pu] + hh.stay[pu], 10 * H)),
+            "exits": week_of(start[pu] + hh.length(pu, start[pu])),
+            "exited_waiting": week_of(wait_end[px]),
             "waiting_end": waiting_day[6::7],
             "occupied_units_end": occupied_day[6::7],
             "hotel_person_nights": _weekly_sum(hotel_day),
@@ -119,18 +145,23 @@ def outcome(
     )
     unit_nights = occupied_day.sum()
     beds = float(units.capacity.sum()) if n_units else 0.0
+    waits = wait[cohort]
     row = {
-        "households": int(len(hh)),
-        "served": int(placed.sum()),
-        "still_waiting": int((wait_end >= H).sum()),
+        "households": int(cohort.sum()),
+        "served": int((placed & cohort).sum()),
+        "still_waiting": int((cohort & (wait_end >= T)).sum()),
+        # the hotel baseline places nobody: nobody leaves "while waiting for a unit"
+        "exited_waiting": np.nan if hotel_only else int((exited & cohort).sum()),
         "hotel_person_nights": float(hotel_day.sum()),
         "shelter_person_nights": float(shelter_day.sum()),
-        "wait_mean": float(wait.mean()) if len(hh) else 0.0,
-        "wait_p90": float(np.quantile(wait, 0.9)) if len(hh) else 0.0,
+        "wait_mean": float(waits.mean()) if waits.size else 0.0,
+        "wait_p90": float(np.quantile(waits, 0.9)) if waits.size else 0.0,
         "occupancy": float(unit_nights / (n_units * H)) if n_units else np.nan,
         "bed_occupancy": float(persons_day.sum() / (beds * H)) if n_units else np.nan,
-        "turnover": float(placed.sum() / n_units / (H / 365.0)) if n_units else np.nan,
-        "separations": int((in_shelter & (wait > 0)).sum()),
+        "turnover": float(weekly["placements"].sum() / n_units / (H / 365.0))
+        if n_units
+        else np.nan,
+        "separations": int((cohort & in_shelter & (wait > 0)).sum()),
         "cost_hotel": float(hotel_day.sum() * c.hotel_per_person_night),
         "cost_shelter": float(shelter_day.sum() * c.shelter_per_person_night),
         "cost_units": unit_cost_per_night * H,
@@ -203,10 +234,20 @@ class SimulationResult:
         table = s.pivot(index="metric", columns="policy", values="value")
         return table.reindex(index=[m for m in METRICS if m in table.index], columns=self.policies)
 
+    @property
+    def measured(self) -> str:
+        """What the numbers cover, e.g. "520 weeks from 2027-01-04, after a 52-week warm-up that
+        is not counted"."""
+        s = self.scenario
+        text = f"{s.horizon_weeks} weeks from {s.start}"
+        if s.warmup_weeks:
+            return f"{text}, after a {s.warmup_weeks}-week warm-up that is not counted"
+        return f"{text}, starting with empty units (no warm-up)"
+
     def summary_text(self) -> str:
         return (
             f"{self.scenario.name}: {self.replications['replication'].nunique()} replications x "
-            f"{self.scenario.horizon_weeks} weeks, policies {', '.join(self.policies)}, seed "
+            f"{self.measured}; policies {', '.join(self.policies)}, seed "
             f"{self.seed}, {self.seconds:.1f} s on {self.workers} worker(s) ({self.backend})\n"
             + self.wide_summary().to_string()
         )

@@ -3,12 +3,15 @@
 Everything is vectorised numpy. Each replication gets its own `SeedSequence`; it is split into one
 stream per component (arrivals, household attributes, stay lengths, baseline draws), so the
 policies compared in a replication see exactly the same households (common random numbers), and a
-variant that changes, say, stay lengths keeps the same arrivals.
+variant that changes, say, stay lengths or clocks keeps the same arrivals.
+
+Days are counted from the run's first day, ``scenario.run_start``: the scenario's start less its
+warm-up. A household's drawn duration is read by its pathway's clock: from move-in
+(``placement``) or from its need day to a fixed exit day (``exit_date``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import cast
 
@@ -38,7 +41,7 @@ class UnitArrays:
 class Households:
     """One replication's households, in order of need (index = arrival order)."""
 
-    need: np.ndarray  # need day (int) counted from the scenario start
+    need: np.ndarray  # need time (float days) counted from the run's first day
     size: np.ndarray
     minors: np.ndarray  # bool: the household has minors
     urgency: np.ndarray
@@ -46,12 +49,40 @@ class Households:
     accessible: np.ndarray
     language: np.ndarray  # object array, None when no mediation is needed
     pathway: np.ndarray  # object array of ExitPathway values
-    stay: np.ndarray  # realised stay in days (int >= 1), capped at the policy's max stay
+    stay: np.ndarray  # realised duration in days (int >= 1), capped at the policy's max stay
     expected_stay: np.ndarray  # what the planner expects: the pathway's mean, capped
     shelter_draw: np.ndarray  # uniform(0, 1): below the scenario's shelter_share -> shelter
+    # True where the pathway's clock is exit_date: the household leaves on need day + stay,
+    # from a unit or from the hotel; False: the stay runs for ``stay`` nights from move-in
+    exit_dated: np.ndarray
 
     def __len__(self) -> int:
         return len(self.need)
+
+    @property
+    def need_day(self) -> np.ndarray:
+        """The need day (whole days), the first night a household needs a bed."""
+        return np.floor(self.need).astype(np.int64)
+
+    @property
+    def leave(self) -> np.ndarray:
+        """The day each household leaves wherever it is (float): need day + stay on an exit-date
+        clock, ``inf`` on a placement clock (it leaves only after its stay in a unit)."""
+        return np.where(self.exit_dated, self.need_day + self.stay, np.inf)
+
+    def length(self, i: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Nights in a unit of households ``i`` for stays starting on ``start``: to the exit day
+        on an exit-date clock (fewer the later it starts; <= 0: it has left), ``stay`` on a
+        placement clock."""
+        need = np.floor(self.need[i]).astype(np.int64)
+        return np.where(self.exit_dated[i], need + self.stay[i] - start, self.stay[i])
+
+    def expected_end(self, i: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """The end a planner expects for households ``i`` starting on ``start``, before the real
+        one is announced: the pathway's mean from the need day (exit-date clock) or from the
+        start (placement clock)."""
+        need = np.floor(self.need[i]).astype(np.int64)
+        return np.where(self.exit_dated[i], need, start) + self.expected_stay[i]
 
 
 def _apportion(count: int, mix: dict[int, float]) -> np.ndarray:
@@ -118,13 +149,14 @@ def sample_days(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndar
 
 
 def arrival_days(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Need times (float days from the start) of a Poisson process with monthly seasonality."""
-    start = np.datetime64(dt.date.fromisoformat(scenario.start), "D")
-    days = start + np.arange(scenario.horizon_days)
+    """Need times (float days from the run's first day, warm-up included) of a Poisson process
+    with monthly seasonality."""
+    start = np.datetime64(scenario.run_start, "D")
+    days = start + np.arange(scenario.run_days)
     month = days.astype("datetime64[M]").astype(int) % 12
     rate = scenario.arrivals.weekly_rate / 7.0 * np.asarray(scenario.arrivals.seasonality)[month]
     counts = rng.poisson(rate)
-    t = np.repeat(np.arange(scenario.horizon_days), counts) + rng.random(counts.sum())
+    t = np.repeat(np.arange(scenario.run_days), counts) + rng.random(counts.sum())
     return np.sort(t)
 
 
@@ -159,11 +191,13 @@ def sample_households(scenario: Scenario, seed: np.random.SeedSequence) -> House
     cap = scenario.policy.max_stay_days
     stay = np.zeros(n)
     expected = np.zeros(n, dtype=np.int64)
+    exit_dated = np.zeros(n, dtype=bool)
     for k, p in scenario.pathways.items():
         draws = sample_days(p.stay, n, s_stay)
         mask = pathway == k
         stay[mask] = draws[mask]
         expected[mask] = int(min(cap, max(1, round(p.stay.expected))))
+        exit_dated[mask] = p.clock == "exit_date"
     stay = np.clip(np.ceil(stay), 1, cap).astype(np.int64)
     return Households(
         need=t,
@@ -177,4 +211,5 @@ def sample_households(scenario: Scenario, seed: np.random.SeedSequence) -> House
         stay=stay,
         expected_stay=expected,
         shelter_draw=s_base.random(n),
+        exit_dated=exit_dated,
     )

@@ -7,6 +7,10 @@ dotted field (``arrivals.weekly_rate``), so a planner can fix it without reading
 Every number is finite and bounded (days at most ten years, money at most a million euros a
 night, see `allocator.limits`); a key given twice in one mapping is refused with its line, and
 the start may be written as a YAML date (``start: 2027-01-04``) or as text.
+
+Each exit pathway says which clock its stay follows (``clock: exit_date`` or ``placement``, see
+`Pathway`), and ``warmup_weeks`` runs the programme that long before ``start`` without counting
+it; `switch_clocks` makes the variant with every pathway on the other clock.
 """
 
 from __future__ import annotations
@@ -224,11 +228,29 @@ class Arrivals(_Model):
         return _normalised(mix, "support_mix")
 
 
+CLOCKS = ("exit_date", "placement")
+Clock = Literal["exit_date", "placement"]
+
+
 class Pathway(_Model):
-    """One exit pathway: its share of households and the stay length it implies."""
+    """One exit pathway: its share of households, the stay length it implies, and its clock.
+
+    ``clock: placement`` (the default): the drawn duration runs from move-in, e.g. an exit the
+    accompaniment itself brings about. ``clock: exit_date``: the exit comes at need + duration
+    whatever the hub did meanwhile (a public-housing flat assigned from the waiting list); a
+    household still waiting then leaves from the hotel, and one placed stays only to that date.
+    """
 
     share: Share
     stay: Distribution
+    clock: Clock = "placement"
+
+    @field_validator("clock", mode="before")
+    @classmethod
+    def _known_clock(cls, v: object) -> object:
+        if v not in CLOCKS:
+            raise ValueError(f"expected exit_date or placement, got {v!r}")
+        return v
 
 
 class Costs(_Model):
@@ -279,6 +301,13 @@ class Scenario(_Model):
         return v
 
     horizon_weeks: int = Field(ge=1, le=5200)
+    warmup_weeks: int = Field(
+        default=0,
+        ge=0,
+        le=520,
+        description="weeks simulated before the start and not counted: the measured weeks begin "
+        "with a running programme, not with empty units",
+    )
     units: Units
     arrivals: Arrivals
     pathways: dict[ExitPathway, Pathway]
@@ -297,7 +326,22 @@ class Scenario(_Model):
 
     @property
     def horizon_days(self) -> int:
+        """The measured days, from ``start``."""
         return 7 * self.horizon_weeks
+
+    @property
+    def warmup_days(self) -> int:
+        return 7 * self.warmup_weeks
+
+    @property
+    def run_days(self) -> int:
+        """Every simulated day: the warm-up, then the measured horizon."""
+        return self.warmup_days + self.horizon_days
+
+    @property
+    def run_start(self) -> dt.date:
+        """The first simulated day: ``start`` less the warm-up (the same weekday)."""
+        return dt.date.fromisoformat(self.start) - dt.timedelta(days=self.warmup_days)
 
 
 def validate_scenario(data: Any, source: str = "scenario") -> Scenario:
@@ -329,6 +373,18 @@ def vary(scenario: Scenario, changes: Mapping[str, Any], source: str = "scenario
                 raise InputError("no such field in the scenario", source=source, field=dotted)
         node[leaf] = value
     return validate_scenario(data, source=source)
+
+
+def switch_clocks(scenario: Scenario, source: str = "scenario") -> Scenario:
+    """A validated copy with every pathway on the other clock (``exit_date`` <-> ``placement``).
+
+    The sensitivity row an evaluator needs: which clock an exit follows is a modelling choice
+    no source measures, and it moves the savings.
+    """
+    other = {"exit_date": "placement", "placement": "exit_date"}
+    changes = {f"pathways.{k}.clock": other[p.clock] for k, p in scenario.pathways.items()}
+    switched = vary(scenario, changes, source=source)
+    return switched.model_copy(update={"name": f"{scenario.name} (clocks switched)"})
 
 
 class _Twice(yaml.YAMLError):

@@ -19,8 +19,13 @@ Policies
 ``hotel``
     Nobody is placed: every household stays in a hotel (or shelter) for its whole stay.
 
-Times are whole days counted from the scenario's start. A stay's length runs from its start in a
-unit; waiting in a hotel does not shorten it (the standard queueing convention).
+Times are whole days counted from the run's first day (the scenario's start less its warm-up).
+Each household's pathway sets its clock. On a ``placement`` clock its stay runs for the drawn
+duration from move-in; waiting in a hotel does not shorten it (the standard queueing convention).
+On an ``exit_date`` clock it leaves on need day + duration wherever it is: placed later, it stays
+fewer nights; still waiting then, it leaves from the hotel and is never placed. The engine gets
+such a household with an ``expected_exit_date`` (the pathway's mean from the need day until the
+real date is announced, ``exit_notice_days`` ahead), the others with ``expected_stay_days``.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ def _fit_classes(units: UnitArrays, hh: Households) -> tuple[np.ndarray, list[np
 
 def run_fast(scenario: Scenario, units: UnitArrays, hh: Households, *, event: bool) -> Allocation:
     """``fcfs_fast`` (weekly decision days) or ``fcfs_event`` (every event) in one pass."""
-    need = np.floor(hh.need)
+    need = hh.need_day.astype(float)
     classes, masks, prefs = _fit_classes(units, hh)
     # ties between equally early units: smallest capacity, then the kind the support suits
     ranks = []
@@ -91,7 +96,8 @@ def run_fast(scenario: Scenario, units: UnitArrays, hh: Households, *, event: bo
         turnover=float(scenario.policy.turnover_days),
         not_before=not_before,
         urgency=hh.urgency,
-        horizon=float(scenario.horizon_days),
+        horizon=float(scenario.run_days),
+        leave=hh.leave,
     )
     return Allocation(unit=unit, start=start)
 
@@ -118,24 +124,36 @@ def run_engine(
     # imported here: the engine loads OR-Tools, which the other policies never need
     from allocator.engine.planning import decide
 
-    H = scenario.horizon_days
-    start_date = dt.date.fromisoformat(scenario.start)
-    need = np.floor(hh.need).astype(np.int64)
+    H = scenario.run_days
+    start_date = scenario.run_start
+    need = hh.need_day
     known = need - scenario.arrivals.notice_days
+    leave = hh.leave
     ids = np.array([f"H{i:06d}" for i in range(len(hh))], dtype=object)
     support = np.array([s.value for s in SUPPORT_LEVELS], dtype=object)[hh.support]
-    households = _engine_households(hh, ids, support, need, start_date)
+    household_of = _household_maker(hh, ids, support, start_date)
     unit_table = _engine_units(units)
     placed = _Committed.empty(len(hh), len(units))
     stay_of = _stay_maker(hh, units, ids, support, placed, start_date)
     unit_order_of = _unit_order(units)
+    notice = scenario.exit_notice_days
     calls = 0
     for today in range(0, H, 7):
-        todo = np.flatnonzero((known <= today) & (placed.unit < 0))
+        # a household whose exit day has come left from the hotel: nobody plans for it
+        todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))
         if todo.size == 0:
             continue
+        # an exit date as planners know it: the real one once announced, else the expected one
+        exit_day = np.where(
+            leave[todo] <= today + notice,
+            leave[todo],
+            np.maximum(hh.expected_end(todo, need[todo]), today + notice + 1),
+        )
         batch = decide(
-            [households[i] for i in todo],
+            [
+                household_of(int(i), int(e) if hh.exit_dated[i] else -1)
+                for i, e in zip(todo, exit_day, strict=True)
+            ],
             unit_table,
             _believed_stays(scenario, hh, placed, stay_of, today),
             start=start_date + dt.timedelta(days=today),
@@ -150,25 +168,34 @@ def run_engine(
     return Allocation(unit=placed.unit, start=placed.start, plan_calls=calls)
 
 
-def _engine_households(
-    hh: Households, ids: np.ndarray, support: np.ndarray, need: np.ndarray, start: dt.date
-) -> list[Household]:
-    """Validated models, made once: `decide` takes them as they are, with no table to re-check."""
-    dates = [start + dt.timedelta(days=int(d)) for d in need]
-    return [
-        Household(
+def _household_maker(
+    hh: Households, ids: np.ndarray, support: np.ndarray, start: dt.date
+) -> Callable[[int, int], Household]:
+    """``household_of(i, exit day)``: the engine's validated model, cached (`decide` takes it as
+    it is, with no table to re-check). The exit day is -1 on a placement clock: the household then
+    gives ``expected_stay_days``, else ``expected_exit_date``."""
+    need = hh.need_day
+
+    @functools.cache
+    def household_of(i: int, exit_day: int) -> Household:
+        clock: dict[str, object] = (
+            {"expected_stay_days": int(hh.expected_stay[i])}
+            if exit_day < 0
+            else {"expected_exit_date": start + dt.timedelta(days=exit_day)}
+        )
+        return Household(
             household_id=ids[i],
             size=int(hh.size[i]),
             minors=int(hh.minors[i]),
             urgency=int(hh.urgency[i]),
-            need_date=dates[i],
-            expected_stay_days=int(hh.expected_stay[i]),
+            need_date=start + dt.timedelta(days=int(need[i])),
             support=support[i],
             accessible=bool(hh.accessible[i]),
             language=hh.language[i] or None,
+            **clock,
         )
-        for i in range(len(hh))
-    ]
+
+    return household_of
 
 
 def _engine_units(units: UnitArrays) -> list[Unit]:
@@ -257,15 +284,16 @@ def _believed_stays(
     turnover = scenario.policy.turnover_days
     notice = scenario.exit_notice_days
     occ = placed.last[(placed.last >= 0)]
-    occ = occ[(placed.start[occ] + hh.stay[occ] + turnover) > today]
+    s = placed.start[occ].astype(np.int64)
+    real_end = s + hh.length(occ, s)
+    keep = real_end + turnover > today
+    occ, s, real_end = occ[keep], s[keep], real_end[keep]
     if not occ.size:
         return None
-    s = placed.start[occ].astype(np.int64)
-    real_end = s + hh.stay[occ]
     believed = np.where(
         real_end <= today + notice,
         real_end,
-        np.maximum(s + hh.expected_stay[occ], today + notice + 1),
+        np.maximum(hh.expected_end(occ, s), today + notice + 1),
     )
     return [stay_of(i, a, b) for i, a, b in zip(occ, s, believed, strict=True)]
 
@@ -282,9 +310,10 @@ def _commit(
     """Keep the placements that start before the next planning day and whose unit is really free.
 
     The rest are planned again next week; a unit still busy means the planner's belief about a
-    departure was wrong (a notice shorter than a week).
+    departure was wrong (a notice shorter than a week), and so does a household whose real exit
+    date comes before the start (it leaves from the hotel). A committed stay lasts its real length.
     """
-    H = scenario.horizon_days
+    H = scenario.run_days
     turnover = scenario.policy.turnover_days
     for j in np.flatnonzero(batch.unit >= 0):
         day = today + int(batch.start[j])
@@ -293,9 +322,12 @@ def _commit(
         i, u = todo[j], unit_order[batch.unit[j]]
         if placed.free_at[u] > day:
             continue  # the planner's belief was wrong (notice shorter than a week)
+        nights = int(hh.length(np.array([i]), np.array([day]))[0])
+        if nights < 1:
+            continue  # its exit date came first: it leaves from the hotel
         placed.unit[i], placed.start[i] = u, day
         placed.last[u] = i
-        placed.free_at[u] = day + hh.stay[i] + turnover
+        placed.free_at[u] = day + nights + turnover
 
 
 def allocate(

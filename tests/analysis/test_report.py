@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from allocator.analysis.report import Cell, build_report, fmt, write_report
 from allocator.cli import app
-from allocator.simulation import load_scenario, simulate
+from allocator.simulation import load_scenario, simulate, switch_clocks
 from allocator.simulation.sources import read_assumptions
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -158,6 +158,24 @@ def test_sensitivity_rows_sorted_by_swing_and_base_matches(page, scenario_file):
     assert low != high
 
 
+def test_clock_rows_are_the_simulation_as_written_and_switched(page, scenario_file):
+    """The stay-clock table shows fcfs_fast's savings as written (the tornado's base) and with
+    every pathway switched, the same seed; the page says the warm-up is not counted."""
+    html, p = page
+    scenario = load_scenario(scenario_file)
+    for key, s in (("as_written", scenario), ("switched", switch_clocks(scenario))):
+        r = simulate(s, replications=SENS_REPS, seed=SEED, policies=["fcfs_fast"])
+        summary = r.summary.set_index(["policy", "metric"])
+        for metric in ("savings", "hotel_nights_avoided", "exited_waiting"):
+            assert p.cells[f"clocks:{key}:{metric}"]["mean"] == pytest.approx(
+                summary.loc[("fcfs_fast", metric), "mean"], rel=1e-12
+            )
+    assert p.cells["clocks:as_written:savings"]["mean"] == p.cells["sensitivity:base"]["mean"]
+    text = " ".join(html.split())
+    assert "after a 52-week warm-up that is simulated but not counted" in text
+    assert "exit_date: public_housing, rental_agency" in text
+
+
 def test_every_figure_is_embedded_and_nothing_is_external(page):
     """Five PNGs inline as data: URIs; no script, stylesheet, font or link leaves the file."""
     html, p = page
@@ -192,7 +210,11 @@ def test_read_assumptions_pairs_values_with_comments():
     assert by["units.flats.count"].value == "20" and not by["units.flats.count"].estimate
     assert by["arrivals.urgency_mix"].estimate
     assert by["units.hub_rooms.operating_cost_per_unit_night"].estimate  # "(est. = 300 / 30.4)"
-    assert by["pathways.family"].value.startswith("{share: 0.15")
+    assert by["pathways.family.share"].value == "0.15"
+    assert by["pathways.public_housing.clock"].value == "exit_date"
+    assert by["pathways.public_housing.clock"].estimate
+    assert "public-housing list" in by["pathways.public_housing.clock"].source
+    assert by["warmup_weeks"].value == "52" and by["warmup_weeks"].estimate
     assert "Turin" in notes["pathways"]
     assert "Milan" in header
     variant, _, _ = read_assumptions(SCENARIOS / "milan_more_flats.yaml")

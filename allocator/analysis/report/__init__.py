@@ -3,7 +3,8 @@
 `build_report(path)` reads the scenario and the source of every number in its YAML comments, runs
 the main comparison (the engine's policy against the hotel-only baseline, common random numbers),
 re-runs the scenario with each key assumption moved down and up (a one-at-a-time sensitivity,
-sorted by swing: a tornado table) and draws the figures; it returns a `Report` (data, display
+sorted by swing: a tornado table) and with every exit pathway on the other stay clock, and draws
+the figures; it returns a `Report` (data, display
 strings and base64 PNG figures). `render_html(report)` fills ``templates/report.html.j2`` (nothing
 in the page points outside the file: no fonts, scripts or images from the network), and
 `write_report` writes it atomically.
@@ -31,7 +32,12 @@ from allocator.analysis.report.build import (
 )
 from allocator.analysis.report.cells import RESULT_ROWS, Cell, fmt, result_cells
 from allocator.analysis.report.render import POLICY_TEXT, render_html, write_report
-from allocator.analysis.report.sensitivity import IGNORED_BY, SENSITIVITY, SensitivityRow
+from allocator.analysis.report.sensitivity import (
+    IGNORED_BY,
+    SENSITIVITY,
+    ClockRow,
+    SensitivityRow,
+)
 
 __all__ = [
     "DEFAULT_POLICIES",
@@ -44,6 +50,7 @@ __all__ = [
     "RESULT_ROWS",
     "SENSITIVITY",
     "Cell",
+    "ClockRow",
     "Figure64",
     "Progress",
     "Report",

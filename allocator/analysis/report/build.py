@@ -14,6 +14,7 @@ from typing import Any
 import allocator
 from allocator.analysis.report.cells import Cell, result_cells
 from allocator.analysis.report.sensitivity import (
+    ClockRow,
     SensitivityRow,
     Stage,
     run_sensitivity,
@@ -71,6 +72,7 @@ class Report:
     settings: dict[str, Any]
     command: str
     limits: list[str] = field(default_factory=list)
+    clocks: list[ClockRow] = field(default_factory=list)  # as written, every pathway switched
 
     @property
     def estimates(self) -> list[Assumption]:
@@ -129,7 +131,7 @@ def build_report(
         time_limit=time_limit,
         progress=stage(f"main: {', '.join(run.policies)}", replications),
     )
-    base, rows = run_sensitivity(
+    base, rows, clocks = run_sensitivity(
         scenario,
         data,
         moved,
@@ -159,6 +161,7 @@ def build_report(
         settings=_settings(path, scenario, run, sensitivity_ran=bool(moved), started=t0),
         command=command,
         limits=_limits(scenario, [a for a in assumptions if a.estimate], sensitivity_policy),
+        clocks=clocks,
     )
 
 
@@ -209,6 +212,12 @@ def _settings(
             else "not run"
         ),
         "horizon": f"{scenario.horizon_weeks} weeks from {scenario.start}",
+        "warm-up (simulated, not counted)": (
+            f"{scenario.warmup_weeks} weeks before {scenario.start}"
+            if scenario.warmup_weeks
+            else "none: the run starts with empty units"
+        ),
+        "stay clocks": _clocks_text(scenario),
         "solver time limit per weekly plan": (
             f"{run.time_limit:g} s" if "solver" in run.policies else "–"
         ),
@@ -253,15 +262,49 @@ def _check(run: _Run) -> None:
         )
 
 
+def _clocks_text(scenario: Scenario) -> str:
+    """Which pathways follow which stay clock, e.g. "exit_date: public_housing; placement: ..."."""
+    by: dict[str, list[str]] = {"exit_date": [], "placement": []}
+    for name, p in scenario.pathways.items():
+        by[p.clock].append(str(name))
+    return "; ".join(f"{clock}: {', '.join(names)}" for clock, names in by.items() if names)
+
+
 def _limits(scenario: Scenario, estimates: list[Assumption], spolicy: str) -> list[str]:
-    out = [
-        "The system starts empty, with no warm-up period: the first weeks, when units fill up "
-        "without a queue, are included in every average.",
-        "A stay's clock starts at placement: waiting in a hotel does not shorten the stay that "
-        "follows, and a household waits until it is placed (it never finds its own way out while "
-        "waiting). When arrivals outgrow the units the queue grows without limit and a policy "
-        "can cost more than hotels only (negative savings in the sensitivity table): read that "
-        "as 'the programme is overloaded', not as a measured loss.",
+    exit_dated = [str(k) for k, p in scenario.pathways.items() if p.clock == "exit_date"]
+    placement = [str(k) for k, p in scenario.pathways.items() if p.clock == "placement"]
+    if scenario.warmup_weeks:
+        warmup = (
+            f"The programme runs {scenario.warmup_weeks} weeks before the measured years start "
+            "and nothing in them is counted, so the measured years begin with occupied units and "
+            "a waiting list; the length of the warm-up is itself a choice."
+        )
+    else:
+        warmup = (
+            "The system starts empty, with no warm-up period: the first weeks, when units fill "
+            "up without a queue, are included in every average."
+        )
+    out = [warmup]
+    if exit_dated:
+        out.append(
+            f"On an exit-date clock ({', '.join(exit_dated)}) the exit comes on the need date "
+            "plus the drawn duration whatever the hub does: a household placed late stays fewer "
+            "nights, and one still waiting then leaves from the hotel (counted as 'exited while "
+            "waiting'). The hotel-only baseline uses the same exit dates."
+        )
+    if placement:
+        out.append(
+            f"On a placement clock ({', '.join(placement)}) the stay runs from move-in: waiting in "
+            "a hotel does not shorten the stay that follows, and the household waits until it is "
+            "placed. When those arrivals outgrow the units the queue grows without limit and a "
+            "policy can cost more than hotels only (negative savings in the sensitivity table): "
+            "read that as 'the programme is overloaded', not as a measured loss."
+        )
+    out.append(
+        "Which clock a pathway follows is a modelling choice no published figure settles; the "
+        "sensitivity section shows the savings with every pathway switched to the other clock."
+    )
+    out += [
         "Only nights within the horizon count: households still waiting or still housed at the "
         "end are not followed further; renovation is written off linearly over "
         f"{scenario.units.amortisation_years:g} years without discounting.",
@@ -279,7 +322,8 @@ def _limits(scenario: Scenario, estimates: list[Assumption], spolicy: str) -> li
         f"The sensitivity uses {spolicy}, which knows every departure date exactly; the engine "
         "learns a departure only when it is announced, so its results also depend on the exit "
         "notice, which the sensitivity cannot show.",
-        "Planners expect each household to stay its pathway's mean; households arrive as a "
+        "Planners expect each household to stay its pathway's mean (from move-in, or from its "
+        "need date on an exit-date clock) until its real exit is announced; households arrive as a "
         "Poisson process with the monthly profile given; sizes, urgency, support and pathways are "
         "drawn independently of each other.",
     ]

@@ -57,6 +57,7 @@ RESULT_ROWS = [
     ("households", "Households arriving", "count", False),
     ("served", "Households placed in a unit", "count", False),
     ("still_waiting", "Still waiting at the end", "count", False),
+    ("exited_waiting", "Left from the hotel on their exit date, never placed", "count", False),
     ("hotel_person_nights", "Hotel person-nights", "count", False),
     ("hotel_nights_avoided", "Hotel person-nights avoided", "count", True),
     ("shelter_person_nights", "Shelter person-nights", "count", False),
@@ -88,8 +89,10 @@ def result_cells(result: SimulationResult) -> dict[str, dict[str, Cell]]:
                 *mean_interval(values),
                 kind=kind,
                 floor=None if difference else 0.0,
-                # the baseline's differences to itself, and its "waits" (whole hotel stays)
-                reference=policy == "hotel" and (difference or metric.startswith("wait")),
+                # the baseline's differences to itself, its "waits" (whole hotel stays), and its
+                # exits while waiting for a unit (it offers none)
+                reference=policy == "hotel"
+                and (difference or metric.startswith("wait") or metric == "exited_waiting"),
             )
         out[policy] = cells
     return out

@@ -31,18 +31,24 @@ def report_figures(
     weekly = result.weekly[result.weekly["policy"].isin(units)]
     reps = result.replications[result.replications["policy"].isin(units)]
     n = result.replications["replication"].nunique()
+    w = result.scenario.warmup_weeks
+    weeks = (
+        f" Week 0 is the scenario's start; the {w}-week warm-up before it is simulated, not shown."
+        if w
+        else ""
+    )
     out = [
         Figure64(
             "Waiting list",
             f"Households waiting for a unit at the end of each week, mean of {n} replications "
             "(band: lowest to highest replication). The hotel baseline places nobody, so it is "
-            "left out.",
+            f"left out.{weeks}",
             _png(plots.waiting_list(weekly)),
         ),
         Figure64(
             "Hotel use per week",
             "Person-nights spent in hotels each week under each policy and under the hotel-only "
-            "baseline (families sent to separating shelters are not included).",
+            f"baseline (families sent to separating shelters are not included).{weeks}",
             _png(_hotel_use(result, n)),
         ),
         Figure64(

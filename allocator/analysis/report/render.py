@@ -23,7 +23,8 @@ POLICY_TEXT = {
     "weekly planning days but with every departure date known exactly",
     "fcfs_event": "the same rule decided at every arrival and departure (no weekly batching)",
     "hotel": "the baseline: nobody is placed, every household stays in a hotel (or a shelter "
-    "that separates the family) for its whole stay",
+    "that separates the family) from its need date to its exit, the need date plus its drawn "
+    "duration",
 }
 
 

@@ -4,6 +4,10 @@ Each assumption of `SENSITIVITY` is multiplied by ``1 - factor`` and ``1 + facto
 fields stay whole, shares stay <= 1), every variant re-validated before any run, and each variant
 simulated with the same seed as the scenario as written, so variants differ only by the assumption
 moved. The rows are sorted by swing (the tornado).
+
+The stay clocks get their own rows (`ClockRow`): the scenario as written and the same run with
+every pathway switched to the other clock (`allocator.simulation.switch_clocks`), because a
+clock is a choice between two models, not a number to move by a quarter.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from allocator.analysis.report.cells import Cell
-from allocator.simulation import mean_interval, simulate
+from allocator.simulation import SimulationResult, mean_interval, simulate, switch_clocks
+from allocator.simulation.clocks import AS_WRITTEN, SWITCHED, exit_dated_pathways
 from allocator.simulation.scenario import Scenario, validate_scenario
 
 # stage(name, total) -> the progress callback `simulate` takes for that stage, or None
@@ -73,6 +78,17 @@ class SensitivityRow:
     def within_noise(self, base: float) -> bool:
         """Both variants' intervals hold the base's savings: the swing may be chance alone."""
         return all(c.low <= base <= c.high for c in (self.low, self.high))
+
+
+@dataclass
+class ClockRow:
+    """The savings under one assignment of clocks: as in the scenario, or every one switched."""
+
+    label: str
+    exit_dated: str  # the pathways on an exit-date clock
+    savings: Cell
+    hotel_nights_avoided: Cell
+    exited_waiting: Cell
 
 
 @dataclass(frozen=True)
@@ -138,18 +154,37 @@ def run_sensitivity(
     seed: int,
     workers: int,
     stage: Stage,
-) -> tuple[Cell, list[SensitivityRow]]:
-    """The savings of the scenario as written (the base) and of every variant, sorted by swing.
+) -> tuple[Cell, list[SensitivityRow], list[ClockRow]]:
+    """The savings of the scenario as written (the base) and of every variant, sorted by swing,
+    and the clock rows (as written, every pathway switched).
 
     With no variant, the base is NaN and there are no rows.
     """
     if not moved:
-        return Cell("base", math.nan, math.nan, math.nan, "eur"), []
+        return Cell("base", math.nan, math.nan, math.nan, "eur"), [], []
+
+    def run(s: Scenario, label: str) -> SimulationResult:
+        return _run(s, label, policy, replications, seed, workers, stage)
 
     def savings(s: Scenario, label: str) -> Cell:
-        return _savings(s, label, policy, replications, seed, workers, stage)
+        return _cell(run(s, label), policy, "savings", label, "eur")
 
-    base = savings(scenario, "base")
+    as_written = run(scenario, "base")
+    base = _cell(as_written, policy, "savings", "base", "eur")
+    switched = run(switch_clocks(scenario), "clocks switched")
+    clocks = [
+        ClockRow(
+            label,
+            exit_dated_pathways(r),
+            _cell(r, policy, "savings", f"clocks:{key}:savings", "eur"),
+            _cell(r, policy, "hotel_nights_avoided", f"clocks:{key}:hotel_nights_avoided"),
+            _cell(r, policy, "exited_waiting", f"clocks:{key}:exited_waiting"),
+        )
+        for key, label, r in (
+            ("as_written", AS_WRITTEN, as_written),
+            ("switched", SWITCHED, switched),
+        )
+    ]
     ignored = IGNORED_BY.get(policy, {})
     rows: list[SensitivityRow] = []
     for v in moved:
@@ -167,14 +202,14 @@ def run_sensitivity(
             )
         )
     rows.sort(key=lambda r: -r.swing)  # stable: ties keep the list's order
-    return base, rows
+    return base, rows, clocks
 
 
-def _savings(
+def _run(
     s: Scenario, label: str, policy: str, replications: int, seed: int, workers: int, stage: Stage
-) -> Cell:
-    """The mean savings of ``policy`` against hotels on one scenario, with its interval."""
-    r = simulate(
+) -> SimulationResult:
+    """``policy`` and the hotel baseline on one scenario."""
+    return simulate(
         s,
         replications=replications,
         seed=seed,
@@ -182,9 +217,12 @@ def _savings(
         workers=workers,
         progress=stage(f"sensitivity: {label}", replications),
     )
+
+
+def _cell(r: SimulationResult, policy: str, metric: str, key: str, kind: str = "count") -> Cell:
+    """The mean of one metric of ``policy`` over the replications, with its interval."""
     reps = r.replications
-    values = reps.loc[reps["policy"] == policy, "savings"]
-    return Cell(f"{label}", *mean_interval(values), kind="eur")
+    return Cell(key, *mean_interval(reps.loc[reps["policy"] == policy, metric]), kind=kind)
 
 
 def _show(v: Any) -> str:
