@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias, cast, get_args
+from enum import Enum
+from typing import Any, TypeAlias, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -72,6 +74,18 @@ def _check_header(frame: pd.DataFrame, kind: str, source: Source) -> None:
                 row=1 if source.from_file else None,
                 column=col,
             )
+    if kind == "households" and len(frame) and not {STAY_DAYS, EXIT_DATE} & set(frame.columns):
+        raise InputError(
+            f"required column is missing: give {STAY_DAYS} (nights from move-in) or {EXIT_DATE} "
+            "(the day the exit is expected), one of the two in each row",
+            source=source.name,
+            row=1 if source.from_file else None,
+            column=STAY_CLOCK,
+        )
+
+
+STAY_DAYS, EXIT_DATE = "expected_stay_days", "expected_exit_date"
+STAY_CLOCK = f"{STAY_DAYS}, {EXIT_DATE}"  # the column of an error about the pair
 
 
 def _blank_to_none(value: object) -> object:
@@ -164,6 +178,8 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
     if frame.empty:
         return []
     record_type = RECORD_TYPES[kind]
+    frame = read_day_first_dates(frame, kind, source)
+    frame = _respell(frame, kind)
     _refuse_numbers_as_dates(frame, kind, source)
     raw = _raw_records(frame)
     adapter = TypeAdapter(list[record_type])  # type: ignore[valid-type]
@@ -174,13 +190,14 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
         position = int(err["loc"][0])
         # a check across fields (e.g. end after start) is reported on the later field
         column = str(err["loc"][1]) if len(err["loc"]) > 1 else RECORD_CHECK_COLUMN[kind]
-        value = raw[position].get(column)
         detail = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
         if err["type"] in _DATE_ERRORS:
             detail = _DATE_ERRORS[err["type"]].format(err.get("ctx", {}).get("error", ""))
         detail = with_range(detail, record_type, err)
-        if column is not None and column in raw[position]:
-            detail += f" (got {value!r})"
+        if len(err["loc"]) == 1 and kind == "households":
+            column, detail = _stay_clock_error(detail, raw[position]) or (column, detail)
+        if column in raw[position]:
+            detail += f" (got {raw[position][column]!r})"
         raise InputError(
             detail,
             source=source.name,
@@ -246,6 +263,178 @@ def _number_as_date(value: object) -> str:
             "the cells as dates or write YYYY-MM-DD"
         )
     return f"expected a date (YYYY-MM-DD), got the number {text}"
+
+
+def _stay_clock_error(detail: str, row: dict) -> tuple[str, str] | None:
+    """The household validator's words on its stay clock as the column(s) and a fix, or None
+    for another check (minors within size)."""
+    if detail.startswith("give either"):
+        if STAY_DAYS in row:
+            got = f"{STAY_DAYS} ({row[STAY_DAYS]}) and {EXIT_DATE} ({row[EXIT_DATE]})"
+            return STAY_CLOCK, f"both {got} are given: leave one of the two cells empty"
+        return STAY_CLOCK, (
+            f"both {STAY_DAYS} and {EXIT_DATE} are missing: give one, the nights from move-in "
+            "or the day the exit is expected"
+        )
+    if detail.startswith(EXIT_DATE):
+        return EXIT_DATE, detail
+    return None
+
+
+# --- what a spreadsheet writes ---------------------------------------------------------------
+# Italian Excel writes VERO/FALSO and dd/mm/yyyy, people type "Low" or "sì": read them, but a
+# date whose day and month could be swapped is read only when the column (or the caller) says
+# which comes first, never guessed.
+
+# pydantic reads true/false, yes/no, 1/0 (and on/off, t/f, y/n) in any case itself
+_BOOL_WORDS = {"si": "true", "sì": "true", "sí": "true", "vero": "true", "falso": "false"}
+
+
+def _spellings(kind: str) -> dict[str, dict[str, str]]:
+    """Each enum or boolean column of ``kind``: its values folded (`_fold`) -> as pydantic reads."""
+    out = {}
+    for name, f in RECORD_TYPES[kind].model_fields.items():
+        types = (f.annotation, *get_args(f.annotation))
+        enum = next((t for t in types if isinstance(t, type) and issubclass(t, Enum)), None)
+        if enum is not None:
+            out[name] = {_fold(m.value): m.value for m in enum}
+        elif bool in types:
+            out[name] = _BOOL_WORDS
+    return out
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip()).casefold()
+
+
+_SPELLINGS = {kind: _spellings(kind) for kind in RECORD_TYPES}
+
+
+def _respell(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Enum values in any case ("Low", " HUB_ROOM") and booleans as yes/no, sì/no, vero/falso
+    or 1/0 in the spelling the record types read; anything else is left for them to refuse."""
+    changed = {}
+    for name, words in _SPELLINGS[kind].items():
+        if name not in frame.columns or not frame.columns.is_unique:
+            continue
+        column = frame[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind != "O":
+            continue  # numbers or booleans: nothing spelt
+        values = column.tolist()
+        try:  # a column of a few distinct words: each looked up once
+            distinct = set(values)
+        except TypeError:  # an unhashable cell, which the record type refuses
+            continue
+        respelt = {v: words.get(_fold(v), v) for v in distinct if isinstance(v, str)}
+        respelt = {v: w for v, w in respelt.items() if v != w}
+        if respelt:
+            spelt = [respelt.get(v, v) if isinstance(v, str) else v for v in values]
+            changed[name] = pd.Series(spelt, index=frame.index, dtype=object)
+    return frame.assign(**changed) if changed else frame
+
+
+_SLASH_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*")
+_SHORT_YEAR = re.compile(r"\s*[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}\s*")
+DAYFIRST_HINT = "pass --dayfirst (dayfirst=True in Python)"
+
+
+def read_day_first_dates(
+    frame: pd.DataFrame, kind: str, source: Source, *, dayfirst: bool = False
+) -> pd.DataFrame:
+    """The table with its dd/mm/yyyy dates as YYYY-MM-DD; other cells as they were.
+
+    Without ``dayfirst``, a column's slashed dates are read only when the column shows their
+    order: a day above 12 somewhere, or every date the same either way (03/03/2026). A column
+    where 07/12/2026 could be 7 December or 12 July, or that reads only month first, is refused
+    naming a row, with the fix. With ``dayfirst`` every slashed date is day/month/year.
+    """
+    changed = {}
+    for name in _DATE_FIELDS[kind]:
+        if name not in frame.columns or not frame.columns.is_unique:
+            continue
+        values = frame[name].tolist()
+        found = {}
+        for position, value in enumerate(values):
+            if isinstance(value, str) and "/" in value:
+                read = _both_readings(value, position, name, frame, source, dayfirst)
+                if read is not None:
+                    found[position] = read
+        if found:
+            if not dayfirst:
+                _check_day_first(found, values, name, frame, source)
+            for position, (day_month, _) in found.items():  # day first: checked, or told
+                values[position] = cast(dt.date, day_month).isoformat()
+            changed[name] = pd.Series(values, index=frame.index, dtype=object)
+    return frame.assign(**changed) if changed else frame
+
+
+def _both_readings(
+    text: str, position: int, name: str, frame: pd.DataFrame, source: Source, dayfirst: bool
+) -> tuple[dt.date | None, dt.date | None] | None:
+    """``text`` read as day/month/year and as month/day/year (None where it is no date)."""
+    row = source.row(position, frame.index[position])
+    match = _SLASH_DATE.fullmatch(text)
+    if match is None:
+        if _SHORT_YEAR.fullmatch(text):
+            raise InputError(
+                f"a date with a two-digit year ({text.strip()!r}): write the year in full "
+                "(dd/mm/yyyy) or the date as YYYY-MM-DD",
+                source=source.name,
+                row=row,
+                column=name,
+            )
+        return None  # not a slashed date: the record type refuses it in its own words
+    a, b, year = (int(g) for g in match.groups())
+    readings = _date_or_none(year, b, a), _date_or_none(year, a, b)
+    if readings[0] is None and (dayfirst or readings[1] is None):
+        how = "dd/mm/yyyy (--dayfirst)" if dayfirst else "YYYY-MM-DD or dd/mm/yyyy"
+        raise InputError(
+            f"expected a date ({how}), got {text.strip()!r}: no such day",
+            source=source.name,
+            row=row,
+            column=name,
+        )
+    return readings
+
+
+def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _check_day_first(
+    found: dict[int, tuple[Any, Any]], values: list, name: str, frame: pd.DataFrame, source: Source
+) -> None:
+    """A column's slashed dates show they are day/month/year; else refused, never guessed."""
+    day_only = [p for p, (dm, md) in found.items() if md is None]
+    month_only = [p for p, (dm, md) in found.items() if dm is None]
+    if day_only and not month_only:
+        return
+    if not day_only and not month_only and all(dm == md for dm, md in found.values()):
+        return  # 03/03/2026: the same day either way
+    if day_only:
+        p, q = month_only[0], day_only[0]
+        message = (
+            f"expected a date as dd/mm/yyyy like the rest of this column (row "
+            f"{source.row(q, frame.index[q])}: {values[q].strip()}), got {values[p].strip()!r}"
+        )
+    elif month_only:
+        p = month_only[0]
+        message = (
+            f"{values[p].strip()!r} reads only as month/day/year, and a date is read as "
+            "YYYY-MM-DD or dd/mm/yyyy: write the column's dates as YYYY-MM-DD"
+        )
+    else:
+        p = next(p for p, (dm, md) in found.items() if dm != md)
+        dm, md = found[p]
+        message = (
+            f"{values[p].strip()!r} could be {dm} (dd/mm/yyyy) or {md} (mm/dd/yyyy), and no day "
+            f"above 12 in this column tells which: write the dates as YYYY-MM-DD, or "
+            f"{DAYFIRST_HINT} if they are dd/mm/yyyy"
+        )
+    raise InputError(message, source=source.name, row=source.row(p, frame.index[p]), column=name)
 
 
 def _check_unique(records: Sequence[BaseModel], key: str, source: Source, labels) -> None:

@@ -181,7 +181,7 @@ def test_an_xlsx_date_stored_as_a_number_is_refused_and_one_formatted_as_a_date_
 @pytest.mark.parametrize(
     "text, words",
     [
-        ("07/12/2026", "expected a date (YYYY-MM-DD): invalid character"),
+        ("07.12.2026", "expected a date (YYYY-MM-DD): invalid character"),
         ("2026-02-30", "expected a date (YYYY-MM-DD): day value is outside"),
         ("2026-12-07 10:30", "expected a date (YYYY-MM-DD) without a time of day"),
     ],

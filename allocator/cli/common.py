@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from allocator.io import Outputs
 
 
+# `plan` and the ledger imports: how a table's dd/mm/yyyy dates are read
+DAYFIRST_HELP = (
+    "Read dates written with slashes as dd/mm/yyyy (07/12/2026 = 7 December) even where no day "
+    "above 12 in the column shows it; without it such a column is refused, never guessed."
+)
+
+
 def fail(exc: AllocatorError) -> typer.Exit:
     """Print the error as one line on stderr and exit with code 2: no traceback for bad input."""
     message = " ".join(str(exc).splitlines())

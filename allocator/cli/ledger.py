@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocator.choices import DB_ENV, EXIT_PATHWAYS, Method
-from allocator.cli.common import check_positive, check_ranges, fail, parse_pairs, parse_pins
+from allocator.cli.common import (
+    DAYFIRST_HELP,
+    check_positive,
+    check_ranges,
+    fail,
+    parse_pairs,
+    parse_pins,
+)
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -208,14 +215,18 @@ def export(
 # --- imports ---------------------------------------------------------------------------------
 
 
+DayFirstOption = Annotated[bool, typer.Option("--dayfirst", help=DAYFIRST_HELP)]
+
+
 @units_app.command("import")
 def import_units(
     file: Annotated[Path, typer.Argument(help="Units (.csv or .xlsx), the planner's format.")],
     db: DbOption = None,
+    dayfirst: DayFirstOption = False,
 ) -> None:
     """Add units and apply changes to known ones (a flat added, a room closed)."""
     with _session(db, create=True, reads={"FILE": file}) as ledger:
-        result = ledger.import_units(file)
+        result = ledger.import_units(file, dayfirst=dayfirst)
     _say(f"units: {result}")
 
 
@@ -223,10 +234,11 @@ def import_units(
 def import_requests(
     file: Annotated[Path, typer.Argument(help="Households (.csv or .xlsx), the planner's format.")],
     db: DbOption = None,
+    dayfirst: DayFirstOption = False,
 ) -> None:
     """Add households waiting for a place; re-importing the same file changes nothing."""
     with _session(db, create=True, reads={"FILE": file}) as ledger:
-        result = ledger.import_requests(file)
+        result = ledger.import_requests(file, dayfirst=dayfirst)
     _say(f"requests: {result}")
 
 
@@ -323,12 +335,21 @@ def move_in(
         str | None, typer.Option("--unit", help="Unit, for a move-in outside any batch.")
     ] = None,
     expected_end: Annotated[
-        str | None, typer.Option("--expected-end", help="Departure day, YYYY-MM-DD.")
+        str | None,
+        typer.Option(
+            "--expected-end",
+            help="Departure day, YYYY-MM-DD (default: after the stay length, or on the expected "
+            "exit date capped by the maximum stay).",
+        ),
     ] = None,
     db: DbOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
 ) -> None:
-    """Record a move-in (the planned stay, or a manual one with --unit)."""
+    """Record a move-in (the planned stay, or a manual one with --unit).
+
+    A household with an expected exit date stays until that date (at most the maximum stay), and
+    cannot move in once it has come.
+    """
     with _session(db, actor=by) as ledger:
         ledger.move_in(household, date, unit_id=unit, expected_end=expected_end)
     _say(f"moved in: {household}")
@@ -354,12 +375,20 @@ def exit_(
 @stay_app.command("extend")
 def extend(
     household: Annotated[str, typer.Argument(help="Household id.")],
-    to: Annotated[str, typer.Option("--to", help="New expected departure day, YYYY-MM-DD.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="New expected departure day, YYYY-MM-DD (for a household with an expected exit "
+            "date: after the current one; past the exit date it becomes the new exit date).",
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why (no personal data).")],
     db: DbOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
 ) -> None:
-    """Change a stay's expected end, with a reason."""
+    """Change a stay's expected end, with a reason; for a household with an expected exit date,
+    move its exit later."""
     with _session(db, actor=by) as ledger:
         ledger.extend(household, to, reason)
     _say(f"extended: {household} to {to}")

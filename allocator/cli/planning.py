@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocator.choices import DEFAULT_GAP, Method
-from allocator.cli.common import check_positive, check_ranges, fail, parse_pairs, parse_pins
+from allocator.cli.common import (
+    DAYFIRST_HELP,
+    check_positive,
+    check_ranges,
+    fail,
+    parse_pairs,
+    parse_pins,
+)
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
 
@@ -101,6 +108,7 @@ def plan(
     ] = None,
     pin: PinOption = None,
     forbid: ForbidOption = None,
+    dayfirst: Annotated[bool, typer.Option("--dayfirst", help=DAYFIRST_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Plan a week's batch: a unit and start day for each household, or a reason why not."""
@@ -121,7 +129,7 @@ def plan(
         read = {f"--{kind}": path for kind, path in inputs.items()} | {"--policy": policy_file}
         outputs = _check_outputs({"--out": out, "--summary": summary}, read)
         policy = _policy(policy_file, horizon_weeks)
-        frames, sources = _read_inputs(inputs)
+        frames, sources = _read_inputs(inputs, dayfirst)
         result = planning.plan(
             frames["households"],
             frames["units"],
@@ -262,7 +270,7 @@ def _policy(path: Path | None, horizon_weeks: int | None) -> Policy:
 
 
 def _read_inputs(
-    inputs: dict[str, Path | None],
+    inputs: dict[str, Path | None], dayfirst: bool = False
 ) -> tuple[dict[str, pd.DataFrame | None], dict[str, Source]]:
     """The tables given and where each came from; no stays file means no stays running."""
     from allocator.io import read_table
@@ -271,7 +279,7 @@ def _read_inputs(
     sources: dict[str, Source] = {}
     for kind, path in inputs.items():
         if path is not None:
-            frames[kind], sources[kind] = read_table(path, kind)
+            frames[kind], sources[kind] = read_table(path, kind, dayfirst=dayfirst)
     return frames, sources
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from allocator.domain import RECORD_TYPES
 from allocator.errors import InputError
-from allocator.tables import Source
+from allocator.tables import Source, read_day_first_dates
 
 log = logging.getLogger("allocator")
 
@@ -70,12 +70,18 @@ def require(module: str, purpose: str, *, extra: str | None = None, source: str 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_table(path: str | os.PathLike, kind: str) -> tuple[pd.DataFrame, Source]:
+def read_table(
+    path: str | os.PathLike, kind: str, *, dayfirst: bool = False
+) -> tuple[pd.DataFrame, Source]:
     """Read the ``kind`` table ("households", "units" or "stays") from a .csv or .xlsx file.
 
     Returns the cells as strings (empty cell = ``""``) and the `Source` to pass to
     `allocator.plan` so that errors name the file and its rows. Raises `InputError` naming the
     file when it is missing, empty, unreadable or of an unknown type.
+
+    Dates written dd/mm/yyyy come back as YYYY-MM-DD: with ``dayfirst`` all of them, otherwise
+    only in a column that shows its order (`allocator.tables.read_day_first_dates`); a column
+    that could be read either way is refused, naming a row.
     """
     if kind not in RECORD_TYPES:
         raise ValueError(f"unknown table kind {kind!r}; expected one of {', '.join(RECORD_TYPES)}")
@@ -98,9 +104,10 @@ def read_table(path: str | os.PathLike, kind: str) -> tuple[pd.DataFrame, Source
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or exc})", source=name) from None
     rows = _read_csv_rows(path) if suffix == ".csv" else _read_xlsx_rows(path, kind)
-    frame = _frame_from_rows(rows, name)
+    source = FileSource(name)
+    frame = read_day_first_dates(_frame_from_rows(rows, name), kind, source, dayfirst=dayfirst)
     log.info("read %d %s rows from %s", len(frame), kind, name)
-    return frame, FileSource(name)
+    return frame, source
 
 
 def _read_csv_rows(path: Path) -> list[list[str]]:

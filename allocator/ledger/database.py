@@ -134,22 +134,60 @@ def alembic_config(connection: sa.Connection) -> Config:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` and make sure the ledger's state row exists."""
+    migrate(engine, revision)
+
+
+def migrate(engine: sa.Engine, revision: str = "head", *, down: bool = False) -> None:
+    """Upgrade (or with ``down``, downgrade) the schema to ``revision`` in one transaction.
+
+    SQLite's batch mode rebuilds a table that other tables reference (copy, drop, rename), which
+    its foreign-key enforcement would refuse half-way; so on SQLite the migration runs with the
+    enforcement off, every reference is checked before it commits, and the enforcement is back
+    on before the connection is used again.
+    """
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    with engine.begin() as conn:
+    with engine.connect() as conn, _foreign_keys_off(conn), conn.begin():
         cfg = alembic_config(conn)
         current = MigrationContext.configure(conn).get_current_revision()
         script = ScriptDirectory.from_config(cfg).get_revision(revision)
         if current != (script.revision if script is not None else None):
             with _ALEMBIC_LOCK:  # alembic's command API keeps global state
-                command.upgrade(cfg, revision)
-        if conn.execute(sa.select(LedgerState.id)).first() is None:
+                (command.downgrade if down else command.upgrade)(cfg, revision)
+            _check_foreign_keys(conn)
+        if not down and conn.execute(sa.select(LedgerState.id)).first() is None:
             conn.execute(
                 sa.insert(LedgerState).values(
                     id=1, version=0, policy=Policy().model_dump(mode="json")
                 )
+            )
+
+
+@contextmanager
+def _foreign_keys_off(conn: sa.Connection) -> Iterator[None]:
+    """SQLite only: foreign keys unenforced until the block ends (set outside any transaction,
+    where SQLite accepts the pragma: the driver runs in autocommit mode, see `create_engine`)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise AllocatorError(
+                f"the schema migration would leave {len(broken)} broken references "
+                f"(first: table {broken[0][0]}); the ledger is left as it was"
             )
 
 

@@ -43,15 +43,20 @@ class ImportResult:
 
 
 def read_records(
-    table: TableLike | str | os.PathLike, kind: str, today: dt.date | None = None
+    table: TableLike | str | os.PathLike,
+    kind: str,
+    today: dt.date | None = None,
+    *,
+    dayfirst: bool = False,
 ) -> list[Any]:
     """Validated `Unit`s or `Household`s from a file or table; ids must be unique, and dates lie
-    within 10 years of ``today`` (default: the day it runs)."""
+    within 10 years of ``today`` (default: the day it runs). ``dayfirst``: a file's dd/mm/yyyy
+    dates are day first even where its column cannot show it (`allocator.io.read_table`)."""
     source: Source = Source(kind)
     if isinstance(table, str | os.PathLike):
         from allocator.io import read_table
 
-        table, source = read_table(table, kind)
+        table, source = read_table(table, kind, dayfirst=dayfirst)
     records = parse_records(table, kind, source)
     labels = _labels(table, len(records))
     key = "unit_id" if kind == "units" else "household_id"
@@ -70,10 +75,14 @@ def read_records(
 
 
 def import_units(
-    engine: sa.Engine, actor: str | None, table: TableLike | str | os.PathLike
+    engine: sa.Engine,
+    actor: str | None,
+    table: TableLike | str | os.PathLike,
+    *,
+    dayfirst: bool = False,
 ) -> ImportResult:
     """Add new units and apply changes to known ones; see `Ledger.import_units`."""
-    units: list[Unit] = read_records(table, "units")
+    units: list[Unit] = read_records(table, "units", dayfirst=dayfirst)
     added = changed = 0
     with transaction(engine, actor) as s:
         known = {u.unit_id: u for u in s.scalars(sa.select(UnitRow))}
@@ -123,16 +132,21 @@ def _change_unit(s: Session, row: UnitRow, values: dict[str, Any], policy: Polic
 
 
 def import_requests(
-    engine: sa.Engine, actor: str | None, table: TableLike | str | os.PathLike
+    engine: sa.Engine,
+    actor: str | None,
+    table: TableLike | str | os.PathLike,
+    *,
+    dayfirst: bool = False,
 ) -> ImportResult:
     """Add waiting households or update their request fields; see `Ledger.import_requests`."""
-    households: list[Household] = read_records(table, "households")
+    households: list[Household] = read_records(table, "households", dayfirst=dayfirst)
     added = changed = 0
     with transaction(engine, actor) as s:
         known = {h.household_id: h for h in s.scalars(sa.select(HouseholdRow))}
         for h in households:
             values = h.model_dump(mode="json")
             values["need_date"] = h.need_date
+            values["expected_exit_date"] = h.expected_exit_date
             row = known.get(h.household_id)
             if row is None:
                 s.add(HouseholdRow(**values))
@@ -164,3 +178,42 @@ def _check_size(s: Session, h: Household) -> None:
                 source="requests",
                 column="size",
             )
+
+
+def withdraw_request(engine: sa.Engine, actor: str | None, household_id: str, reason: str) -> None:
+    """Withdraw a waiting household's request, with a reason; see `Ledger.withdraw_request`."""
+    from allocator.ledger.rules import MAX_TEXT
+    from allocator.ledger.schema import BatchRow, PlacementRow
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("a reason is needed to withdraw a request", field="reason")
+    if len(reason) > MAX_TEXT:
+        raise InputError(f"reason longer than {MAX_TEXT} characters", field="reason")
+    with transaction(engine, actor) as s:
+        row = s.get(HouseholdRow, household_id)
+        if row is None:
+            raise InputError(f"unknown household {household_id!r}", field="household_id")
+        stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
+        if stay is not None:
+            raise InputError(
+                f"household {household_id} is already placed ({describe(stay)}): a request "
+                "with a stay cannot be withdrawn; record the exit instead",
+                field="household_id",
+            )
+        planned = s.execute(
+            sa.select(sa.func.count())
+            .select_from(PlacementRow)
+            .join(BatchRow, BatchRow.batch_id == PlacementRow.batch_id)
+            .where(
+                BatchRow.status == "proposed",
+                PlacementRow.household_id == household_id,
+                PlacementRow.status == "placed",
+            )
+        ).scalar_one()
+        if planned:
+            bump(s)  # a proposed batch that places it can no longer be approved
+        request = {f: getattr(row, f) for f in HOUSEHOLD_FIELDS if f != "household_id"}
+        s.delete(row)
+        audit(s, "withdraw", "household", household_id, reason=reason, **request)
+    log.info("request withdrawn")

@@ -69,7 +69,9 @@ class HouseholdRow(Base):
     minors: Mapped[int | None] = mapped_column(sa.Integer)
     urgency: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     need_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
-    expected_stay_days: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # the stay's clock: nights from move-in, or the day the exit is expected; exactly one
+    expected_stay_days: Mapped[int | None] = mapped_column(sa.Integer)
+    expected_exit_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     support: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     accessible: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     exit_pathway: Mapped[str | None] = mapped_column(sa.String(32))
@@ -77,6 +79,12 @@ class HouseholdRow(Base):
     __table_args__ = (
         sa.CheckConstraint("size >= 1", name="size_positive"),
         sa.CheckConstraint("urgency BETWEEN 1 AND 5", name="urgency_range"),
+        sa.CheckConstraint(
+            "(expected_stay_days IS NULL) <> (expected_exit_date IS NULL)", name="one_stay_clock"
+        ),
+        sa.CheckConstraint(
+            "expected_exit_date IS NULL OR expected_exit_date > need_date", name="exit_after_need"
+        ),
     )
 
 
@@ -170,3 +178,22 @@ class AuditRow(Base):
     entity: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     entity_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
+
+
+class UserRow(Base):
+    """A console account (`allocator.web`): a staff sign-in id, its role and its argon2 hash.
+
+    Never a household's data, and never exported or shown: `reading.TABLES` leaves it out.
+    """
+
+    __tablename__ = "users"
+    user_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    created: Mapped[dt.datetime] = mapped_column(sa.DateTime, nullable=False)
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('admin', 'planner', 'caseworker', 'viewer')", name="role_known"
+        ),
+    )

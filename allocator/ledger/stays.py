@@ -3,6 +3,11 @@
 Each change bumps the ledger version and is checked against every engine rule
 (`allocator.ledger.rules.check_stay`) with the dates it would leave behind; the dates given lie
 within 10 years of today. Recording the same move-in or exit twice changes nothing.
+
+A household with an expected exit date (`HouseholdRow.expected_exit_date`) leaves on that day
+whenever it moved in: its stay's expected end is the exit date, or the policy's maximum stay
+counted from the move-in if that comes first, and it cannot move in on or after its exit date.
+Extending such a stay moves its expected exit later.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from allocator.errors import InputError
 from allocator.ledger.database import audit, bump, read_policy, transaction
 from allocator.ledger.rules import EXIT_PATHWAYS, MAX_TEXT, check_stay, describe, user_date
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
+from allocator.policy import Policy
 
 
 def _stay_of(s: Session, household_id: str) -> StayRow:
@@ -27,6 +33,34 @@ def _stay_of(s: Session, household_id: str) -> StayRow:
             f"household {household_id} has no stay (it is waiting)", field="household_id"
         )
     return stay
+
+
+def exit_dated_end(
+    hh: HouseholdRow, date: dt.date, policy: Policy, end: dt.date | None = None
+) -> dt.date:
+    """The expected end of an exit-dated household's stay from a move-in on ``date``.
+
+    min(exit date, move-in + max stay), or ``end`` when the planner gives one, which may not pass
+    the exit date (`stay extend` moves the exit, with a reason). Refused when the exit date is on
+    or before the move-in: the household has left, or its request needs its new exit date.
+    """
+    exit_date = hh.expected_exit_date
+    assert exit_date is not None
+    if exit_date <= date:
+        raise InputError(
+            f"household {hh.household_id}'s expected exit date {exit_date} is not after the "
+            f"move-in on {date}: a stay must end after it starts (import the request with its "
+            "new expected_exit_date if the exit moved)",
+            field="date",
+        )
+    if end is not None and end > exit_date:
+        raise InputError(
+            f"the expected end {end} is after household {hh.household_id}'s expected exit "
+            f"date {exit_date}: give an end by then, or move the exit later with `stay extend` "
+            "and a reason",
+            field="expected_end",
+        )
+    return end or min(exit_date, date + dt.timedelta(days=policy.max_stay_days))
 
 
 def move_in(
@@ -67,7 +101,11 @@ def _manual_move_in(
             "(--unit) for a manual move-in",
             field="unit_id",
         )
-    end = end or date + dt.timedelta(days=hh.expected_stay_days)
+    if hh.expected_exit_date is not None:
+        end = exit_dated_end(hh, date, policy, end)
+    else:
+        assert hh.expected_stay_days is not None
+        end = end or date + dt.timedelta(days=hh.expected_stay_days)
     what = f"manual move-in of household {household_id} in unit {unit_id}"
     check_stay(s, policy, household_id, unit_id, date, end, None, what, date)
     s.add(
@@ -98,6 +136,9 @@ def _planned_move_in(
         if stay.moved_in == date and (end is None or end == stay.expected_end):
             return
         raise InputError(f"already moved in: {describe(stay)}")
+    hh = s.get_one(HouseholdRow, household_id)
+    if hh.expected_exit_date is not None:  # the exit comes on its date, whatever the move-in
+        end = exit_dated_end(hh, date, policy, end)
     end = end or stay.expected_end
     what = f"move-in of household {household_id} in unit {stay.unit_id}"
     check_stay(s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date)
@@ -169,6 +210,16 @@ def extend(
             raise InputError(f"cannot extend a finished stay: {describe(stay)}")
         if end == stay.expected_end:
             return
+        hh = s.get_one(HouseholdRow, household_id)
+        exit_date = hh.expected_exit_date
+        if exit_date is not None and end < stay.expected_end:
+            raise InputError(
+                f"household {household_id} leaves on its expected exit date: an extension "
+                f"moves its stay's end later, and {end} is before the current end "
+                f"{stay.expected_end} ({describe(stay)}); record an earlier departure with "
+                "`stay exit`",
+                field="expected_end",
+            )
         bump(s)
         policy = read_policy(s)
         start = stay.moved_in or stay.start
@@ -176,4 +227,8 @@ def extend(
         check_stay(s, policy, household_id, stay.unit_id, start, end, stay.stay_id, what)
         old = stay.expected_end
         stay.expected_end = end
-        audit(s, "extend", "stay", stay.stay_id, old=old, new=end, reason=reason)
+        moved = {}
+        if exit_date is not None and end > exit_date:  # the exit itself is now expected later
+            hh.expected_exit_date = end
+            moved = {"exit_date": [exit_date.isoformat(), end.isoformat()]}
+        audit(s, "extend", "stay", stay.stay_id, old=old, new=end, reason=reason, **moved)

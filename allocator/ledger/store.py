@@ -124,22 +124,40 @@ class Ledger:
 
     # -- imports
 
-    def import_units(self, table: TableLike | str | os.PathLike) -> ImportResult:
+    def import_units(
+        self, table: TableLike | str | os.PathLike, *, dayfirst: bool = False
+    ) -> ImportResult:
         """Add new units and apply changes (capacity, window, ...) to known ones.
 
         Units missing from the table are kept. A change that would break a stay (a room closed
         while a stay runs in it, capacity below a household's size) is refused. Importing the
-        same table twice changes nothing.
+        same table twice changes nothing. ``dayfirst``: the file's dd/mm/yyyy dates are read
+        day first even where the column alone does not show the order.
         """
-        return imports.import_units(self.engine, self.actor, table)
+        return imports.import_units(self.engine, self.actor, table, dayfirst=dayfirst)
 
-    def import_requests(self, table: TableLike | str | os.PathLike) -> ImportResult:
+    def import_requests(
+        self, table: TableLike | str | os.PathLike, *, dayfirst: bool = False
+    ) -> ImportResult:
         """Add households waiting for a place, or update their request fields.
 
+        Each household gives ``expected_stay_days`` (nights from its move-in) or
+        ``expected_exit_date`` (the day its exit is expected, whatever the move-in), not both.
         Importing the same table twice changes nothing. A household already housed may not grow
-        beyond its unit's capacity.
+        beyond its unit's capacity; a changed stay length or exit date changes the request, not
+        a stay already planned or running (`extend` moves that). ``dayfirst`` as for units.
         """
-        return imports.import_requests(self.engine, self.actor, table)
+        return imports.import_requests(self.engine, self.actor, table, dayfirst=dayfirst)
+
+    def withdraw_request(self, household_id: str, reason: str) -> None:
+        """Withdraw the request of a household still waiting, with a reason (no personal data).
+
+        The request leaves the ledger (the audit trail keeps its fields and the reason); a
+        proposed batch that places the household can no longer be approved. A household with a
+        stay (planned, running or ended) is refused: record its exit instead. Importing a file
+        that still holds the request adds it again.
+        """
+        imports.withdraw_request(self.engine, self.actor, household_id, reason)
 
     # -- weekly batch
 
@@ -198,8 +216,11 @@ class Ledger:
     ) -> None:
         """Record the day a household moved in: its planned stay, or a manual one in ``unit_id``.
 
-        A manual move-in that breaks a rule (overlap incl. turnover, capacity, accessibility,
-        availability, one stay per household) is refused with the rule and the stay named.
+        A household with an expected exit date stays until then, or for the policy's maximum
+        stay from this move-in if that ends first (``expected_end``, when given, may not pass
+        the exit date); on or after its exit date it cannot move in. A manual move-in that
+        breaks a rule (overlap incl. turnover, capacity, accessibility, availability, one stay
+        per household) is refused with the rule and the stay named.
         """
         stays.move_in(
             self.engine, self.actor, household_id, date, unit_id=unit_id, expected_end=expected_end
@@ -219,7 +240,12 @@ class Ledger:
         stays.exit(self.engine, self.actor, household_id, date, pathway, outcome)
 
     def extend(self, household_id: str, expected_end: dt.date | str, reason: str) -> None:
-        """Move a running or planned stay's expected end, with a reason (no personal data)."""
+        """Move a running or planned stay's expected end, with a reason (no personal data).
+
+        For a household with an expected exit date the new end must be later than the current
+        one, and past the exit date it moves the exit date too. The overlap, capacity and
+        availability rules apply as to any stay.
+        """
         stays.extend(self.engine, self.actor, household_id, expected_end, reason)
 
     # -- reading
@@ -268,7 +294,8 @@ class Ledger:
         stays present in the week, at its end), exits and exits_<pathway>, over_max_stay (stays
         present at the week's end that are longer than the policy's max stay), turnover_days_lost
         (days units stood empty between a stay and the next one starting in the week) and
-        hotel_person_nights (nights of households needing a place and not yet in a unit).
+        hotel_person_nights (nights of households needing a place and not yet in a unit, never
+        past a household's expected exit date).
         """
         frames, policy = reading.load_frames(self.engine)
         first = as_date(start, "start") if start is not None else None

@@ -4,7 +4,8 @@ Both take the stored tables as DataFrames (as `Ledger.table` gives them; only th
 below are read) and the policy, and touch no database, so they are tested on hand-built frames.
 
 - ``units``: unit_id, kind, capacity, available_from, available_until
-- ``households``: household_id, size, urgency, need_date
+- ``households``: household_id, size, urgency, need_date, expected_exit_date (may be left out:
+  no household has an exit date)
 - ``stays``: stay_id, household_id, unit_id, start, expected_end, moved_in, actual_end,
   exit_pathway (the last three may be left out: nobody moved in or left yet)
 - ``batches`` (history only, optional): week
@@ -33,14 +34,23 @@ OCCUPANCY_COLUMNS = [
     "persons",
     "since",
     "expected_end",
+    "expected_exit_date",
 ]
-WAITING_COLUMNS = ["household_id", "size", "urgency", "need_date", "waiting_days"]
+WAITING_COLUMNS = [
+    "household_id",
+    "size",
+    "urgency",
+    "need_date",
+    "expected_exit_date",
+    "waiting_days",
+]
 OVERDUE_COLUMNS = [
     "stay_id",
     "household_id",
     "unit_id",
     "moved_in",
     "expected_end",
+    "expected_exit_date",
     "days_in",
     "days_past_expected_end",
     "past_max_stay",
@@ -99,6 +109,7 @@ class _Household:
     size: int
     urgency: int
     need_date: dt.date
+    expected_exit_date: dt.date | None = None  # None: the stay runs for a length from move-in
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,7 @@ def _households(frame: pd.DataFrame) -> dict[str, _Household]:
             int(r["size"]),
             int(r["urgency"]),
             as_date(r["need_date"], "need_date"),
+            _date(r.get("expected_exit_date")),
         )
         for r in _rows(frame)
     }
@@ -186,7 +198,7 @@ def status(
     by_unit = _by_unit(stays)
     occupancy = _occupancy(units, households, by_unit, today)
     waiting = _waiting(households, {st.household_id for st in stays}, today)
-    overdue = _overdue(stays, policy, today)
+    overdue = _overdue(stays, households, policy, today)
     free = _free(units, by_unit, policy, today, weeks)
     summary = pd.DataFrame(
         [
@@ -245,6 +257,9 @@ def _occupancy(
                 "persons": households[present.household_id].size if present else 0,
                 "since": (present.moved_in or present.start) if present else None,
                 "expected_end": present.expected_end if present else None,
+                "expected_exit_date": (
+                    households[present.household_id].expected_exit_date if present else None
+                ),
             }
         )
     return pd.DataFrame(rows, columns=OCCUPANCY_COLUMNS)
@@ -258,6 +273,7 @@ def _waiting(households: dict[str, _Household], housed: set[str], today: dt.date
             "size": h.size,
             "urgency": h.urgency,
             "need_date": h.need_date,
+            "expected_exit_date": h.expected_exit_date,
             "waiting_days": max(0, (today - h.need_date).days),
         }
         for h in households.values()
@@ -269,8 +285,14 @@ def _waiting(households: dict[str, _Household], housed: set[str], today: dt.date
     ).reset_index(drop=True)
 
 
-def _overdue(stays: list[_Stay], policy: Policy, today: dt.date) -> pd.DataFrame:
-    """Households in a unit whose expected end is today or past, or past the max stay."""
+def _overdue(
+    stays: list[_Stay], households: dict[str, _Household], policy: Policy, today: dt.date
+) -> pd.DataFrame:
+    """Households in a unit whose expected end is today or past, or past the max stay.
+
+    The same for both kinds of household: an exit-dated stay's expected end is its exit date, or
+    the max stay from its move-in when that comes first (`allocator.ledger.stays`).
+    """
     rows = []
     for st in stays:
         if st.actual_end is not None or st.moved_in is None:
@@ -286,6 +308,7 @@ def _overdue(stays: list[_Stay], policy: Policy, today: dt.date) -> pd.DataFrame
                     "unit_id": st.unit_id,
                     "moved_in": st.moved_in,
                     "expected_end": st.expected_end,
+                    "expected_exit_date": households[st.household_id].expected_exit_date,
                     "days_in": days_in,
                     "days_past_expected_end": past_end,
                     "past_max_stay": past_max,
@@ -350,7 +373,8 @@ def history(
     stays present in the week, at its end), exits and exits_<pathway>, over_max_stay (stays
     present at the week's end that are longer than the policy's max stay), turnover_days_lost
     (days units stood empty between a stay and the next one starting in the week) and
-    hotel_person_nights (nights of households needing a place and not yet in a unit).
+    hotel_person_nights (nights of households needing a place and not yet in a unit; a household
+    with an expected exit date is not counted past it, as the engine counts it).
     A household still in its unit past its expected end counts as present to the last week.
     """
     units = _units(tables["units"])
@@ -442,7 +466,10 @@ def _week(
         if ws <= a < we and before is not None:
             lost += max(0, (a - before).days)
     hotel = sum(
-        _nights(h.need_date, moved.get(h.household_id, far), ws, we) * h.size
+        _nights(
+            h.need_date, min(moved.get(h.household_id, far), h.expected_exit_date or far), ws, we
+        )
+        * h.size
         for h in households.values()
     )
     return {

@@ -301,6 +301,7 @@ def plan_problems(
     pins: dict[str, str] | None = None,
     forbids: list[tuple[str, str]] | None = None,
     greedy_check: bool = False,
+    dayfirst: bool = False,
 ) -> list[str]:
     """What is wrong with the plan the command wrote, by `allocator.testing`'s checker, with the
     inputs read and validated as the command reads them; and, with ``greedy_check``, whether a
@@ -315,7 +316,7 @@ def plan_problems(
         return [f"exit 0 but no plan at {out.name}"]
     frames, sources = {"stays": None}, {}
     for kind, path in inputs.items():
-        frames[kind], sources[kind] = read_table(path, kind)
+        frames[kind], sources[kind] = read_table(path, kind, dayfirst=dayfirst)
     tables = validate_tables(
         frames["households"], frames["units"], frames["stays"], sources=sources
     )
@@ -360,6 +361,7 @@ def plan_case(
     greedy_check: bool = False,
     start: str = START.isoformat(),
     extra: tuple[str, ...] = (),
+    dayfirst: bool = False,
 ) -> None:
     """Write the tables (kind -> (bytes, suffix)) and the policy in a fresh folder, run
     ``allocator plan`` on them (``extra``: more options) and check the promise, the plan
@@ -379,7 +381,7 @@ def plan_case(
             args += ["--stays", str(inputs["stays"])]
         args += ["--start", start, "--out", str(out), "--summary", str(summary)]
         args += ["--method", method, "--time-limit", "5"] + (["--quiet"] if quiet else [])
-        args += list(extra)
+        args += list(extra) + (["--dayfirst"] if dayfirst else [])
         policy_path = None
         if policy is not None:
             policy_path = folder / "policy.toml"
@@ -394,6 +396,12 @@ def plan_case(
             run,
             before,
             lambda: plan_problems(
-                out, summary, inputs, start, policy_path, greedy_check=greedy_check
+                out,
+                summary,
+                inputs,
+                start,
+                policy_path,
+                greedy_check=greedy_check,
+                dayfirst=dayfirst,
             ),
         )

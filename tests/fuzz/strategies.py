@@ -1,7 +1,7 @@
 """Hypothesis strategies that turn valid input files into odd ones: the fuzzing layer's inputs.
 
-A case starts from a valid table (the demo's, or two smaller ones from `allocator.examples`)
-and applies one or two mutations to it (`settings_files` does the same for policy and scenario
+A case starts from a valid table (the demo's, or three smaller ones from `allocator.examples`,
+one with half its households giving an exit date) and applies one or two mutations to it (`settings_files` does the same for policy and scenario
 files):
 
 * a cell: another column's value (a date for a size), empty, spaces or quotes around it, NaN,
@@ -49,8 +49,11 @@ DATE_TEXTS = [
     "2026-W50", "\u0662\u0660\u0662\u0666-12-07", "yesterday", "2026-12-07 2026-12-08",
 ]  # fmt: skip
 BOOL_TEXTS = ["true", "false", "TRUE", "True", "yes", "no", "1", "0", "y", "n", "on", "off",
-              "vero", "2", "-1", "t", " true", "1.0"]  # fmt: skip
-ENUM_TEXTS = {  # a valid spelling first, then odd ones
+              "vero", "2", "-1", "t", " true", "1.0", "sì", "SI", "s\u00ec ", "si\u0300",
+              "FALSO", "No", "s", "forse"]  # fmt: skip
+# how a planner's spreadsheet writes a valid value (issue #19): read as the canonical one
+SPREADSHEET_BOOLS = ["Sì", "no", "VERO", "falso", "TRUE", "0"]
+ENUM_TEXTS = {  # two valid spellings first, then odd ones (any case is valid since issue #19)
     "support": ["low", "high", "LOW", "Low", " low", "medio", "medium\u200b", "high ", "none"],
     "kind": ["flat", "hub_room", "hub room", "Hub_Room", "flat ", "FLAT", "appartamento", "0"],
     "exit_pathway": [
@@ -74,7 +77,8 @@ TEXTS = [
 ID_TEXTS = ["NEW1", "n-2.b:3", "H 1", "h00000", "H/1", "H1;", "\U0001f3e0", " H00000", "H00000 ", "S00000",
             "U00000", "x" * 64, "x" * 65, "0", "-", ".", "H\u00e9"]  # fmt: skip
 
-DATE_COLS = {"need_date", "available_from", "available_until", "start", "expected_end"}
+DATE_COLS = {"need_date", "expected_exit_date", "available_from", "available_until", "start",
+             "expected_end"}  # fmt: skip
 INT_COLS = {"size", "minors", "urgency", "expected_stay_days", "capacity"}
 FLOAT_COLS = {"nightly_cost"}
 BOOL_COLS = {"accessible"}
@@ -82,14 +86,21 @@ ID_COLS = {"household_id", "unit_id"}
 
 
 def _date_texts() -> st.SearchStrategy[str]:
-    near = st.integers(-400, 800).map(lambda d: (START + dt.timedelta(days=d)).isoformat())
+    days = st.integers(-400, 800).map(lambda d: START + dt.timedelta(days=d))
+    near = days.map(dt.date.isoformat)
     return st.one_of(
         near,  # valid, mostly: the run gets past reading and planning starts
         near,
+        days.map(_day_first),  # valid when the column shows its order (issue #19)
         st.sampled_from(DATE_TEXTS),
         st.dates().map(dt.date.isoformat),
         st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
     )
+
+
+def _day_first(day: dt.date) -> str:
+    """A date as an Italian spreadsheet writes it: dd/mm/yyyy, or d/m/yyyy."""
+    return f"{day:%d/%m/%Y}" if day.toordinal() % 3 else f"{day.day}/{day.month}/{day.year}"
 
 
 def _number_texts() -> st.SearchStrategy[str]:
@@ -123,15 +134,18 @@ def mild_texts(column: str) -> st.SearchStrategy[str]:
     """A plausible value for a cell of ``column``: the kind of change after which a table is
     often still valid, so that the engine, not only the reader, meets odd input."""
     if column in DATE_COLS:
-        return st.integers(-60, 200).map(lambda d: (START + dt.timedelta(days=d)).isoformat())
+        days = st.integers(-60, 200).map(lambda d: START + dt.timedelta(days=d))
+        return st.one_of(days.map(dt.date.isoformat), days.map(dt.date.isoformat),
+                         days.map(_day_first))  # fmt: skip
     if column in INT_COLS:
         return st.integers(0, 12).map(str)
     if column in FLOAT_COLS:
         return st.sampled_from(["0", "12.5", "40", "1e3", ""])
     if column in BOOL_COLS:
-        return st.sampled_from(["true", "false", ""])
+        return st.sampled_from(["true", "false", "", *SPREADSHEET_BOOLS])
     if column in ENUM_TEXTS:
-        return st.sampled_from(ENUM_TEXTS[column][:2] + [""])
+        first = ENUM_TEXTS[column][:2]
+        return st.sampled_from([*first, "", first[0].upper(), f" {first[1].title()}"])
     return st.sampled_from(["", "arabic", "NEW1"])
 
 
@@ -155,15 +169,18 @@ def cell_values(column: str) -> st.SearchStrategy[Any]:
 
 # --- the valid tables we start from ----------------------------------------------------------
 
-BASES = ("demo", "small-1", "small-2")
+# "mixed": half the households give an expected_exit_date instead of expected_stay_days (#19)
+BASES = ("demo", "small-1", "small-2", "mixed-3")
 
 
 @functools.cache
 def base_frames(base: str) -> dict[str, Any]:
     from allocator.examples import demo, generate
 
-    tables = demo() if base == "demo" else generate(8 + 4 * int(base[-1]), 6, seed=int(base[-1]))
-    return dict(zip(KINDS, tables, strict=True))
+    if base == "demo":
+        return dict(zip(KINDS, demo(), strict=True))
+    n, share = int(base[-1]), 0.5 if base.startswith("mixed") else 0.0
+    return dict(zip(KINDS, generate(8 + 4 * n, 6, seed=n, exit_dated_share=share), strict=True))
 
 
 @functools.cache
@@ -210,6 +227,7 @@ class Table:
     typed: bool
     labels: list[str] = field(default_factory=list)
     lossy: bool = False  # truncated, junk added, replaced: the grid no longer says what is read
+    dayfirst: bool = False  # the run says its dd/mm/yyyy dates are day first (--dayfirst)
     mild: bool = False  # only changes after which the table may well stay valid
     text_ops: list[tuple[str, Any]] = field(default_factory=list)
     byte_ops: list[tuple[str, Any]] = field(default_factory=list)
@@ -241,6 +259,11 @@ class Table:
                 why = _out_of_range(name, cell)
                 if why:
                     reasons.append(f"{name} {why}")
+        table = _from_header(self.grid)  # the reader skips blank rows above the header
+        if self.kind == "households" and table:
+            reasons += _stay_clocks(table)
+        if table and not self.dayfirst:
+            reasons += [f"{name} {why}" for name, why in _unread_slashed_dates(table)]
         return reasons
 
 
@@ -250,13 +273,26 @@ FAR_DAYS = 20 * 366
 HUGE = 1e15
 
 
+STAY_CLOCK = ("expected_stay_days", "expected_exit_date")  # exactly one per household row
+
+
+def _windowed(column: str) -> bool:
+    """Whether the program holds ``column``'s dates to the window around the plan's start."""
+    from allocator.rules import DATE_FIELDS
+
+    return any(column in fields for fields in DATE_FIELDS.values())
+
+
 def _out_of_range(column: str, cell: Any) -> str | None:
     if column in DATE_COLS:
+        far = _windowed(column)
         if isinstance(cell, dt.datetime):
             cell = cell.date()
         if isinstance(cell, dt.date):
             return (
-                f"{cell} far from the plan start" if abs((cell - START).days) > FAR_DAYS else None
+                f"{cell} far from the plan start"
+                if far and abs((cell - START).days) > FAR_DAYS
+                else None
             )
         text = _key(cell)
         if re.fullmatch(r"\d+(\.\d+)?", text) and len(text) != 8:
@@ -264,6 +300,8 @@ def _out_of_range(column: str, cell: Any) -> str | None:
         try:
             day = dt.date.fromisoformat(text[:10])
         except ValueError:
+            day = _slashed(text)[0] if _slashed(text) else None  # read day first, if at all
+        if day is None or not far:
             return None
         return f"{day} far from the plan start" if abs((day - START).days) > FAR_DAYS else None
     if column in INT_COLS | FLOAT_COLS and not isinstance(cell, bool):
@@ -276,6 +314,61 @@ def _out_of_range(column: str, cell: Any) -> str | None:
         if abs(value) > HUGE:
             return f"{cell!r}, a number far out of range"
     return None
+
+
+def _slashed(text: str) -> tuple[dt.date | None, dt.date | None] | None:
+    """A dd/mm/yyyy text read day first and month first (None where no date), or None."""
+    found = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", text)
+    if found is None:
+        return None
+    a, b, year = (int(g) for g in found.groups())
+    readings = []
+    for month, day in ((b, a), (a, b)):
+        try:
+            readings.append(dt.date(year, month, day))
+        except ValueError:
+            readings.append(None)
+    return readings[0], readings[1]
+
+
+def _from_header(grid: list[list[Any]]) -> list[list[Any]]:
+    """The grid from its first row that is not blank (the header the reader takes)."""
+    start = next((k for k, r in enumerate(grid) if any(_key(c) for c in r)), len(grid))
+    return grid[start:]
+
+
+def _stay_clocks(table: list[list[Any]]) -> list[str]:
+    """A household row with both or neither of the stay clocks (issue #19)."""
+    header = [_key(c) for c in table[0]]
+    if len(header) != len(set(header)):
+        return []  # a repeated column: refused as such
+    reasons = []
+    for row in table[1:]:
+        if not any(_key(c) for c in row):
+            continue
+        given = [c in header and header.index(c) < len(row) and _key(row[header.index(c)]) != ""
+                 for c in STAY_CLOCK]  # fmt: skip
+        if all(given) or not any(given):
+            reasons.append(f"{'both' if all(given) else 'neither'} of {', '.join(STAY_CLOCK)}")
+    return reasons
+
+
+def _unread_slashed_dates(grid: list[list[Any]]) -> list[tuple[str, str]]:
+    """Date columns whose slashed dates do not show their order: no date that reads only day
+    first, and one that reads only month first or differently both ways (issue #19)."""
+    header = [_key(c) for c in grid[0]]
+    out = []
+    for k, name in enumerate(header):
+        if name not in DATE_COLS or header.count(name) > 1:
+            continue
+        cells = [row[k] for row in grid[1:] if len(row) > k and any(_key(c) for c in row)]
+        both = [_slashed(_key(c)) for c in cells if isinstance(c, str)]
+        both = [(dm, md) for dm, md in filter(None, both) if dm or md]
+        if any(dm and not md for dm, md in both):
+            continue  # a day above 12: the column is day first
+        if any(md and (not dm or dm != md) for dm, md in both):
+            out.append((name, "dd/mm/yyyy dates that could be month first"))
+    return out
 
 
 def _key(cell: Any) -> str:

@@ -18,11 +18,13 @@ def test_plan_on_mutated_csv_tables(data):
     targets = data.draw(st.sampled_from([*one, *one, *one, {"households", "units"},
                                          {"units", "stays"}]), label="targets")  # fmt: skip
     with_stays = "stays" in targets or data.draw(st.booleans(), label="with_stays")
+    dayfirst = data.draw(st.integers(0, 4), label="--dayfirst") == 0
     files, labels, must_reject = {}, [], []
     for kind in KINDS:
         if kind == "stays" and not with_stays:
             continue
         t = data.draw(tables(kind, typed=False, base=base, mutate=kind in targets), label=kind)
+        t.dayfirst = dayfirst
         if kind in targets:
             t = data.draw(csv_layouts(t), label=f"{kind} layout")
         files[kind] = (render_csv(t), ".csv")
@@ -36,4 +38,5 @@ def test_plan_on_mutated_csv_tables(data):
         method=data.draw(st.sampled_from(["greedy", "greedy", "greedy", "solver"]), label="method"),
         previous=data.draw(st.booleans(), label="previous outputs"),
         quiet=data.draw(st.booleans(), label="quiet"),
+        dayfirst=dayfirst,
     )

@@ -43,7 +43,8 @@ def test_simulate_and_compare_on_mutated_scenario(data):
         if command == "simulate":
             out = folder / "results"
             args = ["simulate", str(path), "--workers", "1"]
-            outputs = {"results", *(f"results/{n}.parquet" for n in TABLES)}
+            # clocks: the savings with every pathway on the other clock (issue #19)
+            outputs = {"results", *(f"results/{n}.parquet" for n in [*TABLES, "clocks"])}
         else:
             out = folder / "compare.csv"
             args = ["compare", str(path), str(folder / "other.yaml"), "--workers", "1"]

@@ -1,9 +1,12 @@
 """A year of weekly cycles on generated data, with the ledger's invariants checked after every step.
 
 The hypothesis state machine mixes the weekly cycle (propose, approve, move-ins, exits,
-extensions) with new requests, manual move-ins, duplicate approvals and bad input; after every
-step no engine rule may be broken and a refused operation must have changed nothing. Runs on
-SQLite, and on PostgreSQL when ``ALLOCATOR_TEST_POSTGRES_URL`` is set.
+extensions) with new requests, manual move-ins, duplicate approvals and bad input, for
+households of both kinds (a stay length, or an expected exit date); after every step no engine
+rule may be broken, an exit-dated stay ends by its exit date (and, unless extended, at the exit
+date or the maximum stay from its start, whichever comes first), and a refused operation must
+have changed nothing. Runs on SQLite, and on PostgreSQL when ``ALLOCATOR_TEST_POSTGRES_URL`` is
+set.
 """
 
 from __future__ import annotations
@@ -33,10 +36,18 @@ WEEK = dt.date(2026, 12, 7)
 DAY = dt.timedelta(days=1)
 
 
-def _requests(seed: int, n: int, start: dt.date, prefix: str) -> pd.DataFrame:
+def _requests(seed: int, n: int, start: dt.date, prefix: str, exit_dated: int = 2) -> pd.DataFrame:
+    """``n`` requests; every ``exit_dated``-th one gives an expected exit date (need date plus its
+    stay length, so it may come before any free unit) instead of a length."""
     households, _, _ = generate(n, 1, seed=seed, start=start)
     households["household_id"] = [f"{prefix}{k:03d}" for k in range(n)]
-    households["expected_stay_days"] = households["expected_stay_days"].clip(upper=120)
+    days = households["expected_stay_days"].clip(upper=120)
+    dated = (pd.Series(range(n)) % exit_dated == exit_dated - 1).to_numpy()
+    households["expected_stay_days"] = pd.Series(days, dtype=object).where(~dated, None)
+    households["expected_exit_date"] = [
+        need + int(d) * DAY if x else None
+        for need, d, x in zip(households.need_date, days, dated, strict=True)
+    ]
     return households
 
 
@@ -86,6 +97,33 @@ def ledger_url(request, tmp_path) -> str:
     return fresh_url(request.param, tmp_path)
 
 
+def exit_date_violations(ledger: Ledger) -> list[str]:
+    """Exit-dated stays that end after the household's exit date, or that were never extended
+    and do not end at min(exit date, start + max stay)."""
+    households = ledger.table("households").set_index("household_id")
+    audit = ledger.table("audit")
+    extended = set(audit[audit.action == "extend"].entity_id)
+    max_stay = ledger.policy.max_stay_days * DAY
+    problems = []
+    for r in ledger.table("stays").itertuples():
+        exit_date = households.expected_exit_date[r.household_id]
+        if _missing(exit_date):
+            continue
+        if r.expected_end > exit_date:
+            problems.append(f"stay {r.stay_id} ends {r.expected_end}, after exit {exit_date}")
+        start = r.start if _missing(r.moved_in) else r.moved_in
+        if str(r.stay_id) not in extended and r.expected_end != min(exit_date, start + max_stay):
+            problems.append(
+                f"stay {r.stay_id} from {start} ends {r.expected_end}, not at min(exit "
+                f"{exit_date}, max stay)"
+            )
+    return problems
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
 def test_a_year_of_weekly_cycles(ledger_url):
     with Ledger.open(ledger_url, actor="ci") as ledger:
         ledger.import_units(_units())
@@ -95,7 +133,12 @@ def test_a_year_of_weekly_cycles(ledger_url):
                 ledger.import_requests(_requests(k, 8, week, f"M{k:02d}-"))
             _cycle(ledger, week, k)
             assert invariant_violations(ledger) == [], f"week {week}"
+            assert exit_date_violations(ledger) == [], f"week {week}"
             week += 7 * DAY
+        households = ledger.table("households").set_index("household_id")
+        housed = households.loc[ledger.table("stays").household_id]
+        assert housed.expected_exit_date.notna().any()  # both kinds were housed
+        assert housed.expected_stay_days.notna().any()
         history = ledger.history()
         assert len(history) >= 52
         assert history.exits.sum() > 0
@@ -134,10 +177,12 @@ class LedgerMachine(RuleBasedStateMachine):
         _cycle(self.ledger, self.week, pick)
         self.week += 7 * DAY
 
-    @rule(seed=st.integers(0, 1000), n=st.integers(1, 6))
-    def new_requests(self, seed: int, n: int) -> None:
+    @rule(seed=st.integers(0, 1000), n=st.integers(1, 6), every=st.integers(1, 3))
+    def new_requests(self, seed: int, n: int, every: int) -> None:
         self.intake += 1
-        self.ledger.import_requests(_requests(seed, n, self.week, f"I{self.intake:02d}-"))
+        self.ledger.import_requests(
+            _requests(seed, n, self.week, f"I{self.intake:02d}-", exit_dated=every)
+        )
 
     @rule()
     def reimport_changes_nothing(self) -> None:
@@ -192,6 +237,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def rules_hold(self) -> None:
         if hasattr(self, "ledger"):
             assert invariant_violations(self.ledger) == []
+            assert exit_date_violations(self.ledger) == []
             status = self.ledger.status(self.week)
             housed = set(self.ledger.table("stays").household_id)
             n = len(self.ledger.table("households"))

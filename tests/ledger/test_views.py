@@ -17,6 +17,7 @@ D0 = dt.date(2026, 12, 7)
 DAY = dt.timedelta(days=1)
 UNIT = ["unit_id", "kind", "capacity", "available_from", "available_until"]
 HOUSEHOLD = ["household_id", "size", "urgency", "need_date"]
+HOUSEHOLD_EXIT = [*HOUSEHOLD, "expected_exit_date"]
 STAY = [
     "stay_id",
     "household_id",
@@ -134,6 +135,48 @@ def test_empty_ledger_has_empty_tables_and_zero_figures():
     assert all(st_[name].empty for name in ("occupancy", "waiting", "overdue", "free"))
     summary = st_["summary"].iloc[0]
     assert summary.units == 0 and summary.average_wait_days == 0.0
+
+
+def test_exit_dated_households_show_their_exit_in_every_status_table():
+    """Occupancy, waiting and overdue carry the exit date (empty for a stay length); an
+    exit-dated stay is past its expected end and past the max stay by the same rules."""
+    households = [
+        ("E1", 1, 3, d(-30), d(-2)),  # in U1, its exit date passed two days ago
+        ("L1", 1, 3, d(-30), None),  # in U2 for a length, 8 days in with max 7
+        ("E2", 2, 4, d(-5), d(40)),  # waiting
+    ]
+    t = tables(
+        units=[("U1", "flat", 2, None, None), ("U2", "flat", 2, None, None)],
+        households=[],
+        stays=[
+            (1, "E1", "U1", d(-20), d(-2), d(-20), None, None),
+            (2, "L1", "U2", d(-8), d(10), d(-8), None, None),
+        ],
+    )
+    t["households"] = pd.DataFrame(households, columns=HOUSEHOLD_EXIT)
+    result = status(t, Policy(max_stay_days=7), D0)
+    occupancy = result["occupancy"].set_index("household_id")
+    assert occupancy.expected_exit_date["E1"] == d(-2) and pd.isna(
+        occupancy.expected_exit_date["L1"]
+    )
+    waiting = result["waiting"]
+    assert list(waiting.household_id) == ["E2"] and list(waiting.expected_exit_date) == [d(40)]
+    overdue = result["overdue"]
+    got = [
+        (r.household_id, r.expected_exit_date, r.days_past_expected_end, r.past_max_stay)
+        for r in overdue.itertuples()
+    ]
+    assert got == [("E1", d(-2), 2, True), ("L1", None, 0, True)]
+
+
+def test_hotel_nights_of_an_exit_dated_household_stop_at_its_exit_date():
+    """A household never placed leaves the hotel on its exit date, as the engine counts it."""
+    households = pd.DataFrame(
+        [("E1", 2, 3, D0, d(10)), ("L1", 1, 3, D0, None)], columns=HOUSEHOLD_EXIT
+    )
+    t = {**tables([("U1", "flat", 2, None, None)], [], [], weeks=[D0]), "households": households}
+    h = history(t, Policy(), end=d(21))
+    assert list(h.hotel_person_nights) == [2 * 7 + 7, 2 * 3 + 7, 7]
 
 
 # --- history: one unit, two stays, three weeks ----------------------------------------------
