@@ -1,0 +1,254 @@
+"""Chart geometry for inline SVG: the units' timeline on *Today* and the weekly charts of *History*.
+
+Only numbers and the data's own values are computed here; the templates (``_charts.html``) draw
+them, so every word on a chart goes through the catalogue and every value is escaped. Styling is
+by class (the CSP forbids inline styles).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+DAY = dt.timedelta(days=1)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def nice_ticks(high: float, count: int = 4, whole: bool = False) -> list[float]:
+    """Round steps from 0 to at least ``high``: 0, 25, 50, 75, 100 and the like (``whole``:
+    steps of at least 1, for counts)."""
+    if not high or high <= 0 or not math.isfinite(high):
+        return [0.0, 1.0]
+    raw = max(high / count, 1.0) if whole else high / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    top = step * math.ceil(high / step - 1e-9)
+    return [step * k for k in range(int(round(top / step)) + 1)]
+
+
+# --- the timeline of units -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    kind: str  # occupied, planned, ended, overdue, turnover, closed
+    household_id: str = ""
+    persons: int = 0
+    start: dt.date | None = None
+    end: dt.date | None = None
+    label: bool = False  # wide enough to carry the household id
+
+
+@dataclass(frozen=True)
+class Row:
+    y: float
+    unit_id: str
+    kind: str
+    capacity: int
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: float
+    height: float
+    left: float
+    top: float
+    row_height: float
+    day_width: float
+    first: dt.date
+    last: dt.date
+    today_x: float
+    ticks: list[tuple[float, dt.date]]
+    rows: list[Row] = field(default_factory=list)
+
+
+def timeline(
+    units: pd.DataFrame,
+    stays: pd.DataFrame,
+    households: pd.DataFrame,
+    today: dt.date,
+    *,
+    days_before: int = 14,
+    days_after: int = 28,
+    turnover_days: int = 0,
+    width: float = 960.0,
+    left: float = 96.0,
+    row_height: float = 20.0,
+) -> Timeline:
+    """Each unit a row, each stay a bar from its move-in (or planned start) to its exit (or
+    expected end); a stay past its expected end runs to today as ``overdue``; turnover days
+    follow each stay; days the unit is closed are greyed."""
+    first = today - days_before * DAY
+    last = today + days_after * DAY
+    span = (last - first).days
+    top = 28.0
+    day_width = (width - left - 8.0) / span
+    sizes = dict(zip(households.household_id, households["size"], strict=False))
+
+    def x_of(day: dt.date) -> float:
+        return left + max(0, min(span, (day - first).days)) * day_width
+
+    def bar(a: dt.date, b: dt.date, kind: str, **info: Any) -> Bar | None:
+        if b <= first or a >= last or b <= a:
+            return None
+        x0, x1 = x_of(a), x_of(b)
+        return Bar(x0, max(1.0, x1 - x0), kind, label=(x1 - x0) > 52, **info)
+
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for record in stays.to_dict(orient="records"):
+        by_unit.setdefault(str(record["unit_id"]), []).append(record)
+    rows = []
+    for k, unit in enumerate(units.sort_values("unit_id").to_dict(orient="records")):
+        bars: list[Bar | None] = []
+        opens, closes = _date(unit.get("available_from")), _date(unit.get("available_until"))
+        if opens is not None and opens > first:
+            bars.append(bar(first, opens, "closed"))
+        if closes is not None and closes < last:
+            bars.append(bar(closes, last, "closed"))
+        for st in by_unit.get(str(unit["unit_id"]), []):
+            moved, ended = _date(st.get("moved_in")), _date(st.get("actual_end"))
+            expected = _date(st["expected_end"])
+            start = moved or _date(st["start"])
+            assert start is not None and expected is not None
+            info = {
+                "household_id": str(st["household_id"]),
+                "persons": int(sizes.get(st["household_id"], 0)),
+                "start": start,
+                "end": ended or expected,
+            }
+            if ended is not None:
+                end, kind = ended, "ended"
+            elif moved is None:
+                end, kind = expected, "planned"
+            else:
+                end, kind = expected, "occupied"
+            bars.append(bar(start, end, kind, **info))
+            if ended is None and moved is not None and expected <= today:
+                bars.append(bar(expected, today + DAY, "overdue", **info))
+                end = today + DAY
+            if turnover_days > 0:
+                bars.append(bar(end, end + turnover_days * DAY, "turnover"))
+        rows.append(
+            Row(
+                top + k * row_height,
+                str(unit["unit_id"]),
+                str(unit["kind"]),
+                int(unit["capacity"]),
+                [b for b in bars if b is not None],
+            )
+        )
+    monday = first + ((7 - first.weekday()) % 7) * DAY
+    ticks = []
+    while monday <= last:
+        ticks.append((x_of(monday), monday))
+        monday += 7 * DAY
+    height = top + max(1, len(rows)) * row_height + 6
+    return Timeline(
+        width, height, left, top, row_height, day_width, first, last, x_of(today), ticks, rows
+    )
+
+
+# --- weekly charts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str  # the column, which names the CSS class as well
+    points: list[tuple[float, float, float]]  # x, y, the value
+    bars: list[tuple[float, float, float, float, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: float
+    height: float
+    left: float
+    top: float
+    plot_width: float
+    plot_height: float
+    y_ticks: list[tuple[float, float]]  # y, value
+    x_ticks: list[tuple[float, dt.date]]
+    series: list[Series]
+    weeks: list[dt.date]
+    share: bool = False  # values are shares: the axis shows percentages
+
+    @property
+    def polyline(self) -> dict[str, str]:
+        return {s.key: " ".join(f"{x:.1f},{y:.1f}" for x, y, _v in s.points) for s in self.series}
+
+
+def weekly_chart(
+    history: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    stacked: bool = False,
+    share: bool = False,
+    width: float = 640.0,
+    height: float = 220.0,
+) -> Chart:
+    """Lines (or stacked bars) of ``columns`` of `Ledger.history` against its weeks."""
+    left, top, right, bottom = 56.0, 12.0, 12.0, 30.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+    weeks = [_date(w) for w in history["week"]]
+    n = max(1, len(weeks))
+    values = {c: [float(v) if pd.notna(v) else 0.0 for v in history[c]] for c in columns}
+    high = max(
+        (sum(vs) for vs in zip(*values.values(), strict=False))
+        if stacked
+        else (v for vs in values.values() for v in vs),
+        default=0.0,
+    )
+    whole = not share and all(v == int(v) for vs in values.values() for v in vs)
+    ticks = nice_ticks(min(high, 1.0) if share and high <= 1 else high, whole=whole)
+    scale_top = ticks[-1] or 1.0
+    step = plot_w / n
+
+    def y_of(v: float) -> float:
+        return top + plot_h - plot_h * v / scale_top
+
+    series = []
+    base = [0.0] * n
+    for c in columns:
+        points, bars = [], []
+        for k, v in enumerate(values[c]):
+            x = left + step * (k + 0.5)
+            points.append((x, y_of(v), v))
+            if stacked:
+                y0, y1 = y_of(base[k] + v), y_of(base[k])
+                bars.append((left + step * k + step * 0.1, y0, step * 0.8, y1 - y0, v))
+                base[k] += v
+        series.append(Series(c, points, bars))
+    every = max(1, math.ceil(n / 8))
+    x_ticks = [(left + step * (k + 0.5), w) for k, w in enumerate(weeks) if k % every == 0 and w]
+    return Chart(
+        width,
+        height,
+        left,
+        top,
+        plot_w,
+        plot_h,
+        [(y_of(t), t) for t in ticks],
+        x_ticks,
+        series,
+        [w for w in weeks if w is not None],
+        share,
+    )

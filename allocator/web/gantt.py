@@ -1,0 +1,108 @@
+"""The Gantt of a proposed week on *This week*: each unit a row, the stays already in the ledger
+and the plan's placements as bars (this week's, which approval turns into stays, and later ones,
+planned again next week). Geometry only, as `allocator.web.charts` does for *Today*: the template
+``_week_chart.html`` draws it, every word through the catalogue, every value escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from allocator.web.charts import DAY, Bar, Row, Timeline, _date
+
+
+def plan_gantt(
+    units: pd.DataFrame,
+    stays: pd.DataFrame,
+    placements: pd.DataFrame,
+    sizes: dict[str, int],
+    week: dt.date,
+    commit_until: dt.date,
+    *,
+    turnover_days: int = 0,
+    days_before: int = 7,
+    days_after: int = 56,
+    width: float = 960.0,
+    left: float = 96.0,
+    row_height: float = 18.0,
+) -> Timeline:
+    """Rows of units from ``week - days_before`` to ``week + days_after``: the ledger's stays
+    (moved in, planned, ended) and the plan's placements (``week`` before ``commit_until``,
+    ``later`` after), each followed by its turnover days; days a unit is closed greyed."""
+    first = week - days_before * DAY
+    last = week + days_after * DAY
+    span = (last - first).days
+    top = 28.0
+    day_width = (width - left - 8.0) / span
+
+    def x_of(day: dt.date) -> float:
+        return left + max(0, min(span, (day - first).days)) * day_width
+
+    def bar(a: dt.date, b: dt.date, kind: str, **info: Any) -> Bar | None:
+        if b <= first or a >= last or b <= a:
+            return None
+        x0, x1 = x_of(a), x_of(b)
+        return Bar(x0, max(1.0, x1 - x0), kind, label=(x1 - x0) > 52, **info)
+
+    by_unit: dict[str, list[Bar | None]] = {}
+
+    def add(unit: str, a: dt.date, b: dt.date, kind: str, household: str) -> None:
+        info = {
+            "household_id": household,
+            "persons": int(sizes.get(household, 0)),
+            "start": a,
+            "end": b,
+        }
+        bars = by_unit.setdefault(unit, [])
+        bars.append(bar(a, b, kind, **info))
+        if turnover_days > 0:
+            bars.append(bar(b, b + turnover_days * DAY, "turnover"))
+
+    for st in stays.to_dict(orient="records"):
+        moved, ended = _date(st.get("moved_in")), _date(st.get("actual_end"))
+        start, expected = moved or _date(st["start"]), _date(st["expected_end"])
+        if start is None or expected is None:
+            continue
+        if ended is not None:
+            add(str(st["unit_id"]), start, ended, "ended", str(st["household_id"]))
+        elif moved is None:
+            add(str(st["unit_id"]), start, expected, "planned", str(st["household_id"]))
+        else:
+            add(str(st["unit_id"]), start, max(expected, week), "occupied", str(st["household_id"]))
+    placed = placements[placements.status == "placed"]
+    for p in placed.to_dict(orient="records"):
+        start, end = _date(p["start"]), _date(p["expected_end"])
+        if start is None or end is None or not p.get("unit_id"):
+            continue
+        kind = "week" if start < commit_until else "later"
+        add(str(p["unit_id"]), start, end, kind, str(p["household_id"]))
+
+    rows = []
+    for k, unit in enumerate(units.sort_values("unit_id").to_dict(orient="records")):
+        bars = list(by_unit.get(str(unit["unit_id"]), []))
+        opens, closes = _date(unit.get("available_from")), _date(unit.get("available_until"))
+        if opens is not None and opens > first:
+            bars.insert(0, bar(first, opens, "closed"))
+        if closes is not None and closes < last:
+            bars.insert(0, bar(closes, last, "closed"))
+        rows.append(
+            Row(
+                top + k * row_height,
+                str(unit["unit_id"]),
+                str(unit["kind"]),
+                int(unit["capacity"]),
+                [b for b in bars if b is not None],
+            )
+        )
+    monday = first + ((7 - first.weekday()) % 7) * DAY
+    ticks = []
+    while monday <= last:
+        ticks.append((x_of(monday), monday))
+        monday += 7 * DAY
+    height = top + max(1, len(rows)) * row_height + 6
+    return Timeline(
+        width, height, left, top, row_height, day_width, first, last, x_of(week), ticks, rows
+    )
