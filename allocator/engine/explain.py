@@ -17,6 +17,13 @@ named households took them, the planner forbade them, or one was free and the pl
 this one, and why); its kind against its support level, in the same terms. A household not placed
 gets why no start in the horizon works, in the same terms.
 
+The stay in each claim is the one from the start it is about: an exit-dated household's runs
+from that day to its exit date (`Instance.stay_length`), so it is shorter the later it starts.
+Placed, such a household is said to stay until its exit date (or until the programme's longest
+stay ends, when that comes first). Not placed, when its exit date has passed, or no unit that
+fits is free even for one night before the plan between its release and its exit, that is its
+reason, with the first day a unit is.
+
 Why a named household holds a unit: for greedy, what put it ahead in greedy's queue (a pin, an
 earlier need date, the same need date and more urgency, the table's order); for the solver, the
 first two of these that hold: a pin, more urgent, it needed exactly that many beds or has more
@@ -25,13 +32,12 @@ persons, an earlier need date, the unit's kind suits its support better, fewer u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from allocator.domain import Support, UnitKind
 from allocator.engine.columns import placement_cost, unplaced_cost
-from allocator.engine.explain_free import Candidates, Days, FreeTime
+from allocator.engine.explain_days import best_of_kinds
+from allocator.engine.explain_free import NAMED_UNITS, Days, FreeTime
 from allocator.engine.instance import Instance
 from allocator.engine.result import Method
 
@@ -45,9 +51,7 @@ _SUITS = {
     (Support.HIGH, UnitKind.FLAT): -1,
     (Support.LOW, UnitKind.HUB_ROOM): -1,
 }
-NAMED_UNITS = 3  # units named in one claim, then "and k more units"
 NAMED_HOUSEHOLDS = 2  # households named per unit
-PASSED_FIRST = 8  # greedy: taken units looked at first for one passed over
 
 
 def explain(
@@ -57,7 +61,12 @@ def explain(
     if inst.n_households == 0:
         return []
     facts = _PlanFacts(inst, pool, start, unit, method)
-    return [facts.reason(i) for i in range(inst.n_households)]
+    why: list[str] = [""] * inst.n_households
+    # by start day: greedy's search for units free at a household's turn reads the stays by
+    # day, and keeps the last day's
+    for i in np.argsort(np.where(pool >= 0, start, inst.horizon), kind="stable").tolist():
+        why[i] = facts.reason(i)
+    return why
 
 
 def _suits(support: Support, kind: UnitKind) -> int:
@@ -72,40 +81,13 @@ def _days(k: int) -> str:
     return "1 day" if k == 1 else f"{k} days"
 
 
-def _on(days: Days, flags: np.ndarray, inst: Instance) -> str:
-    """ "on 2026-12-08" or "on 3 days from 2026-12-08": the days ``flags`` marks."""
-    first = inst.day(days.first(flags))
-    k = int(flags.sum())
-    return f"on {first}" if k == 1 else f"on {_days(k)} from {first}"
+def _on(first: int, k: int, inst: Instance) -> str:
+    """ "on 2026-12-08" or "on 3 days from 2026-12-08": k days, the first of them given."""
+    return f"on {inst.day(first)}" if k == 1 else f"on {_days(k)} from {inst.day(first)}"
 
 
 def _more(k: int, what: str) -> str:
     return f"{k} more {what}" + ("" if k == 1 else "s")
-
-
-@dataclass
-class _Units:
-    """Candidate units on one day (see `_PlanFacts._at`), each a mask over the positions [lo,
-    lo + len) in size order; `smallest` lists a union as unit ids, smallest first."""
-
-    facts: _PlanFacts
-    lo: int
-    forbidden: np.ndarray
-    free: np.ndarray
-    taken: np.ndarray
-    passed: np.ndarray
-
-    def smallest(self, *names: str) -> np.ndarray:
-        mask = getattr(self, names[0])
-        for n in names[1:]:
-            mask = mask | getattr(self, n)
-        return self.facts.size_order[np.flatnonzero(mask) + self.lo]
-
-    def has(self, name: str, u: int) -> bool:
-        """Whether unit u is among ``name``."""
-        p = int(self.facts.size_pos[u]) - self.lo
-        mask = getattr(self, name)
-        return 0 <= p < mask.size and bool(mask[p])
 
 
 class _PlanFacts(FreeTime):
@@ -113,77 +95,63 @@ class _PlanFacts(FreeTime):
 
     _unplaced_cost: np.ndarray | None = None  # each household's cost left out, once needed
 
-    def _at(self, i: int, d: int, candidates: Candidates, passed: bool = False) -> _Units:
-        """The candidate units on day d for household i's stay: "forbidden" (free, but the
-        planner does not allow it), "free" (still free in the final plan, i's own stay not
-        counted), "taken" (free before the plan, held by others in it) and, with ``passed`` and
-        greedy, "passed": taken only by households behind i in greedy's queue, so free when i's
-        turn came (looked for only before the first free unit, and until one is found: only the
-        smallest of "free" and "passed" is named). The rest were busy before the plan."""
-        L = int(self.inst.stay_days[i])
-        mask, lo, hi = candidates
-        ok = self.before_s[d, lo:hi] >= L
-        if mask is not None:
-            ok &= mask[lo:hi]
-        allowed = self._allowed_mask(i)[lo:hi]
-        after_ok = self._after_ok(i, d, lo, hi)
-        ok_allowed = ok & allowed
-        at = _Units(
-            self,
-            lo,
-            forbidden=ok & ~allowed,
-            free=ok_allowed & after_ok,
-            taken=ok_allowed & ~after_ok,
-            passed=np.zeros_like(ok),
-        )
-        if passed and self.method is Method.GREEDY and at.taken.any():
-            # only the smallest passed unit is named, and taken units only when none passed:
-            # look before the first free unit, the smallest first
-            taken = np.flatnonzero(at.taken)
-            if at.free.any():
-                taken = taken[taken < np.argmax(at.free)]
-            done = 0
-            while done < taken.size:  # in growing parts, until one passed is found
-                part = taken[done : max(PASSED_FIRST, 4 * done)]
-                done += part.size
-                behind = part[~self._held_ahead(i, d, self.size_order[part + lo])]
-                at.passed[behind] = True
-                at.taken[behind] = False
-                if behind.size:
-                    break
-        return at
-
     # --- words ------------------------------------------------------------------------------------
 
-    def _unit(self, u: int) -> str:
+    def __init__(self, *plan) -> None:
+        super().__init__(*plan)
         inst = self.inst
-        return f"the {inst.unit_capacity[u]}-bed {KIND_LABEL[inst.unit_kind[u]]} {inst.unit_ids[u]}"
+        # as Python values: a reason reads a few households' at a time
+        self.pinned_l: list[int] = inst.pinned_pool.tolist()
+        self.need_l: list[int] = inst.need_day.tolist()
+        self.urgency_l: list[int] = inst.urgency.tolist()
+        self.n_fitting_l: list[int] = self.n_fitting_units.tolist()
+        self._unit_words: dict[int, str] = {}
+        self._dates: dict[int, str] = {}
+        self.largest_step_free = int(inst.unit_capacity.max(where=inst.unit_access, initial=0))
+
+    def _date(self, d: int) -> str:
+        """Day d as a date, ISO (kept: a reason names a few of a few hundred days)."""
+        if d not in self._dates:
+            self._dates[d] = self.inst.day(d).isoformat()
+        return self._dates[d]
+
+    def _unit(self, u: int) -> str:
+        if u not in self._unit_words:
+            inst = self.inst
+            kind = KIND_LABEL[inst.unit_kind[u]]
+            self._unit_words[u] = f"the {inst.unit_capacity[u]}-bed {kind} {inst.unit_ids[u]}"
+        return self._unit_words[u]
 
     def _went_to(
-        self, i: int, d: int, units: np.ndarray, verb: bool, count: int | None = None
+        self, i: int, d: int, units: list[int], verb: bool, count: int | None = None
     ) -> tuple[str, int]:
         """ "the 3-bed flat F1 [went] to household A2 (why), the 2-bed hub room R2 to households
         A3 (why) and A4 (why), and 1 more unit", and how many households (up to 2) hold the units
         over household i's stay from day d. For greedy, the holders ahead of i in its queue are
         named when there are any: they made the unit busy at i's turn. ``count``: how many units
         there are, when ``units`` are only the first of them."""
-        count = units.size if count is None else count
+        count = len(units) if count is None else count
         items, holders = [], 0
-        hit = self._overlapping(i, d, self._stays_in(units[:NAMED_UNITS]))
-        for k, u in enumerate(units[:NAMED_UNITS].tolist()):
-            takers = self.stay_of[hit[self.stay_unit[hit] == u]]
-            holders += takers.size
-            if self.method is Method.GREEDY:
-                ahead = takers[self.rank[takers] < self.rank[i]]
-                takers = ahead if ahead.size else takers
-            names = [
-                f"{self.inst.household_ids[j]} ({self._why(j, i, u)})"
-                for j in takers[:NAMED_HOUSEHOLDS].tolist()
+        reach = d + self._nights(i, d) + self.turn  # where i's stay from day d would end
+        rank, ids, greedy = self.rank_l, self.inst.household_ids, self.method is Method.GREEDY
+        begin, until, of, at = self.stay_from_l, self.stay_to_l, self.stay_of_l, self.stays_at_l
+        for k, u in enumerate(units[:NAMED_UNITS]):
+            # the stays in unit u, by start, that overlap i's stay there, but its own
+            p = self.size_pos_l[u]
+            end = min(reach, self.occupancy_s.item(d, p))
+            takers = [
+                of[x]
+                for x in range(at[p], at[p + 1])
+                if begin[x] < end and until[x] > d and of[x] != i
             ]
-            if takers.size > NAMED_HOUSEHOLDS:
-                names.append(_more(takers.size - NAMED_HOUSEHOLDS, "household"))
+            holders += len(takers)
+            if greedy:
+                takers = [j for j in takers if rank[j] < rank[i]] or takers
+            names = [f"{ids[j]} ({self._why(j, i, u)})" for j in takers[:NAMED_HOUSEHOLDS]]
+            if len(takers) > NAMED_HOUSEHOLDS:
+                names.append(_more(len(takers) - NAMED_HOUSEHOLDS, "household"))
             to = "went to" if verb and k == 0 else "to"
-            who = "household" if takers.size == 1 else "households"
+            who = "household" if len(takers) == 1 else "households"
             items.append(f"{self._unit(u)} {to} {who} {_and(names)}")
         if count > NAMED_UNITS:
             items.append("and " + _more(count - NAMED_UNITS, "unit"))
@@ -194,25 +162,26 @@ class _PlanFacts(FreeTime):
         solver, the first two of what its objective weighs that favour j (a pin, urgency, the
         unit's size, the need date, the kind for the support level, fewer units fitting)."""
         inst = self.inst
-        if self.method is Method.GREEDY and self.rank[j] < self.rank[i]:
-            if inst.pinned_pool[j] >= 0 and inst.pinned_pool[i] < 0:
+        pinned, need, urgency, size = self.pinned_l, self.need_l, self.urgency_l, self.size_l
+        if self.method is Method.GREEDY and self.rank_l[j] < self.rank_l[i]:
+            if pinned[j] >= 0 and pinned[i] < 0:
                 return "pinned by the planner"
-            if inst.need_day[j] < inst.need_day[i]:
+            if need[j] < need[i]:
                 return "earlier need date"
-            if inst.urgency[j] > inst.urgency[i]:
-                return f"same need date, more urgent: {inst.urgency[j]} against {inst.urgency[i]}"
+            if urgency[j] > urgency[i]:
+                return f"same need date, more urgent: {urgency[j]} against {urgency[i]}"
             return "same need date and urgency, listed first"
         facts = []
-        if inst.pinned_pool[j] >= 0 and inst.pinned_pool[i] < 0:
+        if pinned[j] >= 0 and pinned[i] < 0:
             facts.append("pinned by the planner")
-        if inst.urgency[j] > inst.urgency[i]:
-            facts.append(f"more urgent: {inst.urgency[j]} against {inst.urgency[i]}")
+        if urgency[j] > urgency[i]:
+            facts.append(f"more urgent: {urgency[j]} against {urgency[i]}")
         cap = int(inst.unit_capacity[u])
-        if inst.size[j] == cap and inst.size[i] != cap:
+        if size[j] == cap and size[i] != cap:
             facts.append(f"needed exactly {cap} beds")
-        elif inst.size[j] > inst.size[i]:
-            facts.append(f"more persons: {inst.size[j]} against {inst.size[i]}")
-        if inst.need_day[j] < inst.need_day[i]:
+        elif size[j] > size[i]:
+            facts.append(f"more persons: {size[j]} against {size[i]}")
+        if need[j] < need[i]:
             facts.append("earlier need date")
         kind = inst.unit_kind[u]
         sj, si = inst.support[j], inst.support[i]
@@ -226,7 +195,7 @@ class _PlanFacts(FreeTime):
                 facts.append(
                     f"{sj.value} support suits a {KIND_LABEL[kind]} better than {si.value} support"
                 )
-        if self.n_fitting_units[j] < self.n_fitting_units[i]:
+        if self.n_fitting_l[j] < self.n_fitting_l[i]:
             facts.append("fewer units fit it")
         if not facts:
             return "the solver's choice for the plan's total cost"
@@ -289,11 +258,13 @@ class _PlanFacts(FreeTime):
 
     def _placed(self, i: int) -> str:
         inst = self.inst
-        p, u = int(self.pool[i]), int(self.unit[i])
+        p, u = int(self.pool[i]), self.unit_l[i]
         q = inst.pools[p]
         beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
-        parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({beds} for {int(inst.size[i])})"]
-        if inst.pinned_pool[i] == p:
+        parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({beds} for {self.size_l[i]})"]
+        if self._exit_l[i] is not None:
+            parts.append(self._until(i))
+        if self.pinned_l[i] == p:
             parts.append("pinned by the planner")
         parts.append(self._when(i))
         parts.append(self._size(i))
@@ -302,21 +273,61 @@ class _PlanFacts(FreeTime):
             parts.append(kind)
         return "; ".join(parts)
 
-    def _when(self, i: int) -> str:
+    def _until(self, i: int) -> str:
+        """When an exit-dated household placed on day t leaves: on its exit date, or earlier
+        when the programme's longest stay (counted from move-in) ends first."""
         inst = self.inst
-        t, r = int(self.start[i]), int(inst.release[i])
+        t, exit_day = int(self.start[i]), int(inst.exit_day[i])
+        end = t + self._nights(i, t)
+        if end == exit_day:
+            return f"stays until its expected exit on {self._date(exit_day)}"
+        return (
+            f"stays until {self._date(end)}, the programme's longest stay (expected exit on "
+            f"{self._date(exit_day)})"
+        )
+
+    def _stay(self, i: int) -> str:
+        """ "18-night stay", or for an exit-dated household "stay up to its expected exit on
+        2027-01-10" (its length depends on the start)."""
+        inst = self.inst
+        if inst.exit_dated[i]:
+            return f"stay up to its expected exit on {self._date(int(inst.exit_day[i]))}"
+        return f"{int(inst.stay_days[i])}-night stay"
+
+    def _exit_first(self, i: int) -> str | None:
+        """For an exit-dated household: why no stay can start before its exit date (the exit
+        has passed, or no unit that fits is free for even one night before it), if so."""
+        inst = self.inst
+        H, r, exit_day = inst.horizon, int(inst.release[i]), int(inst.exit_day[i])
+        exit = self._date(exit_day)
+        if exit_day <= r:
+            if exit_day < r:
+                return f"expected exit on {exit} has passed (the plan starts on {self._date(r)})"
+            return f"expected exit on {exit} is the plan's start: no night is left to place it"
+        night = best_of_kinds(self, "broad")["before"][self.broad_kind_of[i], r:H] >= 1
+        if exit_day > H or night[: exit_day - r].any():
+            return None  # a night is free before the exit, or the exit is past the horizon
+        later = night[exit_day - r :]
+        earliest = (
+            f"earliest {self._date(exit_day + int(np.argmax(later)))}"
+            if later.any()
+            else "none is within the horizon"
+        )
+        return f"expected exit on {exit} comes before any fitting unit is free ({earliest})"
+
+    def _when(self, i: int) -> str:
+        t, r = self.start_l[i], self.release_l[i]
         if t == r:
-            return "free on the need date" if inst.need_day[i] >= 0 else "free at the plan's start"
-        days = self._start_days(i, t)
+            return "free on the need date" if self.need_l[i] >= 0 else "free at the plan's start"
+        days = self._days(i)
         # days counted from the release: the plan's start for a household already waiting
-        since = "" if inst.need_day[i] >= 0 else " from the plan's start"
-        if not days.anywhere.any():
+        since = "" if self.need_l[i] >= 0 else " from the plan's start"
+        if days.anywhere < 0:
             return f"the first day a fitting unit frees up ({_days(t - r)} of waiting{since})"
         pieces = []
-        if not days.anywhere[0]:
+        if days.anywhere != days.lo:
             pieces.append(
-                f"no unit that fits was free for the whole stay before "
-                f"{inst.day(days.first(days.anywhere))}"
+                f"no unit that fits was free for the whole stay before {self._date(days.anywhere)}"
             )
         pieces.extend(self._held_back(i, days, placed=True))
         return f"waits {_days(t - r)}{since}: " + ", ".join(pieces)
@@ -328,9 +339,8 @@ class _PlanFacts(FreeTime):
         inst = self.inst
         were = "were" if placed else "are"
         pieces = []
-        planner = days.anywhere & ~days.allowed
-        if planner.any() and (placed or inst.pinned_pool[i] < 0):
-            when = _on(days, planner, inst)
+        if days.planner >= 0 and (placed or inst.pinned_pool[i] < 0):
+            when = _on(days.planner, days.n_planner, inst)
             if inst.pinned_pool[i] >= 0:
                 pieces.append(
                     f"{when} only units other than its pinned one {were} free for the stay"
@@ -339,43 +349,33 @@ class _PlanFacts(FreeTime):
                 pieces.append(
                     f"{when} the only units free for the stay {were} forbidden for it by the planner"
                 )
-        room = days.support & days.mediation
-        taken = days.allowed & room & ~days.after
-        if taken.any():
+        if days.taken >= 0:
             # for greedy, every unit here has a household ahead of i in its queue (the unit's
             # pool was full at i's turn, capacity allowing): `_went_to` names those
-            d = days.first(taken)
+            d = days.taken
             units, count = self._taken_units(i, d, NAMED_UNITS)
             went, n = self._went_to(i, d, units, False, count)
             one = count == 1
             others = "another household" if n == 1 else "other households"
-            if placed or (days.allowed & days.after).any():
-                lead = (
-                    f"the fitting unit{'' if one else 's'} free from {inst.day(d)} went to {others}"
-                )
+            if placed or days.after:
+                lead = f"the fitting unit{'' if one else 's'} free from {self._date(d)} went to {others}"
             else:
-                lead = f"every fitting unit free for its {int(inst.stay_days[i])}-night stay "
+                lead = f"every fitting unit free for its {self._stay(i)} "
                 lead += f"went to {others}, starting with {'that' if one else 'those'} "
-                lead += f"free from {inst.day(d)}"
+                lead += f"free from {self._date(d)}"
             pieces.append(f"{lead}: {went}")
-        full = days.allowed & ~room
-        if full.any():
-            which = self._capacity_words(
-                bool((full & ~days.support).any()),
-                bool((full & days.support & ~days.mediation).any()),
-                i,
-            )
-            if not placed and not (days.allowed & room).any():
+        if days.full >= 0:
+            which = self._capacity_words(days.full_support, days.full_mediation, i)
+            if not placed and not days.room:
                 pieces.append(f"{which} would be exceeded on every day a fitting unit is free")
             else:
                 would = "would have been" if placed else "would be"
-                starts = _on(days, full, inst)
-                if full.sum() > 1:
+                starts = _on(days.full, days.n_full, inst)
+                if days.n_full > 1:
                     starts = starts.replace("on ", "on any of ", 1)
                 pieces.append(f"{which} {would} exceeded by a start {starts}")
-        choice = days.after & room
-        if choice.any():
-            d = days.first(choice)
+        if days.choice >= 0:
+            d = days.choice
             u = self._first_free(i, d)
             assert u is not None  # an allowed unit is free then
             pieces.append(self._choice(i, u, d, placed))
@@ -384,35 +384,33 @@ class _PlanFacts(FreeTime):
     def _choice(self, i: int, u: int, d: int, placed: bool) -> str:
         """Unit u was free from day d, within capacity: why household i is not there."""
         was = "was" if placed else "is"
-        return f"{self._unit(u)} {was} free from {self.inst.day(d)}: {self._instead(i, u, d)}"
+        return f"{self._unit(u)} {was} free from {self._date(d)}: {self._instead(i, u, d)}"
 
     def _size(self, i: int) -> str:
         """Smallest unit size that fits, or why no smaller unit was used."""
-        inst = self.inst
-        u, t = int(self.unit[i]), int(self.start[i])
-        c = int(inst.unit_capacity[u])
-        smaller = self._sized_units(i, below=c)
-        if not self._positions(smaller).size:
+        u, t = self.unit_l[i], self.start_l[i]
+        smaller = self._sized_units(i, below=self.capacity_u[u])
+        if not self._n_positions(smaller):
             return "smallest unit size that fits"
-        if inst.pinned_pool[i] >= 0:
+        if self.pinned_l[i] >= 0:
             return "larger than needed (the planner's pin)"
-        at = self._at(i, t, smaller)
-        if at.free.any():
-            v = int(at.smallest("free")[0])
+        at = self._look(i, t, smaller, passed=False)
+        if at.first is not None:
+            v = at.first
             return f"larger than needed: {self._unit(v)} was free too: {self._instead(i, v, t)}"
-        if at.taken.any():
-            return "larger than needed: " + self._went_to(i, t, at.smallest("taken"), True)[0]
-        if at.forbidden.any():
-            names = _and([self._unit(v) for v in at.smallest("forbidden")[:NAMED_UNITS].tolist()])
+        if at.n_taken:
+            return "larger than needed: " + self._went_to(i, t, at.taken, True, at.n_taken)[0]
+        if at.forbidden:
+            names = _and([self._unit(v) for v in at.forbidden])
             return f"larger than needed: the planner forbade {names}, free then"
-        sizes = sorted({int(k) for k in self.capacity_s[self._positions(smaller)]})
+        sizes = self._sizes(smaller)
         label = _and([f"{k}-" for k in sizes[:-1]] + [f"{sizes[-1]}-bed"]).replace(" and ", " or ")
         return f"larger than needed: no fitting {label} unit was free for the whole stay"
 
     def _kind(self, i: int) -> str | None:
         """The kind against the support level; for a mismatch, why no unit of the other kind."""
         inst = self.inst
-        u, t = int(self.unit[i]), int(self.start[i])
+        u, t = self.unit_l[i], self.start_l[i]
         support, kind = inst.support[i], inst.unit_kind[u]
         suits = _suits(support, kind)
         if suits > 0 and kind is UnitKind.HUB_ROOM:
@@ -426,15 +424,15 @@ class _PlanFacts(FreeTime):
         if inst.pinned_pool[i] >= 0:
             return f"{head} pinned to a {KIND_LABEL[kind]}"
         candidates = self._sized_units(i, flat=other is UnitKind.FLAT)
-        at = self._at(i, t, candidates, passed=True)
-        if at.free.any() or at.passed.any():
-            v = int(at.smallest("free", "passed")[0])
-            when = "was free when its turn came" if at.has("passed", v) else "was free too"
+        at = self._look(i, t, candidates, passed=True)
+        if at.first is not None:
+            v = at.first
+            when = "was free when its turn came" if at.passed else "was free too"
             why = self._instead(i, v, t)
             return f"{head} {self._unit(v)} {when}: {why}"
-        if at.taken.any():
-            return f"{head} {self._went_to(i, t, at.smallest('taken'), True)[0]}"
-        if at.forbidden.any():
+        if at.n_taken:
+            return f"{head} {self._went_to(i, t, at.taken, True, at.n_taken)[0]}"
+        if at.forbidden:
             return f"{head} the planner forbade the fitting {_KINDS_LABEL[other]} free then"
         return f"{head} no fitting {KIND_LABEL[other]} was free for this stay"
 
@@ -448,14 +446,18 @@ class _PlanFacts(FreeTime):
             return "hotel-only baseline: nobody is placed"
         if inst.release[i] >= H:
             return (
-                f"need date {inst.day(inst.need_day[i])} is after the horizon ends "
-                f"({inst.day(H)}): plan it in a later batch"
+                f"need date {self._date(int(inst.need_day[i]))} is after the horizon ends "
+                f"({self._date(H)}): plan it in a later batch"
             )
-        big = inst.unit_capacity >= size
-        if not big.any():
-            return f"no unit has {size} beds (the largest has {int(inst.unit_capacity.max())})"
-        if inst.needs_access[i] and not (big & inst.unit_access).any():
+        largest = self.capacity_l[-1] if self.capacity_l else 0  # capacity_l is sorted
+        if size > largest:
+            return f"no unit has {size} beds (the largest has {largest})"
+        if inst.needs_access[i] and size > self.largest_step_free:
             return f"needs a step-free unit and no step-free unit has {size} beds"
+        if inst.exit_dated[i]:
+            exit_first = self._exit_first(i)
+            if exit_first:
+                return exit_first
         prefix = ""
         p = int(inst.pinned_pool[i])
         if p >= 0:
@@ -488,20 +490,20 @@ class _PlanFacts(FreeTime):
                 "every unit that fits is forbidden for it by the planner or busy through the "
                 "horizon"
             )
-        days = self._start_days(i, H)
-        L = int(inst.stay_days[i])
-        if not days.anywhere.any():
-            n = int(self._positions(self._sized_units(i)).size)
+        days = self._days(i)
+        stay = self._stay(i)
+        if days.anywhere < 0:
+            n = self._n_positions(self._sized_units(i))
             return prefix + (
-                f"no fitting unit is free for a {L}-night stay within the horizon ({n} "
+                f"no fitting unit is free for a {stay} within the horizon ({n} "
                 f"unit{'' if n == 1 else 's'} fit, all busy, not yet open or leaving the "
                 "programme)"
             )
-        if not days.allowed.any():
+        if not days.allowed:
             if prefix:
-                return prefix + f"it is not free for a {L}-night stay within the horizon"
+                return prefix + f"it is not free for a {stay} within the horizon"
             return (
-                f"the only units free for its {L}-night stay within the horizon are forbidden "
+                f"the only units free for its {stay} within the horizon are forbidden "
                 "for it by the planner"
             )
         return prefix + "; ".join(self._held_back(i, days, placed=False))

@@ -29,6 +29,8 @@ SCALE = max(1, int(os.environ.get("ALLOCATOR_TEST_SCALE", "1")))
 START = dt.date(2026, 12, 7)
 DATE = r"(\d{4}-\d{2}-\d{2})"
 UNIT = r"the (\d+)-bed (flat|hub room) (\S+)"
+# "18-night stay", or an exit-dated household's "stay up to its expected exit on 2027-01-10"
+STAY = r"(?:\d+-night stay|stay up to its expected exit on \d{4}-\d{2}-\d{2})"
 # "the 3-bed flat F1 [went] to household A2 (why)" or "... to households A2 (why) and A3 (why)"
 TAKEN = re.compile(
     UNIT + r" (?:went )?to (households? \S+ \([^)]*\)(?:(?:, | and )\S+ \([^)]*\))*)"
@@ -60,15 +62,25 @@ class Reading:
         until = self.raw.units[uid].available_until
         return begin, end if until is None else min(end, self.raw.day(until))
 
-    def free(self, hid: str, uid: str, d: int, *, others: bool = True) -> bool:
-        """Whether unit uid is free for household hid's stay from day d: before the plan (the
-        current stays only) or, with ``others``, in the plan (every other placement too)."""
-        u, h = self.raw.units[uid], self.raw.households[hid]
+    def nights(self, hid: str, d: int) -> int:
+        """The nights of household hid's stay from day d (to its exit date, if it gives one)."""
+        return self.raw.stay_length(hid, d)
+
+    def free(
+        self, hid: str, uid: str, d: int, *, others: bool = True, nights: int | None = None
+    ) -> bool:
+        """Whether unit uid is free for household hid's stay from day d (or for ``nights``):
+        before the plan (the current stays only) or, with ``others``, in the plan (every other
+        placement too). An exit-dated household has no stay from its exit date on."""
+        u = self.raw.units[uid]
+        L = self.nights(hid, d) if nights is None else nights
+        if L < 1:
+            return False
         if u.available_from is not None and self.raw.date(d) < u.available_from:
             return False
-        if u.available_until is not None and self.raw.date(d + h.stay_days) > u.available_until:
+        if u.available_until is not None and self.raw.date(d + L) > u.available_until:
             return False
-        a, b = self.span(uid, d, h.stay_days)
+        a, b = self.span(uid, d, L)
         held = [
             self.span(uid, self.raw.day(s.start), (s.expected_end - s.start).days)
             for s in self.raw.stays
@@ -76,7 +88,7 @@ class Reading:
         ]
         if others:
             held += [
-                self.span(uid, t, self.raw.households[j].stay_days)
+                self.span(uid, t, self.nights(j, t))
                 for j, (v, t) in self.placed.items()
                 if v == uid and j != hid
             ]
@@ -132,8 +144,8 @@ def check_reasons(sc: Scenario, result, seen: set[str] | None = None) -> list[st
     return wrong
 
 
-def _units_free(r: Reading, hid: str, units, days, others: bool = False) -> list:
-    return [(v, d) for d in days for v in units if r.free(hid, v, d, others=others)]
+def _units_free(r: Reading, hid: str, units, days, others: bool = False, nights=None) -> list:
+    return [(v, d) for d in days for v in units if r.free(hid, v, d, others=others, nights=nights)]
 
 
 def _check_placed(r: Reading, hid: str, reason: str, claim) -> None:
@@ -163,20 +175,50 @@ def _check_placed(r: Reading, hid: str, reason: str, claim) -> None:
     found = re.search(f"{UNIT} was free too", reason)
     if found:
         claim(r.free(hid, found.group(3), t), f"{found.group(3)} was not free", "free too")
+    h = r.raw.households[hid]
+    found = re.search(f"stays until (?:its expected exit on )?{DATE}", reason)
+    claim(bool(found) == h.exit_dated, "an exit date said or not said", "stays until")
+    if found:
+        end = r.raw.day(dt.date.fromisoformat(found.group(1)))
+        claim(end == t + r.nights(hid, t), f"the stay ends on day {t + r.nights(hid, t)}", "until")
+        exit_day = r.raw.day(h.exit_date)
+        longest = ", the programme's longest stay" in reason
+        claim(longest == (end < exit_day), "the longest stay said or not", "longest stay")
 
 
 def _check_waiting(r: Reading, hid: str, reason: str, claim) -> None:
     horizon = range(r.release(hid), r.raw.horizon)
-    if re.search(r"no fitting unit is free for a \d+-night stay within", reason):
+    if re.search(f"no fitting unit is free for a {STAY} within", reason):
         free = _units_free(r, hid, r.sized(hid), horizon)
         claim(not free, f"units free: {free[:3]}", "no unit free in the horizon")
-    if re.search(r"every fitting unit free for its \d+-night stay went to other", reason):
+    if re.search(f"every fitting unit free for its {STAY} went to other", reason):
         free = _units_free(r, hid, r.allowed(hid), horizon, others=True)
         claim(not free, f"units free in the plan: {free[:3]}", "every unit went to others")
     if "would be exceeded on every day a fitting unit is free" in reason:
         days = sorted({d for _, d in _units_free(r, hid, r.allowed(hid), horizon)})
         fine = [d for d in days if not r.over_capacity(hid, d)]
         claim(not fine, f"capacity allows a start on days {fine}", "capacity whenever")
+    found = re.search(f"expected exit on {DATE} comes before any fitting unit is free", reason)
+    if found:
+        # not even one night free before the plan, from the release to the exit; the earliest
+        # day given is the first with a night free
+        exit_day = r.raw.day(dt.date.fromisoformat(found.group(1)))
+        night = [
+            d
+            for d in range(r.release(hid), r.raw.horizon)
+            if _units_free(r, hid, r.sized(hid), [d], nights=1)
+        ]
+        claim(not night or night[0] >= exit_day, f"a night free on day {night[:1]}", "exit first")
+        earliest = re.search(f"earliest {DATE}", reason)
+        if earliest:
+            d = r.raw.day(dt.date.fromisoformat(earliest.group(1)))
+            claim(bool(night) and night[0] == d, f"first night free: {night[:1]}", "earliest")
+        else:
+            claim(not night, f"a night free on day {night[:1]}", "none in the horizon")
+    found = re.search(f"expected exit on {DATE} (?:has passed|is the plan's start)", reason)
+    if found:
+        exit_day = r.raw.day(dt.date.fromisoformat(found.group(1)))
+        claim(exit_day <= r.release(hid), "the exit is after the release", "exit passed")
 
 
 def _check_either(r: Reading, hid: str, reason: str, claim) -> None:
@@ -198,7 +240,7 @@ def _check_either(r: Reading, hid: str, reason: str, claim) -> None:
         claim(r.free(hid, found.group(3), d), f"{found.group(3)} was not free", "search stopped")
     # every household named as holding a unit holds it over the stay in question: from the
     # day the unit was free ("free from ...") or the household's own start
-    h, t = r.raw.households[hid], r.placed.get(hid, (None, None))[1]
+    t = r.placed.get(hid, (None, None))[1]
     for part in reason.split("; "):
         for taken in TAKEN.finditer(part):
             beds, kind, uid = int(taken.group(1)), taken.group(2), taken.group(3)
@@ -208,17 +250,23 @@ def _check_either(r: Reading, hid: str, reason: str, claim) -> None:
             since = re.findall(f"free from {DATE}", part[: taken.start()])
             d = r.raw.day(dt.date.fromisoformat(since[-1])) if since else t
             assert d is not None, reason
-            mine = r.span(uid, d, h.stay_days)
+            mine = r.span(uid, d, r.nights(hid, d))
             for j in re.findall(r"(?:households? |, | and )(\S+) \(", taken.group(4)):
                 v, s = r.placed.get(j, (None, 0))
-                a, b = r.span(uid, s, r.raw.households[j].stay_days)
+                a, b = r.span(uid, s, r.nights(j, s))
                 there = v == uid and a < mine[1] and mine[0] < b
                 claim(there, f"{j} does not hold {uid} over the stay", "names who took a unit")
 
 
 @st.composite
-def scenarios(draw, households: tuple[int, int] = (1, 10), units: tuple[int, int] = (1, 6)):
-    """`allocator.testing.random_scenario`s of a few households and units, every feature on."""
+def scenarios(
+    draw,
+    households: tuple[int, int] = (1, 10),
+    units: tuple[int, int] = (1, 6),
+    exit_dated: tuple[float, ...] = (0.0,),
+):
+    """`allocator.testing.random_scenario`s of a few households and units, every feature on;
+    a share of the households (one of ``exit_dated``) give an exit date instead of a length."""
     return random_scenario(
         draw(st.integers(0, 2**32 - 1)),
         n_households=draw(st.integers(*households)),
@@ -227,6 +275,7 @@ def scenarios(draw, households: tuple[int, int] = (1, 10), units: tuple[int, int
         max_stay_days=draw(st.sampled_from([5, 15, 30])),
         caps=draw(st.booleans()),
         overrides=draw(st.booleans()),
+        exit_dated_share=draw(st.sampled_from(exit_dated)),
     )
 
 
@@ -254,16 +303,45 @@ def test_every_reason_is_true_when_households_compete_for_units(sc: Scenario) ->
     check_every_method(sc)
 
 
+MIXED = (0.3, 0.6, 1.0)  # shares of exit-dated households
+
+
+@settings(max_examples=100 * SCALE, deadline=None)
+@given(sc=scenarios(exit_dated=MIXED))
+def test_every_reason_is_true_with_exit_dated_households(sc: Scenario) -> None:
+    """The same with households that give an exit date (the stay runs to it from any start)
+    beside households that give a length: every claim read with each one's own stay."""
+    check_every_method(sc)
+
+
+@settings(max_examples=50 * SCALE, deadline=None)
+@given(sc=scenarios(households=(6, 16), units=(1, 4), exit_dated=MIXED))
+def test_every_reason_is_true_when_mixed_households_compete_for_units(sc: Scenario) -> None:
+    """Mixed households, more of them than units: who took a smaller unit, and why."""
+    check_every_method(sc)
+
+
 # --------------------------------------------------------------------------- each wording
 
 
-def household(hid: str, size: int, *, need: int = 0, stay: int = 10, urgency: int = 3, **more):
+def household(
+    hid: str,
+    size: int,
+    *,
+    need: int = 0,
+    stay: int = 10,
+    urgency: int = 3,
+    exit: int | None = None,
+    **more,
+):
+    """A household row; with ``exit``, an exit date (that day) instead of a length."""
     return {
         "household_id": hid,
         "size": size,
         "urgency": urgency,
         "need_date": day(need),
-        "expected_stay_days": stay,
+        "expected_stay_days": None if exit is not None else stay,
+        "expected_exit_date": None if exit is None else day(exit),
         **more,
     }
 
@@ -714,4 +792,91 @@ def test_the_search_stopped_before_a_better_plan() -> None:
     assert "larger than needed: the 2-bed flat F2b was free too: the search stopped" in larger
     assert left_out == (
         f"the 2-bed flat F2a is free from {day(20)}: the search stopped before placing it"
+    )
+
+
+# exit-dated households ---------------------------------------------------------------------
+
+
+def test_an_exit_dated_household_stays_until_its_exit() -> None:
+    """Placed, an exit-dated household stays until its exit date, or the longest stay."""
+    why = reasons([household("H", 2, exit=30)], [unit("F1", "flat", 2)])
+    assert why["H"] == (
+        f"flat F1 (2 beds for 2); stays until its expected exit on {day(30)}; free on the need "
+        "date; smallest unit size that fits"
+    )
+    capped = reasons(
+        [household("H", 2, exit=30)],
+        [unit("F1", "flat", 2)],
+        policy=Policy(horizon_weeks=4, max_stay_days=10),
+    )
+    assert (
+        f"; stays until {day(10)}, the programme's longest stay (expected exit on {day(30)}); "
+        in (capped["H"])
+    )
+
+
+def test_a_later_start_shortens_the_stay() -> None:
+    """Waiting behind another household, the exit-dated one stays from its start to its exit."""
+    why = reasons(
+        [household("A", 2, urgency=5, stay=10), household("H", 2, exit=25)],
+        [unit("F1", "flat", 2)],
+    )
+    assert why["H"].startswith(
+        f"flat F1 (2 beds for 2); stays until its expected exit on {day(25)}; waits 13 days: the "
+        f"fitting unit free from {START} went to another household: the 2-bed flat F1 to "
+        "household A (more urgent: 5 against 3)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("households", "stays", "expected"),
+    [
+        (
+            [household("H", 2, need=0, exit=5)],
+            [busy("F1", until=8)],
+            f"expected exit on {day(5)} comes before any fitting unit is free (earliest {day(11)})",
+        ),
+        (
+            [household("H", 2, need=0, exit=5)],
+            [busy("F1", until=60)],
+            f"expected exit on {day(5)} comes before any fitting unit is free (none is within "
+            "the horizon)",
+        ),
+        (
+            [household("H", 2, need=-10, exit=-2)],
+            [],
+            f"expected exit on {day(-2)} has passed (the plan starts on {START})",
+        ),
+        (
+            [household("H", 2, need=-10, exit=0)],
+            [],
+            f"expected exit on {START} is the plan's start: no night is left to place it",
+        ),
+        (
+            [household("A", 2, urgency=5, stay=10), household("H", 2, exit=12)],
+            [],
+            f"every fitting unit free for its stay up to its expected exit on {day(12)} went to "
+            f"another household, starting with that free from {START}: the 2-bed flat F1 to "
+            "household A (more urgent: 5 against 3)",
+        ),
+    ],
+)
+def test_why_an_exit_dated_household_is_not_placed(households, stays, expected) -> None:
+    """An exit date before any unit that fits is free, or already past; or the units free
+    before it went to others, for the stay from each day to the exit."""
+    assert reasons(households, [unit("F1", "flat", 2)], stays)["H"] == expected
+
+
+def test_the_issue_with_exit_dates_names_who_took_the_smaller_unit() -> None:
+    """Issue #19's instance with exit dates instead of lengths: the same true reason."""
+    households = [
+        household("A1", 3, need=0, exit=60, urgency=5, support="high"),
+        household("A2", 2, need=3, exit=63, urgency=3, support="low"),
+    ]
+    why = reasons(households, ISSUE["units"], policy=Policy())
+    assert why["A1"] == (
+        f"hub room R1 (4 beds for 3); stays until its expected exit on {day(60)}; free on the "
+        "need date; larger than needed: the 3-bed flat F1 went to household A2 (low support: "
+        "flats go first to low-support households); hub room for high support"
     )
