@@ -372,8 +372,8 @@ def _unread_slashed_dates(grid: list[list[Any]]) -> list[tuple[str, str]]:
 
 
 def _key(cell: Any) -> str:
-    if cell is None:
-        return ""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return ""  # a NaN cell is written as an empty one, in CSV and in Excel
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
     return str(cell).strip()
