@@ -82,9 +82,14 @@ class Console:
         self._computing: dict[tuple, threading.Lock] = {}
 
     def stamp(self) -> int:
-        """The ledger's last change: every write adds an audit row, so its newest id moves."""
+        """The ledger's last change: every write adds an audit row, so its newest id moves.
+
+        Rows about accounts (sign-in, sign-out, a user added) change no page that is cached, and
+        a sign-in must not make every reader wait for the pages to be computed again.
+        """
+        newest = sa.select(sa.func.max(AuditRow.audit_id)).where(AuditRow.entity != "user")
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(AuditRow.audit_id))).scalar() or 0)
+            return int(conn.execute(newest).scalar() or 0)
 
     def cached(self, key: tuple, compute: Callable[[], Any], size: int = 16) -> Any:
         """``compute()``, reused while the ledger has not changed since (an LRU of ``size``).

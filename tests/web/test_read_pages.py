@@ -111,3 +111,14 @@ def test_a_change_shows_at_once(client, ledger_path):
     after = client.get("/today").text
     occupied = re.compile(r"<dd>(\d+) / \d+</dd>")
     assert int(occupied.search(after).group(1)) == int(occupied.search(before).group(1)) - 1
+
+
+def test_a_sign_in_keeps_the_pages_computed(app, client, ledger_path):
+    """Signing in is audited but changes no page: the cached pages stay valid, so a sign-in does
+    not make every reader wait for them to be computed again."""
+    console = app.state.console
+    before = console.stamp()
+    sign_in(client, "viewer")
+    with Ledger.open(ledger_path) as ledger:
+        assert ledger.table("audit").action.iloc[-1] == "sign_in"
+    assert console.stamp() == before
