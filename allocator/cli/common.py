@@ -8,10 +8,11 @@ this module, and `allocator --version` needs neither.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from allocator.choices import DB_ENV
 from allocator.errors import AllocatorError, InputError
 
 if TYPE_CHECKING:
@@ -22,6 +23,17 @@ if TYPE_CHECKING:
 
     from allocator.io import Outputs
 
+
+# the ledger commands and the console: which ledger
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=DB_ENV,
+        help="Ledger: a SQLite file or a database URL (default: allocator.db).",
+        show_default=False,
+    ),
+]
 
 # `plan` and the ledger imports: how a table's dd/mm/yyyy dates are read
 DAYFIRST_HELP = (

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from allocator.choices import DB_ENV, EXIT_PATHWAYS, Method
+from allocator.choices import EXIT_PATHWAYS, Method
 from allocator.cli.common import (
     DAYFIRST_HELP,
+    DbOption,
     check_positive,
     check_ranges,
     fail,
@@ -33,16 +34,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from allocator.ledger import Ledger
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        help="Ledger: a SQLite file or a database URL (default: allocator.db).",
-        show_default=False,
-    ),
-]
 
 
 def _group(name: str, help_text: str) -> typer.Typer:

@@ -17,24 +17,13 @@ from typing import Annotated
 
 import typer
 
-from allocator.choices import DB_ENV
 from allocator.cli import interrupts
-from allocator.cli.common import fail
+from allocator.cli.common import DbOption, fail
 from allocator.cli.root import app
 from allocator.errors import AllocatorError
 
 SECRET_ENV = "ALLOCATOR_SECRET_KEY"
 ROLES = ("admin", "planner", "caseworker", "viewer")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar=DB_ENV,
-        help="Ledger: a SQLite file or a database URL (default: allocator.db).",
-        show_default=False,
-    ),
-]
 
 users_app = typer.Typer(help="Accounts of the web console (allocator serve).", no_args_is_help=True)
 app.add_typer(users_app, name="users")

@@ -30,6 +30,7 @@ from allocator.ledger.schema import HouseholdRow, StayRow
 from allocator.web.i18n import N_, gettext
 from allocator.web.routing import EVERYONE, PageContext, Role, page
 from allocator.web.views.history import PATHWAYS
+from allocator.web.views.paging import table_page
 
 CASEWORKERS = (Role.CASEWORKER,)
 SUPPORT = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
@@ -140,19 +141,11 @@ def show_requests(
         frame = frame[frame.state != "waiting"]
     if search:
         frame = frame[frame.household_id.str.contains(search, case=False, regex=False)]
-    rows = ctx.console.settings.page_rows
-    pages = max(1, -(-len(frame) // rows))
-    try:
-        number = min(pages, max(1, int(ctx.query("page", "1"))))
-    except ValueError:
-        number = 1
+    shown = table_page(ctx, frame)
     return ctx.render(
         "requests.html",
         status_code,
-        rows=frame.iloc[(number - 1) * rows : number * rows],
-        total=len(frame),
-        page_number=number,
-        pages=pages,
+        **shown.context(),
         show=show,
         search=search,
         shows=SHOW,

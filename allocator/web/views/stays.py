@@ -19,6 +19,7 @@ from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.web.i18n import N_, gettext
 from allocator.web.routing import EVERYONE, PageContext, Role, local_path, page
 from allocator.web.views.history import PATHWAYS
+from allocator.web.views.paging import table_page
 
 CASEWORKERS = (Role.CASEWORKER,)
 SHOW = {
@@ -74,22 +75,14 @@ def show_stays(ctx: PageContext, status_code: int = 200, error: str | None = Non
         hit = frame.household_id.str.contains(search, case=False, regex=False)
         hit |= frame.unit_id.str.contains(search, case=False, regex=False)
         frame = frame[hit]
-    rows = ctx.console.settings.page_rows
-    pages = max(1, -(-len(frame) // rows))
-    try:
-        number = min(pages, max(1, int(ctx.query("page", "1"))))
-    except ValueError:
-        number = 1
+    shown = table_page(ctx, frame)
     caseworker = ctx.user is not None and ctx.user.role == Role.CASEWORKER
     waiting, units = _choices(ctx) if caseworker else ([], [])
-    query = urlencode({"show": show, "q": search, "page": number})
+    query = urlencode({"show": show, "q": search, "page": shown.number})
     return ctx.render(
         "stays.html",
         status_code,
-        rows=frame.iloc[(number - 1) * rows : number * rows],
-        total=len(frame),
-        page_number=number,
-        pages=pages,
+        **shown.context(),
         show=show,
         search=search,
         shows=SHOW,
