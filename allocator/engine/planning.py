@@ -24,6 +24,7 @@ from allocator.engine.optimiser.outcome import SolveOutcome, within_gap
 from allocator.engine.optimiser.size import checked_max_memory, solve_within_limits
 from allocator.engine.params import EngineParams
 from allocator.engine.result import PLAN_COLUMNS, Method, Plan, Status
+from allocator.engine.run import RunSettings
 from allocator.errors import InputError
 from allocator.limits import (
     EARLIEST_DATE,
@@ -112,25 +113,30 @@ def plan(
     or greedy's and the cost-aware plans), with status ``feasible`` and
     ``details["size_limit"]`` saying why (`allocator.engine.optimiser.size`).
     """
-    d = decide(
+    t0 = time.perf_counter()
+    method, run = _settings(
+        method, time_limit, workers, seed, relative_gap, engine, stop, max_memory, t0
+    )
+    d = _decide(
         households,
         units,
         stays,
-        start=start,
-        policy=policy,
-        method=method,
-        pins=pins,
-        forbids=forbids,
-        time_limit=time_limit,
-        workers=workers,
-        seed=seed,
-        relative_gap=relative_gap,
-        sources=sources,
-        engine=engine,
-        stop=stop,
-        on_search_start=on_search_start,
-        max_memory=max_memory,
+        start,
+        policy,
+        method,
+        pins,
+        forbids,
+        sources,
+        run,
+        t0,
+        on_search_start,
     )
+    return _written_up(d, reasons)
+
+
+def _written_up(d: Decision, reasons: bool) -> Plan:
+    """The decision as a `Plan`: the placements' table with reasons, the hotel and wasted
+    nights, the objective and the solve's time."""
     inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
     why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
     table = _plan_table(inst, pool, start_day, unit, why)
@@ -184,13 +190,71 @@ def decide(
 ) -> Decision:
     """`plan` without the write-up: the same checks, instance and methods, arrays out."""
     t0 = time.perf_counter()
+    method, run = _settings(
+        method, time_limit, workers, seed, relative_gap, engine, stop, max_memory, t0
+    )
+    return _decide(
+        households,
+        units,
+        stays,
+        start,
+        policy,
+        method,
+        pins,
+        forbids,
+        sources,
+        run,
+        t0,
+        on_search_start,
+    )
+
+
+def _settings(
+    method: Method | str,
+    time_limit: float,
+    workers: int | None,
+    seed: int,
+    relative_gap: float,
+    engine: EngineParams | None,
+    stop: threading.Event | None,
+    max_memory: float | None,
+    started: float,
+) -> tuple[Method, RunSettings]:
+    """The method and the run's settings, once every argument is checked (in this order: an
+    `InputError` names the first bad one)."""
     method = _checked(method, time_limit, seed, relative_gap, workers)
     if engine is not None and not isinstance(engine, EngineParams):
         raise InputError(f"expected EngineParams, got {engine!r}", field="engine")
-    memory_limit = checked_max_memory(max_memory)
+    run = RunSettings(
+        deadline=started + time_limit,
+        workers=workers or os.cpu_count() or 1,
+        seed=seed,
+        relative_gap=relative_gap,
+        engine=engine or EngineParams(),
+        stop=stop,
+        max_memory=checked_max_memory(max_memory),
+    )
+    return method, run
+
+
+def _decide(
+    households: TableLike,
+    units: TableLike,
+    stays: TableLike,
+    start: dt.date | str,
+    policy: Policy | None,
+    method: Method,
+    pins: Mapping[str, str] | None,
+    forbids: Iterable[tuple[str, str]] | None,
+    sources: dict[str, Source] | None,
+    run: RunSettings,
+    started: float,
+    on_search_start: Callable[[], None] | None,
+) -> Decision:
+    """`decide` once its settings are checked: the tables checked, the instance built and
+    the batch planned by ``method``."""
     policy = policy or Policy()
     plan_start = _as_date(start)
-    workers = workers or os.cpu_count() or 1
     tables = validate_tables(
         households,
         units,
@@ -203,40 +267,17 @@ def decide(
     n = inst.n_households
     details: dict = {}
     best_bound: float | None = None
+    status = Status.HEURISTIC
     if method is Method.HOTEL:
         pool = np.full(n, -1, dtype=np.int64)
         start_day = pool.copy()
-        status = Status.HEURISTIC
     else:
         pool, start_day = solve_greedy(inst)
-        status = Status.HEURISTIC
         if method is Method.SOLVER:
             details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
-            greedy_plan = (pool, start_day)
             if on_search_start is not None:
                 on_search_start()
-            out, size_details = solve_within_limits(
-                inst,
-                (pool, start_day),
-                deadline=t0 + time_limit,
-                workers=workers,
-                seed=seed,
-                relative_gap=relative_gap,
-                params=engine or EngineParams(),
-                max_memory=memory_limit,
-                stop=stop,
-            )
-            details.update(size_details)
-            pool, start_day = out.pool, out.start
-            best_bound = out.best_bound if np.isfinite(out.best_bound) else None
-            gap_ok = best_bound is not None and within_gap(out.objective, best_bound, relative_gap)
-            status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
-            if status is Status.FEASIBLE and stop is not None and stop.is_set():
-                status = Status.INTERRUPTED
-            details.update(_solver_details(out))
-            pool, start_day, best_bound, status = vetted(
-                inst, out, greedy_plan, best_bound, status, details
-            )
+            pool, start_day, best_bound, status = _optimised(inst, (pool, start_day), run, details)
     unit = assign_units(inst, pool, start_day)
     return Decision(
         inst=inst,
@@ -246,11 +287,26 @@ def decide(
         unit=unit,
         status=status,
         best_bound=best_bound,
-        seed=seed,
-        workers=workers,
-        started=t0,
+        seed=run.seed,
+        workers=run.workers,
+        started=started,
         details=details,
     )
+
+
+def _optimised(
+    inst: Instance, greedy_plan: tuple[np.ndarray, np.ndarray], run: RunSettings, details: dict
+) -> tuple[np.ndarray, np.ndarray, float | None, Status]:
+    """The solver's plan within the run's limits, vetted against greedy's; adds to ``details``."""
+    out, size_details = solve_within_limits(inst, greedy_plan, run)
+    details.update(size_details)
+    best_bound = out.best_bound if np.isfinite(out.best_bound) else None
+    gap_ok = best_bound is not None and within_gap(out.objective, best_bound, run.relative_gap)
+    status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
+    if status is Status.FEASIBLE and run.stop is not None and run.stop.is_set():
+        status = Status.INTERRUPTED
+    details.update(_solver_details(out))
+    return vetted(inst, out, greedy_plan, best_bound, status, details)
 
 
 def _checked(

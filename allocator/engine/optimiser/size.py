@@ -43,8 +43,9 @@ from allocator.engine.instance import Instance
 from allocator.engine.occupancy import Occupancy
 from allocator.engine.optimiser.incumbents import Plan, cost_aware_plans, processing_days
 from allocator.engine.optimiser.outcome import SolveOutcome
-from allocator.engine.optimiser.solve import solve_optimal
+from allocator.engine.optimiser.solve import solve_run
 from allocator.engine.params import EngineParams
+from allocator.engine.run import RunSettings
 from allocator.errors import InputError
 
 log = logging.getLogger("allocator")
@@ -133,18 +134,14 @@ def in_units(n_bytes: float) -> str:
 def solve_within_limits(
     inst: Instance,
     greedy_plan: Plan,
-    *,
-    deadline: float,
-    workers: int,
-    seed: int,
-    relative_gap: float,
-    params: EngineParams,
-    max_memory: int,
-    stop: threading.Event | None = None,
+    run: RunSettings,
 ) -> tuple[SolveOutcome, dict[str, object]]:
-    """`solve_optimal` when its model fits ``max_memory`` bytes and the time left; else a method
-    that fits (see the module's docstring). Returns the outcome and, for `Plan.details`, the
-    model's estimated size and, in ``size_limit``, the limit it broke and the method used."""
+    """`solve_optimal` when its model fits ``run.max_memory`` bytes (the default when None) and
+    the time left before ``run.deadline``; else a method that fits (see the module's docstring).
+    Returns the outcome and, for `Plan.details`, the model's estimated size and, in
+    ``size_limit``, the limit it broke and the method used."""
+    deadline, params, stop = run.deadline, run.engine, run.stop
+    max_memory = default_max_memory() if run.max_memory is None else run.max_memory
     counts = count_columns(inst)
     size = model_size(inst, params, counts)
     left = deadline - time.perf_counter()
@@ -158,17 +155,7 @@ def solve_within_limits(
         "size_limit": None,
     }
     if not (too_large or too_slow):
-        out = solve_optimal(
-            inst,
-            greedy_plan,
-            deadline=deadline,
-            workers=workers,
-            seed=seed,
-            relative_gap=relative_gap,
-            params=params,
-            stop=stop,
-        )
-        return out, details
+        return solve_run(inst, greedy_plan, run), details
     if too_large:
         reason = (
             f"model too large: ~{size.columns:,} columns, ~{in_units(size.bytes)} > limit"
@@ -184,8 +171,7 @@ def solve_within_limits(
         budget = max_memory // bytes_per_column(inst, params)
         slices = _slices(counts, priority_order(inst, exponent), budget, params.max_slices)
         if slices is not None:
-            slicing = _Slicing(inst, counts, deadline, params, stop)
-            out = slicing.solve(slices, out, workers=workers, seed=seed, relative_gap=relative_gap)
+            out = _Slicing(inst, counts, run).solve(slices, out)
     out.detail = f"{reason}; planned by {out.detail}"
     details["size_limit"] = out.detail
     log.warning("%s", out.detail)
@@ -277,22 +263,16 @@ class _Slicing:
         self,
         inst: Instance,
         counts: np.ndarray,
-        deadline: float,
-        params: EngineParams,
-        stop: threading.Event | None,
+        run: RunSettings,
     ) -> None:
-        self.inst, self.counts, self.deadline = inst, counts, deadline
-        self.params, self.stop = params, stop
+        self.inst, self.counts, self.run = inst, counts, run
+        self.deadline, self.params, self.stop = run.deadline, run.engine, run.stop
         self.taken = Occupancy(inst)  # the placements of the slices solved so far
 
     def solve(
         self,
         slices: list[np.ndarray],
         baseline: SolveOutcome,
-        *,
-        workers: int,
-        seed: int,
-        relative_gap: float,
     ) -> SolveOutcome:
         """The slices' plans together, or ``baseline`` when it is better. Each slice gets the
         time left in proportion to its columns; a slice whose model would take more than
@@ -315,16 +295,7 @@ class _Slicing:
             remaining -= columns
             share = self.params.build_share_of_time * (until - now)
             if not last and model_size(sub, self.params).build_seconds <= share:
-                out = solve_optimal(
-                    sub,
-                    plan,
-                    deadline=until,
-                    workers=workers,
-                    seed=seed,
-                    relative_gap=relative_gap,
-                    params=self.params,
-                    stop=self.stop,
-                )
+                out = solve_run(sub, plan, dataclasses.replace(self.run, deadline=until))
                 plan = (out.pool, out.start)
                 built += out.columns
                 optimised += 1

@@ -38,6 +38,7 @@ from allocator.engine.optimiser.model import is_integral, plan_from
 from allocator.engine.optimiser.outcome import SolveOutcome, proven, within_gap
 from allocator.engine.optimiser.pricing import column_finder, per_household_minimum
 from allocator.engine.params import EngineParams
+from allocator.engine.run import RunSettings
 
 log = logging.getLogger("allocator")
 
@@ -59,18 +60,16 @@ def solve_optimal(
     ``params`` are the optimiser's settings (defaults when None); ``callbacks`` watch its stages.
     ``stop``, once set (from another thread), ends the search early with its best plan so far.
     """
-    search = _Search(
-        inst,
-        greedy_plan,
-        deadline,
-        workers,
-        seed,
-        relative_gap,
-        params or EngineParams(),
-        callbacks or SolveCallbacks(),
-        stop,
-    )
-    with backend.stopping(stop):
+    run = RunSettings(deadline, workers, seed, relative_gap, params or EngineParams(), stop)
+    return solve_run(inst, greedy_plan, run, callbacks)
+
+
+def solve_run(
+    inst: Instance, greedy_plan: Plan, run: RunSettings, callbacks: SolveCallbacks | None = None
+) -> SolveOutcome:
+    """`solve_optimal` with its settings in one `RunSettings` (``max_memory`` is not read)."""
+    search = _Search(inst, greedy_plan, run, callbacks or SolveCallbacks())
+    with backend.stopping(run.stop):
         return _stages(search)
 
 
@@ -133,17 +132,13 @@ class _Search:
         self,
         inst: Instance,
         greedy_plan: Plan,
-        deadline: float,
-        workers: int,
-        seed: int,
-        relative_gap: float,
-        params: EngineParams,
+        run: RunSettings,
         callbacks: SolveCallbacks,
-        stop: threading.Event | None = None,
     ) -> None:
-        self.inst, self.greedy_plan, self.deadline = inst, greedy_plan, deadline
-        self.workers, self.seed, self.relative_gap = workers, seed, relative_gap
-        self.params, self.callbacks, self.stop = params, callbacks, stop
+        self.inst, self.greedy_plan, self.deadline = inst, greedy_plan, run.deadline
+        self.workers, self.seed, self.relative_gap = run.workers, run.seed, run.relative_gap
+        self.params, self.callbacks, self.stop = run.engine, callbacks, run.stop
+        params = run.engine
         self.greedy_objective = objective(inst, *greedy_plan)
         self.cols = build_columns(inst)
         self.outcome = SolveOutcome.of_greedy(greedy_plan, self.greedy_objective, len(self.cols))
