@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from allocator.ledger.schema import AuditRow
+from allocator.ledger.schema import AuditRow, UserRow
 from allocator.web import i18n
+from allocator.web.accounts import Account
 from allocator.web.i18n import N_
 from allocator.web.routing import (
     CSRF_FIELD,
@@ -47,6 +49,16 @@ from allocator.web.security import SecurityHeaders, Throttle
 from allocator.web.settings import LANGUAGES, ConsoleSettings
 
 HERE = Path(__file__).parent
+# the newest audit row about something other than an account: scanned from the newest row back
+_NEWEST = (
+    sa.select(AuditRow.audit_id)
+    .where(AuditRow.entity != "user")
+    .order_by(AuditRow.audit_id.desc())
+    .limit(1)
+)
+# the ledger's stamp as read with the account at the start of this request (a GET's): None
+# outside one, where `Console.stamp` reads it
+_request_stamp: ContextVar[int | None] = ContextVar("request_stamp", default=None)
 # the modules that declare pages, in the order their pages appear in the menu
 VIEW_MODULES = (
     "session", "today", "requests", "units", "week", "stays", "history", "audit", "export", "users"
@@ -70,6 +82,7 @@ class Console:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
+        self.reads = _read_engine(engine)
         self.settings = settings
         self.clock = clock
         window = settings.throttle_minutes * 60
@@ -87,9 +100,28 @@ class Console:
         Rows about accounts (sign-in, sign-out, a user added) change no page that is cached, and
         a sign-in must not make every reader wait for the pages to be computed again.
         """
-        newest = sa.select(sa.func.max(AuditRow.audit_id)).where(AuditRow.entity != "user")
         with self.engine.connect() as conn:
-            return int(conn.execute(newest).scalar() or 0)
+            return int(conn.execute(sa.select(_NEWEST.scalar_subquery())).scalar() or 0)
+
+    def account(self, user_id: str, *, reading: bool = True) -> Account | None:
+        """The signed-in account, read on every request (a disabled one is signed out at once);
+        the same query reads the ledger's stamp, which `cached` then uses for the rest of a
+        ``reading`` request (one trip to the database, not two). A request that may write reads
+        the stamp anew, so that what it shows after its write is never an older page."""
+        users = UserRow.__table__
+        query = sa.select(
+            users.c.user_id,
+            users.c.role,
+            users.c.created,
+            users.c.disabled,
+            _NEWEST.scalar_subquery().label("stamp"),
+        ).where(users.c.user_id == user_id)
+        with self.reads.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        _request_stamp.set(int(row.stamp or 0) if reading else None)
+        return Account(row.user_id, Role(row.role), row.created, bool(row.disabled))
 
     def cached(self, key: tuple, compute: Callable[[], Any], size: int = 16) -> Any:
         """``compute()``, reused while the ledger has not changed since (an LRU of ``size``).
@@ -97,7 +129,8 @@ class Console:
         For what every reader sees alike (the status of a day, a chart). Requests that miss
         together wait for the first one's result rather than all computing it.
         """
-        full = (self.stamp(), *key)
+        stamp = _request_stamp.get()
+        full = (stamp if stamp is not None else self.stamp(), *key)
         with self._cache_lock:
             if full in self._cache:
                 self._cache.move_to_end(full)
@@ -173,6 +206,30 @@ class Console:
         )
 
 
+def _read_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine for the read every request makes (its account and the ledger's stamp).
+
+    The ledger's SQLite engine begins every transaction with BEGIN IMMEDIATE (the write lock up
+    front), so those reads would queue behind each other and behind a proposal being stored;
+    this one reads the same file in autocommit, without the lock. Other databases: the same.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    reads = sa.create_engine(engine.url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(reads, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+        dbapi_connection.isolation_level = None  # no BEGIN: each read sees the last commit
+
+    return reads
+
+
+def _template_gettext(message: str, **variables: Any) -> Markup:
+    """``_()`` in a template, as jinja's newstyle gettext with autoescape gives it: translated,
+    marked safe, then always %-formatted with ``variables`` (which the formatting escapes)."""
+    return Markup(i18n.gettext(message)) % variables
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -181,8 +238,10 @@ def _environment() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates are part of the package: no stat of each file per page
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = _template_gettext  # jinja's own `_` costs three calls through the context
     env.filters["day"] = i18n.format_day
     env.filters["moment"] = i18n.format_moment
     env.filters["number"] = i18n.format_number
@@ -245,6 +304,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette):
         yield
+        if console.reads is not engine:
+            console.reads.dispose()
         if owned is not None:
             owned.close()
 

@@ -205,8 +205,6 @@ def local_path(target: str | None, default: str = "/today") -> str:
 
 def _signed_in(console: Console, request: Request) -> tuple[Account | None, bool]:
     """The session's account, if the session is still valid; and whether it just expired."""
-    from allocator.web.accounts import get_account
-
     session = request.session
     user_id = session.get("user")
     if not user_id:
@@ -218,7 +216,8 @@ def _signed_in(console: Console, request: Request) -> tuple[Account | None, bool
     if idle > settings.idle_minutes * 60 or age > settings.session_hours * 3600:
         session.clear()
         return None, True
-    account = get_account(console.engine, user_id)
+    # read anew on every request, with the ledger's stamp for a request that only reads
+    account = console.account(user_id, reading=request.method in ("GET", "HEAD"))
     if account is None or account.disabled:
         session.clear()
         return None, True

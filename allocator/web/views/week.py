@@ -202,10 +202,13 @@ def week(ctx: PageContext) -> Response:
     wanted = _int(ctx.query("batch")) if ctx.query("batch") else None
     if ctx.query("batch") and wanted is None:
         raise InputError(f"expected a batch number, got {ctx.query('batch')!r}", field="batch")
-    with engine.connect() as conn:
-        version = read_version(conn)
-        batch = _batch(conn, wanted)
-        recent = _recent(conn)
+
+    def head() -> tuple[int, Any, list[Any]]:
+        with engine.connect() as conn:
+            return read_version(conn), _batch(conn, wanted), _recent(conn)
+
+    # read again only when the ledger changed (its stamp, read with the account, moved)
+    version, batch, recent = ctx.console.cached(("week-head", wanted), head)
     if wanted is not None and batch is None:
         raise InputError(f"unknown batch {wanted}", field="batch")
     show = ctx.query("show") if ctx.query("show") in SHOW else "all"
