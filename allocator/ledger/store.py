@@ -79,7 +79,9 @@ class Ledger:
             ledger.upgrade()
         except sa.exc.DatabaseError as exc:
             ledger.close()
-            raise AllocatorError(f"cannot open the ledger: {exc.orig}") from None
+            at = sa.engine.make_url(url)  # named without its password
+            shown = at.database if at.get_backend_name() == "sqlite" else at.render_as_string()
+            raise AllocatorError(f"cannot open the ledger {shown}: {exc.orig}") from None
         except AllocatorError:
             ledger.close()
             raise

@@ -453,7 +453,14 @@ def load_scenario(path: str | Path, _seen: frozenset[Path] = frozenset()) -> Sce
     data = parse_yaml(text, source=str(path))
     if isinstance(data, dict) and "extends" in data:
         # a variant: the base file's mapping with this file's fields merged over it
-        base_path = path.parent / str(data.pop("extends"))
+        named = str(data.pop("extends"))
+        base_path = path.parent / named
+        if not base_path.is_file():
+            raise InputError(
+                f"extends {named!r}, but there is no such file next to it ({base_path})",
+                source=str(path),
+                field="extends",
+            )
         seen = _seen | {path.resolve()}
         if base_path.resolve() in seen:
             raise InputError(

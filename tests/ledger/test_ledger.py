@@ -488,3 +488,12 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
     path.write_text("this is not a database\n" * 100)
     with pytest.raises(AllocatorError, match="cannot open the ledger"):
         Ledger.open(str(path))
+
+
+def test_a_file_that_is_not_a_ledger_is_named_in_the_refusal(tmp_path):
+    """`--db` naming a CSV file: the error names the file, so the planner sees which."""
+    table = tmp_path / "requests.csv"
+    table.write_text("household_id,size\nH1,2\n" * 200)
+    with pytest.raises(AllocatorError, match="not a database") as refused:
+        Ledger.open(table, create=False)
+    assert str(table) in str(refused.value)

@@ -137,3 +137,13 @@ def test_a_copied_scenario_is_checked_again():
         validate_scenario(base.model_copy(update={"horizon_weeks": -5}))
     assert bad.value.field == "horizon_weeks"
     assert validate_scenario(base) == base
+
+
+def test_a_variant_whose_base_file_is_missing_names_itself_and_extends(tmp_path):
+    """`extends:` naming no file: one line with the variant's file and the field."""
+    variant = tmp_path / "variant.yaml"
+    variant.write_text("extends: -6\n")
+    with pytest.raises(InputError) as refused:
+        load_scenario(variant)
+    assert refused.value.source == str(variant) and refused.value.field == "extends"
+    assert "'-6'" in str(refused.value) and "\n" not in str(refused.value)
