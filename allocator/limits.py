@@ -241,6 +241,15 @@ def _shown(value: object) -> str:
     return repr(value)
 
 
+_BOUND_ERRORS = {
+    "finite_number",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+}
+
+
 def describe_error(model: type[BaseModel], err: Any) -> str:
     """One line for pydantic's first error: what was expected (a numeric field's whole range)
     and what was given. A date where none is expected says that YAML and TOML read an unquoted
@@ -263,7 +272,8 @@ def describe_error(model: type[BaseModel], err: Any) -> str:
     if kind in _NUMERIC_ERRORS:
         what = expected_range(model, tuple(err["loc"]))
         if what:
-            said = "" if kind == "finite_number" else f"{err['msg']}; "
+            # a bound broken: the range says it all; a wrong type: pydantic's words say which
+            said = "" if kind in _BOUND_ERRORS else f"{err['msg']}; "
             return f"{said}expected {what}, got {_shown(given)}"
     if kind == "extra_forbidden":
         return "unknown field"
