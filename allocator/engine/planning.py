@@ -113,23 +113,24 @@ def plan(
     or greedy's and the cost-aware plans), with status ``feasible`` and
     ``details["size_limit"]`` saying why (`allocator.engine.optimiser.size`).
     """
-    t0 = time.perf_counter()
-    method, run = _settings(
-        method, time_limit, workers, seed, relative_gap, engine, stop, max_memory, t0
-    )
-    d = _decide(
+    d = decide(
         households,
         units,
         stays,
-        start,
-        policy,
-        method,
-        pins,
-        forbids,
-        sources,
-        run,
-        t0,
-        on_search_start,
+        start=start,
+        policy=policy,
+        method=method,
+        pins=pins,
+        forbids=forbids,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        relative_gap=relative_gap,
+        sources=sources,
+        engine=engine,
+        stop=stop,
+        on_search_start=on_search_start,
+        max_memory=max_memory,
     )
     return _written_up(d, reasons)
 
