@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,15 +156,21 @@ def timeline(
                 [b for b in bars if b is not None],
             )
         )
+    ticks = week_ticks(first, last, x_of)
+    height = top + max(1, len(rows)) * row_height + 6
+    return Timeline(
+        width, height, left, top, row_height, day_width, first, last, x_of(today), ticks, rows
+    )
+
+
+def week_ticks(first: dt.date, last: dt.date, x_of: Callable[[dt.date], float]) -> list:
+    """A tick at each Monday from ``first`` to ``last``: (x, day), the timelines' week grid."""
     monday = first + ((7 - first.weekday()) % 7) * DAY
     ticks = []
     while monday <= last:
         ticks.append((x_of(monday), monday))
         monday += 7 * DAY
-    height = top + max(1, len(rows)) * row_height + 6
-    return Timeline(
-        width, height, left, top, row_height, day_width, first, last, x_of(today), ticks, rows
-    )
+    return ticks
 
 
 # --- weekly charts ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.web.charts import DAY, Bar, Row, Timeline, _date
+from allocator.web.charts import DAY, Bar, Row, Timeline, _date, week_ticks
 
 
 def plan_gantt(
@@ -97,11 +97,7 @@ def plan_gantt(
                 [b for b in bars if b is not None],
             )
         )
-    monday = first + ((7 - first.weekday()) % 7) * DAY
-    ticks = []
-    while monday <= last:
-        ticks.append((x_of(monday), monday))
-        monday += 7 * DAY
+    ticks = week_ticks(first, last, x_of)
     height = top + max(1, len(rows)) * row_height + 6
     return Timeline(
         width, height, left, top, row_height, day_width, first, last, x_of(week), ticks, rows
