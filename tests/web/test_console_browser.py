@@ -4,13 +4,8 @@ a tablet's width, switches to Italian, and a screenshot is a real picture."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -25,83 +20,17 @@ if not (CHROMIUM and CHROMEDRIVER):
     )
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-ACCOUNT = re.compile(r"^\s+(\w+)\s+(\S+)\s+password: (\S+)$")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
-def demo_server():
-    """`allocator serve --demo` on a free loopback port; its printed accounts; stopped after."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "allocator", "serve", "--demo", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    accounts = {}
-    deadline = time.monotonic() + 120
+def driver(tmp_path_factory, open_chromium):
+    drv = open_chromium(tmp_path_factory.mktemp("chromium-profile"), window="1200,900")
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            found = ACCOUNT.match(line)
-            if found:
-                accounts[found.group(1)] = (found.group(2), found.group(3))
-            if line.startswith("Console on") or time.monotonic() > deadline:
-                break
-        assert set(accounts) == {"admin", "planner", "caseworker", "viewer"}
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", accounts
+        yield drv
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--lang=en-GB",
-        "--window-size=1200,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SE_OFFLINE", "true")  # never download a driver or a browser
-        drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-        try:
-            yield drv
-        finally:
-            drv.quit()
+        drv.quit()
 
 
 def _severe(driver) -> list[dict]:

@@ -10,13 +10,8 @@ planner proposes, pins and approves.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -31,11 +26,9 @@ if not (CHROMIUM and CHROMEDRIVER):
     )
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-ACCOUNT = re.compile(r"^\s+(\w+)\s+(\S+)\s+password: (\S+)$")
 UNITS = "unit_id,kind,capacity,accessible\nB-FLAT-1,flat,4,true\nB-ROOM-1,hub_room,2,false\n"
 HEADER = "household_id,size,minors,urgency,need_date,expected_stay_days,expected_exit_date"
 REQUESTS = f"{HEADER}\nB-H1,2,0,5,2026-12-01,60,\nB-H2,3,1,4,2026-12-02,,2027-04-30\n"
@@ -43,74 +36,20 @@ BAD = f"{REQUESTS}B-H3,0,0,3,2026-12-03,30,\n"  # size 0: spreadsheet row 4
 WAIT = 180  # a proposal starts a process and imports the engine first
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def browser(open_chromium):
+    """A new browser on its own profile; the caller quits it."""
+    return lambda profile: open_chromium(profile, window="1280,1000")
 
 
 @pytest.fixture(scope="module")
-def server():
-    """`allocator serve --demo` on a free loopback port, its printed accounts; stopped after."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "allocator", "serve", "--demo", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    accounts = {}
-    deadline = time.monotonic() + 120
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            found = ACCOUNT.match(line)
-            if found:
-                accounts[found.group(1)] = (found.group(2), found.group(3))
-            if line.startswith("Console on") or time.monotonic() > deadline:
-                break
-        assert set(accounts) == {"admin", "planner", "caseworker", "viewer"}
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", accounts
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _browser(profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--lang=en-GB",
-        "--window-size=1280,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SE_OFFLINE", "true")  # never download a driver or a browser
-        return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+def server(demo_server):
+    return demo_server
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    drv = _browser(tmp_path_factory.mktemp("profile-a"))
+def driver(tmp_path_factory, browser):
+    drv = browser(tmp_path_factory.mktemp("profile-a"))
     try:
         yield drv
     finally:
@@ -293,7 +232,7 @@ def test_viewer_sees_no_button_that_changes_anything(driver, server):
         assert not driver.find_elements(By.CSS_SELECTOR, "a.button"), path
 
 
-def test_two_browsers_approve_one_plan(driver, server, tmp_path_factory):
+def test_two_browsers_approve_one_plan(driver, server, tmp_path_factory, browser):
     """Both open the confirmation of the same plan; the first approval lands, the second
     browser is told who approved it first and nothing else changes."""
     base, accounts = server
@@ -301,7 +240,7 @@ def test_two_browsers_approve_one_plan(driver, server, tmp_path_factory):
     driver.get(f"{base}/week")
     driver.find_element(By.ID, "propose").click()
     batch = _wait_for_plan(driver, None)
-    other = _browser(tmp_path_factory.mktemp("profile-b"))
+    other = browser(tmp_path_factory.mktemp("profile-b"))
     try:
         _sign_in(other, base, accounts, "planner")
         for drv in (driver, other):
