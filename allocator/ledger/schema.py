@@ -52,6 +52,7 @@ class UnitRow(Base):
     available_from: Mapped[dt.date | None] = mapped_column(sa.Date)
     available_until: Mapped[dt.date | None] = mapped_column(sa.Date)
     nightly_cost: Mapped[float | None] = mapped_column(sa.Float)
+    district: Mapped[str | None] = mapped_column(sa.String(40))
     __table_args__ = (
         sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
         sa.CheckConstraint("kind IN ('hub_room', 'flat')", name="kind_known"),
@@ -76,6 +77,7 @@ class HouseholdRow(Base):
     accessible: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     exit_pathway: Mapped[str | None] = mapped_column(sa.String(32))
     language: Mapped[str | None] = mapped_column(sa.String(40))
+    anchor_district: Mapped[str | None] = mapped_column(sa.String(40))
     __table_args__ = (
         sa.CheckConstraint("size >= 1", name="size_positive"),
         sa.CheckConstraint("urgency BETWEEN 1 AND 5", name="urgency_range"),
@@ -165,6 +167,23 @@ class StayRow(Base):
         ),
         sa.Index("ix_stays_unit", "unit_id", "start"),
     )
+
+
+class AnnouncementRow(Base):
+    """A future placement told to a family: later plans keep it unless a change is worth it.
+
+    At most one per household; a move-in or a withdrawal of the request removes it.
+    """
+
+    __tablename__ = "announcements"
+    household_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("households.household_id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[str] = mapped_column(sa.ForeignKey("units.unit_id"), nullable=False)
+    start: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.batch_id"))
+    announced_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, nullable=False)
+    announced_by: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditRow(Base):
