@@ -50,7 +50,7 @@ from typing import Any, get_args, get_origin
 import annotated_types
 from pydantic import BaseModel
 
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, Message, pydantic_message
 
 # --- numbers -------------------------------------------------------------------------------------
 
@@ -90,21 +90,19 @@ def range_text(
     hi_open: bool = False,
 ) -> str:
     """``from 0 to 1000``, ``above 0 and at most 1``, ``of at least 1``: the range an error names."""
-    left = right = ""
+    if lo is not None and hi is not None:
+        template = {
+            (False, False): _N("from {lo} to {hi}"),
+            (False, True): _N("from {lo} to below {hi}"),
+            (True, False): _N("above {lo} and at most {hi}"),
+            (True, True): _N("above {lo} and below {hi}"),
+        }[(lo_open, hi_open)]
+        return Message(template, lo=number(lo), hi=number(hi))
     if lo is not None:
-        left = f"above {number(lo)}" if lo_open else f"from {number(lo)}"
+        return Message(_N("above {lo}") if lo_open else _N("of at least {lo}"), lo=number(lo))
     if hi is not None:
-        right = f"below {number(hi)}" if hi_open else f"to {number(hi)}"
-    if left and right:
-        if lo_open:
-            right = right if hi_open else f"at most {number(hi)}"  # type: ignore[arg-type]
-            return f"{left} and {right}"
-        return f"{left} {right}" if not hi_open else f"{left} to {right}"
-    if left:
-        return left if lo_open else f"of at least {number(lo)}"  # type: ignore[arg-type]
-    if right:
-        return right if hi_open else f"of at most {number(hi)}"  # type: ignore[arg-type]
-    return ""
+        return Message(_N("below {hi}") if hi_open else _N("of at most {hi}"), hi=number(hi))
+    return Message("")
 
 
 def check_number(
@@ -132,8 +130,14 @@ def tie_weight(value: float) -> float:
     """A tie-breaking weight: 0, or from `MIN_TIE_WEIGHT` to `MAX_TIE_WEIGHT` (pydantic validator)."""
     if not (value == 0 or MIN_TIE_WEIGHT <= value <= MAX_TIE_WEIGHT):
         raise ValueError(
-            f"expected 0 or a number {range_text(MIN_TIE_WEIGHT, MAX_TIE_WEIGHT)}, got "
-            f"{number(value)} (a smaller weight is below the solvers' tolerance)"
+            Message(
+                _N(
+                    "expected 0 or a number {range}, got {value} (a smaller weight is below the "
+                    "solvers' tolerance)"
+                ),
+                range=range_text(MIN_TIE_WEIGHT, MAX_TIE_WEIGHT),
+                value=number(value),
+            )
         )
     return value
 
@@ -215,7 +219,7 @@ def _bounds(metadata: list[Any]) -> dict[str, Any]:
     return out
 
 
-def expected_range(model: type[BaseModel], loc: tuple) -> str | None:
+def expected_range(model: type[BaseModel], loc: tuple) -> Message | None:
     """``a whole number from 1 to 30``: what the field at ``loc`` takes, or None if not a number."""
     found = _constraints_at(model, loc)
     if found is None:
@@ -223,14 +227,16 @@ def expected_range(model: type[BaseModel], loc: tuple) -> str | None:
     base, metadata = found
     b = _bounds(metadata)
     if base is dt.date and ("ge" in b and "le" in b):
-        return f"a date from {b['ge'].isoformat()} to {b['le'].isoformat()}"
+        return Message(_N("a date from {first} to {last}"), first=b["ge"], last=b["le"])
     if base not in (int, float):
         return None
     lo = b.get("gt", b.get("ge"))
     hi = b.get("lt", b.get("le"))
     text = range_text(lo, hi, lo_open="gt" in b, hi_open="lt" in b)
-    kind = "a whole number" if base is int else "a finite number"
-    return f"{kind} {text}".strip()
+    if not text:
+        return Message(_N("a whole number") if base is int else _N("a finite number"))
+    kind = _N("a whole number {range}") if base is int else _N("a finite number {range}")
+    return Message(kind, range=text)
 
 
 def _shown(value: object) -> str:
@@ -257,27 +263,39 @@ def describe_error(model: type[BaseModel], err: Any) -> str:
     given = err.get("input")
     kind = err["type"]
     if kind == "value_error" and "error" in err.get("ctx", {}):
-        return str(err["ctx"]["error"])
+        return pydantic_message(err)
     if isinstance(given, dt.date) and kind not in ("value_error", "assertion_error"):
         found = _constraints_at(model, tuple(err["loc"]))
         if found is not None and found[0] is str:
-            return (
-                f"expected text, got the date {given.isoformat()} (YAML and TOML read an "
-                "unquoted YYYY-MM-DD as a date: quote it)"
+            return Message(
+                _N(
+                    "expected text, got the date {date} (YAML and TOML read an unquoted "
+                    "YYYY-MM-DD as a date: quote it)"
+                ),
+                date=given.isoformat(),
             )
         what = expected_range(model, tuple(err["loc"])) or err["msg"].removeprefix(
             "Input should be "
         )
-        return f"expected {what}, got the date {given.isoformat()}"
+        return Message(
+            _N("expected {what}, got the date {date}"), what=what, date=given.isoformat()
+        )
     if kind in _NUMERIC_ERRORS:
         what = expected_range(model, tuple(err["loc"]))
         if what:
             # a bound broken: the range says it all; a wrong type: pydantic's words say which
-            said = "" if kind in _BOUND_ERRORS else f"{err['msg']}; "
-            return f"{said}expected {what}, got {_shown(given)}"
+            if kind in _BOUND_ERRORS:
+                return Message(_N("expected {what}, got {value}"), what=what, value=_shown(given))
+            return Message(
+                _N("{said}; expected {what}, got {value}"),
+                said=pydantic_message(err),
+                what=what,
+                value=_shown(given),
+            )
     if kind == "extra_forbidden":
-        return "unknown field"
-    return err["msg"].removeprefix("Value error, ")
+        return Message(_N("unknown field"))
+    said = pydantic_message(err)
+    return said if not said.startswith("Value error, ") else said.removeprefix("Value error, ")
 
 
 def with_range(detail: str, model: type[BaseModel], err: Any) -> str:
@@ -289,7 +307,9 @@ def with_range(detail: str, model: type[BaseModel], err: Any) -> str:
     while loc and isinstance(loc[0], int):
         loc = loc[1:]
     what = expected_range(model, loc)
-    return f"{detail}; expected {what}" if what and "expected" not in detail else detail
+    if what and "expected" not in detail:
+        return Message(_N("{detail}; expected {what}"), detail=detail, what=what)
+    return detail
 
 
 def field_of(err: Any) -> str | None:
@@ -327,7 +347,7 @@ def check_date(
     day: dt.date,
     anchor: dt.date,
     *,
-    anchor_name: str = "today",
+    anchor_name: str = _N("today"),
     before: int = WINDOW_YEARS,
     after: int = WINDOW_YEARS,
     source: str | None = None,
@@ -338,10 +358,22 @@ def check_date(
     """``day`` itself if within the window around ``anchor``; an `InputError` naming it if not."""
     lo, hi = window(anchor, before, after)
     if not lo <= day <= hi:
-        span = f"{before} years" if before == after else f"{before} years before to {after} after"
+        span = (
+            Message(_N("{years} years"), years=before)
+            if before == after
+            else Message(_N("{before} years before to {after} after"), before=before, after=after)
+        )
         raise InputError(
-            f"{day.isoformat()} is outside the window of {span} around {anchor_name} "
-            f"({anchor.isoformat()}): expected a date from {lo.isoformat()} to {hi.isoformat()}",
+            _N(
+                "{day} is outside the window of {span} around {anchor_name} ({anchor}): "
+                "expected a date from {first} to {last}"
+            ),
+            day=day,
+            span=span,
+            anchor_name=Message(anchor_name),
+            anchor=anchor,
+            first=lo,
+            last=hi,
             source=source,
             row=row,
             column=column,
@@ -363,7 +395,10 @@ def parse_date(value: object, *, source: str | None = None, field: str | None = 
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(
-            f"expected an ISO date like 2026-12-07, got {value!r}", source=source, field=field
+            _N("expected an ISO date like 2026-12-07, got {value!r}"),
+            value=value,
+            source=source,
+            field=field,
         ) from None
 
 

@@ -23,19 +23,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from allocator.errors import _N, Message
 from allocator.limits import WINDOW_YEARS, window
 
 
 @dataclass(frozen=True)
 class Broken:
-    """A rule a stay or a record breaks: the rule's name, the words, and the column concerned."""
+    """A rule a stay or a record breaks: the rule's name, the words, and the column concerned
+    (name and words are `Message`s: English text that the console translates)."""
 
     rule: str
     message: str
     column: str
 
+    def as_message(self) -> Message:
+        """``rule 'capacity': household ...``, translatable."""
+        return broken_rule(self.rule, self.message)
+
     def __str__(self) -> str:
-        return f"rule '{self.rule}': {self.message}"
+        return str(self.as_message())
+
+
+def broken_rule(rule: str, problem: str) -> Message:
+    """``rule '<rule>': <problem>``: how every refusal by a rule starts."""
+    name = rule if isinstance(rule, Message) else Message(rule)
+    return Message(_N("rule '{rule}': {problem}"), rule=name, problem=problem)
 
 
 class UnitLike(Protocol):
@@ -59,8 +71,8 @@ def overlaps(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date], turnover_da
     return a[0] < b[1] + turn and b[0] < a[1] + turn
 
 
-def overlap_rule(turnover_days: int) -> str:
-    return f"no overlap (incl. {turnover_days} turnover days)"
+def overlap_rule(turnover_days: int) -> Message:
+    return Message(_N("no overlap (incl. {days} turnover days)"), days=turnover_days)
 
 
 def check_fit(
@@ -77,29 +89,46 @@ def check_fit(
     """
     if size is not None and size > unit.capacity:
         return Broken(
-            "capacity",
-            f"household {household_id} has {size} persons but unit {unit.unit_id} has "
-            f"{unit.capacity} beds",
+            _N("capacity"),
+            Message(
+                _N("household {household} has {size} persons but unit {unit} has {beds} beds"),
+                household=household_id,
+                size=size,
+                unit=unit.unit_id,
+                beds=unit.capacity,
+            ),
             "size",
         )
     if accessible and not unit.accessible:
         return Broken(
-            "accessibility",
-            f"household {household_id} needs a step-free unit and unit {unit.unit_id} is not",
+            _N("accessibility"),
+            Message(
+                _N("household {household} needs a step-free unit and unit {unit} is not"),
+                household=household_id,
+                unit=unit.unit_id,
+            ),
             "accessible",
         )
     if unit.available_from is not None and start < unit.available_from:
         return Broken(
-            "availability",
-            f"the stay starts {start} but unit {unit.unit_id} is available only from "
-            f"{unit.available_from}",
+            _N("availability"),
+            Message(
+                _N("the stay starts {start} but unit {unit} is available only from {available}"),
+                start=start,
+                unit=unit.unit_id,
+                available=unit.available_from,
+            ),
             "start",
         )
     if unit.available_until is not None and end > unit.available_until:
         return Broken(
-            "availability",
-            f"the stay runs to {end} but unit {unit.unit_id} leaves the programme on "
-            f"{unit.available_until}",
+            _N("availability"),
+            Message(
+                _N("the stay runs to {end} but unit {unit} leaves the programme on {until}"),
+                end=end,
+                unit=unit.unit_id,
+                until=unit.available_until,
+            ),
             "expected_end",
         )
     return None
@@ -109,7 +138,9 @@ def check_dates_in_order(start: dt.date, end: dt.date) -> Broken | None:
     """A stay departs after it starts."""
     if end <= start:
         return Broken(
-            "dates", f"expected_end ({end}) must be after start ({start})", "expected_end"
+            _N("dates"),
+            Message(_N("expected_end ({end}) must be after start ({start})"), end=end, start=start),
+            "expected_end",
         )
     return None
 
@@ -128,9 +159,19 @@ def check_in_window(day: dt.date, anchor: dt.date, anchor_name: str, column: str
     if lo <= day <= hi:
         return None
     return Broken(
-        "dates",
-        f"{day.isoformat()} is outside the window of {WINDOW_YEARS} years around {anchor_name} "
-        f"({anchor.isoformat()}): expected a date from {lo.isoformat()} to {hi.isoformat()}",
+        _N("dates"),
+        Message(
+            _N(
+                "{day} is outside the window of {years} years around {anchor_name} ({anchor}): "
+                "expected a date from {first} to {last}"
+            ),
+            day=day,
+            years=WINDOW_YEARS,
+            anchor_name=Message(anchor_name),  # "today" or "the plan's start", marked by callers
+            anchor=anchor,
+            first=lo,
+            last=hi,
+        ),
         column,
     )
 

@@ -15,7 +15,7 @@ from functools import cache
 
 import sqlalchemy as sa
 
-from allocator.errors import InputError
+from allocator.errors import _N, InputError
 from allocator.ledger.database import audit, now, transaction
 from allocator.ledger.schema import UserRow
 from allocator.web.routing import Role
@@ -51,8 +51,11 @@ def check_user_id(user_id: str) -> str:
     user_id = (user_id or "").strip()
     if not USER_ID.fullmatch(user_id):
         raise InputError(
-            "an account name is 2 to 64 letters, digits, '.', '_' or '-', starting with a "
-            f"letter or digit; got {user_id!r}",
+            _N(
+                "an account name is 2 to 64 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit; got {name!r}"
+            ),
+            name=user_id,
             field="name",
         )
     return user_id
@@ -63,16 +66,22 @@ def check_role(role: str) -> Role:
         return Role(str(role).strip().lower())
     except ValueError:
         raise InputError(
-            f"unknown role {role!r}; expected one of {', '.join(r.value for r in Role)}",
+            _N("unknown role {role!r}; expected one of {roles}"),
+            role=role,
+            roles=", ".join(r.value for r in Role),
             field="role",
         ) from None
 
 
 def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
-        raise InputError(f"a password has at least {MIN_PASSWORD} characters", field="password")
+        raise InputError(
+            _N("a password has at least {count} characters"), count=MIN_PASSWORD, field="password"
+        )
     if len(password) > MAX_PASSWORD:
-        raise InputError(f"a password has at most {MAX_PASSWORD} characters", field="password")
+        raise InputError(
+            _N("a password has at most {count} characters"), count=MAX_PASSWORD, field="password"
+        )
     return password
 
 
@@ -109,7 +118,7 @@ def add_account(
     digest = hasher(time_cost, memory_kib).hash(check_password(password))
     with transaction(engine, actor) as s:
         if s.get(UserRow, user_id) is not None:
-            raise InputError(f"the account {user_id!r} exists already", field="name")
+            raise InputError(_N("the account {name!r} exists already"), name=user_id, field="name")
         row = UserRow(
             user_id=user_id, role=role_.value, password_hash=digest, created=now(), disabled=False
         )
@@ -123,7 +132,7 @@ def _change(engine: sa.Engine, actor: str | None, user_id: str, action: str, **v
     with transaction(engine, actor) as s:
         row = s.get(UserRow, user_id, with_for_update=True)
         if row is None:
-            raise InputError(f"unknown account {user_id!r}", field="name")
+            raise InputError(_N("unknown account {name!r}"), name=user_id, field="name")
         before = (row.role, row.disabled)
         for key, value in values.items():
             setattr(row, key, value)
@@ -134,7 +143,7 @@ def _change(engine: sa.Engine, actor: str | None, user_id: str, action: str, **v
             .where(UserRow.role == Role.ADMIN.value, UserRow.disabled.is_(False))
         )
         if before[0] == Role.ADMIN.value and not before[1] and not admins:
-            raise InputError("this is the last active administrator: keep at least one")
+            raise InputError(_N("this is the last active administrator: keep at least one"))
         detail = {k: v for k, v in values.items() if k != "password_hash"}
         audit(s, action, "user", user_id, **detail)
 

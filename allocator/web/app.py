@@ -33,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from allocator.ledger.schema import AuditRow, UserRow
-from allocator.web import i18n
+from allocator.web import errors_i18n, i18n
 from allocator.web.accounts import Account
 from allocator.web.i18n import N_
 from allocator.web.routing import (
@@ -61,7 +61,8 @@ _NEWEST = (
 _request_stamp: ContextVar[int | None] = ContextVar("request_stamp", default=None)
 # the modules that declare pages, in the order their pages appear in the menu
 VIEW_MODULES = (
-    "session", "today", "requests", "units", "week", "stays", "history", "audit", "export", "users"
+    "session", "today", "requests", "units", "week", "stays", "history", "audit", "export",
+    "policy", "users",
 )  # fmt: skip
 LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
 
@@ -246,6 +247,8 @@ def _environment() -> jinja2.Environment:
     env.filters["moment"] = i18n.format_moment
     env.filters["number"] = i18n.format_number
     env.filters["share"] = i18n.format_share
+    env.filters["error"] = errors_i18n.error_text  # an error's line in the reader's language
+    env.filters["error_detail"] = errors_i18n.error_detail
     env.globals["csrf_field_name"] = CSRF_FIELD
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["roles"] = list(Role)

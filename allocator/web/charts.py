@@ -113,7 +113,7 @@ def timeline(
         x0, x1 = x_of(a), x_of(b)
         return Bar(x0, max(1.0, x1 - x0), kind, label=(x1 - x0) > 52, **info)
 
-    by_unit: dict[str, list[dict[str, Any]]] = {}
+    by_unit: dict[str, list[dict[Any, Any]]] = {}
     for record in stays.to_dict(orient="records"):
         by_unit.setdefault(str(record["unit_id"]), []).append(record)
     rows = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,30 +43,32 @@ def fill(ledger: Ledger, today: dt.date | None = None, seed: int = 7) -> dt.date
     households, units, stays = generate(24, 14, seed=seed, occupied_share=0.6, start=week)
     rng = np.random.default_rng(seed)
     capacity = dict(zip(units.unit_id, units.capacity, strict=True))
-    past: list[dict] = []
+    past: list[dict[str, Any]] = []
     residents = []
-    for k, st in enumerate(stays.itertuples(index=False)):
+    # records of plain values (pandas' row types are too wide for date arithmetic to type-check)
+    current: list[dict[str, Any]] = stays.to_dict(orient="records")  # type: ignore[assignment]
+    for k, st in enumerate(current):
         residents.append(
             {
-                "household_id": st.household_id,
-                "size": int(rng.integers(1, capacity[st.unit_id] + 1)),
+                "household_id": st["household_id"],
+                "size": int(rng.integers(1, capacity[st["unit_id"]] + 1)),
                 "minors": 0,
                 "urgency": int(rng.integers(1, 6)),
-                "need_date": st.start,
-                "expected_stay_days": max(1, (st.expected_end - st.start).days),
+                "need_date": st["start"],
+                "expected_stay_days": max(1, (st["expected_end"] - st["start"]).days),
                 "support": "medium",
                 "accessible": False,
                 "exit_pathway": None,
                 "language": None,
             }
         )
-        if k % 2 == 0 and (st.start - week).days < -60:  # an earlier stay, ended, in half of them
-            moved = st.start - dt.timedelta(days=int(rng.integers(60, 160)))
-            left = st.start - dt.timedelta(days=int(rng.integers(7, 20)))
+        if k % 2 == 0 and (st["start"] - week).days < -60:  # an earlier stay ended, in half
+            moved = st["start"] - dt.timedelta(days=int(rng.integers(60, 160)))
+            left = st["start"] - dt.timedelta(days=int(rng.integers(7, 20)))
             past.append(
                 {
                     "household_id": f"P{k:05d}",
-                    "unit_id": st.unit_id,
+                    "unit_id": st["unit_id"],
                     "moved_in": moved,
                     "left": left,
                     "pathway": EXIT_PATHWAYS[k % len(EXIT_PATHWAYS)],
@@ -87,9 +90,9 @@ def fill(ledger: Ledger, today: dt.date | None = None, seed: int = 7) -> dt.date
     for p in past:
         ledger.move_in(p["household_id"], p["moved_in"], unit_id=p["unit_id"])
         ledger.exit(p["household_id"], p["left"], p["pathway"], outcome="demo")
-    for st in stays.itertuples(index=False):
-        end = max(st.expected_end, st.start + dt.timedelta(days=1))
-        ledger.move_in(st.household_id, st.start, unit_id=st.unit_id, expected_end=end)
+    for st in current:
+        end = max(st["expected_end"], st["start"] + dt.timedelta(days=1))
+        ledger.move_in(st["household_id"], st["start"], unit_id=st["unit_id"], expected_end=end)
     ledger.propose(week, method="greedy")
     return week
 

@@ -38,21 +38,22 @@ LANG_COOKIE = "lang"
 
 
 @cache
-def translations(language: str) -> NullTranslations:
-    """The catalogue of ``language``, compiled from its ``.po`` file (fuzzy entries left out)."""
+def translations(language: str, domain: str = DOMAIN) -> NullTranslations:
+    """The catalogue of ``language``, compiled from its ``.po`` file (fuzzy entries left out);
+    ``domain`` "errors" is the errors' catalogue (`allocator.web.errors_i18n`)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
     from babel.support import Translations
 
-    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
     if language == "en" or not po.exists():
         return NullTranslations()
     with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
+        catalog = read_po(handle, locale=language, domain=domain)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return Translations(fp=buffer, domain=domain)
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,12 @@ def reader_for(cookie: str | None, header: str | None, default: Language, tz: st
     tags = accepted(header)
     language: Language = default
     if cookie in LANGUAGES:
-        language = cookie  # type: ignore[assignment]
+        language = cookie
     else:
         for tag in tags:
             base = tag.split("-")[0].split("_")[0].lower()
             if base in LANGUAGES:
-                language = base  # type: ignore[assignment]
+                language = base
                 break
     region = DEFAULT_REGION[language]
     for tag in tags:  # the browser's own region for that language, where it names one
@@ -192,9 +193,8 @@ def format_moment(value: object) -> str:
     moment = value.replace(tzinfo=dt.UTC).astimezone(get_timezone(reader.timezone))
     day = _skeleton("yMMdd", moment.date(), str(reader.locale))
     hour = format_time(moment, "HH:mm", locale=reader.locale)
-    return (
-        get_datetime_format("short", locale=reader.locale).replace("{1}", day).replace("{0}", hour)
-    )
+    pattern = str(get_datetime_format("short", locale=reader.locale))  # "{1}, {0}" in Italian
+    return pattern.replace("{1}", day).replace("{0}", hour)
 
 
 def format_number(value: object, digits: int = 0) -> str:

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import pandas as pd
 import sqlalchemy as sa
 
-from allocator.errors import AllocatorError
+from allocator.errors import AllocatorError, error_message
 
 log = logging.getLogger("allocator.web")
 
@@ -201,7 +201,7 @@ def _finish(job: Job, outcome: tuple[str, Any, Any]) -> None:
         job._end(int(value), None)
         log.info("proposal job %d done in %.0f s", job.job_id, job.elapsed)
     else:
-        job._end(None, str(value))
+        job._end(None, value if isinstance(value, str) else str(value))  # a Message stays one
         log.info("proposal job %d failed after %.0f s", job.job_id, job.elapsed)
 
 
@@ -241,7 +241,7 @@ def run(
             figures = None
         return ("done", proposal.batch_id, figures)
     except AllocatorError as exc:
-        return ("failed", str(exc), None)
+        return ("failed", error_message(exc), None)  # translated where it is shown
     except Exception as exc:  # the message may hold household data: its type only
         return ("failed", f"the engine stopped with an internal error ({type(exc).__name__})", None)
     finally:

@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from allocator.errors import AllocatorError
 from allocator.web import i18n
+from allocator.web.errors_i18n import error_text
 from allocator.web.i18n import N_
 
 if TYPE_CHECKING:
@@ -166,8 +167,8 @@ class PageContext:
 
     def flash(self, message: str) -> None:
         """A message shown once on the next page (already translated)."""
-        self.request.session.setdefault("flash", []).append(message)
-        self.request.session.modified = True
+        session = self.request.session
+        session["flash"] = [*session.get("flash", []), message]  # an assignment marks it changed
 
     def url(self, name: str, **params: Any) -> str:
         return str(self.request.url_for(name, **params).path)
@@ -303,7 +304,7 @@ def _run(ctx: PageContext) -> Response:
         return ctx.page.handler(ctx)
     except AllocatorError as exc:
         return ctx.console.error(
-            ctx.request, 400, N_("The ledger refused this:"), ctx.user, detail=str(exc)
+            ctx.request, 400, N_("The ledger refused this:"), ctx.user, detail=error_text(exc)
         )
     except Exception as exc:  # never a traceback (it may hold household data) in a log or page
         log.error("%s %s failed: %s", ctx.request.method, ctx.page.path, type(exc).__name__)

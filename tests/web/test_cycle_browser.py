@@ -4,8 +4,8 @@ the row's error and saves nothing), a week proposed, a household pinned, the wee
 and approved; a caseworker records a move-in and an exit; a viewer sees no button that changes
 anything; two browsers approve one plan and only one approval lands; screenshots are pictures.
 
-The roles are the issue's: an administrator uploads the units, a caseworker the requests, the
-planner proposes, pins and approves.
+The roles are the issue's: the planner uploads the units and the requests, proposes, pins and
+approves; an administrator changes the policy.
 """
 
 from __future__ import annotations
@@ -117,15 +117,14 @@ def _upload(drv, field, path):
 
 
 def test_uploads_with_a_bad_row(driver, server, files):
-    """Units (administrator) and requests (caseworker) are uploaded; the file with a bad row
-    shows file, row and column, and none of its rows is saved."""
+    """A planner uploads units and requests; the file with a bad row shows file, row and
+    column, and none of its rows is saved."""
     base, accounts = server
-    _sign_in(driver, base, accounts, "admin")
+    _sign_in(driver, base, accounts, "planner")
     driver.get(f"{base}/units")
     _upload(driver, "units-file", files["units.csv"])
     _until(lambda: "2 added" in _flashes(driver), what="the units import")
     assert driver.find_elements(By.XPATH, "//th[@scope='row' and text()='B-FLAT-1']")
-    _sign_in(driver, base, accounts, "caseworker")
     driver.get(f"{base}/requests")
     _upload(driver, "requests-file", files["bad.csv"])
     _until(lambda: driver.find_elements(By.ID, "upload-error"), what="the upload's error")
@@ -225,6 +224,7 @@ def test_viewer_sees_no_button_that_changes_anything(driver, server):
         "/history",
         "/audit",
         "/export",
+        "/policy",
     ):
         driver.get(base + path)
         posting = driver.find_elements(By.CSS_SELECTOR, "form[method=post]")
@@ -257,3 +257,31 @@ def test_two_browsers_approve_one_plan(driver, server, tmp_path_factory, browser
     driver.get(f"{base}/audit?action=approve")
     approvals = driver.find_elements(By.XPATH, f"//td[text()='{batch}']")
     assert len(approvals) == 1
+
+
+def test_administrator_changes_the_policy(driver, server, tmp_path):
+    """A value out of range is shown beside its field and saves nothing; a good one is saved,
+    and the audit trail names the administrator with the old and new value."""
+    base, accounts = server
+    _sign_in(driver, base, accounts, "admin")
+    driver.get(f"{base}/policy")
+    field = driver.find_element(By.ID, "p-turnover_days")
+    driver.execute_script("arguments[0].removeAttribute('max')", field)  # past the browser's check
+    field.clear()
+    field.send_keys("99")
+    driver.find_element(By.ID, "save-policy").click()
+    _until(lambda: driver.find_elements(By.ID, "policy-error"), what="the refusal")
+    assert "from 0 to 60" in driver.find_element(By.ID, "p-turnover_days-error").text
+    driver.get(f"{base}/policy")
+    field = driver.find_element(By.ID, "p-turnover_days")
+    assert field.get_attribute("value") == "3"
+    field.clear()
+    field.send_keys("4")
+    driver.find_element(By.ID, "save-policy").click()
+    _until(lambda: "Policy saved" in _flashes(driver), what="the save")
+    assert driver.find_element(By.ID, "p-turnover_days").get_attribute("value") == "4"
+    _picture(driver, tmp_path / "policy.png")
+    driver.get(f"{base}/audit?action=set_policy")
+    row = driver.find_element(By.CSS_SELECTOR, "#audit-results tbody tr").text
+    assert accounts["admin"][0] in row and '"old": 3, "new": 4' in row
+    assert _severe(driver) == []

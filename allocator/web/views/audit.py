@@ -50,6 +50,8 @@ def _detail(value: object) -> str:
     if not value:
         return ""
     if isinstance(value, dict):
+        if "changed" in value:  # a policy change: what changed, not the whole policy again
+            value = {k: v for k, v in value.items() if k != "policy"}
         return "; ".join(
             f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}"
             for k, v in value.items()

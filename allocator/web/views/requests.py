@@ -1,8 +1,8 @@
-"""*Requests*: the households' requests. Caseworkers upload a CSV or Excel file through the
-ledger's import (all rows or none: a bad row is shown with its file, row, column and what was
-expected, and nothing is saved), add or edit one request in a form that goes through the same
-import and validation (`allocator.domain.Household`), and withdraw a request still waiting
-(`Ledger.withdraw_request`). Every role reads the list.
+"""*Requests*: the households' requests. Caseworkers and planners upload a CSV or Excel file
+through the ledger's import (all rows or none: a bad row is shown with its file, row, column and
+what was expected, and nothing is saved); caseworkers add or edit one request in a form that
+goes through the same import and validation (`allocator.domain.Household`), and withdraw a
+request still waiting (`Ledger.withdraw_request`). Every role reads the list.
 
 An uploaded file is written to a private temporary folder under a fixed name for the import
 (the ledger's log line names that, never the planner's file name) and removed at once.
@@ -23,16 +23,18 @@ import sqlalchemy as sa
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, renamed
 from allocator.ledger import imports
 from allocator.ledger.imports import HOUSEHOLD_FIELDS, ImportResult
 from allocator.ledger.schema import HouseholdRow, StayRow
+from allocator.web.errors_i18n import error_text
 from allocator.web.i18n import N_, gettext
 from allocator.web.routing import EVERYONE, PageContext, Role, page
 from allocator.web.views.history import PATHWAYS
 from allocator.web.views.paging import table_page
 
 CASEWORKERS = (Role.CASEWORKER,)
+UPLOADERS = (Role.CASEWORKER, Role.PLANNER)
 SUPPORT = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
 STATES = {
     "waiting": N_("waiting"),
@@ -65,7 +67,7 @@ def import_upload(ctx: PageContext, kind: str) -> tuple[ImportResult | None, Inp
     signed-in account; the import's `InputError` comes back naming the uploaded file."""
     upload = ctx.form.get("file") if ctx.form is not None else None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return None, InputError("choose a .csv or .xlsx file to upload", field="file")
+        return None, InputError(_N("choose a .csv or .xlsx file to upload"), field="file")
     name = PureWindowsPath(upload.filename).name[:120] or "upload"
     suffix = Path(name).suffix.lower()
     suffix = suffix if SUFFIX.fullmatch(suffix) else ".unknown"
@@ -86,7 +88,7 @@ def import_upload(ctx: PageContext, kind: str) -> tuple[ImportResult | None, Inp
 def _renamed(exc: InputError, temporary: str, name: str) -> InputError:
     """The same error, naming the file as the planner knows it."""
     return InputError(
-        exc.message.replace(temporary, name),
+        renamed(exc.message, temporary, name),
         source=name if exc.source == temporary else exc.source,
         row=exc.row,
         column=exc.column,
@@ -153,6 +155,7 @@ def show_requests(
         upload_error=upload_error,
         withdraw_error=withdraw_error,
         caseworker=ctx.user is not None and ctx.user.role == Role.CASEWORKER,
+        can_upload=ctx.user is not None and ctx.user.role in UPLOADERS,
         dayfirst=ctx.reader.language == "it",
         query=urlencode({"show": show, "q": search}),
     )
@@ -163,7 +166,7 @@ def requests(ctx: PageContext) -> Response:
     return show_requests(ctx)
 
 
-@page("/requests/upload", roles=CASEWORKERS, methods=("POST",), name="requests_upload")
+@page("/requests/upload", roles=UPLOADERS, methods=("POST",), name="requests_upload")
 def requests_upload(ctx: PageContext) -> Response:
     result, error = import_upload(ctx, "households")
     if error is not None:
@@ -179,7 +182,7 @@ def requests_withdraw(ctx: PageContext) -> Response:
     try:
         ctx.ledger().withdraw_request(household, ctx.field("reason"))
     except InputError as exc:
-        return show_requests(ctx, 400, withdraw_error=str(exc))
+        return show_requests(ctx, 400, withdraw_error=error_text(exc))
     ctx.flash(gettext("The request of %(household)s was withdrawn.") % {"household": household})
     return ctx.redirect("/requests")
 
@@ -242,11 +245,15 @@ def _save(ctx: PageContext, mode: str) -> Response:
     exists = household != "" and _stored(ctx, household) is not None
     if mode == "new" and exists:
         error = InputError(
-            f"household {household} already has a request: edit it instead", field="household_id"
+            _N("household {household} already has a request: edit it instead"),
+            household=household,
+            field="household_id",
         )
         return _form(ctx, mode, values, 400, error)
     if mode == "edit" and not exists:
-        error = InputError(f"unknown household {household!r}", field="household_id")
+        error = InputError(
+            _N("unknown household {household!r}"), household=household, field="household_id"
+        )
         return _form(ctx, mode, values, 400, error)
     row = {**values, "accessible": "true" if values["accessible"] else "false"}
     try:

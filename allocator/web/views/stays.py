@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from starlette.responses import Response
 
 from allocator.choices import EXIT_PATHWAYS
-from allocator.errors import InputError
+from allocator.errors import _N, InputError
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
+from allocator.web.errors_i18n import error_text
 from allocator.web.i18n import N_, gettext
 from allocator.web.routing import EVERYONE, PageContext, Role, local_path, page
 from allocator.web.views.history import PATHWAYS
@@ -113,12 +114,12 @@ def stays_move_in(ctx: PageContext) -> Response:
     household = ctx.field("household_id")
     try:
         if not household:
-            raise InputError("choose the household", field="household_id")
+            raise InputError(_N("choose the household"), field="household_id")
         if not ctx.field("date"):
-            raise InputError("give the day of the move-in", field="date")
+            raise InputError(_N("give the day of the move-in"), field="date")
         ctx.ledger().move_in(household, ctx.field("date"), unit_id=ctx.field("unit_id") or None)
     except InputError as exc:
-        return show_stays(ctx, 400, str(exc))
+        return show_stays(ctx, 400, error_text(exc))
     return _done(ctx, gettext("Move-in of %(household)s recorded.") % {"household": household})
 
 
@@ -127,13 +128,13 @@ def stays_exit(ctx: PageContext) -> Response:
     household = ctx.field("household_id")
     try:
         if not household:
-            raise InputError("choose the household", field="household_id")
+            raise InputError(_N("choose the household"), field="household_id")
         if not ctx.field("date"):
-            raise InputError("give the day of the exit", field="date")
+            raise InputError(_N("give the day of the exit"), field="date")
         outcome = ctx.field("outcome") or None
         ctx.ledger().exit(household, ctx.field("date"), ctx.field("pathway"), outcome)
     except InputError as exc:
-        return show_stays(ctx, 400, str(exc))
+        return show_stays(ctx, 400, error_text(exc))
     return _done(ctx, gettext("Exit of %(household)s recorded.") % {"household": household})
 
 
@@ -142,10 +143,10 @@ def stays_extend(ctx: PageContext) -> Response:
     household = ctx.field("household_id")
     try:
         if not household:
-            raise InputError("choose the household", field="household_id")
+            raise InputError(_N("choose the household"), field="household_id")
         if not ctx.field("expected_end"):
-            raise InputError("give the new expected end", field="expected_end")
+            raise InputError(_N("give the new expected end"), field="expected_end")
         ctx.ledger().extend(household, ctx.field("expected_end"), ctx.field("reason"))
     except InputError as exc:
-        return show_stays(ctx, 400, str(exc))
+        return show_stays(ctx, 400, error_text(exc))
     return _done(ctx, gettext("Extension of %(household)s recorded.") % {"household": household})

@@ -1,4 +1,4 @@
-"""*Units*: the hub rooms and scattered flats. Administrators upload a CSV or Excel file through
+"""*Units*: the hub rooms and scattered flats. Administrators and planners upload a CSV or Excel file through
 the ledger's import (new units added, changes applied, all rows or none: a bad row is shown with
 its file, row, column and what was expected); every role reads the list."""
 
@@ -15,7 +15,7 @@ from allocator.web.routing import EVERYONE, PageContext, Role, page
 from allocator.web.views.requests import import_upload, result_message
 from allocator.web.views.today import KINDS
 
-ADMINS = (Role.ADMIN,)
+UPLOADERS = (Role.ADMIN, Role.PLANNER)
 
 
 def show_units(ctx: PageContext, status_code: int = 200, error: InputError | None = None):
@@ -28,7 +28,7 @@ def show_units(ctx: PageContext, status_code: int = 200, error: InputError | Non
         units=units,
         kinds=KINDS,
         upload_error=error,
-        admin=ctx.user is not None and ctx.user.role == Role.ADMIN,
+        can_upload=ctx.user is not None and ctx.user.role in UPLOADERS,
         dayfirst=ctx.reader.language == "it",
     )
 
@@ -38,7 +38,7 @@ def units(ctx: PageContext) -> Response:
     return show_units(ctx)
 
 
-@page("/units/upload", roles=ADMINS, methods=("POST",), name="units_upload")
+@page("/units/upload", roles=UPLOADERS, methods=("POST",), name="units_upload")
 def units_upload(ctx: PageContext) -> Response:
     result, error = import_upload(ctx, "units")
     if error is not None:

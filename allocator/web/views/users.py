@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from allocator.errors import InputError
 from allocator.web import accounts
+from allocator.web.errors_i18n import error_text
 from allocator.web.i18n import N_, gettext
 from allocator.web.routing import PageContext, Role, page
 
@@ -117,4 +118,4 @@ def _why(exc: InputError) -> str:
         return gettext(known[field]) % {"num": accounts.MIN_PASSWORD}
     if "last active administrator" in str(exc):
         return gettext("This is the last active administrator: keep at least one.")
-    return str(exc)
+    return error_text(exc)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from starlette.responses import Response
 
-from allocator.errors import InputError
+from allocator.errors import _N, InputError
 from allocator.ledger.database import read_version
 from allocator.ledger.rules import as_date
 from allocator.ledger.schema import BatchRow, HouseholdRow, PlacementRow, StayRow, UnitRow
@@ -42,6 +42,13 @@ from allocator.web.routing import (
 PLANNERS = (Role.PLANNER,)
 METHODS = {"solver": N_("optimiser"), "greedy": N_("first come, first served")}
 STATES = {"week": N_("this week"), "later": N_("later"), "waiting": N_("not placed")}
+CHANGE_LABELS = {
+    "unit": N_("another unit"),
+    "date": N_("another date"),
+    "unit and date": N_("another unit and date"),
+    "now placed": N_("now placed"),
+    "now unplaced": N_("now not placed"),
+}
 SHOW = ("all", "week", "later", "waiting")
 SOLVER_STATES = {
     "optimal": N_("optimal"),
@@ -201,7 +208,9 @@ def week(ctx: PageContext) -> Response:
     engine = ctx.console.engine
     wanted = _int(ctx.query("batch")) if ctx.query("batch") else None
     if ctx.query("batch") and wanted is None:
-        raise InputError(f"expected a batch number, got {ctx.query('batch')!r}", field="batch")
+        raise InputError(
+            _N("expected a batch number, got {batch!r}"), batch=ctx.query("batch"), field="batch"
+        )
 
     def head() -> tuple[int, Any, list[Any]]:
         with engine.connect() as conn:
@@ -210,7 +219,7 @@ def week(ctx: PageContext) -> Response:
     # read again only when the ledger changed (its stamp, read with the account, moved)
     version, batch, recent = ctx.console.cached(("week-head", wanted), head)
     if wanted is not None and batch is None:
-        raise InputError(f"unknown batch {wanted}", field="batch")
+        raise InputError(_N("unknown batch {batch}"), batch=wanted, field="batch")
     show = ctx.query("show") if ctx.query("show") in SHOW else "all"
     search = ctx.query("q")
     number = max(1, _int(ctx.query("page", "1")) or 1)
@@ -290,9 +299,12 @@ def _body(ctx: PageContext, view: _View) -> Markup:
             unit_ids = list(
                 conn.execute(sa.select(UnitRow.unit_id).order_by(UnitRow.unit_id)).scalars()
             )
+    announced, changes = _announcements(engine, batch)
     return ctx.console.part(
         "week_body.html",
         batch=batch,
+        announced=announced,
+        changes=changes,
         rows=chosen.iloc[(number - 1) * rows : number * rows],
         total=len(chosen),
         counts=table.state.value_counts().to_dict(),
@@ -308,12 +320,26 @@ def _body(ctx: PageContext, view: _View) -> Markup:
         unit_ids=unit_ids,
         methods=METHODS,
         states=STATES,
+        change_labels=CHANGE_LABELS,
         figure_rows=FIGURES,
         solver_states=SOLVER_STATES,
         query=urlencode({"batch": batch.batch_id, "show": view.show, "q": view.search}),
         csrf=CSRF_SLOT,
         csrf_field_name=CSRF_FIELD,
     )
+
+
+def _announcements(engine: sa.Engine, batch: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The placements announced to families (household -> row), and what the batch changed
+    against the last approved one (`Ledger.changes`)."""
+    from sqlalchemy.orm import Session
+
+    from allocator.ledger.announcements import announcements_frame, batch_changes
+
+    with engine.connect() as conn, Session(conn) as s:
+        told = announcements_frame(s)
+    announced = {str(r.household_id): r for r in told.itertuples(index=False)}
+    return announced, batch_changes(engine, int(batch.batch_id))
 
 
 @page("/week/progress", roles=EVERYONE, name="week_progress")
@@ -340,10 +366,10 @@ def week_propose(ctx: PageContext) -> Response:
     day = as_date(ctx.field("week"), "week")
     method = ctx.field("method") or "solver"
     if method not in METHODS:
-        raise InputError(f"unknown method {method!r}", field="method")
+        raise InputError(_N("unknown method {method!r}"), method=method, field="method")
     limit = _int(ctx.field("time_limit") or "30")
     if limit is None or not 1 <= limit <= 600:
-        raise InputError("expected a whole number of seconds from 1 to 600", field="time_limit")
+        raise InputError(_N("expected a whole number of seconds from 1 to 600"), field="time_limit")
     base = _int(ctx.field("batch_id"))
     pins: dict[str, str] = {}
     forbids: list[tuple[str, str]] = []
@@ -390,12 +416,15 @@ def week_constraint(ctx: PageContext) -> Response:
     household, unit, action = ctx.field("household_id"), ctx.field("unit_id"), ctx.field("action")
     if household not in set(plan_table(engine, batch).household_id):
         raise InputError(
-            f"household {household!r} is not in batch {batch_id}", field="household_id"
+            _N("household {household!r} is not in batch {batch}"),
+            household=household,
+            batch=batch_id,
+            field="household_id",
         )
     draft = _draft(ctx, batch)
     pins, forbids = dict(draft.pins), list(draft.forbids)
     if action in ("pin", "forbid") and unit not in units:
-        raise InputError(f"unknown unit {unit!r}", field="unit_id")
+        raise InputError(_N("unknown unit {unit!r}"), unit=unit, field="unit_id")
     if action == "pin":
         pins[household] = unit
         forbids = [f for f in forbids if f != (household, unit)]
@@ -409,7 +438,7 @@ def week_constraint(ctx: PageContext) -> Response:
     elif action == "unforbid":
         forbids = [f for f in forbids if f != (household, unit)]
     else:
-        raise InputError(f"unknown action {action!r}", field="action")
+        raise InputError(_N("unknown action {action!r}"), action=action, field="action")
     assert ctx.user is not None
     jobs.set_draft(engine, ctx.user.user_id, jobs.Draft(draft.batch_id, pins, forbids))
     return ctx.redirect(back)
@@ -434,7 +463,7 @@ def week_approve(ctx: PageContext) -> Response:
         batch = _batch(conn, batch_id)
         version = read_version(conn)
     if batch is None:
-        raise InputError(f"unknown batch {batch_id}", field="batch")
+        raise InputError(_N("unknown batch {batch}"), batch=batch_id, field="batch")
     if ctx.request.method == "GET":
         if batch.status == "proposed" and batch.ledger_version == version:
             return ctx.render("week_approve.html", batch=batch, commits=_commits(engine, batch))
