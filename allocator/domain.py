@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from allocator.choices import ExitPathway as ExitPathway
 from allocator.choices import Support as Support
 from allocator.choices import UnitKind as UnitKind
+from allocator.errors import _N, Message
 from allocator.limits import EARLIEST_DATE, LATEST_DATE, MAX_DAYS, MAX_NIGHTLY_COST
 from allocator.rules import check_dates_in_order
 
@@ -53,8 +54,11 @@ class Household(_Record):
     accessible: bool = Field(default=False, description="needs a step-free unit")
     exit_pathway: ExitPathway | None = None
     language: str | None = Field(default=None, max_length=40)
+    anchor_district: str | None = Field(
+        default=None, max_length=40, description="district of the children's school or the work"
+    )
 
-    @field_validator("language")
+    @field_validator("language", "anchor_district")
     @classmethod
     def _blank_language_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -62,7 +66,13 @@ class Household(_Record):
     @model_validator(mode="after")
     def _minors_within_size(self) -> Household:
         if self.minors is not None and self.minors > self.size:
-            raise ValueError(f"minors ({self.minors}) cannot exceed size ({self.size})")
+            raise ValueError(
+                Message(
+                    _N("minors ({minors}) cannot exceed size ({size})"),
+                    minors=self.minors,
+                    size=self.size,
+                )
+            )
         return self
 
     @model_validator(mode="after")
@@ -70,13 +80,19 @@ class Household(_Record):
         # the stay runs either for a length from move-in or up to a date set outside the hub
         if (self.expected_stay_days is None) == (self.expected_exit_date is None):
             raise ValueError(
-                "give either expected_stay_days or expected_exit_date, not "
-                + ("both" if self.expected_stay_days is not None else "neither")
+                Message(_N("give either expected_stay_days or expected_exit_date, not both"))
+                if self.expected_stay_days is not None
+                else Message(
+                    _N("give either expected_stay_days or expected_exit_date, not neither")
+                )
             )
         if self.expected_exit_date is not None and self.expected_exit_date <= self.need_date:
             raise ValueError(
-                f"expected_exit_date ({self.expected_exit_date}) must be after need_date "
-                f"({self.need_date})"
+                Message(
+                    _N("expected_exit_date ({exit}) must be after need_date ({need})"),
+                    exit=self.expected_exit_date,
+                    need=self.need_date,
+                )
             )
         return self
 
@@ -101,6 +117,12 @@ class Unit(_Record):
         description="the unit leaves the programme on this day",
     )
     nightly_cost: float | None = Field(default=None, ge=0, le=MAX_NIGHTLY_COST)
+    district: str | None = Field(default=None, max_length=40)
+
+    @field_validator("district")
+    @classmethod
+    def _blank_district_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
     @model_validator(mode="after")
     def _window_not_empty(self) -> Unit:
@@ -109,7 +131,7 @@ class Unit(_Record):
             and self.available_until is not None
             and self.available_until <= self.available_from
         ):
-            raise ValueError("available_until must be after available_from")
+            raise ValueError(Message(_N("available_until must be after available_from")))
         return self
 
 
@@ -139,7 +161,7 @@ class Stay(_Record):
     def _end_after_start(self) -> Stay:
         broken = check_dates_in_order(self.start, self.expected_end)
         if broken is not None:
-            raise ValueError(str(broken))
+            raise ValueError(broken.as_message())
         return self
 
 

@@ -129,7 +129,10 @@ def _households(
                 ["public_housing", "rental_agency", "private", "family", "other", "unknown"],
                 n_households,
             ),
-            "language": np.where(has_language, rng.choice(LANGUAGES, n_households), None),
+            "language": [
+                lang if has else None
+                for has, lang in zip(has_language, rng.choice(LANGUAGES, n_households), strict=True)
+            ],
         }
     )
 

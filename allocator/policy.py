@@ -7,7 +7,11 @@ household) costs ``wasted_bed_night_weight`` = 0.002, so a week's delay of one p
 3,500 wasted bed-nights: the engine never makes anyone wait to save beds, it only uses waste to
 break ties between equally early placements. The kind preference (hub room for high support, flat
 for low support) costs ``kind_mismatch_weight`` = 0.001 per stay, half a wasted bed-night: it only
-breaks ties between placements that are equally early and equally tight.
+breaks ties between placements that are equally early and equally tight. A placement announced
+to a family costs ``announcement_weight`` = 10 to change (another unit, another date, or none):
+a plan moves it only to save more than 10 urgency-1 person-nights, e.g. a family of 4 at
+urgency 3 (weight 2) brought forward by 2 days or more (docs/engine.md, "Announced placements";
+the default keeps churn under 5% in Milan's simulation).
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from allocator.districts import SHIPPED, DistrictMap
 from allocator.domain import Support
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, Message, pydantic_message
 from allocator.limits import (
     MAX_COUNT,
     MAX_DAYS,
@@ -34,6 +39,9 @@ from allocator.limits import (
 )
 
 DEFAULT_URGENCY_WEIGHTS = {1: 1.0, 2: 1.5, 3: 2.0, 4: 3.0, 5: 5.0}
+# a district step costs at most this many person-nights: x the widest map (200 districts) stays
+# far below the objective's largest coefficient (`allocator.limits`)
+MAX_DISTRICT_WEIGHT = 10_000.0
 DEFAULT_SUPPORT_LOADS = {Support.LOW: 1, Support.MEDIUM: 2, Support.HIGH: 3}
 
 
@@ -79,6 +87,13 @@ class Policy(BaseModel):
         le=PIN_WEIGHT_RANGE[1],
         description="multiplier on the cost of leaving a pinned household out",
     )
+    announcement_weight: float = Field(
+        default=10.0,
+        ge=0,
+        le=1e6,
+        description="cost of changing a placement told to a family (its unit, its date, or "
+        "leaving it out), in urgency-1 hotel person-nights: a plan changes it only to save more",
+    )
     support_loads: dict[Support, Annotated[int, Field(ge=0, le=MAX_LOAD)]] = Field(
         default_factory=lambda: dict(DEFAULT_SUPPORT_LOADS),
         description="accompaniment load of one household by support level",
@@ -108,16 +123,35 @@ class Policy(BaseModel):
         le=MAX_DAYS,
         description="the programme's maximum stay (18 months in Milan)",
     )
+    district_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_DISTRICT_WEIGHT,
+        description="cost per stay of each district between a unit and the household's school "
+        "or work (anchor_district), in urgency-weighted hotel person-nights; 0 = ignore districts",
+    )
+    districts: str | DistrictMap | None = Field(
+        default=None,
+        description="the district map distances are counted on: a shipped map by name "
+        "(milan_municipi) or names and adjacent pairs; none = same district 0, any other 1",
+    )
 
     @field_validator("urgency_weights")
     @classmethod
     def _all_urgencies(cls, weights: dict[int, float]) -> dict[int, float]:
         unknown = sorted(set(weights) - set(range(1, 6)))
         if unknown:
-            raise ValueError(f"urgency runs from 1 to 5; unexpected {unknown}")
+            raise ValueError(
+                Message(_N("urgency runs from 1 to 5; unexpected {unknown}"), unknown=unknown)
+            )
         missing = sorted(set(range(1, 6)) - set(weights))
         if missing:
-            raise ValueError(f"a weight is needed for every urgency 1..5; missing {missing}")
+            raise ValueError(
+                Message(
+                    _N("a weight is needed for every urgency 1..5; missing {missing}"),
+                    missing=missing,
+                )
+            )
         return weights
 
     @field_validator("wasted_bed_night_weight", "kind_mismatch_weight")
@@ -130,8 +164,57 @@ class Policy(BaseModel):
     def _all_support_levels(cls, loads: dict[Support, int]) -> dict[Support, int]:
         missing = [s.value for s in Support if s not in loads]
         if missing:
-            raise ValueError(f"a load is needed for every support level; missing {missing}")
+            raise ValueError(
+                Message(
+                    _N("a load is needed for every support level; missing {missing}"),
+                    missing=missing,
+                )
+            )
         return loads
+
+    @field_validator("districts", mode="before")
+    @classmethod
+    def _map_given(cls, value: object) -> object:
+        """A table is read as a map here, so that its first problem is the one reported (not
+        that it is not text, the union's other choice)."""
+        if value is None or isinstance(value, str | DistrictMap):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(
+                Message(
+                    _N(
+                        "expected the name of a district map ({maps}) or a table of names and "
+                        "adjacent pairs, got {value!r}"
+                    ),
+                    maps=", ".join(SHIPPED),
+                    value=value,
+                )
+            )
+        try:
+            return DistrictMap.model_validate(value)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            message = pydantic_message(err)  # a validator's own words, without "Value error, "
+            if where:
+                message = Message(_N("{where}: {message}"), where=where, message=message)
+            raise ValueError(message) from None
+
+    @field_validator("districts")
+    @classmethod
+    def _known_map(cls, value: str | DistrictMap | None) -> str | DistrictMap | None:
+        if isinstance(value, str) and value not in SHIPPED:
+            raise ValueError(
+                Message(
+                    _N(
+                        "no district map named {value!r}; expected one of {maps} or a table of "
+                        "names and adjacent pairs"
+                    ),
+                    value=value,
+                    maps=", ".join(SHIPPED),
+                )
+            )
+        return value
 
     @property
     def horizon_days(self) -> int:
@@ -154,17 +237,21 @@ def read_toml(path: Path) -> dict:
         # "utf-8-sig" reads past the byte-order mark that Windows' Notepad writes
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
+        raise InputError(_N("file not found"), source=str(path)) from None
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+        raise InputError(
+            _N("cannot read the file ({reason})"), reason=exc.strerror, source=str(path)
+        ) from None
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"not valid TOML: not UTF-8 text (byte {exc.start})", source=str(path)
+            _N("not valid TOML: not UTF-8 text (byte {byte})"), byte=exc.start, source=str(path)
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {_toml_problem(text, exc)}", source=str(path)) from None
+        raise InputError(
+            _N("not valid TOML: {problem}"), problem=_toml_problem(text, exc), source=str(path)
+        ) from None
 
 
 _TWICE = ("Cannot overwrite a value", "Cannot declare")
@@ -192,7 +279,11 @@ def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
         return message
     entry = text.splitlines()[line - 1].strip()
     key = entry.split("=", 1)[0].strip() if "=" in entry else entry
-    return f"{key!r} is given twice (line {line}): a key or table may appear once"
+    return Message(
+        _N("{key!r} is given twice (line {line}): a key or table may appear once"),
+        key=key,
+        line=line,
+    )
 
 
 def validate_policy(data: object, source: str = "policy") -> Policy:
@@ -201,7 +292,7 @@ def validate_policy(data: object, source: str = "policy") -> Policy:
     from pydantic import ValidationError
 
     if not isinstance(data, dict):
-        raise InputError("a policy must be a mapping of fields", source=source)
+        raise InputError(_N("a policy must be a mapping of fields"), source=source)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

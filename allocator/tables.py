@@ -21,9 +21,9 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from allocator.domain import RECORD_TYPES, Household, Stay, Unit
-from allocator.errors import InputError
+from allocator.errors import _N, DATE_PROBLEMS, InputError, Message, pydantic_message
 from allocator.limits import with_range
-from allocator.rules import check_fit, check_record_dates, overlap_rule, overlaps
+from allocator.rules import broken_rule, check_fit, check_record_dates, overlap_rule, overlaps
 
 TableLike: TypeAlias = pd.DataFrame | Sequence[BaseModel] | Sequence[dict] | None
 
@@ -61,7 +61,8 @@ def _check_header(frame: pd.DataFrame, kind: str, source: Source) -> None:
     for col in frame.columns:
         if not isinstance(col, str) or col.strip() not in known:
             raise InputError(
-                f"unknown column; expected only these: {', '.join(known)}",
+                _N("unknown column; expected only these: {columns}"),
+                columns=", ".join(known),
                 source=source.name,
                 row=1 if source.from_file else None,
                 column=str(col),
@@ -69,15 +70,19 @@ def _check_header(frame: pd.DataFrame, kind: str, source: Source) -> None:
     for col in required_columns_of(kind):
         if col not in frame.columns:
             raise InputError(
-                "required column is missing",
+                _N("required column is missing"),
                 source=source.name,
                 row=1 if source.from_file else None,
                 column=col,
             )
     if kind == "households" and len(frame) and not {STAY_DAYS, EXIT_DATE} & set(frame.columns):
         raise InputError(
-            f"required column is missing: give {STAY_DAYS} (nights from move-in) or {EXIT_DATE} "
-            "(the day the exit is expected), one of the two in each row",
+            _N(
+                "required column is missing: give {days} (nights from move-in) or {exit} "
+                "(the day the exit is expected), one of the two in each row"
+            ),
+            days=STAY_DAYS,
+            exit=EXIT_DATE,
             source=source.name,
             row=1 if source.from_file else None,
             column=STAY_CLOCK,
@@ -174,7 +179,7 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
     if len(frame.columns):
         _check_header(frame, kind, source)
     if frame.empty and kind != "stays":
-        raise InputError("the table is empty: at least one row is needed", source=source.name)
+        raise InputError(_N("the table is empty: at least one row is needed"), source=source.name)
     if frame.empty:
         return []
     record_type = RECORD_TYPES[kind]
@@ -190,14 +195,18 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
         position = int(err["loc"][0])
         # a check across fields (e.g. end after start) is reported on the later field
         column = str(err["loc"][1]) if len(err["loc"]) > 1 else RECORD_CHECK_COLUMN[kind]
-        detail = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+        detail: str = pydantic_message(err)  # a validator's own words for a value_error
         if err["type"] in _DATE_ERRORS:
-            detail = _DATE_ERRORS[err["type"]].format(err.get("ctx", {}).get("error", ""))
+            problem = str(err.get("ctx", {}).get("error", ""))
+            problem = Message(problem) if problem in DATE_PROBLEMS else problem
+            detail = Message(_DATE_ERRORS[err["type"]], error=problem)
         detail = with_range(detail, record_type, err)
         if len(err["loc"]) == 1 and kind == "households":
             column, detail = _stay_clock_error(detail, raw[position]) or (column, detail)
         if column in raw[position]:
-            detail += f" (got {raw[position][column]!r})"
+            detail = Message(
+                _N("{detail} (got {value!r})"), detail=detail, value=raw[position][column]
+            )
         raise InputError(
             detail,
             source=source.name,
@@ -208,9 +217,9 @@ def parse_records(table: TableLike, kind: str, source: Source) -> list[BaseModel
 
 # pydantic's words for a cell that is no date, in the words of the file format
 _DATE_ERRORS = {
-    "date_from_datetime_parsing": "expected a date (YYYY-MM-DD): {}",
-    "date_from_datetime_inexact": "expected a date (YYYY-MM-DD) without a time of day",
-    "date_type": "expected a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": _N("expected a date (YYYY-MM-DD): {error}"),
+    "date_from_datetime_inexact": _N("expected a date (YYYY-MM-DD) without a time of day"),
+    "date_type": _N("expected a date (YYYY-MM-DD)"),
 }
 _DATE_FIELDS = {
     kind: [
@@ -253,16 +262,20 @@ def _is_number(value: object) -> bool:
     return isinstance(value, float | np.floating) and value == value  # NaN is a blank cell
 
 
-def _number_as_date(value: object) -> str:
+def _number_as_date(value: object) -> Message:
     text = value.strip() if isinstance(value, str) else str(value)
     number = float(text)
     if 1 <= number < 2_958_466:  # Excel's serial dates run from 1900-01-01 to 9999-12-31
         day = EXCEL_EPOCH + dt.timedelta(days=int(number))
-        return (
-            f"expected a date (YYYY-MM-DD), got Excel serial {text} ({day} in Excel): format "
-            "the cells as dates or write YYYY-MM-DD"
+        return Message(
+            _N(
+                "expected a date (YYYY-MM-DD), got Excel serial {number} ({day} in Excel): "
+                "format the cells as dates or write YYYY-MM-DD"
+            ),
+            number=text,
+            day=day,
         )
-    return f"expected a date (YYYY-MM-DD), got the number {text}"
+    return Message(_N("expected a date (YYYY-MM-DD), got the number {number}"), number=text)
 
 
 def _stay_clock_error(detail: str, row: dict) -> tuple[str, str] | None:
@@ -270,11 +283,23 @@ def _stay_clock_error(detail: str, row: dict) -> tuple[str, str] | None:
     for another check (minors within size)."""
     if detail.startswith("give either"):
         if STAY_DAYS in row:
-            got = f"{STAY_DAYS} ({row[STAY_DAYS]}) and {EXIT_DATE} ({row[EXIT_DATE]})"
-            return STAY_CLOCK, f"both {got} are given: leave one of the two cells empty"
-        return STAY_CLOCK, (
-            f"both {STAY_DAYS} and {EXIT_DATE} are missing: give one, the nights from move-in "
-            "or the day the exit is expected"
+            return STAY_CLOCK, Message(
+                _N(
+                    "both {days} ({days_value}) and {exit} ({exit_value}) are given: leave one "
+                    "of the two cells empty"
+                ),
+                days=STAY_DAYS,
+                days_value=row[STAY_DAYS],
+                exit=EXIT_DATE,
+                exit_value=row[EXIT_DATE],
+            )
+        return STAY_CLOCK, Message(
+            _N(
+                "both {days} and {exit} are missing: give one, the nights from move-in or the "
+                "day the exit is expected"
+            ),
+            days=STAY_DAYS,
+            exit=EXIT_DATE,
         )
     if detail.startswith(EXIT_DATE):
         return EXIT_DATE, detail
@@ -335,7 +360,7 @@ def _respell(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 _SLASH_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*")
 _SHORT_YEAR = re.compile(r"\s*[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}\s*")
-DAYFIRST_HINT = "pass --dayfirst (dayfirst=True in Python)"
+DAYFIRST_HINT = _N("pass --dayfirst (dayfirst=True in Python)")
 
 
 def read_day_first_dates(
@@ -377,8 +402,11 @@ def _both_readings(
     if match is None:
         if _SHORT_YEAR.fullmatch(text):
             raise InputError(
-                f"a date with a two-digit year ({text.strip()!r}): write the year in full "
-                "(dd/mm/yyyy) or the date as YYYY-MM-DD",
+                _N(
+                    "a date with a two-digit year ({text!r}): write the year in full "
+                    "(dd/mm/yyyy) or the date as YYYY-MM-DD"
+                ),
+                text=text.strip(),
                 source=source.name,
                 row=row,
                 column=name,
@@ -387,9 +415,11 @@ def _both_readings(
     a, b, year = (int(g) for g in match.groups())
     readings = _date_or_none(year, b, a), _date_or_none(year, a, b)
     if readings[0] is None and (dayfirst or readings[1] is None):
-        how = "dd/mm/yyyy (--dayfirst)" if dayfirst else "YYYY-MM-DD or dd/mm/yyyy"
+        how = _N("dd/mm/yyyy (--dayfirst)") if dayfirst else _N("YYYY-MM-DD or dd/mm/yyyy")
         raise InputError(
-            f"expected a date ({how}), got {text.strip()!r}: no such day",
+            _N("expected a date ({how}), got {text!r}: no such day"),
+            how=Message(how),
+            text=text.strip(),
             source=source.name,
             row=row,
             column=name,
@@ -416,23 +446,37 @@ def _check_day_first(
         return  # 03/03/2026: the same day either way
     if day_only:
         p, q = month_only[0], day_only[0]
-        message = (
-            f"expected a date as dd/mm/yyyy like the rest of this column (row "
-            f"{source.row(q, frame.index[q])}: {values[q].strip()}), got {values[p].strip()!r}"
+        message = Message(
+            _N(
+                "expected a date as dd/mm/yyyy like the rest of this column (row {row}: "
+                "{example}), got {text!r}"
+            ),
+            row=source.row(q, frame.index[q]),
+            example=values[q].strip(),
+            text=values[p].strip(),
         )
     elif month_only:
         p = month_only[0]
-        message = (
-            f"{values[p].strip()!r} reads only as month/day/year, and a date is read as "
-            "YYYY-MM-DD or dd/mm/yyyy: write the column's dates as YYYY-MM-DD"
+        message = Message(
+            _N(
+                "{text!r} reads only as month/day/year, and a date is read as YYYY-MM-DD or "
+                "dd/mm/yyyy: write the column's dates as YYYY-MM-DD"
+            ),
+            text=values[p].strip(),
         )
     else:
         p = next(p for p, (dm, md) in found.items() if dm != md)
         dm, md = found[p]
-        message = (
-            f"{values[p].strip()!r} could be {dm} (dd/mm/yyyy) or {md} (mm/dd/yyyy), and no day "
-            f"above 12 in this column tells which: write the dates as YYYY-MM-DD, or "
-            f"{DAYFIRST_HINT} if they are dd/mm/yyyy"
+        message = Message(
+            _N(
+                "{text!r} could be {day_month} (dd/mm/yyyy) or {month_day} (mm/dd/yyyy), and no "
+                "day above 12 in this column tells which: write the dates as YYYY-MM-DD, or "
+                "{hint} if they are dd/mm/yyyy"
+            ),
+            text=values[p].strip(),
+            day_month=dm,
+            month_day=md,
+            hint=Message(DAYFIRST_HINT),
         )
     raise InputError(message, source=source.name, row=source.row(p, frame.index[p]), column=name)
 
@@ -444,7 +488,9 @@ def _check_unique(records: Sequence[BaseModel], key: str, source: Source, labels
         if value in seen:
             first = source.row(seen[value], labels[seen[value]])
             raise InputError(
-                f"duplicate id {value!r} (first seen in row {first})",
+                _N("duplicate id {id!r} (first seen in row {first})"),
+                id=value,
+                first=first,
                 source=source.name,
                 row=source.row(pos, labels[pos]),
                 column=key,
@@ -514,10 +560,10 @@ def _built_in_python(table: TableLike, kind: str) -> bool:
 
 def _check_dates(records: Sequence[BaseModel], kind: str, start: dt.date, source: Source, labels):
     for pos, record in enumerate(records):
-        broken = check_record_dates(record, kind, start, "the plan's start")
+        broken = check_record_dates(record, kind, start, _N("the plan's start"))
         if broken is not None:
             raise InputError(
-                str(broken),
+                broken.as_message(),
                 source=source.name,
                 row=source.row(pos, labels[pos]),
                 column=broken.column,
@@ -547,17 +593,26 @@ def _check_housed_once(stays: list, waiting: set[str], source: Source, labels) -
         row = source.row(pos, labels[pos])
         if stay.household_id in waiting:
             raise InputError(
-                f"household {stay.household_id!r} has a stay and is also in the households "
-                "table: a household waits or is housed, not both",
+                _N(
+                    "household {household!r} has a stay and is also in the households table: a "
+                    "household waits or is housed, not both"
+                ),
+                household=stay.household_id,
                 source=source.name,
                 row=row,
                 column="household_id",
             )
         if clash is not None:
+            problem = Message(
+                _N(
+                    "household {household!r} is also in the stay in row {row} at the same time: "
+                    "a household is never split across units"
+                ),
+                household=stay.household_id,
+                row=source.row(clash, labels[clash]),
+            )
             raise InputError(
-                f"rule 'never split': household {stay.household_id!r} is also in the stay in row "
-                f"{source.row(clash, labels[clash])} at the same time: a household is never "
-                "split across units",
+                broken_rule(_N("never split"), problem),
                 source=source.name,
                 row=row,
                 column="household_id",
@@ -574,7 +629,8 @@ def _check_stays(
         unit = units.get(stay.unit_id)
         if unit is None:
             raise InputError(
-                f"stay on unknown unit {stay.unit_id!r}",
+                _N("stay on unknown unit {unit!r}"),
+                unit=stay.unit_id,
                 source=source.name,
                 row=row,
                 column="unit_id",
@@ -583,12 +639,20 @@ def _check_stays(
             unit, stay.household_id, stay.size, stay.accessible, stay.start, stay.expected_end
         )
         if broken is not None:
-            raise InputError(str(broken), source=source.name, row=row, column=broken.column)
+            raise InputError(broken.as_message(), source=source.name, row=row, column=broken.column)
         if clash is not None:
+            problem = Message(
+                _N(
+                    "overlaps the stay in row {row} in unit {unit} (that one ends {end}, this "
+                    "one starts {start})"
+                ),
+                row=source.row(clash, labels[clash]),
+                unit=stay.unit_id,
+                end=stays[clash].expected_end,
+                start=stay.start,
+            )
             raise InputError(
-                f"rule '{overlap_rule(turnover_days)}': overlaps the stay in row "
-                f"{source.row(clash, labels[clash])} in unit {stay.unit_id} (that one ends "
-                f"{stays[clash].expected_end}, this one starts {stay.start})",
+                broken_rule(overlap_rule(turnover_days), problem),
                 source=source.name,
                 row=row,
                 column="start",

@@ -263,6 +263,8 @@ def propose(
     except AllocatorError as exc:
         raise fail(exc) from None
     _show(proposal.placements, f"Batch {proposal.batch_id} for the week of {proposal.week}")
+    if proposal.changes is not None and not proposal.changes.empty:
+        _show(proposal.changes, "Changed against the last approved batch", limit=None)
     _say(
         f"batch {proposal.batch_id} proposed ({proposal.solver_status}): "
         f"{len(proposal.to_commit)} move-ins this week; approve with "
@@ -308,11 +310,68 @@ def approve(
     ] = None,
     db: DbOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who approves (an operator id).")] = None,
+    announce: Annotated[
+        bool,
+        typer.Option(
+            "--announce",
+            help="Also announce the batch's later placements (after this week) to the families: "
+            "later plans keep them unless a change is worth the announcement weight.",
+        ),
+    ] = False,
 ) -> None:
     """Turn a proposed batch into stays: all of them or none."""
     with _session(db) as ledger:
-        stays = ledger.approve(batch_id, approver=by)
-    _say(f"approved: {len(stays)} stays")
+        stays = ledger.approve(batch_id, approver=by, announce=announce)
+        told = len(ledger.announcements()) if announce else 0
+    _say(f"approved: {len(stays)} stays" + (f"; {told} announcements held" if announce else ""))
+
+
+@batch_app.command("announce")
+def announce(
+    household: Annotated[str, typer.Argument(help="Household id (waiting).")],
+    unit: Annotated[str, typer.Option("--unit", help="The unit the family was told.")],
+    start: Annotated[str, typer.Option("--start", help="The start date told, YYYY-MM-DD.")],
+    db: DbOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
+) -> None:
+    """Record the unit and date told to a waiting household (replacing an earlier one)."""
+    with _session(db, actor=by) as ledger:
+        ledger.announce(household, unit, start, announced_by=by)
+    _say(f"announced: household {household} in unit {unit} from {start}")
+
+
+@batch_app.command("unannounce")
+def unannounce(
+    household: Annotated[str, typer.Argument(help="Household id.")],
+    db: DbOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Operator id.")] = None,
+) -> None:
+    """Remove a household's announcement."""
+    with _session(db, actor=by) as ledger:
+        ledger.unannounce(household, by=by)
+    _say(f"announcement of household {household} removed")
+
+
+@batch_app.command("announcements")
+def announcements(db: DbOption = None) -> None:
+    """List the placements announced to families."""
+    with _session(db) as ledger:
+        frame = ledger.announcements()
+    _show(frame, "Announcements", limit=None)
+
+
+@batch_app.command("changes")
+def changes(
+    batch_id: Annotated[int | None, typer.Argument(help="Batch (default: the latest).")] = None,
+    db: DbOption = None,
+) -> None:
+    """What a batch changed against the last approved batch, per household, with the reason."""
+    with _session(db) as ledger:
+        frame = ledger.changes(batch_id)
+    if frame.empty:
+        _say("no change against the last approved batch")
+        return
+    _show(frame, f"Batch {batch_id or 'latest'}: changes", limit=None)
 
 
 # --- stays -----------------------------------------------------------------------------------

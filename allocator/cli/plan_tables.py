@@ -121,6 +121,10 @@ def _kpi_table(result: Plan) -> Table:
         ("placed", str(s["placed"])),
         ("not placed", str(s["not_placed"])),
     ]
+    if "anchor_near_share" in s:  # only when some household names a school/work district
+        rows.append(
+            ("placed in or next to school/work district", f"{100 * s['anchor_near_share']:.0f}%")
+        )
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.domain import Support, UnitKind
+from allocator.engine import announcements
+from allocator.engine.districts import district_cost
 from allocator.engine.instance import NEVER, Instance, Pool, unplaced_nights
 
 
@@ -91,7 +93,9 @@ def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, star
     """Objective contribution of placing each household in its pool on its start day.
 
     The wasted bed-nights count the stay's real nights from that start (`Instance.stay_length`):
-    an exit-dated household placed later wastes fewer.
+    an exit-dated household placed later wastes fewer. A column that changes an announced
+    placement costs `Policy.announcement_weight` more (`engine.announcements`). A household with
+    an anchor district pays ``district_weight`` per district to the pool's (`engine.districts`).
     """
     pol = inst.policy
     cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool]
@@ -102,14 +106,18 @@ def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, star
         inst.weight[household] * size * (start - inst.release[household])
         + pol.wasted_bed_night_weight * (cap - size) * inst.stay_length(household, start)
         + pol.kind_mismatch_weight * mismatch[pool, support_code[household]]
+        + announcements.change_cost(inst, household, pool, start)
+        + district_cost(inst, household, pool)
     )
 
 
 def unplaced_cost(inst: Instance) -> np.ndarray:
-    """Cost of leaving each household out: its hotel nights (`instance.unplaced_nights`)."""
+    """Cost of leaving each household out: its hotel nights (`instance.unplaced_nights`), and
+    the announcement weight for an announced household."""
     nights = unplaced_nights(inst)
     cost = inst.weight * inst.size * nights
-    return np.where(inst.pinned_pool >= 0, cost * inst.policy.pin_weight, cost)
+    cost = np.where(inst.pinned_pool >= 0, cost * inst.policy.pin_weight, cost)
+    return cost + announcements.unplaced_change_cost(inst)
 
 
 def build_columns(inst: Instance) -> Columns:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.domain import Support, UnitKind
+from allocator.engine import announcements, districts
 from allocator.engine.columns import placement_cost, unplaced_cost
 from allocator.engine.explain_days import best_of_kinds
 from allocator.engine.explain_free import NAMED_UNITS, Days, FreeTime
@@ -66,6 +67,9 @@ def explain(
     # day, and keeps the last day's
     for i in np.argsort(np.where(pool >= 0, start, inst.horizon), kind="stable").tolist():
         why[i] = facts.reason(i)
+    # what became of each announced placement, and the hard rule that changed it if one did
+    for i, note in announcements.notes(inst, pool, start, unit, method is Method.SOLVER).items():
+        why[i] = f"{why[i]}; {note}" if why[i] else note
     return why
 
 
@@ -230,10 +234,24 @@ class _PlanFacts(FreeTime):
         support = inst.support[i]
         if _suits(support, inst.unit_kind[v]) < _suits(support, inst.unit_kind[u]):
             worse.append(f"a {KIND_LABEL[inst.unit_kind[v]]} suits {support.value} support less")
+        farther = districts.farther_note(inst, i, v, u)
+        if farther:
+            worse.append(farther)
+        if sign > 0 and self._changes_announcement(i, v, d):
+            return "it would change the placement announced to the family"
         if sign == 0 or not worse:
             return "an equal choice under the policy's weights"
         than = "" if d == t else " than the wait"
         return f"{' and '.join(worse)}, which the policy weighs more{than}"
+
+    def _changes_announcement(self, i: int, v: int, d: int) -> bool:
+        """Whether unit v from day d changes household i's announcement, and its plan does not."""
+        inst, idx = self.inst, np.array([i])
+        move = announcements.change_cost(inst, idx, inst.unit_pool[[v]], np.array([d]))
+        here = announcements.change_cost(
+            inst, idx, np.array([self.pool[i]]), np.array([self.start[i]])
+        )
+        return bool(np.any(np.asarray(move) > np.asarray(here)))
 
     @staticmethod
     def _sign(delta: float, reference: float) -> int:
@@ -262,6 +280,9 @@ class _PlanFacts(FreeTime):
         q = inst.pools[p]
         beds = "1 bed" if q.capacity == 1 else f"{q.capacity} beds"
         parts = [f"{KIND_LABEL[q.kind]} {inst.unit_ids[u]} ({beds} for {self.size_l[i]})"]
+        near = districts.reason_note(inst, i, u)
+        if near:  # "flat F3 (3 beds for 3), same district as the school/work"
+            parts[0] += f", {near}"
         if self._exit_l[i] is not None:
             parts.append(self._until(i))
         if self.pinned_l[i] == p:

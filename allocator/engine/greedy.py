@@ -10,7 +10,9 @@ from typing import cast
 
 import numpy as np
 
+from allocator.engine import announcements
 from allocator.engine.columns import distinct_rows, fitting, mismatch_table, support_codes
+from allocator.engine.districts import cheapest_start
 from allocator.engine.instance import Instance
 from allocator.engine.occupancy import Occupancy
 
@@ -52,8 +54,15 @@ def pools_by_preference(inst: Instance) -> list[np.ndarray]:
 
 
 def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
-    """Per household the chosen pool and start day (-1, -1 when not placed)."""
-    return place_in_order(inst, fcfs_order(inst))
+    """Per household the chosen pool and start day (-1, -1 when not placed).
+
+    Announced placements that can be kept go first (after the pins), each to its announced unit
+    from its announced day (`engine.announcements`)."""
+    wished = announcements.wishes(inst)
+    if wished is None:
+        return place_in_order(inst, fcfs_order(inst))
+    order = announcements.announced_first(inst, fcfs_order(inst))
+    return place_in_order(inst, order, *wished)
 
 
 def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight: np.ndarray):
@@ -77,6 +86,8 @@ def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
     occupancy = Occupancy(inst)
     candidates = pools_by_preference(inst)
     skip = (inst.release >= inst.horizon).tolist()
+    # a household with an anchor weighs an earlier start against a nearer unit, by the objective
+    near = ((inst.anchor >= 0) if inst.by_district else np.zeros(n, dtype=bool)).tolist()
     for i in order.tolist():
         pools = candidates[i]
         if pools.size == 0 or skip[i]:
@@ -88,7 +99,10 @@ def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
                 pool[i], start[i] = wish_pool[i], t
                 occupancy.add(i, int(pool[i]), t)
                 continue
-        best = _earliest_preferred(occupancy, i, pools)
+        if near[i]:
+            best = cheapest_start(inst, occupancy, i, pools)
+        else:
+            best = _earliest_preferred(occupancy, i, pools)
         if best is not None:
             pool[i], start[i] = best
             occupancy.add(i, *best)

@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from allocator.districts import distance_table
+from allocator.districts import resolve as resolve_districts
 from allocator.domain import Stay, Support, Unit, UnitKind
+from allocator.engine.announcements import Announcements, announced_units
+from allocator.engine.announcements import resolve as resolve_announcements
 from allocator.errors import InputError
-from allocator.limits import MAX_COEFFICIENT
+from allocator.limits import MAX_COEFFICIENT, parse_date
 from allocator.policy import Policy, validate_policy
 from allocator.tables import Tables
 
@@ -32,14 +36,20 @@ NEVER = 10**7  # a day beyond any horizon: "no limit"
 
 @dataclass(frozen=True)
 class Overrides:
-    """A planner's pins (household -> unit it must go to) and forbidden (household, unit) pairs."""
+    """A planner's pins (household -> unit it must go to) and forbidden (household, unit) pairs,
+    and the placements told to families (household -> (unit, start); `engine.announcements`)."""
 
     pins: dict[str, str] = field(default_factory=dict)
     forbids: frozenset[tuple[str, str]] = frozenset()
+    announced: dict[str, tuple[str, dt.date]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, pins=None, forbids=None) -> Overrides:
-        return cls(dict(pins or {}), frozenset(tuple(p) for p in (forbids or ())))
+    def of(cls, pins=None, forbids=None, announced=None) -> Overrides:
+        return cls(
+            dict(pins or {}),
+            frozenset(tuple(p) for p in (forbids or ())),
+            {h: (u, parse_date(d, field="announced")) for h, (u, d) in (announced or {}).items()},
+        )
 
 
 @dataclass
@@ -54,6 +64,9 @@ class Pool:
     occupancy_limit: np.ndarray  # occupancy of a stay starting on d is counted up to this day
     units: list[int]  # unit indices
     gaps: dict[int, list[tuple[int, int]]]  # per unit, its free stretches [from, to)
+    # index into `Instance.districts` when pools are split by district (`Instance.by_district`),
+    # else -1: the district is not known or does not matter
+    district: int = -1
 
 
 @dataclass
@@ -92,6 +105,21 @@ class Instance:
     support_free: np.ndarray | None
     languages: list[str]
     mediation_free: dict[int, np.ndarray]
+    # districts (`allocator.districts`): the names in use, each household's anchor and each unit's
+    # district as an index into them (-1 none), and the distances anchor x unit district, with a
+    # last column for a unit whose district is not known
+    districts: list[str] = field(default_factory=list)
+    anchor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    unit_district: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    district_distance: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.int64))
+    # placements told to families, checked against this instance (None: no announcement)
+    announcements: Announcements | None = None
+
+    @property
+    def by_district(self) -> bool:
+        """Whether districts enter the objective: a positive ``district_weight`` and some
+        household with an anchor. Only then are pools split by district."""
+        return self.policy.district_weight > 0 and bool((self.anchor >= 0).any())
 
     @property
     def n_households(self) -> int:
@@ -169,8 +197,13 @@ def build_instance(
     _check_overrides(overrides, hh_index, unit_index)
     special_units = {unit_index[u] for u in overrides.pins.values()}
     special_units |= {unit_index[u] for _, u in overrides.forbids}
+    special_units |= announced_units(overrides, unit_index)
     busy = _busy_spans(stays, unit_index, start, policy.turnover_days)
-    pools, unit_pool = _pools(units, busy, special_units, start, policy)
+    districts, anchor, unit_district, distance = _districts(tables, policy)
+    split = policy.district_weight > 0 and bool((anchor >= 0).any())
+    pools, unit_pool = _pools(
+        units, busy, special_units, start, policy, unit_district if split else None
+    )
     pinned, forbidden = _overrides_on_pools(overrides, hh_index, unit_index, unit_pool, len(hh))
     need_day = np.array([(h.need_date - start).days for h in hh], dtype=np.int64)
     release = np.maximum(need_day, 0)
@@ -223,7 +256,12 @@ def build_instance(
         support_free=support_free,
         languages=languages,
         mediation_free=mediation_free,
+        districts=districts,
+        anchor=anchor,
+        unit_district=unit_district,
+        district_distance=distance,
     )
+    inst.announcements = resolve_announcements(inst, overrides)
     check_coefficients(inst)
     return inst
 
@@ -286,12 +324,14 @@ def _pools(
     special_units: set[int],
     start: dt.date,
     policy: Policy,
+    unit_district: np.ndarray | None = None,
 ) -> tuple[list[Pool], np.ndarray]:
     """Group the units into pools, and each unit's pool (-1: no free day in the horizon).
 
     A unit with one free stretch joins the pool of its capacity, kind, access and stretch end; a
     unit with several stretches, or one a planner pinned or forbade, is a pool of its own, so that
-    counting free units per pool and day stays exact.
+    counting free units per pool and day stays exact. With ``unit_district`` (districts in the
+    objective) the district is part of the pool's key too.
     """
     H = policy.horizon_days
     turn = policy.turnover_days
@@ -310,11 +350,17 @@ def _pools(
             for g0, g1, ends_busy in gaps
         ]
         simple = len(limits) == 1 and k not in special_units
-        key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3]) if simple else None
+        key: tuple | None = None
+        if simple:
+            key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3])
+        if key is not None and unit_district is not None:
+            key = (*key, int(unit_district[k]))
         p = pool_by_key.get(key) if key is not None else None
         if p is None:
             p = len(pools)
             pools.append(_empty_pool(u, H))
+            if unit_district is not None:
+                pools[p].district = int(unit_district[k])
             if key is not None:
                 pool_by_key[key] = p
         pool = pools[p]
@@ -327,6 +373,43 @@ def _pools(
             pool.occupancy_limit[inside] = occ
         unit_pool[k] = p
     return pools, unit_pool
+
+
+def _districts(
+    tables: Tables, policy: Policy
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The district names in use, anchors and units' districts as indices into them (-1 none),
+    and their distances (`allocator.districts.distance_table`). A name the policy's map does
+    not list is an `InputError` naming the row and column."""
+    hh, units = tables.households, tables.units
+    names = sorted(
+        {h.anchor_district for h in hh if h.anchor_district}
+        | {u.district for u in units if u.district}
+    )
+    index = {name: k for k, name in enumerate(names)}
+    anchor = np.array([index.get(h.anchor_district or "", -1) for h in hh], dtype=np.int64)
+    unit_district = np.array([index.get(u.district or "", -1) for u in units], dtype=np.int64)
+    distance, unknown = distance_table(policy.districts, names)
+    if unknown:
+        raise _unknown_district(unknown[0], tables, policy)
+    return names, anchor, unit_district, distance
+
+
+def _unknown_district(name: str, tables: Tables, policy: Policy) -> InputError:
+    where = [("units", u.unit_id, "district") for u in tables.units if u.district == name]
+    where += [
+        ("households", h.household_id, "anchor_district")
+        for h in tables.households
+        if h.anchor_district == name
+    ]
+    listed = resolve_districts(policy.districts)
+    return InputError(
+        f"district {name!r} is not in the policy's district map; expected one of "
+        f"{', '.join(listed.names if listed else [])}",
+        source=where[0][0],
+        row=where[0][1],
+        column=where[0][2],
+    )
 
 
 def _empty_pool(unit: Unit, horizon: int) -> Pool:
@@ -415,4 +498,11 @@ def _check_overrides(overrides: Overrides, hh_index: dict, unit_index: dict) -> 
                 f"household {h_id!r} is both pinned to and forbidden from unit {u_id!r}",
                 source="overrides",
                 field="forbid",
+            )
+    for h_id in overrides.announced:
+        if h_id not in hh_index:
+            raise InputError(
+                f"announcement names unknown household {h_id!r}",
+                source="overrides",
+                field="announced",
             )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.choices import DEFAULT_GAP
+from allocator.engine import announcements, districts
 from allocator.engine.assign import assign_units
 from allocator.engine.columns import objective
 from allocator.engine.explain import KIND_LABEL, explain
@@ -22,6 +23,7 @@ from allocator.engine.greedy import solve_greedy
 from allocator.engine.instance import Instance, Overrides, build_instance
 from allocator.engine.optimiser.outcome import SolveOutcome, within_gap
 from allocator.engine.optimiser.size import checked_max_memory, solve_within_limits
+from allocator.engine.optimiser.warm import WarmStart
 from allocator.engine.params import EngineParams
 from allocator.engine.result import PLAN_COLUMNS, Method, Plan, Status
 from allocator.engine.run import RunSettings
@@ -90,6 +92,8 @@ def plan(
     stop: threading.Event | None = None,
     on_search_start: Callable[[], None] | None = None,
     max_memory: float | None = None,
+    announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> Plan:
     """Plan one week's batch: a unit and start day for each household, or a reason why not.
 
@@ -112,6 +116,12 @@ def plan(
     is not built, and the batch is planned by a method that fits (decomposition by week of need,
     or greedy's and the cost-aware plans), with status ``feasible`` and
     ``details["size_limit"]`` saying why (`allocator.engine.optimiser.size`).
+
+    ``announced`` (household -> (unit, start)) are placements told to families: the plan keeps
+    each unless changing it saves more than ``policy.announcement_weight``, or a hard rule forces
+    the change; the reason says which (`allocator.engine.announcements`). ``Plan.changes`` lists
+    per household what changed against ``previous`` (the last approved plan's placements:
+    household_id, unit_id, start), or against the announcements when it is None.
     """
     d = decide(
         households,
@@ -131,11 +141,12 @@ def plan(
         stop=stop,
         on_search_start=on_search_start,
         max_memory=max_memory,
+        announced=announced,
     )
-    return _written_up(d, reasons)
+    return _written_up(d, reasons, previous)
 
 
-def _written_up(d: Decision, reasons: bool) -> Plan:
+def _written_up(d: Decision, reasons: bool, previous: pd.DataFrame | None = None) -> Plan:
     """The decision as a `Plan`: the placements' table with reasons, the hotel and wasted
     nights, the objective and the solve's time."""
     inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
@@ -150,6 +161,7 @@ def _written_up(d: Decision, reasons: bool) -> Plan:
     obj = objective(inst, pool, start_day)
     if d.method is Method.GREEDY:
         d.details["greedy_objective"] = round(obj, 6)
+    d.details.update(districts.summary(inst, unit))  # nothing when no household has an anchor
     elapsed = time.perf_counter() - d.started
     log.info("planned %d households with %s in %.2f s", len(pool), d.method.value, elapsed)
     return Plan(
@@ -166,7 +178,21 @@ def _written_up(d: Decision, reasons: bool) -> Plan:
         hotel_person_nights=int((hotel * inst.size).sum()),
         wasted_bed_nights=int(((cap - inst.size[placed]) * nights).sum()),
         details=d.details,
+        changes=_changes(d, table, previous),
     )
+
+
+def _changes(d: Decision, table: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """What changed per household against the previous plan, or the announcements."""
+    ann = d.inst.announcements
+    if previous is None and ann is not None:
+        previous = pd.DataFrame(
+            [(h, u, s) for h, (u, s) in ann.told.items()],
+            columns=["household_id", "unit_id", "start"],
+        )
+    told = announcements.notes(d.inst, d.pool, d.start, d.unit, d.method is Method.SOLVER)
+    by_id = {d.inst.household_ids[i]: note for i, note in told.items()}
+    return announcements.changes(previous, table, by_id)
 
 
 def decide(
@@ -188,8 +214,14 @@ def decide(
     stop: threading.Event | None = None,
     on_search_start: Callable[[], None] | None = None,
     max_memory: float | None = None,
+    announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
+    warm: WarmStart | None = None,
 ) -> Decision:
-    """`plan` without the write-up: the same checks, instance and methods, arrays out."""
+    """`plan` without the write-up: the same checks, instance and methods, arrays out.
+
+    ``warm`` (method ``solver``): a `WarmStart` the caller keeps from one week's batch to the
+    next; the solver's LP starts from the last solve's columns and leaves its own there (the
+    simulation's weekly loop: `allocator.engine.optimiser.warm`)."""
     t0 = time.perf_counter()
     method, run = _settings(
         method, time_limit, workers, seed, relative_gap, engine, stop, max_memory, t0
@@ -207,6 +239,8 @@ def decide(
         run,
         t0,
         on_search_start,
+        announced,
+        warm,
     )
 
 
@@ -251,6 +285,8 @@ def _decide(
     run: RunSettings,
     started: float,
     on_search_start: Callable[[], None] | None,
+    announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
+    warm: WarmStart | None = None,
 ) -> Decision:
     """`decide` once its settings are checked: the tables checked, the instance built and
     the batch planned by ``method``."""
@@ -264,7 +300,7 @@ def _decide(
         start=plan_start,
         turnover_days=policy.turnover_days,
     )
-    inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids))
+    inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids, announced))
     n = inst.n_households
     details: dict = {}
     best_bound: float | None = None
@@ -278,7 +314,9 @@ def _decide(
             details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
             if on_search_start is not None:
                 on_search_start()
-            pool, start_day, best_bound, status = _optimised(inst, (pool, start_day), run, details)
+            pool, start_day, best_bound, status = _optimised(
+                inst, (pool, start_day), run, details, warm
+            )
     unit = assign_units(inst, pool, start_day)
     return Decision(
         inst=inst,
@@ -296,10 +334,14 @@ def _decide(
 
 
 def _optimised(
-    inst: Instance, greedy_plan: tuple[np.ndarray, np.ndarray], run: RunSettings, details: dict
+    inst: Instance,
+    greedy_plan: tuple[np.ndarray, np.ndarray],
+    run: RunSettings,
+    details: dict,
+    warm: WarmStart | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float | None, Status]:
     """The solver's plan within the run's limits, vetted against greedy's; adds to ``details``."""
-    out, size_details = solve_within_limits(inst, greedy_plan, run)
+    out, size_details = solve_within_limits(inst, greedy_plan, run, warm)
     details.update(size_details)
     best_bound = out.best_bound if np.isfinite(out.best_bound) else None
     gap_ok = best_bound is not None and within_gap(out.objective, best_bound, run.relative_gap)
@@ -436,4 +478,4 @@ def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
         "status": np.where(placed, "placed", "not_placed"),
         "reason": reasons,
     }
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    return districts.with_districts(inst, pd.DataFrame(rows, columns=PLAN_COLUMNS), unit)

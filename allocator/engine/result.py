@@ -10,6 +10,16 @@ import pandas as pd
 from allocator.choices import Method as Method
 from allocator.choices import Status as Status
 
+CHANGE_COLUMNS = [
+    "household_id",
+    "change",
+    "unit_before",
+    "start_before",
+    "unit_after",
+    "start_after",
+    "reason",
+]
+
 PLAN_COLUMNS = [
     "household_id",
     "unit_id",
@@ -39,6 +49,9 @@ class Plan:
     hotel_person_nights: int
     wasted_bed_nights: int
     details: dict[str, Any] = field(default_factory=dict)
+    # per household, what changed against the last approved plan or the announcements
+    # (`CHANGE_COLUMNS`, `engine.announcements.changes`); empty when there is nothing to compare
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
 
     @property
     def gap(self) -> float | None:
@@ -85,4 +98,15 @@ class Plan:
             f"hotel person-nights {s['hotel_person_nights']}, wasted bed-nights "
             f"{s['wasted_bed_nights']}; objective {s['objective']:.2f}, status {s['status']}, "
             f"gap {gap}, {s['solve_seconds']:.2f} s"
+        ) + self._near_anchor(s)
+
+    @staticmethod
+    def _near_anchor(s: dict[str, Any]) -> str:
+        """The share near school or work, when some household gave its district."""
+        if "anchor_near_share" not in s:
+            return ""
+        return (
+            f"; of {s['anchored_placed']} placed households with a school/work district, "
+            f"{100 * s['anchor_same_share']:.0f}% in it, {100 * s['anchor_near_share']:.0f}% "
+            "in it or next to it"
         )

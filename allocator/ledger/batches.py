@@ -18,7 +18,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from allocator.errors import AllocatorError, InputError
+from allocator.errors import _N, AllocatorError, InputError, Message
+from allocator.ledger import announcements
 from allocator.ledger.database import audit, bump, now, read_policy, read_version, transaction
 from allocator.ledger.imports import HOUSEHOLD_FIELDS, UNIT_FIELDS
 from allocator.ledger.reading import rows_frame, stays_frame
@@ -51,6 +52,8 @@ class Proposal:
     commit_until: dt.date
     solver_status: str
     placements: pd.DataFrame
+    # per household, what changed against the last approved batch (`announcements.changes`)
+    changes: pd.DataFrame | None = None
 
     @property
     def to_commit(self) -> pd.DataFrame:
@@ -68,7 +71,7 @@ def engine_inputs(
     """The engine's households (those waiting), units, and the stays it must plan around."""
     units = list(s.scalars(sa.select(UnitRow).order_by(UnitRow.unit_id)))
     if not units:
-        raise InputError("the ledger has no units: import units first")
+        raise InputError(_N("the ledger has no units: import units first"))
     housed = set(s.scalars(sa.select(StayRow.household_id)))
     waiting = [
         h
@@ -76,7 +79,7 @@ def engine_inputs(
         if h.household_id not in housed
     ]
     if not waiting:
-        raise InputError("no household is waiting: import requests first")
+        raise InputError(_N("no household is waiting: import requests first"))
     stays = _fixed_stays(s, week, policy, commit_days, housed)
     return (
         rows_frame(waiting, HOUSEHOLD_FIELDS),
@@ -162,7 +165,8 @@ def propose(
         or not 1 <= commit_days <= 366
     ):
         raise InputError(
-            f"expected a whole number of days from 1 to 366, got {commit_days!r}",
+            _N("expected a whole number of days from 1 to 366, got {days!r}"),
+            days=commit_days,
             field="commit_days",
         )
     pins = dict(pins or {})
@@ -171,6 +175,8 @@ def propose(
         version = read_version(s)
         policy = policy or read_policy(s)
         households, units, stays = engine_inputs(s, week, policy, commit_days)
+        announced = announcements.announced_for(s, list(households["household_id"]))
+        previous = announcements.last_approved_placements(s)
     result = plan(
         households,
         units,
@@ -183,6 +189,8 @@ def propose(
         time_limit=time_limit,
         workers=workers,
         seed=seed,
+        announced=announced,
+        previous=previous,
     )
     inputs = {
         "waiting_households": len(households),
@@ -192,13 +200,14 @@ def propose(
         "time_limit": time_limit,
         "seed": seed,
         "commit_days": commit_days,
+        "announced": len(announced),
     }
     commit_until = week + dt.timedelta(days=commit_days)
     with transaction(engine, actor) as s:
         batch_id = _record(s, result, week, commit_until, policy, pins, pairs, inputs, proposed_by)
     table = result.placements
     log.info("proposed batch %d for %s: %d households", batch_id, week, len(table))
-    return Proposal(batch_id, week, commit_until, result.status.value, table)
+    return Proposal(batch_id, week, commit_until, result.status.value, table, result.changes)
 
 
 def _missing(value: object) -> bool:
@@ -278,24 +287,29 @@ def _batch(s: Session, batch_id: int | None, *, lock: bool = False) -> BatchRow:
             sa.select(sa.func.max(BatchRow.batch_id)).where(BatchRow.status == "proposed")
         ).scalar()
         if batch_id is None:
-            raise InputError("no proposed batch to approve: run batch propose first")
+            raise InputError(_N("no proposed batch to approve: run batch propose first"))
     batch = s.get(BatchRow, int(batch_id), with_for_update=lock)
     if batch is None:
-        raise InputError(f"unknown batch {batch_id}", field="batch_id")
+        raise InputError(_N("unknown batch {batch}"), batch=batch_id, field="batch_id")
     return batch
 
 
 def _check_stay(s: Session, policy: Policy, p: PlacementRow, what: str) -> None:
     """The rule check for one placement being approved (a module function so tests can hook it)."""
     if p.unit_id is None or p.start is None or p.expected_end is None:
-        raise AllocatorError(f"{what}: the placement has no unit or dates")
+        raise AllocatorError(Message(_N("{what}: the placement has no unit or dates"), what=what))
     check_stay(s, policy, p.household_id, p.unit_id, p.start, p.expected_end, None, what)
 
 
 def approve(
-    engine: sa.Engine, actor: str | None, batch_id: int | None, approver: str | None
+    engine: sa.Engine,
+    actor: str | None,
+    batch_id: int | None,
+    approver: str | None,
+    announce: bool = False,
 ) -> pd.DataFrame:
-    """Turn a proposed batch into stays, all or none; see `Ledger.approve`."""
+    """Turn a proposed batch into stays, all or none; see `Ledger.approve`. ``announce``: its
+    placements after the commit day become announcements too (`announcements.announce_batch`)."""
     approver = approver or actor or getpass.getuser()
     with transaction(engine, actor) as s:
         batch = _batch(s, batch_id, lock=True)
@@ -314,7 +328,12 @@ def approve(
         )
         n = 0
         for p in rows:
-            what = f"batch {batch.batch_id}: household {p.household_id} in unit {p.unit_id}"
+            what = Message(
+                _N("batch {batch}: household {household} in unit {unit}"),
+                batch=batch.batch_id,
+                household=p.household_id,
+                unit=p.unit_id,
+            )
             _check_stay(s, policy, p, what)
             s.add(
                 StayRow(
@@ -330,7 +349,8 @@ def approve(
         batch.status = "approved"
         batch.approved_by = approver
         batch.approved_at = now()
-        audit(s, "approve", "batch", batch.batch_id, actor=approver, stays=n)
+        told = {"announced": announcements.announce_batch(s, batch, approver)} if announce else {}
+        audit(s, "approve", "batch", batch.batch_id, actor=approver, stays=n, **told)
         s.flush()
         out = stays_frame(s, StayRow.batch_id == batch.batch_id)
     log.info("approved batch %s: %d stays", batch.batch_id, n)

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from allocator.choices import DB_ENV as DB_ENV
-from allocator.errors import AllocatorError, InputError
+from allocator.errors import _N, AllocatorError, InputError, Message
 from allocator.ledger.schema import AuditRow, LedgerState
 from allocator.policy import Policy, validate_policy
 
@@ -217,9 +217,13 @@ def transaction(engine: sa.Engine, actor: str | None = None) -> Iterator[Session
             session.info["actor"] = actor
             yield session
     except sa.exc.IntegrityError as exc:
-        raise InputError(f"refused by the database: {exc.orig}") from None
+        raise InputError(_N("refused by the database: {reason}"), reason=str(exc.orig)) from None
     except sa.exc.DatabaseError as exc:
-        raise AllocatorError(f"the ledger is busy or unreachable ({exc.orig}); try again") from None
+        raise AllocatorError(
+            Message(
+                _N("the ledger is busy or unreachable ({reason}); try again"), reason=str(exc.orig)
+            )
+        ) from None
 
 
 def bump(s: Session, expected: int | None = None) -> int:
@@ -232,9 +236,13 @@ def bump(s: Session, expected: int | None = None) -> int:
     if new is None:
         current = s.execute(sa.select(LedgerState.version)).scalar_one()
         raise InputError(
-            f"the ledger has changed since this batch was proposed (version {expected}, now "
-            f"{current}): another batch was approved or a stay or unit changed meanwhile; "
-            "propose the week again"
+            _N(
+                "the ledger has changed since this batch was proposed (version {expected}, now "
+                "{current}): another batch was approved or a stay or unit changed meanwhile; "
+                "propose the week again"
+            ),
+            expected=expected,
+            current=current,
         )
     return new
 
@@ -269,10 +277,17 @@ def read_version(s: Session | sa.Connection) -> int:
 
 
 def write_policy(s: Session, policy: Policy) -> None:
-    """Store ``policy`` as the ledger's; a change bumps the version and is audited."""
+    """Store ``policy`` as the ledger's; a change bumps the version and is audited with the
+    old and new value of each field that changed (``changed``) and the whole new policy."""
     state = s.get_one(LedgerState, 1, with_for_update=True)
     new = policy.model_dump(mode="json")
     if state.policy != new:
+        before = state.policy or {}
+        changed = {
+            k: {"old": before.get(k), "new": new.get(k)}
+            for k in sorted(set(before) | set(new))
+            if before.get(k) != new.get(k)
+        }
         state.policy = new
         state.version += 1
-        audit(s, "set_policy", "ledger", 1, policy=new)
+        audit(s, "set_policy", "ledger", 1, changed=changed, policy=new)

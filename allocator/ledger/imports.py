@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from allocator.domain import Household, Unit
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, Message
 from allocator.ledger.database import audit, bump, read_policy, transaction
 from allocator.ledger.rules import check_unit_fit, describe, interval, unit_stays
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
-from allocator.rules import check_record_dates
+from allocator.rules import broken_rule, check_record_dates
 from allocator.tables import Source, TableLike, _check_unique, _labels, parse_records
 
 log = logging.getLogger("allocator.ledger")
@@ -63,10 +63,10 @@ def read_records(
     _check_unique(records, key, source, labels)
     today = today or dt.date.today()
     for pos, record in enumerate(records):
-        broken = check_record_dates(record, kind, today, "today")
+        broken = check_record_dates(record, kind, today, _N("today"))
         if broken is not None:
             raise InputError(
-                str(broken),
+                broken.as_message(),
                 source=source.name,
                 row=source.row(pos, labels[pos]),
                 column=broken.column,
@@ -172,9 +172,15 @@ def _check_size(s: Session, h: Household) -> None:
     if stay is not None and stay.actual_end is None:
         unit = s.get_one(UnitRow, stay.unit_id)
         if h.size > unit.capacity:
+            problem = Message(
+                _N("household {household} would have {size} persons, but {stay} has {beds} beds"),
+                household=h.household_id,
+                size=h.size,
+                stay=describe(stay),
+                beds=unit.capacity,
+            )
             raise InputError(
-                f"rule 'capacity': household {h.household_id} would have "
-                f"{h.size} persons, but {describe(stay)} has {unit.capacity} beds",
+                broken_rule(_N("capacity"), problem),
                 source="requests",
                 column="size",
             )
@@ -187,18 +193,26 @@ def withdraw_request(engine: sa.Engine, actor: str | None, household_id: str, re
 
     reason = (reason or "").strip()
     if not reason:
-        raise InputError("a reason is needed to withdraw a request", field="reason")
+        raise InputError(_N("a reason is needed to withdraw a request"), field="reason")
     if len(reason) > MAX_TEXT:
-        raise InputError(f"reason longer than {MAX_TEXT} characters", field="reason")
+        raise InputError(
+            _N("reason longer than {count} characters"), count=MAX_TEXT, field="reason"
+        )
     with transaction(engine, actor) as s:
         row = s.get(HouseholdRow, household_id)
         if row is None:
-            raise InputError(f"unknown household {household_id!r}", field="household_id")
+            raise InputError(
+                _N("unknown household {household!r}"), household=household_id, field="household_id"
+            )
         stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
         if stay is not None:
             raise InputError(
-                f"household {household_id} is already placed ({describe(stay)}): a request "
-                "with a stay cannot be withdrawn; record the exit instead",
+                _N(
+                    "household {household} is already placed ({stay}): a request with a stay "
+                    "cannot be withdrawn; record the exit instead"
+                ),
+                household=household_id,
+                stay=describe(stay),
                 field="household_id",
             )
         planned = s.execute(
@@ -214,6 +228,9 @@ def withdraw_request(engine: sa.Engine, actor: str | None, household_id: str, re
         if planned:
             bump(s)  # a proposed batch that places it can no longer be approved
         request = {f: getattr(row, f) for f in HOUSEHOLD_FIELDS if f != "household_id"}
+        from allocator.ledger.announcements import remove
+
+        remove(s, household_id, "withdrawal")
         s.delete(row)
         audit(s, "withdraw", "household", household_id, reason=reason, **request)
     log.info("request withdrawn")

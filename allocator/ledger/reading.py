@@ -10,9 +10,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from allocator.errors import InputError
+from allocator.errors import _N, InputError
 from allocator.ledger.database import read_policy
 from allocator.ledger.schema import (
+    AnnouncementRow,
     AuditRow,
     Base,
     BatchRow,
@@ -30,6 +31,7 @@ TABLES: dict[str, type[Base]] = {
     "batches": BatchRow,
     "placements": PlacementRow,
     "audit": AuditRow,
+    "announcements": AnnouncementRow,
 }
 DERIVED = ("history", "occupancy", "waiting", "overdue", "free", "summary")
 JSON_COLUMNS = ("policy", "pins", "forbids", "inputs", "detail")
@@ -61,7 +63,9 @@ def stored_table(engine: sa.Engine, name: str) -> pd.DataFrame:
     model = TABLES.get(name)
     if model is None:
         raise InputError(
-            f"unknown table {name!r}; expected one of {', '.join([*TABLES, *DERIVED])}",
+            _N("unknown table {table!r}; expected one of {tables}"),
+            table=name,
+            tables=", ".join([*TABLES, *DERIVED]),
             field="table",
         )
     with engine.connect() as conn:

@@ -17,10 +17,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from allocator.choices import EXIT_PATHWAYS as EXIT_PATHWAYS
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, Message
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
-from allocator.rules import check_dates_in_order, check_fit, check_in_window, overlap_rule, overlaps
+from allocator.rules import (
+    broken_rule,
+    check_dates_in_order,
+    check_fit,
+    check_in_window,
+    overlap_rule,
+    overlaps,
+)
 
 MAX_TEXT = 200
 
@@ -54,7 +61,7 @@ def as_date(value: dt.date | str | None, field: str) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except (ValueError, TypeError):
         raise InputError(
-            f"expected an ISO date like 2026-12-07, got {value!r}", field=field
+            _N("expected an ISO date like 2026-12-07, got {value!r}"), value=value, field=field
         ) from None
 
 
@@ -62,9 +69,9 @@ def user_date(value: dt.date | str | None, field: str, today: dt.date | None = N
     """A date given to a ledger operation: an ISO date within 10 years of today, else an
     `InputError` naming ``field`` and the window (rule 'dates', as the plan words it)."""
     day = as_date(value, field)
-    broken = check_in_window(day, today or dt.date.today(), "today", field)
+    broken = check_in_window(day, today or dt.date.today(), _N("today"), field)
     if broken is not None:
-        raise InputError(str(broken), field=field)
+        raise InputError(broken.as_message(), field=field)
     return day
 
 
@@ -82,14 +89,26 @@ def interval(stay: StayDates, until: dt.date | None = None) -> tuple[dt.date, dt
     return start, end
 
 
-def describe(stay: StayDates) -> str:
+def describe(stay: StayDates) -> Message:
     """A stay in words, for the messages that name the stay in the way."""
     start, end = interval(stay)
-    state = "exited" if stay.actual_end else ("moved in" if stay.moved_in else "planned")
-    return (
-        f"stay #{stay.stay_id} of household {stay.household_id} in unit {stay.unit_id} "
-        f"({start} to {end}, {state})"
+    state = (
+        _N("exited") if stay.actual_end else (_N("moved in") if stay.moved_in else _N("planned"))
     )
+    return Message(
+        _N("stay #{stay} of household {household} in unit {unit} ({start} to {end}, {state})"),
+        stay=stay.stay_id,
+        household=stay.household_id,
+        unit=stay.unit_id,
+        start=start,
+        end=end,
+        state=Message(state),
+    )
+
+
+def refused(rule: str, what: str, problem: str) -> Message:
+    """``rule '<rule>': <what>: <problem>``: a ledger operation ``what`` refused by a rule."""
+    return broken_rule(rule, Message(_N("{what}: {problem}"), what=what, problem=problem))
 
 
 def check_unit_fit(
@@ -99,7 +118,7 @@ def check_unit_fit(
     `allocator.rules.check_fit`, worded for the operation ``what``."""
     broken = check_fit(unit, hh.household_id, hh.size, hh.accessible, start, end)
     if broken is not None:
-        raise InputError(f"rule '{broken.rule}': {what}: {broken.message}")
+        raise InputError(refused(broken.rule, what, broken.message))
 
 
 def check_no_overlap(
@@ -119,11 +138,19 @@ def check_no_overlap(
         a, b = interval(o, until=as_of)
         if overlaps((start, end), (a, b), policy.turnover_days):
             overdue = b > interval(o)[1]
-            raise InputError(
-                f"rule '{overlap_rule(policy.turnover_days)}': {what} "
-                f"from {start} to {end} would overlap {describe(o)}"
-                + ("; it is past its expected end: record its exit first" if overdue else "")
+            problem = Message(
+                _N("{what} from {start} to {end} would overlap {stay}"),
+                what=what,
+                start=start,
+                end=end,
+                stay=describe(o),
             )
+            if overdue:
+                problem = Message(
+                    _N("{problem}; it is past its expected end: record its exit first"),
+                    problem=problem,
+                )
+            raise InputError(broken_rule(overlap_rule(policy.turnover_days), problem))
 
 
 def unit_stays(s: Session, unit_id: str) -> list[StayRow]:
@@ -148,22 +175,27 @@ def check_stay(
     """
     hh = s.get(HouseholdRow, household_id)
     if hh is None:
-        raise InputError(f"unknown household {household_id!r}", field="household_id")
+        raise InputError(
+            _N("unknown household {household!r}"), household=household_id, field="household_id"
+        )
     unit = s.get(UnitRow, unit_id)
     if unit is None:
-        raise InputError(f"unknown unit {unit_id!r}", field="unit_id")
+        raise InputError(_N("unknown unit {unit!r}"), unit=unit_id, field="unit_id")
     broken = check_dates_in_order(start, end)
     if broken is not None:
-        raise InputError(f"rule '{broken.rule}': {what}: {broken.message}")
+        raise InputError(refused(broken.rule, what, broken.message))
     other = s.scalars(
         sa.select(StayRow).where(
             StayRow.household_id == household_id, StayRow.stay_id != (exclude or -1)
         )
     ).first()
     if other is not None:
-        raise InputError(
-            f"rule 'never split': {what}: household {household_id} already has {describe(other)}"
+        problem = Message(
+            _N("household {household} already has {stay}"),
+            household=household_id,
+            stay=describe(other),
         )
+        raise InputError(refused(_N("never split"), what, problem))
     check_unit_fit(unit, hh, start, end, policy, what)
     others = [o for o in unit_stays(s, unit_id) if o.stay_id != exclude]
     check_no_overlap(others, start, end, policy, what, as_of)

@@ -17,20 +17,25 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, Message
+from allocator.ledger import announcements
 from allocator.ledger.database import audit, bump, read_policy, transaction
 from allocator.ledger.rules import EXIT_PATHWAYS, MAX_TEXT, check_stay, describe, user_date
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
 
+UNKNOWN_HOUSEHOLD = _N("unknown household {household!r}")
+
 
 def _stay_of(s: Session, household_id: str) -> StayRow:
     if s.get(HouseholdRow, household_id) is None:
-        raise InputError(f"unknown household {household_id!r}", field="household_id")
+        raise InputError(UNKNOWN_HOUSEHOLD, household=household_id, field="household_id")
     stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
     if stay is None:
         raise InputError(
-            f"household {household_id} has no stay (it is waiting)", field="household_id"
+            _N("household {household} has no stay (it is waiting)"),
+            household=household_id,
+            field="household_id",
         )
     return stay
 
@@ -48,16 +53,26 @@ def exit_dated_end(
     assert exit_date is not None
     if exit_date <= date:
         raise InputError(
-            f"household {hh.household_id}'s expected exit date {exit_date} is not after the "
-            f"move-in on {date}: a stay must end after it starts (import the request with its "
-            "new expected_exit_date if the exit moved)",
+            _N(
+                "household {household}'s expected exit date {exit} is not after the move-in on "
+                "{date}: a stay must end after it starts (import the request with its new "
+                "expected_exit_date if the exit moved)"
+            ),
+            household=hh.household_id,
+            exit=exit_date,
+            date=date,
             field="date",
         )
     if end is not None and end > exit_date:
         raise InputError(
-            f"the expected end {end} is after household {hh.household_id}'s expected exit "
-            f"date {exit_date}: give an end by then, or move the exit later with `stay extend` "
-            "and a reason",
+            _N(
+                "the expected end {end} is after household {household}'s expected exit date "
+                "{exit}: give an end by then, or move the exit later with `stay extend` and a "
+                "reason"
+            ),
+            end=end,
+            household=hh.household_id,
+            exit=exit_date,
             field="expected_end",
         )
     return end or min(exit_date, date + dt.timedelta(days=policy.max_stay_days))
@@ -78,15 +93,16 @@ def move_in(
     with transaction(engine, actor) as s:
         hh = s.get(HouseholdRow, household_id)
         if hh is None:
-            raise InputError(f"unknown household {household_id!r}", field="household_id")
+            raise InputError(UNKNOWN_HOUSEHOLD, household=household_id, field="household_id")
         if unit_id is not None and s.get(UnitRow, unit_id) is None:
-            raise InputError(f"unknown unit {unit_id!r}", field="unit_id")
+            raise InputError(_N("unknown unit {unit!r}"), unit=unit_id, field="unit_id")
         stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
         bump(s)
         if stay is None:
             _manual_move_in(s, hh, date, unit_id, end)
         else:
             _planned_move_in(s, stay, date, unit_id, end)
+        announcements.remove(s, household_id, "move_in")
 
 
 def _manual_move_in(
@@ -97,8 +113,11 @@ def _manual_move_in(
     household_id = hh.household_id
     if unit_id is None:
         raise InputError(
-            f"household {household_id} has no planned stay: give the unit "
-            "(--unit) for a manual move-in",
+            _N(
+                "household {household} has no planned stay: give the unit (--unit) for a "
+                "manual move-in"
+            ),
+            household=household_id,
             field="unit_id",
         )
     if hh.expected_exit_date is not None:
@@ -106,7 +125,11 @@ def _manual_move_in(
     else:
         assert hh.expected_stay_days is not None
         end = end or date + dt.timedelta(days=hh.expected_stay_days)
-    what = f"manual move-in of household {household_id} in unit {unit_id}"
+    what = Message(
+        _N("manual move-in of household {household} in unit {unit}"),
+        household=household_id,
+        unit=unit_id,
+    )
     check_stay(s, policy, household_id, unit_id, date, end, None, what, date)
     s.add(
         StayRow(
@@ -128,19 +151,26 @@ def _planned_move_in(
     household_id = stay.household_id
     if unit_id is not None and unit_id != stay.unit_id:
         raise InputError(
-            f"household {household_id} is planned in unit {stay.unit_id}, not {unit_id} "
-            f"({describe(stay)})",
+            _N("household {household} is planned in unit {planned}, not {unit} ({stay})"),
+            household=household_id,
+            planned=stay.unit_id,
+            unit=unit_id,
+            stay=describe(stay),
             field="unit_id",
         )
     if stay.moved_in is not None:
         if stay.moved_in == date and (end is None or end == stay.expected_end):
             return
-        raise InputError(f"already moved in: {describe(stay)}")
+        raise InputError(_N("already moved in: {stay}"), stay=describe(stay))
     hh = s.get_one(HouseholdRow, household_id)
     if hh.expected_exit_date is not None:  # the exit comes on its date, whatever the move-in
         end = exit_dated_end(hh, date, policy, end)
     end = end or stay.expected_end
-    what = f"move-in of household {household_id} in unit {stay.unit_id}"
+    what = Message(
+        _N("move-in of household {household} in unit {unit}"),
+        household=household_id,
+        unit=stay.unit_id,
+    )
     check_stay(s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date)
     stay.moved_in = date
     if end != stay.expected_end:
@@ -161,28 +191,43 @@ def exit(
     pathway = str(pathway).strip().lower()
     if pathway not in EXIT_PATHWAYS:
         raise InputError(
-            f"unknown exit pathway {pathway!r}; expected one of {', '.join(EXIT_PATHWAYS)}",
+            _N("unknown exit pathway {pathway!r}; expected one of {pathways}"),
+            pathway=pathway,
+            pathways=", ".join(EXIT_PATHWAYS),
             field="pathway",
         )
     if outcome is not None and len(outcome) > MAX_TEXT:
-        raise InputError(f"outcome longer than {MAX_TEXT} characters", field="outcome")
+        raise InputError(
+            _N("outcome longer than {count} characters"), count=MAX_TEXT, field="outcome"
+        )
     with transaction(engine, actor) as s:
         stay = _stay_of(s, household_id)
         if stay.actual_end is not None:
             if (stay.actual_end, stay.exit_pathway, stay.exit_outcome) == (date, pathway, outcome):
                 return
-            raise InputError(f"already exited: {describe(stay)}")
+            raise InputError(_N("already exited: {stay}"), stay=describe(stay))
         if stay.moved_in is None:
-            raise InputError(f"exit before move-in: {describe(stay)} has no move-in recorded")
+            raise InputError(
+                _N("exit before move-in: {stay} has no move-in recorded"), stay=describe(stay)
+            )
         if date <= stay.moved_in:
             raise InputError(
-                f"exit before move-in: exit on {date} but the household moved in on "
-                f"{stay.moved_in} ({describe(stay)})",
+                _N(
+                    "exit before move-in: exit on {date} but the household moved in on "
+                    "{moved_in} ({stay})"
+                ),
+                date=date,
+                moved_in=stay.moved_in,
+                stay=describe(stay),
                 field="date",
             )
         bump(s)
         policy = read_policy(s)
-        what = f"exit of household {household_id} from unit {stay.unit_id}"
+        what = Message(
+            _N("exit of household {household} from unit {unit}"),
+            household=household_id,
+            unit=stay.unit_id,
+        )
         check_stay(s, policy, household_id, stay.unit_id, stay.moved_in, date, stay.stay_id, what)
         stay.actual_end = date
         stay.exit_pathway = pathway
@@ -201,29 +246,40 @@ def extend(
     end = user_date(expected_end, "expected_end")
     reason = (reason or "").strip()
     if not reason:
-        raise InputError("a reason is needed to change a stay's expected end", field="reason")
+        raise InputError(_N("a reason is needed to change a stay's expected end"), field="reason")
     if len(reason) > MAX_TEXT:
-        raise InputError(f"reason longer than {MAX_TEXT} characters", field="reason")
+        raise InputError(
+            _N("reason longer than {count} characters"), count=MAX_TEXT, field="reason"
+        )
     with transaction(engine, actor) as s:
         stay = _stay_of(s, household_id)
         if stay.actual_end is not None:
-            raise InputError(f"cannot extend a finished stay: {describe(stay)}")
+            raise InputError(_N("cannot extend a finished stay: {stay}"), stay=describe(stay))
         if end == stay.expected_end:
             return
         hh = s.get_one(HouseholdRow, household_id)
         exit_date = hh.expected_exit_date
         if exit_date is not None and end < stay.expected_end:
             raise InputError(
-                f"household {household_id} leaves on its expected exit date: an extension "
-                f"moves its stay's end later, and {end} is before the current end "
-                f"{stay.expected_end} ({describe(stay)}); record an earlier departure with "
-                "`stay exit`",
+                _N(
+                    "household {household} leaves on its expected exit date: an extension moves "
+                    "its stay's end later, and {end} is before the current end {current} "
+                    "({stay}); record an earlier departure with `stay exit`"
+                ),
+                household=household_id,
+                end=end,
+                current=stay.expected_end,
+                stay=describe(stay),
                 field="expected_end",
             )
         bump(s)
         policy = read_policy(s)
         start = stay.moved_in or stay.start
-        what = f"extension of household {household_id}'s stay in unit {stay.unit_id}"
+        what = Message(
+            _N("extension of household {household}'s stay in unit {unit}"),
+            household=household_id,
+            unit=stay.unit_id,
+        )
         check_stay(s, policy, household_id, stay.unit_id, start, end, stay.stay_id, what)
         old = stay.expected_end
         stay.expected_end = end

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from allocator.errors import AllocatorError, InputError
-from allocator.ledger import batches, database, imports, reading, stays, views
+from allocator.errors import _N, AllocatorError, InputError
+from allocator.ledger import announcements, batches, database, imports, reading, stays, views
 from allocator.ledger.batches import Proposal
 from allocator.ledger.database import DB_ENV, database_url
 from allocator.ledger.imports import ImportResult
@@ -198,13 +199,47 @@ class Ledger:
             proposed_by=proposed_by,
         )
 
-    def approve(self, batch_id: int | None = None, approver: str | None = None) -> pd.DataFrame:
+    def approve(
+        self, batch_id: int | None = None, approver: str | None = None, *, announce: bool = False
+    ) -> pd.DataFrame:
         """Turn a proposed batch into stays, all or none; returns the batch's stays.
 
         Approving an approved batch again changes nothing (idempotent). ``batch_id`` None means
-        the latest proposed batch.
+        the latest proposed batch. ``announce``: the batch's placements that start after its
+        commit day are announced to the families too (`announce`), in the same transaction.
         """
-        return batches.approve(self.engine, self.actor, batch_id, approver)
+        return batches.approve(self.engine, self.actor, batch_id, approver, announce)
+
+    # -- announcements
+
+    def announce(
+        self,
+        household_id: str,
+        unit_id: str,
+        start: dt.date | str,
+        *,
+        announced_by: str | None = None,
+    ) -> None:
+        """Record that a waiting household was told its unit and start date (replacing an
+        earlier announcement). Later proposals keep it unless changing it saves more than
+        ``Policy.announcement_weight`` or a hard rule forces the change; its move-in or the
+        request's withdrawal removes it. Audited."""
+        announcements.announce(self.engine, self.actor, household_id, unit_id, start, announced_by)
+
+    def unannounce(self, household_id: str, *, by: str | None = None) -> None:
+        """Remove a household's announcement (audited); an unknown one is refused."""
+        announcements.unannounce(self.engine, self.actor, household_id, by)
+
+    def announcements(self) -> pd.DataFrame:
+        """The announcements: household_id, unit_id, start, batch_id, announced_at, announced_by."""
+        with self.engine.connect() as conn, Session(conn) as s:
+            return announcements.announcements_frame(s)
+
+    def changes(self, batch_id: int | None = None) -> pd.DataFrame:
+        """What batch ``batch_id`` (default: the latest) changed against the last batch approved
+        before it, per household: change (unit, date, unit and date, now placed, now unplaced),
+        unit and start before and after, and the reason. Worked out from the stored placements."""
+        return announcements.batch_changes(self.engine, batch_id)
 
     # -- stays
 
@@ -265,7 +300,9 @@ class Ledger:
 
         file = database.ledger_file(str(self.engine.url))
         if file is not None and same_file(path, file):
-            raise InputError("the export would overwrite the ledger file itself", source=str(path))
+            raise InputError(
+                _N("the export would overwrite the ledger file itself"), source=str(path)
+            )
         frame = self.table(name)
         write_table(frame, path)
         return len(frame)

@@ -3,9 +3,9 @@
 Both take the stored tables as DataFrames (as `Ledger.table` gives them; only the columns named
 below are read) and the policy, and touch no database, so they are tested on hand-built frames.
 
-- ``units``: unit_id, kind, capacity, available_from, available_until
+- ``units``: unit_id, kind, capacity, available_from, available_until, district (may be left out)
 - ``households``: household_id, size, urgency, need_date, expected_exit_date (may be left out:
-  no household has an exit date)
+  no household has an exit date), anchor_district (may be left out)
 - ``stays``: stay_id, household_id, unit_id, start, expected_end, moved_in, actual_end,
   exit_pathway (the last three may be left out: nobody moved in or left yet)
 - ``batches`` (history only, optional): week
@@ -35,6 +35,7 @@ OCCUPANCY_COLUMNS = [
     "since",
     "expected_end",
     "expected_exit_date",
+    "district",
 ]
 WAITING_COLUMNS = [
     "household_id",
@@ -43,6 +44,7 @@ WAITING_COLUMNS = [
     "need_date",
     "expected_exit_date",
     "waiting_days",
+    "anchor_district",
 ]
 OVERDUE_COLUMNS = [
     "stay_id",
@@ -55,7 +57,9 @@ OVERDUE_COLUMNS = [
     "days_past_expected_end",
     "past_max_stay",
 ]
-FREE_COLUMNS = ["unit_id", "kind", "capacity", "free_from", "free_until"]
+FREE_COLUMNS = ["unit_id", "kind", "capacity", "free_from", "free_until", "district"]
+# shown only when some unit or household names one: a ledger without districts reads as before
+DISTRICT_COLUMNS = ("district", "anchor_district")
 HISTORY_COLUMNS = [
     "week",
     "unit_nights_available",
@@ -101,6 +105,7 @@ class _Unit:
     capacity: int
     available_from: dt.date | None
     available_until: dt.date | None
+    district: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class _Household:
     urgency: int
     need_date: dt.date
     expected_exit_date: dt.date | None = None  # None: the stay runs for a length from move-in
+    anchor_district: str | None = None  # the district of the school or the work
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ def _units(frame: pd.DataFrame) -> list[_Unit]:
             int(r["capacity"]),
             _date(r.get("available_from")),
             _date(r.get("available_until")),
+            _text(r.get("district")),
         )
         for r in _rows(frame)
     ]
@@ -150,6 +157,7 @@ def _households(frame: pd.DataFrame) -> dict[str, _Household]:
             int(r["urgency"]),
             as_date(r["need_date"], "need_date"),
             _date(r.get("expected_exit_date")),
+            _text(r.get("anchor_district")),
         )
         for r in _rows(frame)
     }
@@ -260,9 +268,10 @@ def _occupancy(
                 "expected_exit_date": (
                     households[present.household_id].expected_exit_date if present else None
                 ),
+                "district": u.district,
             }
         )
-    return pd.DataFrame(rows, columns=OCCUPANCY_COLUMNS)
+    return _without_empty_districts(pd.DataFrame(rows, columns=OCCUPANCY_COLUMNS))
 
 
 def _waiting(households: dict[str, _Household], housed: set[str], today: dt.date) -> pd.DataFrame:
@@ -275,11 +284,12 @@ def _waiting(households: dict[str, _Household], housed: set[str], today: dt.date
             "need_date": h.need_date,
             "expected_exit_date": h.expected_exit_date,
             "waiting_days": max(0, (today - h.need_date).days),
+            "anchor_district": h.anchor_district,
         }
         for h in households.values()
         if h.household_id not in housed
     ]
-    waiting = pd.DataFrame(rows, columns=WAITING_COLUMNS)
+    waiting = _without_empty_districts(pd.DataFrame(rows, columns=WAITING_COLUMNS))
     return waiting.sort_values(
         ["waiting_days", "urgency", "household_id"], ascending=[False, False, True]
     ).reset_index(drop=True)
@@ -351,10 +361,17 @@ def _free(
                 "capacity": u.capacity,
                 "free_from": a,
                 "free_until": b,
+                "district": u.district,
             }
             for a, b in stretches
         ]
-    return pd.DataFrame(rows, columns=FREE_COLUMNS)
+    return _without_empty_districts(pd.DataFrame(rows, columns=FREE_COLUMNS))
+
+
+def _without_empty_districts(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without its district column when no row names a district."""
+    empty = [c for c in DISTRICT_COLUMNS if c in frame.columns and frame[c].isna().all()]
+    return frame.drop(columns=empty)
 
 
 # --- history ---------------------------------------------------------------------------------

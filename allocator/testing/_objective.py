@@ -7,8 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from allocator.districts import resolve
 from allocator.domain import Support, UnitKind
+from allocator.policy import Policy
 from allocator.testing._raw import Placement, RawInstance
+
+
+def districts_apart(policy: Policy, anchor: str | None, district: str | None) -> int:
+    """Borders between a household's anchor and a unit's district: 0 without an anchor; without
+    a map 0 for the same name and 1 otherwise; with one, the map's widest distance for a unit whose
+    district is not known."""
+    if anchor is None:
+        return 0
+    city = resolve(policy.districts)
+    if city is None:
+        return 0 if anchor == district else 1
+    hops = city.hops()
+    if district is None:
+        return int(hops.max())
+    return int(hops[city.names.index(anchor), city.names.index(district)])
 
 
 def household_cost(inst: RawInstance, household_id: str, placement: Placement | None) -> float:
@@ -32,6 +49,7 @@ def household_cost(inst: RawInstance, household_id: str, placement: Placement | 
         weight * h.size * (day - release)
         + pol.wasted_bed_night_weight * (u.capacity - h.size) * inst.stay_length(household_id, day)
         + pol.kind_mismatch_weight * float(mismatch)
+        + pol.district_weight * districts_apart(pol, h.anchor_district, u.district)
     )
 
 

@@ -87,6 +87,7 @@ class HouseholdRow:
     accessible: bool
     language: str | None
     exit_date: dt.date | None = None
+    anchor_district: str | None = None
 
     @property
     def exit_dated(self) -> bool:
@@ -101,6 +102,7 @@ class UnitRow:
     accessible: bool
     available_from: dt.date | None
     available_until: dt.date | None
+    district: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ def parse_instance(
             support=Support(support) if support else Support.MEDIUM,
             accessible=_flag(r.get("accessible")),
             language=_text(r.get("language")),
+            anchor_district=_text(r.get("anchor_district")),
         )
     un = {}
     for r in _rows(units):
@@ -194,6 +197,7 @@ def parse_instance(
             accessible=_flag(r.get("accessible")),
             available_from=_date(r.get("available_from")),
             available_until=_date(r.get("available_until")),
+            district=_text(r.get("district")),
         )
     st = []
     for r in _rows(stays):
