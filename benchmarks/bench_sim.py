@@ -5,9 +5,12 @@ Usage (from the repository root)::
     python benchmarks/bench_sim.py milan --policy fcfs_fast --replications 100 --workers 2
     python benchmarks/bench_sim.py milan --policy greedy --replications 4 --workers 2
     python benchmarks/bench_sim.py ciw --customers 100000
+    python benchmarks/bench_sim.py warm --replications 4 --workers 2
 
 ``milan`` times a sweep (policy + hotel baseline) and extrapolates to 100 replications when run
-with fewer. ``ciw`` runs the same M/M/c case (lambda=4, mu=1, c=5) in our event-driven engine
+with fewer. ``warm`` runs the optimiser policy's weekly loop on the same replications solved from
+scratch each week and warm-started (`allocator.engine.optimiser.warm`), and prints each one's CPU
+seconds per replication, whether the allocations are the same and the hotel person-nights. ``ciw`` runs the same M/M/c case (lambda=4, mu=1, c=5) in our event-driven engine
 and in Ciw, and prints both mean waits with 95% batch-means intervals, Erlang C, and run times.
 """
 
@@ -22,6 +25,9 @@ import numpy as np
 
 from allocator.simulation import load_scenario, mmc_mean_wait, simulate, simulate_mmc
 from allocator.simulation.queueing import batch_means
+from allocator.simulation.results import outcome
+from allocator.simulation.sampling import build_units, sample_households
+from allocator.simulation.weekly import allocate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +53,48 @@ def bench_milan(args: argparse.Namespace) -> None:
         f"CPU in the policy, {reps['plan_calls'].mean():.0f} plan calls"
     )
     print(res.wide_summary().to_string())
+
+
+def _replication(scenario_path: Path, seed: np.random.SeedSequence, warm: bool, time_limit: float):
+    """One replication's optimiser policy: CPU seconds, plan calls, allocation, hotel nights."""
+    scenario = load_scenario(scenario_path)
+    units, hh = build_units(scenario), sample_households(scenario, seed)
+    began = time.process_time()
+    alloc = allocate("solver", scenario, units, hh, time_limit=time_limit, warm_start=warm)
+    cpu = time.process_time() - began
+    row = outcome(scenario, units, hh, alloc, "solver")[0]
+    return cpu, alloc.plan_calls, alloc, row["hotel_person_nights"]
+
+
+def bench_warm(args: argparse.Namespace) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = ROOT / "scenarios" / f"{args.scenario}.yaml"
+    seeds = np.random.SeedSequence(args.seed).spawn(args.replications)
+    results = {}
+    for warm in (False, True):  # cold first: the order the sweep would pay them in
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            n = len(seeds)
+            runs = list(
+                pool.map(_replication, [path] * n, seeds, [warm] * n, [args.time_limit] * n)
+            )
+        results[warm] = (time.perf_counter() - t0, runs)
+    for warm, (wall, runs) in results.items():
+        cpu = np.mean([r[0] for r in runs])
+        hotel = np.mean([r[3] for r in runs])
+        print(
+            f"{'warm' if warm else 'cold'}: {args.replications} replications, {args.workers} "
+            f"worker(s): {wall:.1f} s wall ({wall / args.replications * 100:.0f} s per 100); "
+            f"{cpu:.2f} s CPU per replication, {runs[0][1]} plan calls; "
+            f"mean hotel person-nights {hotel:,.0f}"
+        )
+    same = sum(
+        np.array_equal(a[2].unit, b[2].unit)
+        and np.array_equal(a[2].start, b[2].start, equal_nan=True)
+        for a, b in zip(results[False][1], results[True][1], strict=True)
+    )
+    print(f"allocations identical in {same} of {args.replications} replications")
 
 
 def _ciw_run(lam: float, mu: float, c: int, n: int, seed: int) -> tuple[np.ndarray, float]:
@@ -93,6 +141,13 @@ def main() -> None:
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--time-limit", type=float, default=10.0)
     m.set_defaults(func=bench_milan)
+    w = sub.add_parser("warm")
+    w.add_argument("--scenario", default="milan")
+    w.add_argument("--replications", type=int, default=4)
+    w.add_argument("--workers", type=int, default=2)
+    w.add_argument("--seed", type=int, default=1)
+    w.add_argument("--time-limit", type=float, default=10.0)
+    w.set_defaults(func=bench_warm)
     q = sub.add_parser("ciw")
     q.add_argument("--customers", type=int, default=100_000)
     q.add_argument("--seed", type=int, default=1)

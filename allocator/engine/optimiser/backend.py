@@ -337,6 +337,7 @@ class IncrementalLP:
     """
 
     def __init__(self, model: SparseModel) -> None:
+        self._unread: tuple[int, int] | None = None
         self._solver = core_solver.new(
             parameters_pb2.SOLVER_TYPE_GLOP,
             _to_proto(model),
@@ -353,6 +354,12 @@ class IncrementalLP:
         self._var_status: np.ndarray | None = None
         self._row_status: np.ndarray | None = None
         self._basis_by_id = False  # hand GLOP the basis by id at the next solve
+
+    def leave_values_out(self, first: int, end: int) -> None:
+        """The values of the variables at positions first..end-1 (base variables the caller
+        never reads: the running totals, for column generation) are not copied out of GLOP
+        from now on, and read as 0: that saves a fifth of a small LP's solve."""
+        self._unread = (first, end)
 
     @property
     def n_vars(self) -> int:
@@ -471,6 +478,12 @@ class IncrementalLP:
         # column generation prices columns from the duals itself: no reduced costs to copy out
         model_params = model_parameters_pb2.ModelSolveParametersProto()
         model_params.reduced_costs_filter.filter_by_ids = True
+        if self._unread is not None:
+            first, end = self._unread
+            values = model_params.variable_values_filter
+            values.filter_by_ids = True
+            values.filtered_ids.extend(range(first))
+            values.filtered_ids.extend(self._ids[end:].tolist())
         if self._basis_by_id and self._var_status is not None and self._row_status is not None:
             # GLOP's own warm start maps the old basis by column position, which a deletion
             # shifts: give it the basis by id (checked in GLOP's log: it factorises this basis

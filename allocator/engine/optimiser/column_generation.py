@@ -112,6 +112,8 @@ class ColumnGeneration:
         self.base = base_model(inst)
         self.n0 = len(self.base.cost)  # the base variables come first, the columns after them
         self.lp = backend.IncrementalLP(self.base)
+        # the running totals' values are never read (plans and dives read choices only)
+        self.lp.leave_values_out(N, self.n0)
         self.lp_cols = np.zeros(0, dtype=np.int64)  # the column of each LP variable after n0
         self.in_lp = np.zeros(len(cols), dtype=bool)
         self.rc = np.zeros(len(cols))  # every column's reduced cost at the last round's duals
@@ -235,6 +237,7 @@ class ColumnGeneration:
         from this answer (without pricing): another thread can run it while the rounds go on."""
         start, owner = self._dive_start(answer)
         copy = backend.IncrementalLP(self.base)
+        copy.leave_values_out(self.inst.n_households, self.n0)
         sub = self.cols.take(self.lp_cols)
         rows, var, vals = column_entries(self.inst, sub, 0)
         copy.add_columns(sub.cost, rows, var, vals)

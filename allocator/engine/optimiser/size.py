@@ -37,13 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
-from allocator.engine.columns import count_columns, objective
+from allocator.engine.columns import build_columns, count_columns, objective
 from allocator.engine.greedy import fcfs_order, solve_greedy
 from allocator.engine.instance import Instance
 from allocator.engine.occupancy import Occupancy
 from allocator.engine.optimiser.incumbents import Plan, cost_aware_plans, processing_days
 from allocator.engine.optimiser.outcome import SolveOutcome
 from allocator.engine.optimiser.solve import solve_run
+from allocator.engine.optimiser.warm import WarmStart
 from allocator.engine.params import EngineParams
 from allocator.engine.run import RunSettings
 from allocator.errors import InputError
@@ -72,7 +73,11 @@ def model_size(inst: Instance, params: EngineParams, counts: np.ndarray | None =
     """The model's columns, memory and time to build; ``counts``: `count_columns(inst)` when
     the caller has them."""
     counts = count_columns(inst) if counts is None else counts
-    columns = int(counts.sum())
+    return _size_of(inst, params, int(counts.sum()))
+
+
+def _size_of(inst: Instance, params: EngineParams, columns: int) -> ModelSize:
+    """The memory and time to build of a model of ``columns`` columns."""
     heuristics = 0.0
     if inst.n_households >= params.heuristic_plans_from:
         n_plans = len(params.heuristic_stay_exponents)
@@ -135,16 +140,27 @@ def solve_within_limits(
     inst: Instance,
     greedy_plan: Plan,
     run: RunSettings,
+    warm: WarmStart | None = None,
 ) -> tuple[SolveOutcome, dict[str, object]]:
     """`solve_optimal` when its model fits ``run.max_memory`` bytes (the default when None) and
     the time left before ``run.deadline``; else a method that fits (see the module's docstring).
     Returns the outcome and, for `Plan.details`, the model's estimated size and, in
-    ``size_limit``, the limit it broke and the method used."""
+    ``size_limit``, the limit it broke and the method used. ``warm`` (`warm.WarmStart`) starts
+    the LP from the last solve's columns when the model is built whole."""
     deadline, params, stop = run.deadline, run.engine, run.stop
     max_memory = default_max_memory() if run.max_memory is None else run.max_memory
-    counts = count_columns(inst)
-    size = model_size(inst, params, counts)
     left = deadline - time.perf_counter()
+    # a model that fits even with every household on every day of every pool (a simulation's
+    # weekly batch) is built at once: counting its columns first would take as long again
+    cols, counts = None, None
+    most = _size_of(inst, params, inst.n_households * len(inst.pools) * inst.horizon)
+    if most.bytes <= max_memory and most.build_seconds <= params.build_share_of_time * left:
+        cols = build_columns(inst)
+        size = _size_of(inst, params, len(cols))
+    else:
+        counts = count_columns(inst)
+        size = model_size(inst, params, counts)
+        left = deadline - time.perf_counter()
     # no column: nothing to build, and the solver proves the empty plan optimal at once
     too_large = size.columns > 0 and size.bytes > max_memory
     too_slow = size.columns > 0 and size.build_seconds > params.build_share_of_time * left
@@ -155,7 +171,7 @@ def solve_within_limits(
         "size_limit": None,
     }
     if not (too_large or too_slow):
-        return solve_run(inst, greedy_plan, run), details
+        return solve_run(inst, greedy_plan, run, warm=warm, cols=cols), details
     if too_large:
         reason = (
             f"model too large: ~{size.columns:,} columns, ~{in_units(size.bytes)} > limit"
@@ -168,6 +184,7 @@ def solve_within_limits(
         )
     out, exponent = _heuristic(inst, greedy_plan, deadline, params, stop)
     if not too_slow:
+        assert counts is not None  # a model built at once fits
         budget = max_memory // bytes_per_column(inst, params)
         slices = _slices(counts, priority_order(inst, exponent), budget, params.max_slices)
         if slices is not None:
@@ -343,6 +360,7 @@ class _Slicing:
             support=[inst.support[i] for i in members.tolist()],
             load=inst.load[members],
             language=inst.language[members],
+            anchor=inst.anchor[members],
             pinned_pool=inst.pinned_pool[members],
             pools=pools,
             forbidden={(at[i], p) for i, p in inst.forbidden if i in at},

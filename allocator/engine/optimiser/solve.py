@@ -37,6 +37,7 @@ from allocator.engine.optimiser.incumbents import Plan
 from allocator.engine.optimiser.model import is_integral, plan_from
 from allocator.engine.optimiser.outcome import SolveOutcome, proven, within_gap
 from allocator.engine.optimiser.pricing import column_finder, per_household_minimum
+from allocator.engine.optimiser.warm import WarmStart
 from allocator.engine.params import EngineParams
 from allocator.engine.run import RunSettings
 
@@ -65,12 +66,24 @@ def solve_optimal(
 
 
 def solve_run(
-    inst: Instance, greedy_plan: Plan, run: RunSettings, callbacks: SolveCallbacks | None = None
+    inst: Instance,
+    greedy_plan: Plan,
+    run: RunSettings,
+    callbacks: SolveCallbacks | None = None,
+    warm: WarmStart | None = None,
+    cols: Columns | None = None,
 ) -> SolveOutcome:
-    """`solve_optimal` with its settings in one `RunSettings` (``max_memory`` is not read)."""
-    search = _Search(inst, greedy_plan, run, callbacks or SolveCallbacks())
+    """`solve_optimal` with its settings in one `RunSettings` (``max_memory`` is not read).
+
+    ``warm``, when given, adds the last solve's LP columns to the LP's first ones (`warm`) and
+    keeps this solve's for the next one. ``cols``: the instance's columns (`build_columns`)
+    when the caller has built them."""
+    search = _Search(inst, greedy_plan, run, callbacks or SolveCallbacks(), warm, cols)
     with backend.stopping(run.stop):
-        return _stages(search)
+        outcome = _stages(search)
+    if warm is not None:
+        search.keep_for_next_week()
+    return outcome
 
 
 def _stages(search: _Search) -> SolveOutcome:
@@ -134,13 +147,16 @@ class _Search:
         greedy_plan: Plan,
         run: RunSettings,
         callbacks: SolveCallbacks,
+        warm: WarmStart | None = None,
+        cols: Columns | None = None,
     ) -> None:
         self.inst, self.greedy_plan, self.deadline = inst, greedy_plan, run.deadline
+        self.warm = warm
         self.workers, self.seed, self.relative_gap = run.workers, run.seed, run.relative_gap
         self.params, self.callbacks, self.stop = run.engine, callbacks, run.stop
         params = run.engine
         self.greedy_objective = objective(inst, *greedy_plan)
-        self.cols = build_columns(inst)
+        self.cols = build_columns(inst) if cols is None else cols
         self.outcome = SolveOutcome.of_greedy(greedy_plan, self.greedy_objective, len(self.cols))
         self.lp_bound = -np.inf
         N = inst.n_households
@@ -185,6 +201,8 @@ class _Search:
             [self.greedy_plan, *plans],
             params.initial_columns_per_household,
         )
+        if self.warm is not None:
+            self.initial[self.warm.columns_in(inst, cols)] = True
         self.start_plan = np.sort(self.columns_of(self.outcome.pool, self.outcome.start))
 
     def solve_lp(self) -> LPState:
@@ -414,6 +432,17 @@ class _Search:
         if self.stopped():
             outcome.detail = f"interrupted; {outcome.detail}"
         return outcome
+
+    def keep_for_next_week(self) -> None:
+        """The restricted LP's columns, or the plan's where no LP ran, for `warm`."""
+        assert self.warm is not None
+        if hasattr(self, "cg"):
+            lp_columns = self.cg.lp_cols
+        elif len(self.cols):
+            lp_columns = column_finder(self.inst, self.cols)(self.outcome.pool, self.outcome.start)
+        else:
+            lp_columns = np.zeros(0, dtype=np.int64)
+        self.warm.keep(self.inst, self.cols, lp_columns)
 
     def consider(self, source: str, plan: Plan) -> None:
         """The plan becomes the incumbent if it is better."""
