@@ -31,7 +31,9 @@ mix found: the one closest to its targets (the smallest worst ratio of metric to
 Parallelism: mixes run in a process pool of ``workers`` processes (each mix's replications one
 after the other); when there are fewer mixes than workers the mixes run one after the other with
 ``workers`` passed to `simulate` instead. Each mix's numbers depend only on the scenario, the mix,
-the seed and the policy, so the result is the same for any ``workers``.
+the seed and the policy, so the result is the same for any ``workers``. With a Dask ``client``
+every (mix, replication) is one task on its cluster (`allocator.simulation.cluster`), with the
+same seeds, hence the same numbers.
 """
 
 from __future__ import annotations
@@ -58,7 +60,12 @@ from allocator.simulation import (
     validate_scenario,
     vary,
 )
-from allocator.simulation.runner import worker_pool
+from allocator.simulation.runner import (
+    replication_jobs,
+    replication_tables,
+    run_jobs,
+    worker_pool,
+)
 
 log = logging.getLogger("allocator")
 
@@ -156,7 +163,14 @@ def _run_mix(
         workers=workers,
         time_limit=time_limit,
     )
-    reps = res.replications[res.replications["policy"] == policy]
+    return _mix_frame(scenario, mix, res.replications, policy)
+
+
+def _mix_frame(
+    scenario: Scenario, mix: Mix, replications: pd.DataFrame, policy: str
+) -> pd.DataFrame:
+    """The capacity metrics of ``policy`` in a mix's replications table (`simulate`'s)."""
+    reps = replications[replications["policy"] == policy]
     years = scenario.horizon_days / 365.0
     return pd.DataFrame(
         {
@@ -253,7 +267,8 @@ def capacity(
     by: str = "upper",
     workers: int = 1,
     time_limit: float = 10.0,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[float], None] | None = None,
+    client: Any = None,
 ) -> CapacityResult:
     """Sweep the (hub rooms x flats) grid and find the smallest mix that meets every target.
 
@@ -265,7 +280,10 @@ def capacity(
     one pass: fast enough for large grids), ``fcfs_event``, or the slow ``greedy`` and ``solver``
     that call the engine every simulated week (``time_limit`` is the solver's per-week limit).
     ``progress`` is called with 0 once every input is checked, then with the number of mixes
-    finished. See the module docstring for the metrics, the rule and the tie-break.
+    finished (with a ``client``, a fraction as each replication finishes). A `dask.distributed`
+    ``client`` runs every (mix, replication) as a task on its cluster, ``workers`` then unused;
+    the numbers are the same. See the module docstring for the metrics, the rule and the
+    tie-break.
     """
     t0 = time.perf_counter()
     scenario = validate_scenario(scenario)
@@ -276,20 +294,28 @@ def capacity(
     seed = _check_run(policy, by, seed, replications, workers)
     mixes = _grid(scenario, room_counts, flat_counts)
     variants = [variant(scenario, m.rooms, m.flats) for m in mixes]  # every error before any run
-    pooled = workers > 1 and len(mixes) >= workers
+    pooled = client is None and workers > 1 and len(mixes) >= workers
     if progress:
         progress(0)  # every input is valid: the sweep starts
-    reps = _sweep(
-        variants,
-        mixes,
-        replications=int(replications),
-        seed=seed,
-        policy=policy,
-        workers=workers,
-        pooled=pooled,
-        time_limit=time_limit,
-        progress=progress,
-    )
+    if client is not None:
+        from allocator.simulation.cluster import workers_of
+
+        reps = _sweep_on_cluster(
+            client, variants, mixes, int(replications), seed, policy, time_limit, progress
+        )
+        workers = workers_of(client)
+    else:
+        reps = _sweep(
+            variants,
+            mixes,
+            replications=int(replications),
+            seed=seed,
+            policy=policy,
+            workers=workers,
+            pooled=pooled,
+            time_limit=time_limit,
+            progress=progress,
+        )
     curve = _curve(reps, mixes)
     table, chosen, best, failed = _decide(curve, mixes, targets, by)
     seconds = time.perf_counter() - t0
@@ -309,7 +335,11 @@ def capacity(
         n_replications=int(replications),
         workers=int(workers),
         seconds=seconds,
-        details={"time_limit": time_limit, "pooled_mixes": pooled},
+        details={
+            "time_limit": time_limit,
+            "pooled_mixes": pooled,
+            "backend": "processes" if client is None else "dask",
+        },
     )
 
 
@@ -387,3 +417,36 @@ def _sweep(
             if progress:
                 progress(len(frames))
     return pd.concat([frames[k] for k in range(len(mixes))], ignore_index=True)
+
+
+def _sweep_on_cluster(
+    client: Any,
+    variants: list[Scenario],
+    mixes: list[Mix],
+    replications: int,
+    seed: int,
+    policy: str,
+    time_limit: float,
+    progress: Callable[[float], None] | None,
+) -> pd.DataFrame:
+    """Every (mix, replication) as one task on the Dask cluster; the frames in grid order.
+
+    Each mix's jobs are `simulate`'s jobs for that mix (the same seeds), so each mix's numbers
+    equal those of `_run_mix`.
+    """
+    policies = [policy, "hotel"]
+    jobs = [
+        job
+        for scenario in variants
+        for job in replication_jobs(scenario, replications, seed, policies, time_limit)
+    ]
+    results = run_jobs(
+        jobs,
+        client=client,
+        progress=(lambda done: progress(done / replications)) if progress else None,
+    )
+    frames = []
+    for k, (scenario, mix) in enumerate(zip(variants, mixes, strict=True)):
+        reps, _ = replication_tables(results[k * replications : (k + 1) * replications])
+        frames.append(_mix_frame(scenario, mix, reps, policy))
+    return pd.concat(frames, ignore_index=True)

@@ -15,9 +15,12 @@ import typer
 
 from allocator.choices import CAPACITY_POLICIES
 from allocator.cli.common import (
+    ConnectTimeoutOption,
+    SchedulerOption,
     add_scenario_inputs,
     check_positive,
     check_ranges,
+    dask_client,
     fail,
     print_table,
     progress_bar,
@@ -104,7 +107,7 @@ def _run(scenario: Scenario, n_mixes: int, **kwargs: Any) -> CapacityResult:
     bar = progress_bar()
     task = bar.add_task(f"{scenario.name}: mixes", total=n_mixes)
 
-    def report(done: int) -> None:
+    def report(done: float) -> None:
         if not bar.live.is_started:
             bar.start()
         bar.update(task, completed=done)
@@ -162,6 +165,8 @@ def capacity_cmd(
         str, typer.Option(help=f"One of {', '.join(CAPACITY_POLICIES)} (greedy, solver: slow).")
     ] = "fcfs_fast",
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = None,
     time_limit: Annotated[float, typer.Option(help="Solver seconds per weekly plan.")] = 10.0,
     out: Annotated[Path | None, typer.Option(help="The curve as a CSV or XLSX table.")] = None,
     plot: Annotated[
@@ -194,26 +199,26 @@ def capacity_cmd(
         base = load_scenario(scenario)
         room_counts = room_counts if room_counts is not None else _default(base, "hub_rooms")
         flat_counts = flat_counts if flat_counts is not None else _default(base, "flats")
-        result = _run(
-            base,
-            len(room_counts) * len(flat_counts),
-            rooms=room_counts,
-            flats=flat_counts,
-            target_wait_p90=max_wait_p90,
-            target_hotel_nights_per_year=max_hotel_nights,
-            replications=replications,
-            seed=seed,
-            policy=policy,
-            by=by,
-            workers=workers,
-            time_limit=time_limit,
-        )
+        with dask_client(scheduler, connect_timeout) as client:
+            result = _run(
+                base,
+                len(room_counts) * len(flat_counts),
+                rooms=room_counts,
+                flats=flat_counts,
+                target_wait_p90=max_wait_p90,
+                target_hotel_nights_per_year=max_hotel_nights,
+                replications=replications,
+                seed=seed,
+                policy=policy,
+                by=by,
+                workers=workers,
+                time_limit=time_limit,
+                client=client,
+            )
         _write_outputs(outputs, result, out, plot)
     except AllocatorError as exc:
         raise fail(exc) from None
-    _print_result(
-        result, out, plot, replications=replications, policy=policy, seed=seed, workers=workers
-    )
+    _print_result(result, out, plot, replications=replications, policy=policy, seed=seed)
 
 
 def _write_outputs(
@@ -239,7 +244,6 @@ def _print_result(
     replications: int,
     policy: str,
     seed: int,
-    workers: int,
 ) -> None:
     """The answer in a sentence, the summary of every mix, and the files written."""
     from rich.console import Console
@@ -249,7 +253,8 @@ def _print_result(
     head = (
         f"{result.scenario.name}: {len(result.mixes)} mixes x {replications} replications x "
         f"{result.scenario.horizon_weeks} weeks, policy {policy}, seed {seed}, "
-        f"{result.seconds:.1f} s on {workers} worker(s)"
+        f"{result.seconds:.1f} s on {result.workers} worker(s)"
+        + (" of a Dask cluster" if result.details.get("backend") == "dask" else "")
     )
     print_table(head + " (mean [95% interval])", result.wide_summary())
     if out is not None:

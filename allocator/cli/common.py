@@ -8,7 +8,9 @@ this module, and `allocator --version` needs neither.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,6 +33,29 @@ DbOption = Annotated[
         "--db",
         envvar=DB_ENV,
         help="Ledger: a SQLite file or a database URL (default: allocator.db).",
+        show_default=False,
+    ),
+]
+
+# the simulation commands: an existing Dask cluster to run the replications on
+SCHEDULER_ENV = "ALLOCATOR_DASK_SCHEDULER"
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        envvar=SCHEDULER_ENV,
+        metavar="ADDRESS",
+        help="Run the replications on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://host:8786); the same seed gives the same numbers as on local processes.",
+        show_default=False,
+    ),
+]
+ConnectTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--connect-timeout",
+        metavar="SECONDS",
+        help="How long to wait for the --scheduler before giving up (default 10).",
         show_default=False,
     ),
 ]
@@ -138,6 +163,40 @@ def add_scenario_inputs(outputs: Outputs, path: Path, label: str = "SCENARIO") -
         seen.add(base.resolve())
         outputs.add_input(f"the scenario {base} that {path.name} extends", base)
         path = base
+
+
+@contextmanager
+def dask_client(
+    scheduler: str | None, timeout: float | None = None, local_workers: int | None = None
+) -> Iterator[Any]:
+    """The Dask client a command's replications go to, closed when the block ends: the cluster
+    at ``--scheduler``, a LocalCluster of ``local_workers`` processes (``--dask``), or None
+    (local processes). An unreachable scheduler is an `InputError` naming ``--scheduler``."""
+    if scheduler is None and local_workers is None:
+        yield None
+        return
+    from allocator.io import require
+
+    option = "--scheduler" if scheduler is not None else "--dask"
+    require("dask.distributed", option, extra="dask")
+    if scheduler is None:
+        from allocator.simulation.runner import local_cluster
+
+        with local_cluster(local_workers or 1) as client:
+            yield client
+        return
+    if local_workers is not None:
+        raise InputError("give --scheduler or --dask, not both", source="--scheduler")
+    check_positive(timeout, "--connect-timeout")
+    from allocator.simulation.cluster import CONNECT_TIMEOUT, connect
+
+    address = scheduler.strip()
+    with connect(
+        address,
+        timeout=CONNECT_TIMEOUT if timeout is None else timeout,
+        source=f"--scheduler {address}",
+    ) as client:
+        yield client
 
 
 def progress_bar() -> Progress:

@@ -19,9 +19,12 @@ from allocator.choices import (
     REPORT_SENSITIVITY_REPLICATIONS,
 )
 from allocator.cli.common import (
+    ConnectTimeoutOption,
+    SchedulerOption,
     add_scenario_inputs,
     check_positive,
     check_ranges,
+    dask_client,
     fail,
     progress_bar,
 )
@@ -50,6 +53,8 @@ def report_cmd(
     ] = REPORT_SENSITIVITY_REPLICATIONS,
     seed: Annotated[int, typer.Option(help="Master seed (SeedSequence).")] = 0,
     workers: Annotated[int, typer.Option(help="Worker processes (same numbers for any).")] = 2,
+    scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = None,
     policy: Annotated[
         str,
         typer.Option(
@@ -82,7 +87,7 @@ def report_cmd(
             },
             seed=seed,
         )
-        with progress_bar() as bar:
+        with dask_client(scheduler, connect_timeout) as client, progress_bar() as bar:
             task = bar.add_task(scenario.name, total=replications)
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -97,6 +102,7 @@ def report_cmd(
                 sensitivity_policy=sensitivity_policy,
                 workers=workers,
                 progress=progress,
+                client=client,
             )
         from allocator.cli.interrupts import final_write
 

@@ -8,14 +8,17 @@ simulation (SciPy, pandas) is imported when a command runs, not at start-up.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from allocator.choices import SIMULATION_POLICIES
 from allocator.cli.common import (
+    ConnectTimeoutOption,
+    SchedulerOption,
     add_scenario_inputs,
     check_ranges,
+    dask_client,
     fail,
     print_table,
     progress_bar,
@@ -57,12 +60,12 @@ def _run(
     seed: int,
     policies: str,
     workers: int,
-    dask: bool,
+    client: Any,
     time_limit: float,
     switch_clocks: bool = False,
 ) -> SimulationResult:
-    """Simulate the scenario in ``path``; ``switch_clocks``: with every pathway on the other
-    stay clock (the clock sensitivity)."""
+    """Simulate the scenario in ``path`` (on the Dask ``client``'s cluster if given);
+    ``switch_clocks``: with every pathway on the other stay clock (the clock sensitivity)."""
     from allocator.simulation import load_scenario, simulate
     from allocator.simulation import switch_clocks as switched
 
@@ -71,34 +74,35 @@ def _run(
     scenario = load_scenario(path)
     if switch_clocks:
         scenario = switched(scenario, source=str(path))
-    client = None
-    if dask:
-        from allocator.io import require
-
-        require("dask.distributed", "--dask", extra="dask")
-        from dask.distributed import Client, LocalCluster
-
-        client = Client(LocalCluster(n_workers=workers, threads_per_worker=1))
-    try:
-        with progress_bar() as bar:
-            task = bar.add_task(scenario.name, total=replications)
-            return simulate(
-                scenario,
-                replications=replications,
-                seed=seed,
-                policies=[p.strip() for p in policies.split(",") if p.strip()],
-                workers=workers,
-                backend="dask" if dask else "processes",
-                client=client,
-                time_limit=time_limit,
-                progress=lambda done: bar.update(task, completed=done),
-            )
-    finally:
-        if client is not None:
-            client.close()
+    with progress_bar() as bar:
+        task = bar.add_task(scenario.name, total=replications)
+        return simulate(
+            scenario,
+            replications=replications,
+            seed=seed,
+            policies=[p.strip() for p in policies.split(",") if p.strip()],
+            workers=workers,
+            client=client,
+            time_limit=time_limit,
+            progress=lambda done: bar.update(task, completed=done),
+        )
 
 
-TABLES = ("replications", "weekly", "summary")  # what `simulate --out` writes, as Parquet
+def _check_first(
+    paths: list[Path], replications: int, seed: int, workers: int, time_limit: float
+) -> None:
+    """The numbers and the scenarios, checked before connecting to a cluster (which may take
+    the whole --connect-timeout to fail)."""
+    from allocator.simulation import load_scenario
+
+    reps = {"--replications": replications}
+    check_ranges(time_limit=time_limit, workers=workers, replications=reps, seed=seed)
+    for path in paths:
+        load_scenario(path)
+
+
+# what `simulate --out` writes, as Parquet; households: per-household waits (`allocator audit`)
+TABLES = ("replications", "weekly", "summary", "households")
 
 
 def _check_out_folder(scenario: Path, out: Path | None, clocks: bool = False) -> Outputs:
@@ -121,7 +125,11 @@ def simulate_cmd(
     seed: Annotated[int, typer.Option(help="Master seed (SeedSequence).")] = 0,
     policies: Policies = DEFAULT_POLICY_LIST,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
-    dask: Annotated[bool, typer.Option("--dask", help="Run on a local Dask cluster.")] = False,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="Run on a local Dask cluster of --workers processes.")
+    ] = False,
+    scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = None,
     time_limit: Annotated[float, typer.Option(help="Solver seconds per weekly plan.")] = 10.0,
     out: Annotated[Path | None, typer.Option(help="Folder for the Parquet tables.")] = None,
     clock_sensitivity: Annotated[
@@ -137,12 +145,17 @@ def simulate_cmd(
     try:
         # before hours of simulation, not after
         outputs = _check_out_folder(scenario, out, clock_sensitivity)
-        result = _run(scenario, replications, seed, policies, workers, dask, time_limit)
-        if clock_sensitivity:
-            from allocator.simulation import clock_table
+        _check_first([scenario], replications, seed, workers, time_limit)
+        local = workers if dask else None
+        with dask_client(scheduler, connect_timeout, local) as client:
+            result = _run(scenario, replications, seed, policies, workers, client, time_limit)
+            if clock_sensitivity:
+                from allocator.simulation import clock_table
 
-            other = _run(scenario, replications, seed, policies, workers, dask, time_limit, True)
-            clocks = clock_table(result, other)
+                other = _run(
+                    scenario, replications, seed, policies, workers, client, time_limit, True
+                )
+                clocks = clock_table(result, other)
         if out is not None:
             _write_tables(outputs, result, out, clocks)
     except AllocatorError as exc:
@@ -163,7 +176,9 @@ def simulate_cmd(
     if out is not None:
         from rich.console import Console
 
-        written = "replications, weekly, summary" + (", clocks" if clocks is not None else "")
+        written = "replications, weekly, summary, households" + (
+            ", clocks" if clocks is not None else ""
+        )
         Console().print(f"tables written to {out}/ ({written} .parquet)")
 
 
@@ -174,6 +189,8 @@ def compare_cmd(
     seed: Annotated[int, typer.Option()] = 0,
     policies: Policies = "greedy,hotel",
     workers: Annotated[int, typer.Option()] = 2,
+    scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = None,
     time_limit: Annotated[float, typer.Option()] = 10.0,
     out: Annotated[Path | None, typer.Option(help="CSV of the comparison.")] = None,
 ) -> None:
@@ -192,9 +209,11 @@ def compare_cmd(
         for path in scenarios:
             add_scenario_inputs(outputs, path)
         outputs.file("--out", out)
-        for path in scenarios:
-            r = _run(path, replications, seed, policies, workers, False, time_limit)
-            frames.append(_key_metrics(r, path, frames))
+        _check_first(scenarios, replications, seed, workers, time_limit)
+        with dask_client(scheduler, connect_timeout) as client:
+            for path in scenarios:
+                r = _run(path, replications, seed, policies, workers, client, time_limit)
+                frames.append(_key_metrics(r, path, frames))
         table = pd.concat(frames, ignore_index=True)
         if out is not None:
             from allocator.cli.interrupts import writing

@@ -46,6 +46,10 @@ METRICS = [
     "bed_occupancy",
     "turnover",
     "separations",
+    "anchor_same_share",
+    "anchor_near_share",
+    "announcement_churn",
+    "announcements_forced",
     "cost_hotel",
     "cost_shelter",
     "cost_units",
@@ -79,6 +83,75 @@ def _weekly_sum(x: np.ndarray) -> np.ndarray:
     return x.reshape(-1, 7).sum(axis=1)
 
 
+def _waits(
+    scenario: Scenario, hh: Households, alloc: Allocation, policy: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per household: placed in the run, start day (the run's end if not), the day its wait ends
+    and whether it left from the hotel while waiting."""
+    T = scenario.warmup_days + scenario.horizon_days
+    placed = (alloc.unit >= 0) & (np.nan_to_num(alloc.start, nan=T) < T)
+    start = np.where(placed, np.nan_to_num(alloc.start, nan=T), T).astype(np.int64)
+    leave = np.minimum(hh.leave, T)  # exit-date clock: the day it leaves wherever it is
+    if policy == "hotel":
+        wait_end = np.minimum(hh.need_day + hh.stay, T)
+        exited = np.zeros(len(hh), dtype=bool)
+    else:
+        # not placed: it waits to its exit date (exit-date clock) or to the end of the run
+        wait_end = np.where(placed, start, leave).astype(np.int64)
+        exited = ~placed & (wait_end < T)
+    return placed, start, wait_end, exited
+
+
+def household_records(
+    scenario: Scenario, units: UnitArrays, hh: Households, alloc: Allocation, policy: str
+) -> pd.DataFrame:
+    """One row per household of the measured years: its groups, wait and the unit it got.
+
+    What the fairness audit (`allocator.analysis.fairness`) reads. Days count from the
+    scenario's start (the warm-up's are negative); ``household`` is the arrival order within the
+    replication, ``order`` the need time (who asked first), ``unit_capacity`` and
+    ``unit_accessible`` describe the unit a placed household got (NaN when not placed).
+    """
+    from allocator.simulation.sampling import SUPPORT_LEVELS
+
+    W = scenario.warmup_days
+    placed, start, wait_end, exited = _waits(scenario, hh, alloc, policy)
+    need = hh.need_day
+    i = np.flatnonzero(need >= W)
+    unit = np.where(placed[i], alloc.unit[i], 0).astype(np.int64)
+    support = np.asarray([str(s) for s in SUPPORT_LEVELS], dtype=object)
+    return pd.DataFrame(
+        {
+            "household": i,
+            "order": hh.need[i] - W,
+            "need_day": need[i] - W,
+            "size": hh.size[i],
+            "minors": hh.minors[i],
+            "urgency": hh.urgency[i],
+            "support": support[hh.support[i]],
+            "accessible": hh.accessible[i],
+            "language": pd.Series(hh.language[i], dtype=object).fillna(""),
+            "pathway": pd.Series(hh.pathway[i], dtype=object).map(str),
+            "placed": placed[i],
+            "start_day": np.where(placed[i], start[i] - W, np.nan),
+            "wait": np.maximum(wait_end[i] - need[i], 0),
+            "exited_waiting": exited[i],
+            "unit_capacity": np.where(placed[i], units.capacity[unit], np.nan)
+            if len(units)
+            else np.nan,
+            "unit_accessible": np.where(placed[i], units.accessible[unit], np.nan)
+            if len(units)
+            else np.nan,
+        }
+    )
+
+
+def household_table(results: Any) -> pd.DataFrame:
+    """The per-household records of `run_replication`'s results (its third item), in order."""
+    records = [x for result in results for x in (result[2] if len(result) > 2 else [])]
+    return pd.concat(records, ignore_index=True) if records else pd.DataFrame()
+
+
 def outcome(
     scenario: Scenario, units: UnitArrays, hh: Households, alloc: Allocation, policy: str
 ) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -88,17 +161,8 @@ def outcome(
     c = scenario.costs
     need = hh.need_day
     cohort = need >= W  # the households that arrive in the measured years
-    placed = (alloc.unit >= 0) & (np.nan_to_num(alloc.start, nan=T) < T)
-    start = np.where(placed, np.nan_to_num(alloc.start, nan=T), T).astype(np.int64)
-    leave = np.minimum(hh.leave, T)  # exit-date clock: the day it leaves wherever it is
+    placed, start, wait_end, exited = _waits(scenario, hh, alloc, policy)
     hotel_only = policy == "hotel"
-    if hotel_only:
-        wait_end = np.minimum(need + hh.stay, T)
-        exited = np.zeros(len(hh), dtype=bool)
-    else:
-        # not placed: it waits to its exit date (exit-date clock) or to the end of the run
-        wait_end = np.where(placed, start, leave).astype(np.int64)
-        exited = ~placed & (wait_end < T)
     wait = np.maximum(wait_end - need, 0)
     in_shelter = hh.minors & (hh.shelter_draw < scenario.baseline.shelter_share)
     size = hh.size.astype(float)
@@ -170,7 +234,38 @@ def outcome(
     row["total_cost"] = (
         row["cost_hotel"] + row["cost_shelter"] + row["cost_units"] + row["cost_accompaniment"]
     )
+    row.update(near_anchor(scenario, units, hh, alloc.unit, placed & cohort))
     return row, weekly
+
+
+def near_anchor(
+    scenario: Scenario, units: UnitArrays, hh: Households, unit: np.ndarray, placed: np.ndarray
+) -> dict[str, float]:
+    """Of the ``placed`` households with a school or work district, the shares placed in it and
+    in it or next to it (`allocator.districts`); nothing when no household has one."""
+    from allocator.districts import distance_table
+
+    if hh.anchor is None:
+        return {}
+    mine = placed & pd.notna(hh.anchor)
+    if not mine.any():
+        return {"anchor_same_share": np.nan, "anchor_near_share": np.nan}
+    anchors = hh.anchor[mine].astype(str)
+    where = (
+        units.district[unit[mine]]
+        if units.district is not None
+        else np.full(int(mine.sum()), None, dtype=object)
+    )
+    names = sorted(set(anchors) | {d for d in where if d is not None})
+    table, _ = distance_table(scenario.policy.districts, names)
+    index = {name: k for k, name in enumerate(names)}
+    a = np.array([index[x] for x in anchors], dtype=np.int64)
+    d = np.array([index.get(x, -1) if x is not None else -1 for x in where], dtype=np.int64)
+    away = table[a, d]  # -1: a unit of no known district, the map's widest distance
+    return {
+        "anchor_same_share": float((away == 0).mean()),
+        "anchor_near_share": float((away <= 1).mean()),
+    }
 
 
 def mean_interval(x: Any, level: float = 0.95) -> tuple[float, float, float]:
@@ -218,6 +313,9 @@ class SimulationResult:
     workers: int
     backend: str
     details: dict[str, Any] = field(default_factory=dict)
+    # one row per (replication, policy, household) of the measured years, hotel baseline aside
+    # (`household_records`): what the fairness audit reads
+    households: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def wide_summary(self) -> pd.DataFrame:
         """Metric rows, policy columns, "mean [low, high]" strings: the table the CLI prints."""

@@ -2,7 +2,8 @@
 
 Replication ``r`` draws everything from ``SeedSequence(seed).spawn(replications)[r]``; results are
 put back in replication order, so the numbers are the same whatever the number of workers or the
-backend (``processes`` or ``dask``). Inside a replication every policy sees the same households.
+backend (processes, a Dask LocalCluster or a remote Dask cluster, `cluster`). Inside a replication
+every policy sees the same households.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ import pandas as pd
 
 from allocator.choices import SIMULATION_POLICIES
 from allocator.errors import InputError
-from allocator.simulation.results import PAIRED, SimulationResult, outcome, summarise
+from allocator.simulation.results import (
+    PAIRED,
+    SimulationResult,
+    household_records,
+    household_table,
+    outcome,
+    summarise,
+)
 from allocator.simulation.sampling import build_units, sample_households
 from allocator.simulation.scenario import Scenario, validate_scenario
 from allocator.simulation.weekly import POLICIES, allocate
@@ -36,11 +44,12 @@ def run_replication(
     seed: np.random.SeedSequence,
     policies: Sequence[str],
     time_limit: float = 10.0,
-) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
-    """All policies on one replication's households (common random numbers)."""
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[pd.DataFrame]]:
+    """All policies on one replication's households (common random numbers): metrics rows,
+    weekly tables and per-household records (`household_records`, not for the hotel baseline)."""
     units = build_units(scenario)
     hh = sample_households(scenario, seed)
-    rows, weeks = [], []
+    rows, weeks, records = [], [], []
     for policy in policies:
         t0 = time.perf_counter()
         alloc = allocate(policy, scenario, units, hh, time_limit=time_limit)
@@ -48,11 +57,21 @@ def run_replication(
         row = {"replication": replication, "policy": policy, **row}
         row["seconds"] = time.perf_counter() - t0
         row["plan_calls"] = alloc.plan_calls
+        if scenario.announce_weeks:
+            # churn: of the announcements that ended (moved in or changed), the share changed
+            ended = alloc.announcements_kept + alloc.announcements_changed
+            row["announcement_churn"] = alloc.announcements_changed / ended if ended else np.nan
+            row["announcements_forced"] = alloc.announcements_forced
         rows.append(row)
         weekly.insert(0, "policy", policy)
         weekly.insert(0, "replication", replication)
         weeks.append(weekly)
-    return rows, weeks
+        if policy != "hotel":
+            rec = household_records(scenario, units, hh, alloc, policy)
+            rec.insert(0, "policy", policy)
+            rec.insert(0, "replication", replication)
+            records.append(rec)
+    return rows, weeks, records
 
 
 def ignore_interrupts() -> None:
@@ -100,6 +119,61 @@ def _check_policies(policies: Sequence[str]) -> list[str]:
     return policies
 
 
+def replication_jobs(
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    policies: Sequence[str],
+    time_limit: float,
+) -> list[tuple]:
+    """The arguments of `run_replication` for replications ``0 .. replications - 1``: replication
+    ``r`` draws from ``SeedSequence(seed).spawn(replications)[r]``."""
+    seeds = np.random.SeedSequence(seed).spawn(replications)
+    return [(scenario, r, seeds[r], list(policies), time_limit) for r in range(replications)]
+
+
+def run_jobs(
+    jobs: Sequence[tuple],
+    *,
+    workers: int = 1,
+    client: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[tuple]:
+    """`run_replication` on every job, in this process, ``workers`` processes or on the Dask
+    ``client``'s cluster; the results in job order whatever order they finish in."""
+    if client is not None:
+        from allocator.simulation.cluster import run_jobs as on_cluster
+
+        return on_cluster(client, run_replication, jobs, progress=progress)
+    results: dict[int, tuple] = {}
+    if workers <= 1:
+        for k, job in enumerate(jobs):
+            results[k] = run_replication(*job)
+            if progress:
+                progress(len(results))
+    else:
+        with worker_pool(workers) as pool:
+            futures = {pool.submit(run_replication, *job): k for k, job in enumerate(jobs)}
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(len(results))
+    return [results[k] for k in range(len(jobs))]
+
+
+def replication_tables(
+    results: Sequence[tuple[list[dict[str, Any]], list[pd.DataFrame]]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The replications table (with the savings paired against ``hotel`` in each replication)
+    and the weekly table, from `run_replication`'s results in replication order."""
+    reps = pd.DataFrame([row for rows, *_ in results for row in rows])
+    baseline = reps.loc[reps["policy"] == "hotel"].set_index("replication")
+    for paired, metric in PAIRED.items():
+        reps[paired] = reps["replication"].map(baseline[metric]) - reps[metric]
+    weekly = pd.concat([w for _, weeks, *_ in results for w in weeks], ignore_index=True)
+    return reps, weekly
+
+
 def simulate(
     scenario: Scenario | dict,
     *,
@@ -114,8 +188,10 @@ def simulate(
 ) -> SimulationResult:
     """Simulate ``replications`` runs of ``scenario`` under each policy and summarise them.
 
-    ``workers`` > 1 runs replications in that many processes; ``backend="dask"`` sends them to a
-    `dask.distributed` ``client`` instead (one is made on a LocalCluster when none is given).
+    ``workers`` > 1 runs replications in that many processes; a `dask.distributed` ``client``
+    sends them to its cluster instead (a remote one, `allocator.simulation.cluster.connect`, or a
+    LocalCluster), and ``backend="dask"`` without one makes a LocalCluster of ``workers``
+    processes for the run. The numbers are the same on every backend for any number of workers.
     ``progress`` is called with the number of replications finished so far. ``time_limit`` is the
     solver's per-week limit (the ``solver`` policy's results can then depend on machine speed).
     Savings are computed against ``hotel``, which is added to the policies when missing.
@@ -129,31 +205,20 @@ def simulate(
     policies = _check_policies(policies)
     if "hotel" not in policies:
         policies.append("hotel")
-    seeds = np.random.SeedSequence(seed).spawn(replications)
+    jobs = replication_jobs(scenario, replications, seed, policies, time_limit)
     t0 = time.perf_counter()
-    results: dict[int, tuple] = {}
-    args = [(scenario, r, seeds[r], policies, time_limit) for r in range(replications)]
-    if backend == "dask":
-        results = _run_dask(args, client, progress)
-        workers = len(client.scheduler_info()["workers"]) if client is not None else workers
-    elif workers <= 1:
-        for a in args:
-            results[a[1]] = run_replication(*a)
-            if progress:
-                progress(len(results))
+    if client is not None:
+        from allocator.simulation.cluster import workers_of
+
+        backend = "dask"
+        results = run_jobs(jobs, client=client, progress=progress)
+        workers = workers_of(client)
+    elif backend == "dask":
+        with local_cluster(max(workers, 1)) as own:
+            results = run_jobs(jobs, client=own, progress=progress)
     else:
-        with worker_pool(workers) as pool:
-            futures = {pool.submit(run_replication, *a): a[1] for a in args}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(len(results))
-    rows = [row for r in range(replications) for row in results[r][0]]
-    reps = pd.DataFrame(rows)
-    baseline = reps.loc[reps["policy"] == "hotel"].set_index("replication")
-    for paired, metric in PAIRED.items():
-        reps[paired] = reps["replication"].map(baseline[metric]) - reps[metric]
-    weekly = pd.concat([w for r in range(replications) for w in results[r][1]], ignore_index=True)
+        results = run_jobs(jobs, workers=workers, progress=progress)
+    reps, weekly = replication_tables(results)
     seconds = time.perf_counter() - t0
     log.info("simulated %d replications in %.1f s", replications, seconds)
     return SimulationResult(
@@ -166,27 +231,17 @@ def simulate(
         seconds=seconds,
         workers=workers,
         backend=backend,
+        households=household_table(results),
     )
 
 
-def _run_dask(args, client, progress) -> dict[int, tuple]:
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A client of a LocalCluster of ``workers`` single-threaded processes, closed after use."""
     from dask.distributed import Client, LocalCluster
-    from dask.distributed import as_completed as dask_completed
 
-    own = client is None
-    if own:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
-        client = Client(cluster)
-    try:
-        futures = [client.submit(run_replication, *a, pure=False) for a in args]
-        index = {f.key: a[1] for f, a in zip(futures, args, strict=True)}
-        results = {}
-        for fut in dask_completed(futures):
-            results[index[fut.key]] = fut.result()
-            if progress:
-                progress(len(results))
-        return results
-    finally:
-        if own:
-            client.close()
-            cluster.close()
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        yield client

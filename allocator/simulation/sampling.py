@@ -32,6 +32,7 @@ class UnitArrays:
     capacity: np.ndarray
     accessible: np.ndarray
     cost_per_night: np.ndarray  # operating + amortised renovation, per unit-night
+    district: np.ndarray | None = None  # object array, None where not known; None: no districts
 
     def __len__(self) -> int:
         return len(self.unit_id)
@@ -55,6 +56,8 @@ class Households:
     # True where the pathway's clock is exit_date: the household leaves on need day + stay,
     # from a unit or from the hotel; False: the stay runs for ``stay`` nights from move-in
     exit_dated: np.ndarray
+    # object array: the district of the school or work, None without one; None: no anchors
+    anchor: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.need)
@@ -97,7 +100,7 @@ def _apportion(count: int, mix: dict[int, float]) -> np.ndarray:
 
 def build_units(scenario: Scenario) -> UnitArrays:
     spec = scenario.units
-    ids, flat, cap, acc, cost = [], [], [], [], []
+    ids, flat, cap, acc, cost, district = [], [], [], [], [], []
     night_years = 365.0 * spec.amortisation_years
     for kind, group in ((UnitKind.HUB_ROOM, spec.hub_rooms), (UnitKind.FLAT, spec.flats)):
         if group is None or group.count == 0:
@@ -115,19 +118,34 @@ def build_units(scenario: Scenario) -> UnitArrays:
             cost.append(
                 group.operating_cost_per_unit_night + group.renovation_cost_per_unit / night_years
             )
+        district += _districts_of(group.district_mix, group.count, kind)
     for u in spec.explicit or []:
         ids.append(u.unit_id)
         flat.append(u.kind is UnitKind.FLAT)
         cap.append(u.capacity)
         acc.append(u.accessible)
         cost.append(u.operating_cost_per_unit_night + u.renovation_cost_per_unit / night_years)
+        district.append(u.district)
     return UnitArrays(
         unit_id=np.array(ids, dtype=object),
         is_flat=np.array(flat, dtype=bool),
         capacity=np.array(cap, dtype=np.int64),
         accessible=np.array(acc, dtype=bool),
         cost_per_night=np.array(cost, dtype=float),
+        district=np.array(district, dtype=object) if any(district) else None,
     )
+
+
+def _districts_of(mix: dict[str, float] | None, count: int, kind: UnitKind) -> list[str | None]:
+    """A group's units' districts: shares as close to ``mix`` as whole numbers allow, spread
+    over the group in a fixed shuffled order (not by capacity), the same for every run."""
+    if not mix:
+        return [None] * count
+    names = sorted(mix)
+    apportioned = _apportion(count, {k: mix[name] for k, name in enumerate(names)})
+    # a fixed generator per kind: the same units in the same districts whatever the seed
+    order = np.random.default_rng(list(UnitKind).index(kind)).permutation(count)
+    return [names[k] for k in apportioned[order].tolist()]
 
 
 def sample_days(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -212,4 +230,19 @@ def sample_households(scenario: Scenario, seed: np.random.SeedSequence) -> House
         expected_stay=expected,
         shelter_draw=s_base.random(n),
         exit_dated=exit_dated,
+        anchor=_anchors(scenario, seed, n),
     )
+
+
+def _anchors(scenario: Scenario, seed: np.random.SeedSequence, n: int) -> np.ndarray | None:
+    """Each household's school or work district (None without one), from a stream of its own:
+    the other draws are those of a scenario without anchors."""
+    a = scenario.arrivals
+    if a.anchor_share <= 0 or not a.anchor_district_mix:
+        return None
+    own = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 1_000))
+    rng = np.random.default_rng(own)
+    has = rng.random(n) < a.anchor_share
+    districts = _choice(rng, a.anchor_district_mix, n)
+    districts[~has] = None
+    return districts

@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from allocator.districts import DistrictName
+from allocator.districts import resolve as resolve_districts
 from allocator.domain import ExitPathway, Support, UnitKind
 from allocator.errors import InputError
 from allocator.limits import (
@@ -131,6 +133,9 @@ class UnitGroup(_Model):
     accessible_share: Share = 0.0
     operating_cost_per_unit_night: NightlyCost
     renovation_cost_per_unit: float = Field(default=0.0, ge=0, le=MAX_UNIT_COST)
+    district_mix: dict[DistrictName, float] | None = Field(
+        default=None, description="district -> share of the group's units (none: not known)"
+    )
 
     @field_validator("capacity_mix")
     @classmethod
@@ -138,6 +143,11 @@ class UnitGroup(_Model):
         if any(not 1 <= k <= 30 for k in mix):
             raise ValueError("capacities must be between 1 and 30 beds")
         return _normalised(mix, "capacity_mix")
+
+    @field_validator("district_mix")
+    @classmethod
+    def _districts(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        return None if mix is None else _normalised(mix, "district_mix")
 
 
 class UnitSpec(_Model):
@@ -149,6 +159,7 @@ class UnitSpec(_Model):
     accessible: bool = False
     operating_cost_per_unit_night: NightlyCost = 0.0
     renovation_cost_per_unit: float = Field(default=0.0, ge=0, le=MAX_UNIT_COST)
+    district: DistrictName | None = None
 
 
 class Units(_Model):
@@ -187,12 +198,29 @@ class Arrivals(_Model):
     mediation_share: Share = 0.0
     mediation_languages: list[str] = Field(default_factory=lambda: ["arabic"])
     accessible_share: Share = 0.0
+    anchor_share: Share = Field(
+        default=0.0, description="share of households with a school or work district (anchor)"
+    )
+    anchor_district_mix: dict[DistrictName, float] | None = Field(
+        default=None, description="district -> share of the anchors"
+    )
 
     @model_validator(mode="after")
     def _mediation_needs_a_language(self) -> Arrivals:
         if self.mediation_share > 0 and not self.mediation_languages:
             raise ValueError("mediation_share > 0 needs at least one of mediation_languages")
         return self
+
+    @model_validator(mode="after")
+    def _anchors_need_districts(self) -> Arrivals:
+        if self.anchor_share > 0 and not self.anchor_district_mix:
+            raise ValueError("anchor_share > 0 needs anchor_district_mix (district -> share)")
+        return self
+
+    @field_validator("anchor_district_mix")
+    @classmethod
+    def _anchor_mix(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        return None if mix is None else _normalised(mix, "anchor_district_mix")
 
     @field_validator("weekly_rate")
     @classmethod
@@ -314,6 +342,17 @@ class Scenario(_Model):
     exit_notice_days: int = Field(
         default=14, ge=0, le=365, description="days ahead planners learn a realised departure"
     )
+    announce_weeks: int = Field(
+        default=0,
+        ge=0,
+        le=26,
+        description="the engine policies announce each plan's placements up to this many weeks "
+        "after the planning week to the families; 0 announces none (`simulation.announcing`)",
+    )
+    announce_firm_only: bool = Field(
+        default=False,
+        description="announce only placements in units free or whose departure is already known",
+    )
     policy: Policy = Field(default_factory=Policy)
     costs: Costs
     baseline: Baseline = Field(default_factory=Baseline)
@@ -323,6 +362,25 @@ class Scenario(_Model):
     def _pathway_shares(cls, v: dict[ExitPathway, Pathway]) -> dict[ExitPathway, Pathway]:
         _normalised({k: p.share for k, p in v.items()}, "pathways share")
         return v
+
+    @model_validator(mode="after")
+    def _districts_on_the_map(self) -> Scenario:
+        """Every district the units and anchors name is on the policy's map, when it has one."""
+        dmap = resolve_districts(self.policy.districts)
+        if dmap is None:
+            return self
+        named = dict(self.arrivals.anchor_district_mix or {})
+        for group in (self.units.hub_rooms, self.units.flats):
+            if group is not None and group.district_mix:
+                named.update(group.district_mix)
+        named.update({u.district: 1.0 for u in self.units.explicit or [] if u.district})
+        unknown = sorted(set(named) - set(dmap.names))
+        if unknown:
+            raise ValueError(
+                f"district {unknown[0]!r} is not on the policy's district map; expected one of "
+                f"{', '.join(dmap.names)}"
+            )
+        return self
 
     @property
     def horizon_days(self) -> int:

@@ -58,6 +58,11 @@ class Allocation:
     unit: np.ndarray
     start: np.ndarray
     plan_calls: int = 0
+    # announcements (`simulation.announcing`): made, and ended kept or changed before move-in
+    announced: int = 0
+    announcements_kept: int = 0
+    announcements_changed: int = 0
+    announcements_forced: int = 0  # of the changed, forced by a hard rule
 
 
 def _fit_classes(units: UnitArrays, hh: Households) -> tuple[np.ndarray, list[np.ndarray], list]:
@@ -114,15 +119,26 @@ def run_engine(
     method: str,
     time_limit: float = 10.0,
     seed: int = 0,
+    announce_weeks: int = 0,
+    announce_firm_only: bool = False,
+    warm_start: bool = False,
 ) -> Allocation:
     """The weekly loop around the engine (see the module docstring).
 
     Each planning day asks `decide` about the requests known by then and still unplaced, with the
     stays as the planner believes them; only the placements before the next planning day are
-    committed, at the real days the units free up.
+    committed, at the real days the units free up. ``announce_weeks`` > 0: the plan's placements
+    up to that many weeks after this one are announced to the families, and later plans keep
+    them unless a change is worth ``Policy.announcement_weight`` (`simulation.announcing`);
+    ``announce_firm_only``: only those behind a departure already known. ``warm_start``
+    (``solver``): each week's LP starts from last week's LP columns
+    (`allocator.engine.optimiser.warm`): the same optimum, not always the same plan among equal
+    ones, and no faster on Milan (docs/engine.md, "Warm starts"); off by default.
     """
     # imported here: the engine loads OR-Tools, which the other policies never need
+    from allocator.engine.optimiser.warm import WarmStart
     from allocator.engine.planning import decide
+    from allocator.simulation.announcing import Announcing, firm_units
 
     H = scenario.run_days
     start_date = scenario.run_start
@@ -138,6 +154,8 @@ def run_engine(
     unit_order_of = _unit_order(units)
     notice = scenario.exit_notice_days
     calls = 0
+    warm = WarmStart() if warm_start and method == "solver" else None
+    told = Announcing(announce_weeks, list(units.unit_id), start_date, announce_firm_only)
     for today in range(0, H, 7):
         # a household whose exit day has come left from the hotel: nobody plans for it
         todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))
@@ -162,10 +180,24 @@ def run_engine(
             time_limit=time_limit,
             workers=1,
             seed=seed,
+            announced=told.for_engine(todo, ids) if announce_weeks else None,
+            warm=warm,
         )
         calls += 1
-        _commit(placed, hh, todo, today, batch, unit_order_of(batch.inst.unit_ids), scenario)
-    return Allocation(unit=placed.unit, start=placed.start, plan_calls=calls)
+        order = unit_order_of(batch.inst.unit_ids)
+        _commit(placed, hh, todo, today, batch, order, scenario)
+        if announce_weeks:
+            firm = firm_units(placed.last, placed.start, hh, today, notice)
+            told.after_week(today, todo, batch, order, placed.unit, placed.start, firm)
+    return Allocation(
+        unit=placed.unit,
+        start=placed.start,
+        plan_calls=calls,
+        announced=told.made,
+        announcements_kept=told.kept,
+        announcements_changed=told.changed,
+        announcements_forced=told.forced,
+    )
 
 
 def _household_maker(
@@ -192,6 +224,7 @@ def _household_maker(
             support=support[i],
             accessible=bool(hh.accessible[i]),
             language=hh.language[i] or None,
+            anchor_district=None if hh.anchor is None else hh.anchor[i],
             **clock,
         )
 
@@ -206,6 +239,7 @@ def _engine_units(units: UnitArrays) -> list[Unit]:
             kind="flat" if units.is_flat[k] else "hub_room",
             capacity=int(units.capacity[k]),
             accessible=bool(units.accessible[k]),
+            district=None if units.district is None else units.district[k],
         )
         for k in range(len(units))
     ]
@@ -337,9 +371,25 @@ def allocate(
     hh: Households,
     *,
     time_limit: float = 10.0,
+    announce_weeks: int | None = None,
+    announce_firm_only: bool | None = None,
+    warm_start: bool = False,
 ) -> Allocation:
+    """One replication under ``policy``; the engine policies announce placements as the
+    scenario says (``announce_weeks``, ``announce_firm_only``) unless the arguments override it."""
     if policy in ENGINE_POLICIES:
-        return run_engine(scenario, units, hh, method=policy, time_limit=time_limit)
+        return run_engine(
+            scenario,
+            units,
+            hh,
+            method=policy,
+            time_limit=time_limit,
+            announce_weeks=scenario.announce_weeks if announce_weeks is None else announce_weeks,
+            announce_firm_only=(
+                scenario.announce_firm_only if announce_firm_only is None else announce_firm_only
+            ),
+            warm_start=warm_start,
+        )
     if policy == "fcfs_fast":
         return run_fast(scenario, units, hh, event=False)
     if policy == "fcfs_event":

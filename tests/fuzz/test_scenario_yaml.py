@@ -61,7 +61,7 @@ def test_simulate_and_compare_on_mutated_scenario(data):
         check(case, run, before, lambda: _results(command, out if write_out else None))
 
 
-TABLES = ("replications", "weekly", "summary")
+TABLES = ("replications", "weekly", "summary", "households")
 
 
 def _results(command: str, out: Path | None) -> list[str]:

@@ -73,6 +73,7 @@ class Report:
     command: str
     limits: list[str] = field(default_factory=list)
     clocks: list[ClockRow] = field(default_factory=list)  # as written, every pathway switched
+    fairness: Any = None  # `report.fairness.FairnessSection`: waits per group, None if not kept
 
     @property
     def estimates(self) -> list[Assumption]:
@@ -92,13 +93,16 @@ def build_report(
     time_limit: float = 10.0,
     progress: Progress | None = None,
     command: str | None = None,
+    client: Any = None,
 ) -> Report:
     """Simulate the scenario for the report; raise `InputError` before any run on bad input.
 
     The main comparison runs ``policies`` (the first is the headline) and the hotel baseline for
     ``replications`` with ``seed``; the sensitivity runs ``sensitivity_policy`` for
     ``sensitivity_replications`` (0 skips it) on every variant, with the same seed, so variants
-    differ only by the assumption moved. ``command`` is the reproduction command shown.
+    differ only by the assumption moved. ``command`` is the reproduction command shown. A
+    `dask.distributed` ``client`` runs every replication, main and sensitivity, on its cluster
+    (same numbers; see `allocator.simulation.simulate`).
     """
     # the figures need matplotlib: imported here, so that importing the report stays light
     from allocator.analysis.report.figures import report_figures
@@ -130,6 +134,7 @@ def build_report(
         workers=workers,
         time_limit=time_limit,
         progress=stage(f"main: {', '.join(run.policies)}", replications),
+        client=client,
     )
     base, rows, clocks = run_sensitivity(
         scenario,
@@ -140,8 +145,12 @@ def build_report(
         seed=seed,
         workers=workers,
         stage=stage,
+        client=client,
     )
     figures = report_figures(result, rows, base, sensitivity_factor, sensitivity_policy)
+    from allocator.analysis.report.fairness import fairness_section
+
+    fairness = fairness_section(result, run.policies[0])
     if command is None:
         command = _command(path, run)
     return Report(
@@ -158,10 +167,13 @@ def build_report(
         sensitivity=rows,
         sensitivity_factor=sensitivity_factor,
         figures=figures,
-        settings=_settings(path, scenario, run, sensitivity_ran=bool(moved), started=t0),
+        settings=_settings(
+            path, scenario, run, sensitivity_ran=bool(moved), started=t0, main=result
+        ),
         command=command,
         limits=_limits(scenario, [a for a in assumptions if a.estimate], sensitivity_policy),
         clocks=clocks,
+        fairness=fairness,
     )
 
 
@@ -191,7 +203,13 @@ def _stages(progress: Progress | None) -> Stage:
 
 
 def _settings(
-    path: Path, scenario: Scenario, run: _Run, *, sensitivity_ran: bool, started: float
+    path: Path,
+    scenario: Scenario,
+    run: _Run,
+    *,
+    sensitivity_ran: bool,
+    started: float,
+    main: SimulationResult | None = None,
 ) -> dict[str, Any]:
     """The run's settings as the page lists them, so a reader can tell how it was made.
 
@@ -221,7 +239,11 @@ def _settings(
         "solver time limit per weekly plan": (
             f"{run.time_limit:g} s" if "solver" in run.policies else "–"
         ),
-        "workers": run.workers,
+        "workers": (
+            f"{main.workers} on a Dask cluster"
+            if main is not None and main.backend == "dask"
+            else run.workers
+        ),
         "allocator version": allocator.__version__,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "run time": f"{time.perf_counter() - started:.0f} s",

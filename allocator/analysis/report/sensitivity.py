@@ -154,6 +154,7 @@ def run_sensitivity(
     seed: int,
     workers: int,
     stage: Stage,
+    client: Any = None,
 ) -> tuple[Cell, list[SensitivityRow], list[ClockRow]]:
     """The savings of the scenario as written (the base) and of every variant, sorted by swing,
     and the clock rows (as written, every pathway switched).
@@ -164,7 +165,7 @@ def run_sensitivity(
         return Cell("base", math.nan, math.nan, math.nan, "eur"), [], []
 
     def run(s: Scenario, label: str) -> SimulationResult:
-        return _run(s, label, policy, replications, seed, workers, stage)
+        return _run(s, label, policy, replications, seed, workers, stage, client)
 
     def savings(s: Scenario, label: str) -> Cell:
         return _cell(run(s, label), policy, "savings", label, "eur")
@@ -206,9 +207,16 @@ def run_sensitivity(
 
 
 def _run(
-    s: Scenario, label: str, policy: str, replications: int, seed: int, workers: int, stage: Stage
+    s: Scenario,
+    label: str,
+    policy: str,
+    replications: int,
+    seed: int,
+    workers: int,
+    stage: Stage,
+    client: Any = None,
 ) -> SimulationResult:
-    """``policy`` and the hotel baseline on one scenario."""
+    """``policy`` and the hotel baseline on one scenario (on ``client``'s cluster when given)."""
     return simulate(
         s,
         replications=replications,
@@ -216,6 +224,7 @@ def _run(
         policies=[policy],
         workers=workers,
         progress=stage(f"sensitivity: {label}", replications),
+        client=client,
     )
 
 
