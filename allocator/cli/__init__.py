@@ -11,7 +11,7 @@ from importlib import import_module
 from allocator.cli.root import app
 
 # the modules that add commands to `app`, in the order `allocator --help` lists the commands
-COMMAND_MODULES = ("planning", "ledger", "simulate", "report", "capacity", "web")
+COMMAND_MODULES = ("planning", "ledger", "simulate", "report", "capacity", "audit", "web")
 for _module in COMMAND_MODULES:
     import_module(f"allocator.cli.{_module}")
 

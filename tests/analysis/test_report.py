@@ -177,9 +177,10 @@ def test_clock_rows_are_the_simulation_as_written_and_switched(page, scenario_fi
 
 
 def test_every_figure_is_embedded_and_nothing_is_external(page):
-    """Five PNGs inline as data: URIs; no script, stylesheet, font or link leaves the file."""
+    """Seven PNGs (five figures, two in the fair-waits section) inline as data: URIs; no script,
+    stylesheet, font or link leaves the file."""
     html, p = page
-    assert len(p.imgs) == 5
+    assert len(p.imgs) == 7
     for src in p.imgs:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"

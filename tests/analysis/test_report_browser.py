@@ -29,6 +29,7 @@ HEADINGS = [
     "Method in plain words",
     "Results by policy",
     "Figures",
+    "Fair waits",
     "Which assumptions matter most",
     "The scenario and its sources",
     "Limits of the model",
@@ -113,7 +114,7 @@ def test_title_and_headings(loaded):
 def test_every_image_is_decoded(loaded):
     """Every figure is an image the browser decoded, with a real size on the page."""
     imgs = loaded.find_elements(By.TAG_NAME, "img")
-    assert len(imgs) == 5
+    assert len(imgs) == 6  # five figures and the fair-waits section's (one policy: no comparison)
     for img in imgs:
         ok = loaded.execute_script(
             "const i = arguments[0]; return i.complete && i.naturalWidth > 0 && i.naturalHeight > 0"

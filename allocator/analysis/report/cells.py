@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pandas as pd
+
 from allocator.simulation import SimulationResult, mean_interval
 
 
@@ -66,9 +68,20 @@ RESULT_ROWS = [
     ("wait_mean", "Mean wait (days)", "days", False),
     ("wait_p90", "90th percentile wait (days)", "days", False),
     ("occupancy", "Unit occupancy", "percent", False),
+    ("anchor_near_share", "Placed in or next to the school/work district", "percent", False),
     ("total_cost", "Total cost", "eur", False),
     ("savings", "Saved against hotels", "eur", True),
 ]
+
+
+def shown_rows(replications: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
+    """The rows of `RESULT_ROWS` the run measured: a share near the school/work district only
+    when some household named one (otherwise every replication has NaN there)."""
+    return [
+        row
+        for row in RESULT_ROWS
+        if row[0] in replications and bool(replications[row[0]].notna().any())
+    ]
 
 
 def result_cells(result: SimulationResult) -> dict[str, dict[str, Cell]]:
@@ -82,7 +95,7 @@ def result_cells(result: SimulationResult) -> dict[str, dict[str, Cell]]:
     for policy in result.policies:
         g = reps[reps["policy"] == policy]
         cells = {}
-        for metric, _, kind, difference in RESULT_ROWS:
+        for metric, _, kind, difference in shown_rows(reps):
             values = g[metric]
             cells[metric] = Cell(
                 f"{policy}:{metric}",

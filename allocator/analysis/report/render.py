@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from allocator.analysis.report.build import Report
-from allocator.analysis.report.cells import RESULT_ROWS, fmt
+from allocator.analysis.report.cells import fmt, shown_rows
 from allocator.io import Outputs, Staging
 from allocator.simulation.sources import Assumption
 
@@ -44,7 +44,7 @@ def render_html(report: Report) -> str:
         r=report,
         s=s,
         sections=sections,
-        rows=RESULT_ROWS,
+        rows=shown_rows(report.result.replications),
         policy_text=POLICY_TEXT,
         show_policies=report.result.policies,
         years=s.horizon_weeks / 52.18,
