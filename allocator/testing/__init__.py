@@ -35,10 +35,12 @@ waiting cost ``policy.pin_weight`` times. An exit-dated household left unplaced 
 until the horizon's end plus ``policy.terminal_wait_days``, or its exit date if that comes first.
 
 Everything public is imported from here; the private modules behind it hold one part each: the raw
-rows (`_raw`), the rules (`_rules`), the objective (`_objective`), plan tables and the checks an
+rows (`_raw`), the rules (`_rules`), the objective (`_objective`), the exact optimum of a tiny
+instance by bounded search (`_brute`), plan tables and the checks an
 analyst calls (`_plans`), and random scenarios for property tests (`_scenarios`).
 """
 
+from allocator.testing._brute import brute_force_optimum, placement_options
 from allocator.testing._objective import assignment_objective, household_cost
 from allocator.testing._plans import check_plan, objective_of, placements_of, plan_table
 from allocator.testing._raw import (
@@ -61,11 +63,13 @@ __all__ = [
     "UnitRow",
     "assignment_objective",
     "assignment_violations",
+    "brute_force_optimum",
     "check_plan",
     "free_days",
     "household_cost",
     "objective_of",
     "parse_instance",
+    "placement_options",
     "placement_violations",
     "placements_of",
     "plan_table",

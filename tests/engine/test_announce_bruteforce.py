@@ -12,7 +12,6 @@ breaks them and the weight always applies.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 import pytest
@@ -20,51 +19,21 @@ import pytest
 from allocator.testing import (
     RawInstance,
     assignment_violations,
-    household_cost,
-    placement_violations,
+    brute_force_optimum,
     random_scenario,
 )
 
 TOL = 1e-6
 
 
-def _options(inst: RawInstance, hid: str, told, weight: float):
-    """Every placement of one household valid on its own, with its weighted cost, cheapest
-    first."""
-    extra = (lambda p: 0.0) if told is None else (lambda p: 0.0 if p == told else weight)
-    out = [(household_cost(inst, hid, None) + extra(None), None)]
-    for uid in inst.units:
-        for day in range(inst.horizon):
-            if not placement_violations(inst, hid, uid, day):
-                p = (uid, day)
-                out.append((household_cost(inst, hid, p) + extra(p), p))
-    return sorted(out, key=lambda o: (o[0], o[1] is None, o[1] or ("", 0)))
-
-
 def _best(inst: RawInstance, told: dict, weight: float) -> float:
-    """The minimum weighted objective over all valid plans (depth-first, bounded)."""
-    hids = list(inst.households)
-    opts = [_options(inst, h, told.get(h), weight) for h in hids]
-    rest = np.concatenate([np.cumsum([o[0][0] for o in opts][::-1])[::-1], [0.0]])
-    best = [math.inf]
+    """The minimum weighted objective over all valid plans: the weight on each announced household
+    anywhere but its announced unit and date (or unplaced)."""
 
-    def search(k: int, chosen: dict, cost: float) -> None:
-        if k == len(hids):
-            best[0] = min(best[0], cost)
-            return
-        for c, p in opts[k]:
-            if cost + c + rest[k + 1] >= best[0] - 1e-12:
-                break
-            if p is None:
-                search(k + 1, chosen, cost + c)
-                continue
-            chosen[hids[k]] = p
-            if not assignment_violations(inst, chosen):
-                search(k + 1, chosen, cost + c)
-            del chosen[hids[k]]
+    def moved(hid: str, p) -> float:
+        return 0.0 if hid not in told or p == told[hid] else weight
 
-    search(0, {}, 0.0)
-    return best[0]
+    return brute_force_optimum(inst, moved)[0]
 
 
 @pytest.mark.parametrize("seed", range(30))

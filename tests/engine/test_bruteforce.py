@@ -24,9 +24,7 @@ from allocator.engine.result import Status
 from allocator.testing import (
     RawInstance,
     Scenario,
-    assignment_violations,
-    household_cost,
-    placement_violations,
+    brute_force_optimum,
     plan_table,
     random_scenario,
 )
@@ -36,43 +34,9 @@ TIGHT_GAP = 1e-9  # ask the solver for the exact optimum
 TOL = 1e-6
 
 
-def options(inst: RawInstance, hid: str) -> list[tuple[float, tuple[str, int] | None]]:
-    """Every placement of one household that breaks no rule on its own, cheapest first."""
-    out: list[tuple[float, tuple[str, int] | None]] = [(household_cost(inst, hid, None), None)]
-    for uid in inst.units:
-        for day in range(inst.horizon):
-            if not placement_violations(inst, hid, uid, day):
-                out.append((household_cost(inst, hid, (uid, day)), (uid, day)))
-    return sorted(out, key=lambda o: (o[0], o[1] is None, o[1] or ("", 0)))
-
-
 def best_plan(inst: RawInstance) -> tuple[float, dict[str, tuple[str, int]], int]:
     """The minimum objective over all valid plans, one plan reaching it, and the nodes visited."""
-    hids = list(inst.households)
-    opts = [options(inst, h) for h in hids]
-    # cheapest conceivable cost of households k.. (each alone)
-    rest = np.concatenate([np.cumsum([o[0][0] for o in opts][::-1])[::-1], [0.0]])
-    best = [math.inf, {}, 0]
-
-    def search(k: int, chosen: dict[str, tuple[str, int]], cost: float) -> None:
-        best[2] += 1
-        if k == len(hids):
-            if cost < best[0]:
-                best[0], best[1] = cost, dict(chosen)
-            return
-        for c, placement in opts[k]:
-            if cost + c + rest[k + 1] >= best[0] - 1e-12:
-                break  # options are sorted by cost: none further can do better
-            if placement is None:
-                search(k + 1, chosen, cost + c)
-                continue
-            chosen[hids[k]] = placement
-            if not assignment_violations(inst, chosen):
-                search(k + 1, chosen, cost + c)
-            del chosen[hids[k]]
-
-    search(0, {}, 0.0)
-    return best[0], best[1], best[2]
+    return brute_force_optimum(inst)
 
 
 def exhaustive_best(sc: Scenario) -> float:

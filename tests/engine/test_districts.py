@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,9 @@ from allocator.tables import validate_tables
 from allocator.testing import (
     RawInstance,
     Scenario,
-    assignment_violations,
+    brute_force_optimum,
     household_cost,
-    placement_violations,
+    placement_options,
     random_scenario,
 )
 
@@ -64,42 +63,17 @@ def district_term(sc: Scenario, hid: str, uid: str) -> float:
 
 
 def best_with_districts(sc: Scenario) -> float:
-    """The minimum objective, district term included, over every valid plan (depth first)."""
+    """The minimum objective, district term included, over every valid plan; on the way, each
+    placement's district term in the independent objective is checked against this file's own
+    (on the line)."""
     inst: RawInstance = sc.raw()
-    # the independent objective's district term agrees with this file's own, on the line
     flat = dataclasses.replace(inst, policy=inst.policy.model_copy(update={"district_weight": 0.0}))
-    hids = list(inst.households)
-    opts = []
-    for h in hids:
-        out = [(household_cost(inst, h, None), None)]
-        for uid in inst.units:
-            for day in range(inst.horizon):
-                if not placement_violations(inst, h, uid, day):
-                    cost = household_cost(inst, h, (uid, day))
-                    plain = household_cost(flat, h, (uid, day))
-                    assert cost == pytest.approx(plain + district_term(sc, h, uid), abs=1e-9)
-                    out.append((cost, (uid, day)))
-        opts.append(sorted(out, key=lambda o: o[0]))
-    rest = np.concatenate([np.cumsum([o[0][0] for o in opts][::-1])[::-1], [0.0]])
-    best = [math.inf]
-
-    def search(k: int, chosen: dict, cost: float) -> None:
-        if k == len(hids):
-            best[0] = min(best[0], cost)
-            return
-        for c, placement in opts[k]:
-            if cost + c + rest[k + 1] >= best[0] - 1e-12:
-                break
-            if placement is None:
-                search(k + 1, chosen, cost + c)
-                continue
-            chosen[hids[k]] = placement
-            if not assignment_violations(inst, chosen):
-                search(k + 1, chosen, cost + c)
-            del chosen[hids[k]]
-
-    search(0, {}, 0.0)
-    return best[0]
+    for hid in inst.households:
+        for cost, p in placement_options(inst, hid):
+            if p is not None:
+                plain = household_cost(flat, hid, p)
+                assert cost == pytest.approx(plain + district_term(sc, hid, p[0]), abs=1e-9)
+    return brute_force_optimum(inst)[0]
 
 
 def tiny(seed: int, weight: float) -> Scenario:

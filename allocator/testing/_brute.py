@@ -1,0 +1,71 @@
+"""The exact optimum of a tiny instance by a bounded depth-first search over every valid plan.
+
+Every household is either not placed or placed in some unit on some start day of the horizon; the
+valid plans are those the rules accept (`_rules`). The search goes household by household and
+leaves out only (a) a partial plan that already breaks a rule (no rule is broken by leaving a
+household out, so no completion of it is valid) and (b) a partial plan whose cost plus each
+remaining household's cheapest option cannot beat the best plan found: its minimum is the exact
+optimum. ``extra`` adds a term of the caller's to each household's cost (a weight the tests write
+out independently of `household_cost`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from allocator.testing._objective import household_cost
+from allocator.testing._raw import Placement, RawInstance
+from allocator.testing._rules import assignment_violations, placement_violations
+
+ExtraCost = Callable[[str, Placement | None], float]
+
+
+def placement_options(
+    inst: RawInstance, household_id: str, extra: ExtraCost | None = None
+) -> list[tuple[float, Placement | None]]:
+    """Every placement of one household that breaks no rule on its own, cheapest first (ties in
+    a fixed order)."""
+
+    def cost(p: Placement | None) -> float:
+        return household_cost(inst, household_id, p) + (extra(household_id, p) if extra else 0.0)
+
+    out: list[tuple[float, Placement | None]] = [(cost(None), None)]
+    for uid in inst.units:
+        for day in range(inst.horizon):
+            if not placement_violations(inst, household_id, uid, day):
+                out.append((cost((uid, day)), (uid, day)))
+    return sorted(out, key=lambda o: (o[0], o[1] is None, o[1] or ("", 0)))
+
+
+def brute_force_optimum(
+    inst: RawInstance, extra: ExtraCost | None = None
+) -> tuple[float, dict[str, Placement], int]:
+    """The minimum objective over all valid plans, one plan reaching it, and the nodes visited."""
+    hids = list(inst.households)
+    opts = [placement_options(inst, h, extra) for h in hids]
+    # cheapest conceivable cost of households k.. (each alone)
+    rest = np.concatenate([np.cumsum([o[0][0] for o in opts][::-1])[::-1], [0.0]])
+    best: list = [math.inf, {}, 0]
+
+    def search(k: int, chosen: dict[str, Placement], cost: float) -> None:
+        best[2] += 1
+        if k == len(hids):
+            if cost < best[0]:
+                best[0], best[1] = cost, dict(chosen)
+            return
+        for c, placement in opts[k]:
+            if cost + c + rest[k + 1] >= best[0] - 1e-12:
+                break  # options are sorted by cost: none further can do better
+            if placement is None:
+                search(k + 1, chosen, cost + c)
+                continue
+            chosen[hids[k]] = placement
+            if not assignment_violations(inst, chosen):
+                search(k + 1, chosen, cost + c)
+            del chosen[hids[k]]
+
+    search(0, {}, 0.0)
+    return best[0], best[1], best[2]
