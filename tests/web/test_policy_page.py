@@ -136,3 +136,12 @@ def test_the_page_reads_in_italian(client):
     assert "Non è stato salvato nulla" in html
     assert "Serve un numero da 0,001 a 1.000.000." in html
     assert "Serve 0 o un numero da 0,000001 a 1.000:" in html  # the tie-breakers' own rule
+
+
+def test_every_policy_field_has_a_label_in_the_catalogue():
+    """A field added to `Policy` fails here until it has a label (and so an Italian translation,
+    which the catalogue test checks): the page never shows a field's English description."""
+    from allocator.policy import Policy
+    from allocator.web.views.policy import LABELS
+
+    assert set(Policy.model_fields) - set(LABELS) == set()
