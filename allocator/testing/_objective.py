@@ -11,6 +11,7 @@ from allocator.districts import resolve
 from allocator.domain import Support, UnitKind
 from allocator.policy import Policy
 from allocator.testing._raw import Placement, RawInstance
+from allocator.testing._rules import assignment_violations
 
 
 def districts_apart(policy: Policy, anchor: str | None, district: str | None) -> int:
@@ -29,7 +30,24 @@ def districts_apart(policy: Policy, anchor: str | None, district: str | None) ->
 
 
 def household_cost(inst: RawInstance, household_id: str, placement: Placement | None) -> float:
-    """One household's term of the objective (see `allocator.engine.columns`), from the raw rows."""
+    """One household's term of the objective (see `allocator.engine.columns`), from the raw rows,
+    with `announcement_cost`."""
+    return _plain_cost(inst, household_id, placement) + announcement_cost(
+        inst, household_id, placement
+    )
+
+
+def announcement_cost(inst: RawInstance, household_id: str, placement: Placement | None) -> float:
+    """The policy's ``announcement_weight`` when an announced household is anywhere but its
+    announced unit and day (or not placed), unless that placement breaks a rule on its own (a
+    stay over it, the unit gone, the date passed...): a forced change costs nothing."""
+    told = inst.announced.get(household_id)
+    if told is None or placement == told or assignment_violations(inst, {household_id: told}):
+        return 0.0
+    return inst.policy.announcement_weight
+
+
+def _plain_cost(inst: RawInstance, household_id: str, placement: Placement | None) -> float:
     pol = inst.policy
     h = inst.households[household_id]
     weight = pol.urgency_weights[h.urgency]

@@ -102,6 +102,7 @@ def objective_of(
     policy: Policy | None = None,
     *,
     pins: Mapping[str, str] | None = None,
+    announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
 ) -> float:
     """The plan's objective, recomputed from its table and the raw rows.
 
@@ -113,9 +114,12 @@ def objective_of(
     release to the horizon's end + the terminal wait), times ``pin_weight`` for a pinned household.
     The release day is the need date counted from the plan start, or 0 if that is earlier. An
     exit-dated household's stay days run from its start to its exit date, at most
-    ``policy.max_stay_days``; not placed, it waits at most until its exit date.
+    ``policy.max_stay_days``; not placed, it waits at most until its exit date. With
+    ``announced`` (household -> (unit, start date)), ``policy.announcement_weight`` for each
+    announced household elsewhere, unless its announced placement breaks a rule on its own. With
+    districts, ``policy.district_weight`` per district between the unit and the anchor.
     """
-    inst = parse_instance(households, units, None, start, policy, pins=pins)
+    inst = parse_instance(households, units, None, start, policy, pins=pins, announced=announced)
     placements, _ = placements_of(inst, plan_table)
     return assignment_objective(inst, placements)
 

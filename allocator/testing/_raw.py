@@ -126,6 +126,8 @@ class RawInstance:
     stays: list[StayRow]
     pins: dict[str, str] = field(default_factory=dict)
     forbids: frozenset[tuple[str, str]] = frozenset()
+    # placements told to families: household -> (unit, day)
+    announced: dict[str, Placement] = field(default_factory=dict)
 
     @property
     def horizon(self) -> int:
@@ -161,6 +163,7 @@ def parse_instance(
     *,
     pins: Mapping[str, str] | None = None,
     forbids: Iterable[tuple[str, str]] | None = None,
+    announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
 ) -> RawInstance:
     """Read the tables (DataFrames, lists of dicts or of domain models) into plain rows."""
     if start is None:
@@ -212,12 +215,16 @@ def parse_instance(
                 language=_text(r.get("language")),
             )
         )
+    first = _date(start)
     return RawInstance(
-        start=_date(start),
+        start=first,
         policy=policy,
         households=hh,
         units=un,
         stays=st,
         pins=dict(pins or {}),
         forbids=frozenset(tuple(p) for p in (forbids or ())),
+        announced={
+            h: (_text(u), (_date(d) - first).days) for h, (u, d) in (announced or {}).items()
+        },
     )

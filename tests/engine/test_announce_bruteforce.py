@@ -11,6 +11,7 @@ breaks them and the weight always applies.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -20,6 +21,7 @@ from allocator.testing import (
     RawInstance,
     assignment_violations,
     brute_force_optimum,
+    objective_of,
     random_scenario,
 )
 
@@ -67,6 +69,9 @@ def test_the_solver_meets_the_brute_force_optimum_with_announcements(seed: int) 
     sc.policy = sc.policy.model_copy(update={"announcement_weight": weight})
     announced = {h: (u, sc.start + dt.timedelta(days=d)) for h, (u, d) in told.items()}
     optimum = _best(inst, told, weight)
+    # the independent checker's own announcement term gives the same optimum
+    checker = dataclasses.replace(inst, policy=sc.policy, announced=told)
+    assert brute_force_optimum(checker)[0] == pytest.approx(optimum, abs=TOL)
 
     result = sc.plan("solver", announced=announced, relative_gap=1e-9, time_limit=30)
     assert sc.check(result) == []
@@ -77,4 +82,10 @@ def test_the_solver_meets_the_brute_force_optimum_with_announcements(seed: int) 
         for h, (u, day) in announced.items()
     )
     assert result.objective == pytest.approx(sc.objective(result) + weight * changed, abs=TOL)
+    assert result.objective == pytest.approx(
+        objective_of(
+            result, sc.households, sc.units, sc.start, sc.policy, pins=sc.pins, announced=announced
+        ),
+        abs=TOL,
+    )
     assert len(result.changes) == changed
