@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.domain import RECORD_TYPES
-from allocator.errors import InputError
+from allocator.errors import _N, InputError, Message
 from allocator.tables import Source, read_day_first_dates
 
 log = logging.getLogger("allocator")
@@ -62,7 +62,10 @@ def require(module: str, purpose: str, *, extra: str | None = None, source: str 
         package = module.split(".")[0]
         how = f"pip install 'allocator[{extra}]'" if extra else f"pip install {package}"
         raise InputError(
-            f"{purpose} needs the package {package!r}, which is not installed: {how}",
+            _N("{purpose} needs the package {package!r}, which is not installed: {how}"),
+            purpose=purpose,
+            package=package,
+            how=how,
             source=source,
         ) from None
 
@@ -89,20 +92,30 @@ def read_table(
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        hint = " (save it as .xlsx)" if suffix in (".xls", ".ods", ".xlsm") else ""
+        if not suffix:
+            raise InputError(
+                _N("unsupported file type '(none)'; expected .csv or .xlsx"), source=name
+            )
+        if suffix in (".xls", ".ods", ".xlsm"):
+            raise InputError(
+                _N("unsupported file type {suffix!r} (save it as .xlsx); expected .csv or .xlsx"),
+                suffix=suffix,
+                source=name,
+            )
         raise InputError(
-            f"unsupported file type {suffix or '(none)'!r}{hint}; expected .csv or .xlsx",
+            _N("unsupported file type {suffix!r}; expected .csv or .xlsx"),
+            suffix=suffix,
             source=name,
         )
     try:
         if path.is_dir():
-            raise InputError("is a directory, not a file", source=name)
+            raise InputError(_N("is a directory, not a file"), source=name)
         if path.stat().st_size == 0:
-            raise InputError("the file is empty (not even a header row)", source=name)
+            raise InputError(_N("the file is empty (not even a header row)"), source=name)
     except FileNotFoundError:
-        raise InputError("file not found", source=name) from None
+        raise InputError(_N("file not found"), source=name) from None
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or exc})", source=name) from None
+        raise _unreadable(exc, name) from None
     rows = _read_csv_rows(path) if suffix == ".csv" else _read_xlsx_rows(path, kind)
     source = FileSource(name)
     frame = read_day_first_dates(_frame_from_rows(rows, name), kind, source, dayfirst=dayfirst)
@@ -115,7 +128,7 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or exc})", source=name) from None
+        raise _unreadable(exc, name) from None
     text = _csv_text(data, name)
     first = next((line for line in text.splitlines() if line.strip()), "")
     # Spreadsheets set to a comma-decimal locale (Italian Excel, say) export with ';'.
@@ -132,23 +145,35 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
     return rows
 
 
+def _unreadable(exc: OSError, name: str) -> InputError:
+    """The system's reason for not reading ``name``, in its own words (a parameter)."""
+    reason = exc.strerror or str(exc)
+    return InputError(_N("cannot read the file ({reason})"), reason=reason, source=name)
+
+
 def _csv_text(data: bytes, name: str) -> str:
     """The file's text; a file that is not UTF-8 text is refused with the row of the first bad
     byte, and the usual culprits (UTF-16, a workbook named .csv) by name."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(
-            "the file is UTF-16 text, not UTF-8 (in Excel, save it as 'CSV UTF-8')", source=name
+            _N("the file is UTF-16 text, not UTF-8 (in Excel, save it as 'CSV UTF-8')"),
+            source=name,
         )
     if data.startswith(b"PK\x03\x04"):
         raise InputError(
-            "the file is an Excel workbook, not CSV text: name it .xlsx, or save it as 'CSV UTF-8'",
+            _N(
+                "the file is an Excel workbook, not CSV text: name it .xlsx, or save it as "
+                "'CSV UTF-8'"
+            ),
             source=name,
         )
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(
-            "the file holds binary data (NUL bytes), not CSV text; if it is UTF-16, save it as "
-            "'CSV UTF-8'",
+            _N(
+                "the file holds binary data (NUL bytes), not CSV text; if it is UTF-16, save it "
+                "as 'CSV UTF-8'"
+            ),
             source=name,
             row=data.count(b"\n", 0, nul) + 1,
         )
@@ -156,8 +181,8 @@ def _csv_text(data: bytes, name: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}; in Excel, save it as "
-            "'CSV UTF-8')",
+            _N("the file is not UTF-8 text (byte {byte}; in Excel, save it as 'CSV UTF-8')"),
+            byte=f"0x{data[exc.start]:02x}",
             source=name,
             row=data.count(b"\n", 0, exc.start) + 1,
         ) from None
@@ -178,14 +203,16 @@ def _csv_error(
         column = header[field].strip() if named and header is not None else _column_letter(field)
     detail = str(exc)
     if "unexpected end of data" in detail or "field larger than field limit" in detail:
-        message = 'a quote (") opens this cell and is never closed'
+        message = Message(_N('a quote (") opens this cell and is never closed'))
     elif "expected after" in detail:
-        message = (
-            'text after the closing quote (") of this cell: quote the whole cell and write a '
-            'quote inside it as ""'
+        message = Message(
+            _N(
+                'text after the closing quote (") of this cell: quote the whole cell and write a '
+                'quote inside it as ""'
+            )
         )
     else:
-        message = f"not a valid CSV file ({detail})"
+        message = Message(_N("not a valid CSV file ({detail})"), detail=detail)
     return InputError(message, source=name, row=len(rows) + 1, column=column)
 
 
@@ -218,7 +245,7 @@ def _bad_field(record: str, delimiter: str) -> int | None:
 
 def _read_xlsx_rows(path: Path, kind: str) -> list[list[str]]:
     name = str(path)
-    openpyxl = require("openpyxl", "reading .xlsx files", source=name)
+    openpyxl = require("openpyxl", Message(_N("reading .xlsx files")), source=name)
     from zipfile import BadZipFile
 
     from openpyxl.utils.exceptions import InvalidFileException
@@ -226,12 +253,14 @@ def _read_xlsx_rows(path: Path, kind: str) -> list[list[str]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"not a readable .xlsx workbook ({exc})", source=name) from None
+        raise InputError(
+            _N("not a readable .xlsx workbook ({detail})"), detail=str(exc), source=name
+        ) from None
     try:
         # A sheet named after the table wins (one workbook may hold all three); else the first.
         sheets = {s.lower(): s for s in book.sheetnames}
         if not sheets:
-            raise InputError("the workbook has no sheet", source=name)
+            raise InputError(_N("the workbook has no sheet"), source=name)
         sheet = book[sheets.get(kind, book.sheetnames[0])]
         # Files written by some tools carry a wrong sheet size; without this, read-only mode
         # would silently drop the cells outside it.
@@ -275,8 +304,10 @@ def _refuse_uncomputed_formulas(book: Any, sheet: Any, rows: list[list[str]], na
             if "f" in children and not text_result and not (value is not None and value.text):
                 row, column = _split_reference(element.get("r", ""), rows)
                 raise InputError(
-                    "formula without a computed value: open and save the file in Excel "
-                    "(or LibreOffice) so that its values are stored",
+                    _N(
+                        "formula without a computed value: open and save the file in Excel "
+                        "(or LibreOffice) so that its values are stored"
+                    ),
                     source=name,
                     row=row,
                     column=column,
@@ -330,7 +361,7 @@ def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
     """Header + records -> DataFrame of strings indexed by spreadsheet row number."""
     start = next((k for k, r in enumerate(rows) if any(c.strip() for c in r)), None)
     if start is None:
-        raise InputError("the file is empty (not even a header row)", source=name)
+        raise InputError(_N("the file is empty (not even a header row)"), source=name)
     header_row = start + 1
     header = [c.strip() for c in rows[start]]
     body = [(start + 2 + k, r) for k, r in enumerate(rows[start + 1 :])]
@@ -338,7 +369,8 @@ def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
     for number, r in body:
         if any(c.strip() for c in r[width:]):
             raise InputError(
-                f"the row has more cells than the header has columns ({len(header)})",
+                _N("the row has more cells than the header has columns ({columns})"),
+                columns=len(header),
                 source=name,
                 row=number,
                 column=_column_letter(width),
@@ -355,14 +387,14 @@ def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
         if not col:
             if has_data:
                 raise InputError(
-                    "this column has data but no name in the header",
+                    _N("this column has data but no name in the header"),
                     source=name,
                     row=header_row,
                     column=_column_letter(k),
                 )
             continue
         if col in seen:
-            raise InputError("duplicate column", source=name, row=header_row, column=col)
+            raise InputError(_N("duplicate column"), source=name, row=header_row, column=col)
         seen.add(col)
         keep.append(k)
     return pd.DataFrame(

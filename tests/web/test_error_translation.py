@@ -177,3 +177,33 @@ def test_request_form_error_in_italian_beside_its_field(client):
     text = html.unescape(answer.text)
     assert f"colonna 'minors': {said}" in text
     assert f'<p class="field-error" id="minors-error">{said}</p>' in text
+
+
+def test_upload_not_utf8_in_italian_names_the_file(client):
+    """A CSV saved in Latin-1 (an accented name in row 3): the Italian page names the uploaded
+    file, the row of the first bad byte and the byte, and says how to save it."""
+    client.headers["accept-language"] = ITALIAN
+    sign_in(client, "caseworker")
+    bad = f"{HEADER}\n{GOOD}\nN002,2,0,3,2026-12-04,90,,low,città\n".encode("latin-1")
+    answer = _upload(client, "/requests/upload", "richieste è.csv", bad)
+    assert answer.status_code == 400
+    cells = _error_cells(answer.text)
+    assert cells["File"] == "richieste è.csv"
+    assert cells["Riga"] == "3"
+    assert html.unescape(cells["Che cosa era atteso"]) == (
+        "il file non è testo UTF-8 (byte 0xe0; in Excel, salvarlo come 'CSV UTF-8')"
+    )
+    assert "upload.csv" not in answer.text
+
+
+def test_upload_xlsx_not_a_workbook_in_italian_names_the_file(client):
+    """A file named .xlsx that is not a workbook: in Italian, naming the uploaded file."""
+    client.headers["accept-language"] = ITALIAN
+    sign_in(client, "caseworker")
+    answer = _upload(client, "/requests/upload", "posti.xlsx", f"{HEADER}\n{GOOD}\n".encode())
+    assert answer.status_code == 400
+    cells = _error_cells(answer.text)
+    assert cells["File"] == "posti.xlsx"
+    detail = html.unescape(cells["Che cosa era atteso"])
+    assert detail.startswith("non è un file Excel .xlsx leggibile (")
+    assert "upload.xlsx" not in answer.text
