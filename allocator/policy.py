@@ -21,7 +21,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from allocator.districts import SHIPPED, DistrictMap
 from allocator.domain import Support
@@ -31,10 +38,13 @@ from allocator.limits import (
     MAX_DAYS,
     MAX_LOAD,
     MAX_TIE_WEIGHT,
+    MIN_TIE_WEIGHT,
     PIN_WEIGHT_RANGE,
     URGENCY_WEIGHT_RANGE,
     describe_error,
     field_of,
+    number,
+    range_text,
     tie_weight,
 )
 
@@ -42,6 +52,7 @@ DEFAULT_URGENCY_WEIGHTS = {1: 1.0, 2: 1.5, 3: 2.0, 4: 3.0, 5: 5.0}
 # a district step costs at most this many person-nights: x the widest map (200 districts) stays
 # far below the objective's largest coefficient (`allocator.limits`)
 MAX_DISTRICT_WEIGHT = 10_000.0
+MAX_ANNOUNCEMENT_WEIGHT = 1e6
 DEFAULT_SUPPORT_LOADS = {Support.LOW: 1, Support.MEDIUM: 2, Support.HIGH: 3}
 
 
@@ -90,7 +101,7 @@ class Policy(BaseModel):
     announcement_weight: float = Field(
         default=10.0,
         ge=0,
-        le=1e6,
+        le=MAX_ANNOUNCEMENT_WEIGHT,
         description="cost of changing a placement told to a family (its unit, its date, or "
         "leaving it out), in urgency-1 hotel person-nights: a plan changes it only to save more",
     )
@@ -158,6 +169,27 @@ class Policy(BaseModel):
     @classmethod
     def _tie_weight(cls, value: float) -> float:
         return tie_weight(value)
+
+    @field_validator("announcement_weight", "district_weight")
+    @classmethod
+    def _zero_or_above_tolerance(cls, value: float, info: ValidationInfo) -> float:
+        """0 (off) or at least the solvers' tolerance: a smaller weight changes pools and greedy's
+        choices yet is lost in the solvers' rounding."""
+        if 0 < value < MIN_TIE_WEIGHT:
+            top = {"announcement_weight": MAX_ANNOUNCEMENT_WEIGHT}.get(
+                info.field_name or "", MAX_DISTRICT_WEIGHT
+            )
+            raise ValueError(
+                Message(
+                    _N(
+                        "expected 0 or a number {range}, got {value} (a smaller weight is below "
+                        "the solvers' tolerance)"
+                    ),
+                    range=range_text(MIN_TIE_WEIGHT, top),
+                    value=number(value),
+                )
+            )
+        return value
 
     @field_validator("support_loads")
     @classmethod

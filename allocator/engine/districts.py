@@ -75,19 +75,22 @@ def cheapest_start(
     inst: Instance, occupancy: Occupancy, i: int, pools: np.ndarray
 ) -> tuple[int, int] | None:
     """Greedy's choice for a household with an anchor when districts count: over the pools it
-    fits, each at its earliest start, the one whose wait plus district term costs least; ties to
-    the pool listed first in ``pools`` (greedy's preference). None if it fits nowhere."""
+    fits, each at its earliest start, the one whose placement costs least in the objective
+    (`columns.placement_cost`: wait, empty beds, unit kind, district term); ties to the pool
+    listed first in ``pools`` (greedy's preference). None if it fits nowhere."""
+    from allocator.engine.columns import placement_cost  # columns imports this module
+
     first, valid = occupancy.valid_starts(i, pools)
     if valid.size == 0:
         return None
     has = valid.any(axis=1)
     if not has.any():
         return None
-    day = first + valid.argmax(axis=1)
-    wait = inst.weight[i] * inst.size[i] * (day - inst.release[i])
-    cost = wait + district_cost(inst, np.full(len(pools), i), pools)
-    k = int(np.argmin(np.where(has, cost, np.inf)))
-    return int(pools[k]), int(day[k])
+    fits = pools[has]
+    day = first + valid[has].argmax(axis=1)
+    cost = placement_cost(inst, np.full(len(fits), i), fits, day)
+    k = int(np.argmin(cost))  # the first of equal costs: pools keep greedy's order
+    return int(fits[k]), int(day[k])
 
 
 def farther_note(inst: Instance, i: int, v: int, u: int) -> str | None:

@@ -183,6 +183,39 @@ def test_greedy_weighs_the_wait_against_the_distance() -> None:
             assert p.placements.unit_id.tolist() == [unit], (weight, method)
 
 
+@pytest.mark.parametrize(
+    ("weight", "unit"),
+    [(0.05, "F2"), (0.1, "F1")],  # 2 districts x weight against 4 empty beds x 20 nights x 0.002
+)
+def test_greedy_counts_the_empty_beds_against_the_distance(weight: float, unit: str) -> None:
+    """Greedy prices a household with an anchor as the objective does: a near unit two sizes
+    too big wastes 0.16 of empty beds, worth more than 2 districts at weight 0.05, not at 0.1."""
+    hh = [_household("A", size=2, anchor="M3")]
+    units = [
+        {"unit_id": "F1", "kind": "flat", "capacity": 6, "district": "M3"},
+        {"unit_id": "F2", "kind": "flat", "capacity": 2, "district": "M7"},
+    ]
+    policy = Policy(district_weight=weight, districts="milan_municipi")
+    for method in ("greedy", "solver"):
+        p = plan(hh, units, None, start=START, policy=policy, method=method)
+        assert p.placements.unit_id.tolist() == [unit], (weight, method)
+
+
+@pytest.mark.parametrize(("weight", "unit"), [(0.0004, "F1"), (0.0006, "H1")])
+def test_greedy_counts_the_unit_kind_against_the_distance(weight: float, unit: str) -> None:
+    """A low-support household near a hub room pays the kind weight 0.001 there: greedy takes
+    the flat 2 districts away when that costs less (0.0008), not when it costs more (0.0012)."""
+    hh = [{**_household("A", size=2, anchor="M3"), "support": "low"}]
+    units = [
+        {"unit_id": "H1", "kind": "hub_room", "capacity": 2, "district": "M3"},
+        {"unit_id": "F1", "kind": "flat", "capacity": 2, "district": "M7"},
+    ]
+    policy = Policy(district_weight=weight, districts="milan_municipi")
+    for method in ("greedy", "solver"):
+        p = plan(hh, units, None, start=START, policy=policy, method=method)
+        assert p.placements.unit_id.tolist() == [unit], (weight, method)
+
+
 def test_reasons_and_summary_name_the_distance() -> None:
     """The reason says how far the unit is from school or work; the summary gives the shares."""
     hh = [
