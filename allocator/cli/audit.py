@@ -62,13 +62,14 @@ def audit_simulation(
     """Audit a simulation's waits per group, across its replications."""
     try:
         from allocator.analysis.fairness import audit, records_from_simulation
+        from allocator.io import read_simulation_households
 
         source = folder / "households.parquet"
         outputs = _outputs({"the simulation's households.parquet": source}, out, plot)
         outputs.file("--comparison-out", _table_path(comparison_out, "--comparison-out"))
         outputs.file("--overtaking-out", _table_path(overtaking_out, "--overtaking-out"))
         days = _bounds(bounds)
-        records = records_from_simulation(_read_parquet(folder, source))
+        records = records_from_simulation(read_simulation_households(folder))
         result = audit(records, source="simulation", policy=policy, baseline=baseline, bounds=days)
         extra = {comparison_out: result.comparison, overtaking_out: result.overtaking}
         _write(outputs, result, out, plot, extra)
@@ -92,11 +93,11 @@ def audit_plan(
     """Audit one plan's waits per group (intervals over households: no replications)."""
     try:
         from allocator.analysis.fairness import audit, records_from_plan
-        from allocator.io import read_table
+        from allocator.io import read_plan, read_table
 
         outputs = _outputs({"PLAN": plan, "--households": households, "--units": units}, out, plot)
         days = _bounds(bounds)
-        table = _read_plan(plan)
+        table = read_plan(plan)
         hh, hh_source = read_table(households, "households", dayfirst=dayfirst)
         un, un_source = read_table(units, "units", dayfirst=dayfirst) if units else (None, None)
         records = records_from_plan(
@@ -175,45 +176,6 @@ def _bounds(text: str) -> list[int]:
             source="--bounds",
         )
     return days
-
-
-def _read_parquet(folder: Path, path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    if not folder.is_dir():
-        raise InputError(
-            "expected the output folder of `allocator simulate --out`", source=str(folder)
-        )
-    if not path.is_file():
-        raise InputError(
-            "no households.parquet: simulate again with this version (allocator simulate --out)",
-            source=str(folder),
-        )
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow's errors have no common base class
-        raise InputError(
-            f"cannot read the table ({type(exc).__name__})", source=str(path)
-        ) from None
-
-
-def _read_plan(path: Path) -> pd.DataFrame:
-    """The plan's table as text cells (its dates as written)."""
-    import pandas as pd
-
-    from allocator.io import TABLE_SUFFIXES
-
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise InputError("expected a .csv or .xlsx file", source=str(path))
-    if not path.is_file():
-        raise InputError("file not found", source=str(path))
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
-        return pd.read_excel(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # CSV and Excel readers raise many kinds
-        raise InputError(f"cannot read the plan ({type(exc).__name__})", source=str(path)) from None
 
 
 def _write(

@@ -123,6 +123,49 @@ def read_table(
     return frame, source
 
 
+def read_simulation_households(folder: str | os.PathLike) -> pd.DataFrame:
+    """The per-household records (``households.parquet``) in the folder `allocator simulate
+    --out` wrote; `InputError` naming the folder or file when it is not there or unreadable."""
+    folder = Path(folder)
+    path = folder / "households.parquet"
+    if not folder.is_dir():
+        raise InputError(
+            _N("expected the output folder of `allocator simulate --out`"), source=str(folder)
+        )
+    if not path.is_file():
+        raise InputError(
+            _N(
+                "no households.parquet: simulate again with this version (allocator simulate --out)"
+            ),
+            source=str(folder),
+        )
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow's errors have no common base class
+        raise InputError(
+            _N("cannot read the table ({reason})"), reason=type(exc).__name__, source=str(path)
+        ) from None
+
+
+def read_plan(path: str | os.PathLike) -> pd.DataFrame:
+    """A plan's placements table (written by `allocator plan --out`, .csv or .xlsx) as text
+    cells, its dates as written; `InputError` naming the file when it cannot be read."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(_N("expected a .csv or .xlsx file"), source=str(path))
+    if not path.is_file():
+        raise InputError(_N("file not found"), source=str(path))
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # CSV and Excel readers raise many kinds
+        raise InputError(
+            _N("cannot read the plan ({reason})"), reason=type(exc).__name__, source=str(path)
+        ) from None
+
+
 def _read_csv_rows(path: Path) -> list[list[str]]:
     name = str(path)
     try:

@@ -39,6 +39,10 @@ CONNECT_TIMEOUT = 10.0
 # the scheduler itself (its `allowed-failures` setting), not counted here
 RETRIES = 1
 
+# seconds to wait for a first worker before a run: a scheduler without workers would otherwise
+# hold the tasks, and the run, forever
+WORKER_TIMEOUT = 60.0
+
 # a job: the arguments of `runner.run_replication`
 Job = tuple[Any, ...]
 
@@ -164,22 +168,25 @@ def run_jobs(
     *,
     progress: Callable[[int], None] | None = None,
     retries: int = RETRIES,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> list[Any]:
     """``function(*job)`` for every job on the cluster; the results in job order.
 
-    ``progress`` is called with the number of jobs finished so far, as they finish. On any
-    failure or interrupt, the tasks not finished are cancelled.
+    ``progress`` is called with the number of jobs finished so far, as they finish. Waits up to
+    ``worker_timeout`` seconds for a first worker before submitting anything. Any failure of the
+    cluster or of a task is one `ClusterError` (an `AllocatorError` a task raised comes out as
+    it is); on any failure or interrupt, the tasks not finished are cancelled.
     """
     from distributed import as_completed
 
+    _wait_for_a_worker(client, worker_timeout)
     keys = [job_key(job) for job in jobs]
-    pending = {
-        key: client.submit(function, *job, key=key, pure=True, retries=retries)
-        for job, key in zip(jobs, keys, strict=True)
-    }
     index = {key: k for k, key in enumerate(keys)}
     results: dict[int, Any] = {}
+    pending: dict[str, Any] = {}
     try:
+        for job, key in zip(jobs, keys, strict=True):
+            pending[key] = client.submit(function, *job, key=key, pure=True, retries=retries)
         for future in as_completed(list(pending.values()), loop=client.loop):
             results[index[future.key]] = _result(future, client)
             # the worker may drop the result now: losing that worker then reruns nothing
@@ -187,14 +194,42 @@ def run_jobs(
             future.release()
             if progress:
                 progress(len(results))
+    except AllocatorError:
+        raise
+    except Exception as exc:  # the scheduler's connection lost while submitting or waiting
+        raise ClusterError(
+            f"lost the Dask scheduler at {_address(client)} during the run ({_one_line(exc)})"
+        ) from None
     finally:
         if pending:
-            client.cancel(list(pending.values()))
+            try:
+                client.cancel(list(pending.values()))
+            except Exception:  # the scheduler is gone: nothing left to cancel there
+                log.warning("could not cancel %d unfinished Dask tasks", len(pending))
     return [results[k] for k in range(len(jobs))]
 
 
+def _address(client: Client) -> str:
+    return str(getattr(client.scheduler, "address", None) or "the scheduler")
+
+
+def _wait_for_a_worker(client: Client, timeout: float) -> None:
+    """Return once the scheduler has a worker; a `ClusterError` after ``timeout`` seconds."""
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise ClusterError(
+            f"no Dask worker joined the scheduler at {_address(client)} within {timeout:g} s; "
+            "start workers with `dask worker ADDRESS`"
+        ) from None
+    except Exception as exc:  # the scheduler went away
+        raise ClusterError(
+            f"cannot ask the Dask scheduler at {_address(client)} for workers ({_one_line(exc)})"
+        ) from None
+
+
 def _result(future: Any, client: Client) -> Any:
-    """A finished task's result; a cluster failure becomes a one-line `ClusterError`."""
+    """A finished task's result; a cluster or task failure becomes a one-line `ClusterError`."""
     from concurrent.futures import CancelledError
 
     from distributed import KilledWorker
@@ -207,9 +242,15 @@ def _result(future: Any, client: Client) -> Any:
             "are they out of memory?"
         ) from None
     except CancelledError as exc:
-        address = getattr(client.scheduler, "address", "the scheduler")
         raise ClusterError(
-            f"the Dask scheduler at {address} dropped the run ({_one_line(exc)})"
+            f"the Dask scheduler at {_address(client)} dropped the run ({_one_line(exc)})"
+        ) from None
+    except AllocatorError:
+        raise
+    except Exception as exc:  # the task itself raised, on its worker
+        raise ClusterError(
+            f"task {future.key} failed on the Dask cluster "
+            f"({type(exc).__name__}: {_one_line(exc)[:300]})"
         ) from None
 
 

@@ -134,3 +134,38 @@ def test_out_may_not_overwrite_an_input(plan_files):
     args = ["audit", "plan", str(plan_files["plan"]), "--households", str(plan_files["households"])]
     res = runner.invoke(app, [*args, "--out", str(plan_files["households"])])
     one_line_error(res, "overwrite")
+
+
+def test_audit_reads_its_files_through_allocator_io(plan_files, tmp_path):
+    """The command reads no table itself (only `allocator.io` does); the readers' refusals of
+    an unreadable parquet file, a plan that is no table file and a broken workbook are one
+    line each, naming the file."""
+    import inspect
+
+    import allocator.cli.audit as command
+    from allocator.errors import InputError
+    from allocator.io.reading import read_plan, read_simulation_households
+
+    source = inspect.getsource(command)
+    assert not any(f"read_{kind}(" in source for kind in ("parquet", "csv", "excel"))
+    broken = tmp_path / "sim"
+    broken.mkdir()
+    (broken / "households.parquet").write_bytes(b"not parquet")
+    with pytest.raises(InputError, match=r"cannot read the table \(") as info:
+        read_simulation_households(broken)
+    assert str(broken / "households.parquet") in str(info.value)
+    one_line_error(
+        runner.invoke(app, ["audit", "simulation", str(broken)]), "cannot read the table"
+    )
+    text = tmp_path / "plan.txt"
+    text.write_text("household_id\n")
+    with pytest.raises(InputError, match=r"expected a \.csv or \.xlsx file"):
+        read_plan(text)
+    workbook = tmp_path / "plan.xlsx"
+    workbook.write_bytes(b"not a workbook")
+    hh = ["--households", str(plan_files["households"])]
+    res = runner.invoke(app, ["audit", "plan", str(workbook), *hh])
+    one_line_error(res, "plan.xlsx", "cannot read the plan")
+    assert read_plan(plan_files["plan"]).equals(
+        pd.read_csv(plan_files["plan"], dtype=str, keep_default_na=False)
+    )

@@ -193,3 +193,27 @@ def test_report_on_the_cluster(client, tmp_path):
     here = simulate(SCN, replications=3, seed=3, policies=["fcfs_fast", "hotel"], workers=1)
     _same(here, report.result)
     assert report.settings["workers"] == "2 on a Dask cluster"
+
+
+def test_a_task_that_raises_is_one_cluster_error(client):
+    """A task's own exception (not a lost worker) comes out as one `ClusterError` line."""
+    from allocator.simulation.cluster import ClusterError, run_jobs
+
+    jobs = replication_jobs(SCN, 1, 5, ["fcfs_fast"], 1.0)
+    with pytest.raises(ClusterError, match=r"failed on the Dask cluster \(TypeError") as info:
+        run_jobs(client, divmod, jobs, retries=0)  # divmod(*job): five arguments, not two
+    assert "\n" not in str(info.value)
+
+
+def test_a_scheduler_without_workers_is_one_cluster_error(tmp_path):
+    """No worker ever joins: `run_jobs` gives up after its timeout, naming the scheduler,
+    instead of waiting for ever."""
+    from allocator.simulation.cluster import ClusterError, run_jobs
+
+    with LoopbackCluster(tmp_path, start_timeout=START_TIMEOUT) as lc:
+        address = lc.start_scheduler()
+        with connect(address, timeout=START_TIMEOUT) as c:
+            jobs = replication_jobs(SCN, 1, 5, ["fcfs_fast"], 1.0)
+            with pytest.raises(ClusterError, match="no Dask worker joined") as info:
+                run_jobs(c, divmod, jobs, worker_timeout=0.5)
+    assert address in str(info.value) and "\n" not in str(info.value)

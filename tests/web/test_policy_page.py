@@ -127,6 +127,43 @@ def test_only_an_administrator_may_save(client, ledger_path):
     assert _stored(ledger_path) == before
 
 
+def test_a_save_from_a_form_read_before_another_change_is_refused(client, ledger_path):
+    """Two forms read at the same policy: the first save wins; the second is refused (409),
+    says so, shows the policy as it now is and saves nothing, in English and Italian."""
+    sign_in(client, "admin")
+    first, second = (_form(client.get("/policy").text) for _ in range(2))
+    assert first["policy_read"] == second["policy_read"]
+    token = csrf_of(client)
+    answer = client.post("/policy/save", data={**first, "turnover_days": "5", "csrf_token": token})
+    assert answer.status_code == 200 and "Policy saved" in answer.text
+    saved = _stored(ledger_path)
+    answer = client.post("/policy/save", data={**second, "pin_weight": "77", "csrf_token": token})
+    assert answer.status_code == 409
+    assert "another administrator changed the policy after you opened this page" in answer.text
+    assert re.search(r'id="p-turnover_days"[^>]*value="5"', answer.text)  # as it now is
+    assert _stored(ledger_path) == saved
+    client.cookies.set("lang", "it")
+    answer = client.post("/policy/save", data={**second, "csrf_token": token})
+    assert answer.status_code == 409
+    assert "un altro amministratore ha cambiato le regole" in answer.text
+    assert _stored(ledger_path) == saved
+
+
+def test_the_check_and_the_write_are_one_transaction(ledger_path):
+    """`_save_if_unchanged` re-reads the stored policy under the writers' lock: a fingerprint
+    that no longer matches writes nothing; the current one writes."""
+    from allocator.web.views.policy import _save_if_unchanged, fingerprint
+
+    with Ledger.open(ledger_path) as ledger:
+        before = ledger.policy
+        new = before.model_copy(update={"turnover_days": before.turnover_days + 1})
+        stale = fingerprint(new)
+        assert not _save_if_unchanged(ledger.engine, None, stale, new)
+        assert ledger.policy == before
+        assert _save_if_unchanged(ledger.engine, None, fingerprint(before), new)
+        assert ledger.policy == new
+
+
 def test_the_page_reads_in_italian(client):
     """Labels, hints and a field's error in Italian, numbers with the Italian separators."""
     client.cookies.set("lang", "it")

@@ -9,6 +9,10 @@ is shown read-only. What is typed goes through the same pydantic model as a poli
 value is shown beside its field and nothing is saved. `Ledger.set_policy` audits the change
 under the administrator, with the old and new value of each changed field.
 
+The form carries a fingerprint of the policy it was read from (``policy_read``); a save from a
+form read before another administrator's change is refused, not merged: the check and the write
+are one transaction, so of two administrators saving at once the second is told.
+
 Labels and hints of known fields are in `LABELS` and `HINTS` (through the catalogue); a field
 without one is shown under its own name, with the model's description as its hint.
 """
@@ -16,6 +20,7 @@ without one is shown under its own name, with the model's description as its hin
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import types
 import typing
@@ -26,6 +31,8 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.responses import Response
 
+from allocator.ledger import database
+from allocator.ledger.schema import LedgerState
 from allocator.limits import MAX_TIE_WEIGHT, MIN_TIE_WEIGHT, describe_error, tie_weight
 from allocator.policy import Policy
 from allocator.web.errors_i18n import error_text
@@ -368,8 +375,19 @@ def _place_errors(exc: ValidationError, shown: list[Entry]) -> None:
 # --- the pages -------------------------------------------------------------------------------
 
 
+def fingerprint(policy: Policy) -> str:
+    """The policy a form was read from, as its hidden ``policy_read`` field carries it."""
+    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 def _show(
-    ctx: PageContext, shown: list[Entry], status_code: int = 200, refused: bool = False
+    ctx: PageContext,
+    shown: list[Entry],
+    read: Policy,
+    status_code: int = 200,
+    refused: bool = False,
+    stale: bool = False,
 ) -> Response:
     return ctx.render(
         "policy.html",
@@ -377,20 +395,32 @@ def _show(
         entries=shown,
         admin=ctx.user is not None and ctx.user.role == Role.ADMIN,
         refused=refused,
+        stale=stale,
+        policy_read=fingerprint(read),
         range_of=_range,
         display=display,
     )
 
 
+def _stale(ctx: PageContext) -> Response:
+    """The policy as it is now, saying that the form's was changed meanwhile and nothing saved."""
+    current = ctx.ledger().policy
+    return _show(ctx, entries(current), current, 409, stale=True)
+
+
 @page("/policy", roles=EVERYONE, nav=N_("Policy"), order=75)
 def policy(ctx: PageContext) -> Response:
-    return _show(ctx, entries(ctx.ledger().policy))
+    current = ctx.ledger().policy
+    return _show(ctx, entries(current), current)
 
 
 @page("/policy/save", roles=ADMINS, methods=("POST",), name="policy_save")
 def policy_save(ctx: PageContext) -> Response:
     ledger = ctx.ledger()
     current = ledger.policy
+    read = ctx.field("policy_read")
+    if read != fingerprint(current):
+        return _stale(ctx)
     shown = entries(current)
     data, ok = _read(ctx, shown, current)
     try:
@@ -399,15 +429,27 @@ def policy_save(ctx: PageContext) -> Response:
         _place_errors(exc, shown)
         if not any(e.error or any(i.error for i in e.inputs) for e in shown):
             shown[0].error = _message(exc.errors()[0], None)
-        return _show(ctx, shown, 400, refused=True)
+        return _show(ctx, shown, current, 400, refused=True)
     if not ok:
-        return _show(ctx, shown, 400, refused=True)
+        return _show(ctx, shown, current, 400, refused=True)
     if new == current:
         ctx.flash(gettext("The policy is unchanged."))
+    elif not _save_if_unchanged(ledger.engine, ledger.actor, read, new):
+        return _stale(ctx)
     else:
-        ledger.set_policy(new)
         ctx.flash(gettext("Policy saved. Plans proposed before this change cannot be approved."))
     return ctx.redirect("/policy")
+
+
+def _save_if_unchanged(engine: Any, actor: str | None, read: str, new: Policy) -> bool:
+    """Store ``new`` if the stored policy is still the one the form was read from (checked
+    under the ledger's writers' lock, in the transaction that writes); False if it changed."""
+    with database.transaction(engine, actor) as s:
+        s.get_one(LedgerState, 1, with_for_update=True)
+        if fingerprint(database.read_policy(s)) != read:
+            return False
+        database.write_policy(s, new)
+    return True
 
 
 def display(item: Input) -> str:
