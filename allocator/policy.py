@@ -16,6 +16,8 @@ the default keeps churn under 5% in Milan's simulation).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -247,6 +249,12 @@ class Policy(BaseModel):
                 )
             )
         return value
+
+    def fingerprint(self) -> str:
+        """A short hash of every field: tells whether the policy a form was read from is still
+        the stored one (`allocator.ledger.Ledger.set_policy`)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     @property
     def horizon_days(self) -> int:

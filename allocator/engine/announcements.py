@@ -23,10 +23,17 @@ import numpy as np
 import pandas as pd
 
 from allocator.engine.result import CHANGE_COLUMNS
+from allocator.errors import InputError
+from allocator.rules import broken_rule, check_fit, first_overlap, overlap_rule
 
 if TYPE_CHECKING:
     from allocator.domain import Stay
     from allocator.engine.instance import Instance, Overrides
+
+
+# how a note on an announcement starts, and how it follows a placement's reason (`with_note`)
+NOTE_START = "announced "
+NOTE_SEPARATOR = "; "
 
 
 @dataclass(frozen=True)
@@ -96,27 +103,26 @@ def _broken_rule(
     if d >= inst.horizon:
         return f"the announced date is after the horizon ends ({inst.day(inst.horizon)})"
     u = unit_index[u_id]
-    size, capacity = int(inst.size[i]), int(inst.unit_capacity[u])
-    if size > capacity:
-        return f"the household now has {size} persons and unit {u_id} has {capacity} beds"
-    if inst.needs_access[i] and not inst.unit_access[u]:
-        return f"the household now needs a step-free unit and unit {u_id} is not"
     nights = inst.stay_length_at(i, d)
     if nights < 1:
         return f"its expected exit on {inst.day(int(inst.exit_day[i]))} comes first"
-    unit = inst.tables.units[u]
-    if unit.available_from is not None and unit.available_from > date:
-        return f"unit {u_id} opens only on {unit.available_from}"
     end = date + dt.timedelta(days=nights)
-    if unit.available_until is not None and unit.available_until < end:
-        return (
-            f"unit {u_id} leaves the programme on {unit.available_until}, before the stay "
-            f"would end on {end}"
+    # the same rules, in the same words, as the tables' and the ledger's checks
+    fit = check_fit(
+        inst.tables.units[u], h_id, int(inst.size[i]), bool(inst.needs_access[i]), date, end
+    )
+    if fit is not None:
+        return str(fit)
+    turnover = inst.policy.turnover_days
+    spans = [(s.start, s.expected_end) for s in stays]  # the current stays in the unit
+    k = first_overlap(spans, date, end, turnover)
+    if k is not None:
+        return str(
+            broken_rule(
+                overlap_rule(turnover),
+                f"a current stay in unit {u_id} runs until {spans[k][1]}",
+            )
         )
-    turn = dt.timedelta(days=inst.policy.turnover_days)
-    for s in stays:  # the current stays in the unit
-        if date < s.expected_end + turn and s.start < end + turn:
-            return f"a current stay in unit {u_id} runs until {s.expected_end}"
     p = int(inst.unit_pool[u])
     q = inst.pools[p] if p >= 0 else None
     if q is None or q.free[d] < 1 or d + nights > q.departure_limit[d]:
@@ -206,22 +212,104 @@ def notes(
     hh_index = {h: k for k, h in enumerate(inst.household_ids)}
     for h_id, (u_id, date) in ann.told.items():
         i = hh_index[h_id]
-        told = f"announced {u_id} from {date}"
+        told = f"{NOTE_START}{u_id} from {date}"
         if pool[i] >= 0 and inst.unit_ids[unit[i]] == u_id and inst.day(start[i]) == date:
             out[i] = f"{told}: kept"
         elif h_id in ann.broken:
             out[i] = f"{told}: changed, {ann.broken[h_id]}"
         elif solver:
+            # the support team's and mediators' capacity are not checked per announcement (they
+            # bind only with the other stays): name them as a cause where they could be one
             weight = inst.policy.announcement_weight
+            limits = _capacity_limits(inst, i)
             out[i] = (
-                f"{told}: changed, keeping it would cost the plan more than the announcement "
-                f"weight ({weight:g})"
+                f"{told}: changed by the plan, keeping it would cost the plan more than the "
+                f"announcement weight ({weight:g})"
+                + (f" or exceed the {limits} capacity" if limits else "")
             )
         else:
             out[i] = (
                 f"{told}: changed, the unit is not free for it then (an earlier announced or "
                 "pinned household, or accompaniment or mediation capacity)"
             )
+    return out
+
+
+def _capacity_limits(inst: Instance, i: int) -> str:
+    """The capacities other than beds that household i's stay counts against, in words."""
+    limits = []
+    if inst.support_free is not None and inst.load[i] > 0:
+        limits.append("accompaniment")
+    if int(inst.language[i]) in inst.mediation_free:
+        limits.append("mediation")
+    return " or ".join(limits)
+
+
+def with_note(reason: str, note: str) -> str:
+    """A placement's reason with its announcement's note (`notes`) after it."""
+    return f"{reason}{NOTE_SEPARATOR}{note}" if reason else note
+
+
+def note_in(reason: object) -> str | None:
+    """The announcement's note in a reason written by `with_note` (a plan's stored reason), or
+    None when there is none."""
+    if not isinstance(reason, str):
+        return None
+    if reason.startswith(NOTE_START):
+        return reason
+    k = reason.find(NOTE_SEPARATOR + NOTE_START)
+    return reason[k + len(NOTE_SEPARATOR) :] if k >= 0 else None
+
+
+PREVIOUS_COLUMNS = ("household_id", "unit_id", "start")
+
+
+def checked_previous(previous: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``previous`` (a plan's placements: household_id, unit_id, start) checked, with its starts
+    as dates (None where not placed); an `InputError` on source ``previous`` names the first
+    missing column, repeated household or bad date."""
+    if previous is None or (isinstance(previous, pd.DataFrame) and previous.shape == (0, 0)):
+        return None
+    if not isinstance(previous, pd.DataFrame):
+        raise InputError(
+            f"expected a table with columns {', '.join(PREVIOUS_COLUMNS)}, "
+            f"got {type(previous).__name__}",
+            source="previous",
+        )
+    for column in PREVIOUS_COLUMNS:
+        if column not in previous.columns:
+            raise InputError(
+                f"missing column {column!r} (expected {', '.join(PREVIOUS_COLUMNS)})",
+                source="previous",
+                column=column,
+            )
+    out = previous.loc[:, list(PREVIOUS_COLUMNS)].copy()
+    seen: set[str] = set()
+    starts: list[dt.date | None] = []
+    for label, h, start in zip(out.index, out["household_id"], out["start"], strict=True):
+        if not _present(h):
+            raise InputError(
+                "missing household id", source="previous", row=label, column="household_id"
+            )
+        if str(h) in seen:
+            raise InputError(
+                f"household {h} appears twice: one row per household",
+                source="previous",
+                row=label,
+                column="household_id",
+            )
+        seen.add(str(h))
+        try:
+            starts.append(_date(start))
+        except (ValueError, TypeError):
+            raise InputError(
+                f"expected an ISO date like 2026-12-07, got {start!r}",
+                source="previous",
+                row=label,
+                column="start",
+            ) from None
+    out["household_id"] = out["household_id"].astype(str)
+    out["start"] = pd.Series(starts, index=out.index, dtype=object)
     return out
 
 

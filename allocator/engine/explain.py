@@ -69,7 +69,7 @@ def explain(
         why[i] = facts.reason(i)
     # what became of each announced placement, and the hard rule that changed it if one did
     for i, note in announcements.notes(inst, pool, start, unit, method is Method.SOLVER).items():
-        why[i] = f"{why[i]}; {note}" if why[i] else note
+        why[i] = announcements.with_note(why[i], note)
     return why
 
 

@@ -57,12 +57,13 @@ def solve_greedy(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     """Per household the chosen pool and start day (-1, -1 when not placed).
 
     Announced placements that can be kept go first (after the pins), each to its announced unit
-    from its announced day (`engine.announcements`)."""
+    on its announced day if it is free then; if not, the household takes greedy's usual choice
+    rather than wait for its unit (`engine.announcements`)."""
     wished = announcements.wishes(inst)
     if wished is None:
         return place_in_order(inst, fcfs_order(inst))
     order = announcements.announced_first(inst, fcfs_order(inst))
-    return place_in_order(inst, order, *wished)
+    return place_in_order(inst, order, *wished, exact=True)
 
 
 def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight: np.ndarray):
@@ -77,9 +78,10 @@ def solve_guided(inst: Instance, x_pool: np.ndarray, x_start: np.ndarray, weight
     return place_in_order(inst, np.lexsort((fcfs_rank, x_start, -weight)), x_pool, x_start)
 
 
-def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
+def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None, exact=False):
     """Place households one by one in ``order``: in the wished pool from the wished day on if
-    given and possible, else the earliest start, then the smallest unit, then the right kind."""
+    given and possible (``exact``: on the wished day only), else the earliest start, then the
+    smallest unit, then the right kind."""
     n = inst.n_households
     pool = np.full(n, -1, dtype=np.int64)
     start = np.full(n, -1, dtype=np.int64)
@@ -95,7 +97,7 @@ def place_in_order(inst: Instance, order, wish_pool=None, wish_start=None):
         if wish_pool is not None and wish_pool[i] >= 0:
             wished = np.array([wish_pool[i]])
             t = int(occupancy.earliest_starts(i, wished, not_before=wish_start[i])[0])
-            if t >= 0:
+            if t >= 0 and (not exact or t == wish_start[i]):
                 pool[i], start[i] = wish_pool[i], t
                 occupancy.add(i, int(pool[i]), t)
                 continue

@@ -48,8 +48,24 @@ class Overrides:
         return cls(
             dict(pins or {}),
             frozenset(tuple(p) for p in (forbids or ())),
-            {h: (u, parse_date(d, field="announced")) for h, (u, d) in (announced or {}).items()},
+            {h: _announced(h, told) for h, told in (announced or {}).items()},
         )
+
+
+def _announced(household: object, told: object) -> tuple[str, dt.date]:
+    """One announcement's (unit, start), checked: an `InputError` on field ``announced``."""
+    if (
+        isinstance(told, str)
+        or not isinstance(told, tuple | list)
+        or len(told) != 2
+        or not isinstance(told[0], str)
+    ):
+        raise InputError(
+            f"announcement for household {household!r}: expected a (unit, start date) pair, "
+            f"got {told!r}",
+            field="announced",
+        )
+    return told[0], parse_date(told[1], field="announced")
 
 
 @dataclass

@@ -123,6 +123,7 @@ def plan(
     per household what changed against ``previous`` (the last approved plan's placements:
     household_id, unit_id, start), or against the announcements when it is None.
     """
+    previous = announcements.checked_previous(previous)
     d = decide(
         households,
         units,

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from allocator.engine.announcements import changes
+from allocator.engine.announcements import changes, note_in
 from allocator.errors import InputError
 from allocator.ledger.database import audit, now, transaction
 from allocator.ledger.rules import user_date
@@ -149,11 +149,9 @@ def batch_changes(engine: sa.Engine, batch_id: int | None = None) -> pd.DataFram
             raise InputError(f"unknown batch {batch_id}", field="batch_id")
         previous = last_approved_placements(s, before=int(batch_id))
         current = _placements(s, int(batch_id))
-    notes = {
-        str(r.household_id): "announced " + r.reason.split("; announced ", 1)[1]
-        for r in current.itertuples(index=False)
-        if isinstance(r.reason, str) and "; announced " in r.reason
-    }
+    # the engine's notes on announcements, as it wrote them into the stored reasons
+    found = {str(r.household_id): note_in(r.reason) for r in current.itertuples(index=False)}
+    notes = {h: note for h, note in found.items() if note is not None}
     return changes(previous, current, notes)
 
 

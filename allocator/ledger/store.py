@@ -32,6 +32,7 @@ from allocator.ledger.batches import Proposal
 from allocator.ledger.database import DB_ENV, database_url
 from allocator.ledger.imports import ImportResult
 from allocator.ledger.rules import EXIT_PATHWAYS, as_date
+from allocator.ledger.schema import LedgerState
 from allocator.policy import Policy
 from allocator.tables import TableLike
 
@@ -116,9 +117,17 @@ class Ledger:
         with self.engine.connect() as conn:
             return database.read_policy(conn)
 
-    def set_policy(self, policy: Policy) -> None:
+    def set_policy(self, policy: Policy, *, read: str | None = None) -> bool:
+        """Store ``policy``. With ``read`` (the `Policy.fingerprint` of the policy the change
+        was made from), store it only if the stored policy is still that one, checked under the
+        writers' lock in the writing transaction; False (nothing stored) if it changed."""
         with database.transaction(self.engine, self.actor) as s:
+            if read is not None:
+                s.get_one(LedgerState, 1, with_for_update=True)
+                if database.read_policy(s).fingerprint() != read:
+                    return False
             database.write_policy(s, policy)
+        return True
 
     @property
     def version(self) -> int:

@@ -106,9 +106,10 @@ def test_a_unit_leaving_the_programme_changes_the_announcement_with_the_rule(led
     proposal = ledger.propose(NEXT, method="greedy")
     rule = f"unit {told.unit_id} leaves the programme on {told.start + dt.timedelta(days=1)}"
     reason = proposal.placements.set_index("household_id").loc[told.household_id, "reason"]
-    assert f"changed, {rule}" in reason
+    assert "changed, rule 'availability': the stay runs to " in reason and rule in reason
+    note = reason[reason.index(f"announced {told.unit_id} from ") :]
     changes = ledger.changes(proposal.batch_id).set_index("household_id")
-    assert rule in changes.loc[told.household_id, "reason"]
+    assert changes.loc[told.household_id, "reason"] == note  # the engine's note, read back
     assert changes.loc[told.household_id, "unit_before"] == told.unit_id
 
 

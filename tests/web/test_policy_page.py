@@ -150,17 +150,14 @@ def test_a_save_from_a_form_read_before_another_change_is_refused(client, ledger
 
 
 def test_the_check_and_the_write_are_one_transaction(ledger_path):
-    """`_save_if_unchanged` re-reads the stored policy under the writers' lock: a fingerprint
-    that no longer matches writes nothing; the current one writes."""
-    from allocator.web.views.policy import _save_if_unchanged, fingerprint
-
+    """`Ledger.set_policy(read=...)` re-reads the stored policy under the writers' lock: a
+    fingerprint that no longer matches writes nothing; the current one writes."""
     with Ledger.open(ledger_path) as ledger:
         before = ledger.policy
         new = before.model_copy(update={"turnover_days": before.turnover_days + 1})
-        stale = fingerprint(new)
-        assert not _save_if_unchanged(ledger.engine, None, stale, new)
+        assert not ledger.set_policy(new, read=new.fingerprint())
         assert ledger.policy == before
-        assert _save_if_unchanged(ledger.engine, None, fingerprint(before), new)
+        assert ledger.set_policy(new, read=before.fingerprint())
         assert ledger.policy == new
 
 

@@ -20,7 +20,6 @@ without one is shown under its own name, with the model's description as its hin
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import types
 import typing
@@ -31,8 +30,6 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.responses import Response
 
-from allocator.ledger import database
-from allocator.ledger.schema import LedgerState
 from allocator.limits import MAX_TIE_WEIGHT, MIN_TIE_WEIGHT, describe_error, tie_weight
 from allocator.policy import Policy
 from allocator.web.errors_i18n import error_text
@@ -375,12 +372,6 @@ def _place_errors(exc: ValidationError, shown: list[Entry]) -> None:
 # --- the pages -------------------------------------------------------------------------------
 
 
-def fingerprint(policy: Policy) -> str:
-    """The policy a form was read from, as its hidden ``policy_read`` field carries it."""
-    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 def _show(
     ctx: PageContext,
     shown: list[Entry],
@@ -396,7 +387,7 @@ def _show(
         admin=ctx.user is not None and ctx.user.role == Role.ADMIN,
         refused=refused,
         stale=stale,
-        policy_read=fingerprint(read),
+        policy_read=read.fingerprint(),
         range_of=_range,
         display=display,
     )
@@ -419,7 +410,7 @@ def policy_save(ctx: PageContext) -> Response:
     ledger = ctx.ledger()
     current = ledger.policy
     read = ctx.field("policy_read")
-    if read != fingerprint(current):
+    if read != current.fingerprint():
         return _stale(ctx)
     shown = entries(current)
     data, ok = _read(ctx, shown, current)
@@ -434,22 +425,11 @@ def policy_save(ctx: PageContext) -> Response:
         return _show(ctx, shown, current, 400, refused=True)
     if new == current:
         ctx.flash(gettext("The policy is unchanged."))
-    elif not _save_if_unchanged(ledger.engine, ledger.actor, read, new):
+    elif not ledger.set_policy(new, read=read):
         return _stale(ctx)
     else:
         ctx.flash(gettext("Policy saved. Plans proposed before this change cannot be approved."))
     return ctx.redirect("/policy")
-
-
-def _save_if_unchanged(engine: Any, actor: str | None, read: str, new: Policy) -> bool:
-    """Store ``new`` if the stored policy is still the one the form was read from (checked
-    under the ledger's writers' lock, in the transaction that writes); False if it changed."""
-    with database.transaction(engine, actor) as s:
-        s.get_one(LedgerState, 1, with_for_update=True)
-        if fingerprint(database.read_policy(s)) != read:
-            return False
-        database.write_policy(s, new)
-    return True
 
 
 def display(item: Input) -> str:
