@@ -2,6 +2,7 @@
 
     python benchmarks/bench_plan.py --sizes 100x60,1000x500 --time-limit 60 --seeds 1
     python benchmarks/bench_plan.py --quick          # CI smoke: 100x60, T = 10 s
+    python benchmarks/bench_plan.py --sizes 1000x500 --exit-dated-share 0.5 --skip peer
 
 For each size (households x units) and seed, the instance is `allocator.examples.generate` (start
 2026-12-07, 26 weeks), and each method runs in its own fresh process, one at a time. Prints one
@@ -15,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -118,6 +120,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument(
         "--peer-max-nnz", type=float, default=3e8, help="skip the peer MIP above this many nnz"
     )
+    ap.add_argument(
+        "--exit-dated-share",
+        type=float,
+        default=0.0,
+        help="share of households with an exit date instead of a stay length (0..1); the peer\n"
+        "MIP, which assumes fixed stay lengths, is then skipped",
+    )
     ap.add_argument("--skip", default="", help="comma-separated: lp, peer")
     ap.add_argument("--quick", action="store_true", help="CI smoke run: 100x60, T = 10 s, 1 seed")
     ap.add_argument(
@@ -133,6 +142,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     unknown = args.skip - {"lp", "peer"}
     if unknown:
         ap.error(f"--skip takes lp and/or peer, not {', '.join(sorted(unknown))}")
+    if not 0.0 <= args.exit_dated_share <= 1.0:
+        ap.error(f"--exit-dated-share must be from 0 to 1, not {args.exit_dated_share:g}")
     return args
 
 
@@ -152,7 +163,10 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
     T = args.time_limit
     quiet = not args.verbose
     key = (n, u, seed)
-    row: dict = {"instance": f"{n}x{u} s{seed}", "households": n, "units": u, "seed": seed}
+    share = args.exit_dated_share
+    name = f"{n}x{u} s{seed}" + (f" x{share:g}" if share else "")
+    row: dict = {"instance": name, "households": n, "units": u, "seed": seed}
+    row["exit_dated_share"] = share
     row["time_limit"], row["lp_time_limit"] = T, args.lp_time_limit
 
     g = tasks.run_isolated(tasks.greedy, key, timeout=600, quiet=quiet)
@@ -223,8 +237,8 @@ def bench_instance(n: int, u: int, seed: int, args) -> dict:
         else:
             row.update(
                 peer_status=p["status"],
-                peer_binaries=p["binaries"],
-                peer_nnz=p["nnz"],
+                peer_binaries=p.get("binaries"),
+                peer_nnz=p.get("nnz"),
                 peer_build_s=p.get("build_seconds"),
                 peer_obj=p.get("objective"),
                 peer_bound=p.get("bound"),
@@ -264,7 +278,7 @@ def table(rows: list[dict]) -> str:
 
 def write_csv(rows: list[dict], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    keys = ["households", "units", "seed", "time_limit", "lp_time_limit"]
+    keys = ["households", "units", "seed", "exit_dated_share", "time_limit", "lp_time_limit"]
     keys += [k for k, _, _ in ROWS]
     with path.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
@@ -274,6 +288,8 @@ def write_csv(rows: list[dict], path: Path) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # the task processes read it (they are spawned, so they inherit the environment)
+    os.environ[tasks.EXIT_DATED_SHARE_ENV] = repr(args.exit_dated_share)
     rows = []
     for n, u in args.sizes:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
