@@ -28,7 +28,7 @@ import pandas as pd
 
 from allocator.domain import RECORD_TYPES
 from allocator.errors import _N, InputError, Message
-from allocator.tables import Source, read_day_first_dates
+from allocator.spreadsheet import Source, read_day_first_dates
 
 log = logging.getLogger("allocator")
 
@@ -83,7 +83,7 @@ def read_table(
     file when it is missing, empty, unreadable or of an unknown type.
 
     Dates written dd/mm/yyyy come back as YYYY-MM-DD: with ``dayfirst`` all of them, otherwise
-    only in a column that shows its order (`allocator.tables.read_day_first_dates`); a column
+    only in a column that shows its order (`allocator.spreadsheet.read_day_first_dates`); a column
     that could be read either way is refused, naming a row.
     """
     if kind not in RECORD_TYPES:
