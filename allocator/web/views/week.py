@@ -475,7 +475,8 @@ def week_approve(ctx: PageContext) -> Response:
         if batch.status != "proposed":
             return _refused(ctx, batch)
         try:
-            stays = ctx.ledger().approve(batch_id, approver=ctx.user.user_id)
+            announce = ctx.form is not None and "announce" in ctx.form
+            stays = ctx.ledger().approve(batch_id, approver=ctx.user.user_id, announce=announce)
         except InputError:
             with engine.connect() as conn:
                 version, batch = read_version(conn), _batch(conn, batch_id)
@@ -490,6 +491,17 @@ def week_approve(ctx: PageContext) -> Response:
         )
         % {"num": len(stays)}
     )
+    if announce:
+        told = ctx.ledger().announcements()
+        count = int((told.batch_id == batch_id).sum())
+        ctx.flash(
+            i18n.ngettext(
+                "%(num)d later placement announced to the families.",
+                "%(num)d later placements announced to the families.",
+                count,
+            )
+            % {"num": count}
+        )
     return ctx.redirect(f"/week?batch={batch_id}")
 
 
