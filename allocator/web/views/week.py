@@ -300,11 +300,17 @@ def _body(ctx: PageContext, view: _View) -> Markup:
                 conn.execute(sa.select(UnitRow.unit_id).order_by(UnitRow.unit_id)).scalars()
             )
     announced, changes = _announcements(engine, batch)
+    if view.search:
+        changes = changes[changes.household_id.str.contains(view.search, case=False, regex=False)]
+    # a week re-planned for hundreds of households can change most of them: the first rows
+    # here, the whole list from `allocator batch changes`
+    changes_total = len(changes)
     return ctx.console.part(
         "week_body.html",
         batch=batch,
         announced=announced,
-        changes=changes,
+        changes=changes.head(rows),
+        changes_total=changes_total,
         rows=chosen.iloc[(number - 1) * rows : number * rows],
         total=len(chosen),
         counts=table.state.value_counts().to_dict(),
