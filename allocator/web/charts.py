@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,80 @@ class Timeline:
     rows: list[Row] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class DayScale:
+    """Days from ``first`` to ``last`` laid along x from ``left`` (the timelines' one axis)."""
+
+    first: dt.date
+    last: dt.date
+    left: float
+    day_width: float
+
+    @classmethod
+    def fitted(cls, first: dt.date, last: dt.date, width: float, left: float) -> DayScale:
+        return cls(first, last, left, (width - left - 8.0) / (last - first).days)
+
+    def x_of(self, day: dt.date) -> float:
+        span = (self.last - self.first).days
+        return self.left + max(0, min(span, (day - self.first).days)) * self.day_width
+
+    def bar(self, a: dt.date, b: dt.date, kind: str, **info: Any) -> Bar | None:
+        """The bar of days [a, b) cut to the window; None when nothing of it shows."""
+        if b <= self.first or a >= self.last or b <= a:
+            return None
+        x0, x1 = self.x_of(a), self.x_of(b)
+        return Bar(x0, max(1.0, x1 - x0), kind, label=(x1 - x0) > 52, **info)
+
+    def closed(self, unit: Mapping[Any, Any]) -> list[Bar | None]:
+        """The days of the window before a unit opens and after it leaves the programme."""
+        opens, closes = _date(unit.get("available_from")), _date(unit.get("available_until"))
+        out = []
+        if opens is not None and opens > self.first:
+            out.append(self.bar(self.first, opens, "closed"))
+        if closes is not None and closes < self.last:
+            out.append(self.bar(closes, self.last, "closed"))
+        return out
+
+
+def units_timeline(
+    scale: DayScale,
+    units: pd.DataFrame,
+    bars_of: Callable[[Mapping[Any, Any]], list[Bar | None]],
+    marker: dt.date,
+    *,
+    width: float,
+    row_height: float,
+    top: float = 28.0,
+) -> Timeline:
+    """Each unit a row (by id) with its closed days and ``bars_of(unit)``, the week grid, and a
+    marker line on ``marker``."""
+    rows = [
+        Row(
+            top + k * row_height,
+            str(unit["unit_id"]),
+            str(unit["kind"]),
+            int(unit["capacity"]),
+            [b for b in [*scale.closed(unit), *bars_of(unit)] if b is not None],
+        )
+        for k, unit in enumerate(units.sort_values("unit_id").to_dict(orient="records"))
+    ]
+    ticks = week_ticks(scale.first, scale.last, scale.x_of)
+    height = top + max(1, len(rows)) * row_height + 6
+    return Timeline(
+        width,
+        height,
+        scale.left,
+        top,
+        row_height,
+        scale.day_width,
+        scale.first,
+        scale.last,
+        scale.x_of(marker),
+        ticks,
+        rows,
+    )
+
+
 def timeline(
     units: pd.DataFrame,
     stays: pd.DataFrame,
@@ -97,33 +171,15 @@ def timeline(
     """Each unit a row, each stay a bar from its move-in (or planned start) to its exit (or
     expected end); a stay past its expected end runs to today as ``overdue``; turnover days
     follow each stay; days the unit is closed are greyed."""
-    first = today - days_before * DAY
-    last = today + days_after * DAY
-    span = (last - first).days
-    top = 28.0
-    day_width = (width - left - 8.0) / span
+    scale = DayScale.fitted(today - days_before * DAY, today + days_after * DAY, width, left)
+    bar = scale.bar
     sizes = dict(zip(households.household_id, households["size"], strict=False))
-
-    def x_of(day: dt.date) -> float:
-        return left + max(0, min(span, (day - first).days)) * day_width
-
-    def bar(a: dt.date, b: dt.date, kind: str, **info: Any) -> Bar | None:
-        if b <= first or a >= last or b <= a:
-            return None
-        x0, x1 = x_of(a), x_of(b)
-        return Bar(x0, max(1.0, x1 - x0), kind, label=(x1 - x0) > 52, **info)
-
     by_unit: dict[str, list[dict[Any, Any]]] = {}
     for record in stays.to_dict(orient="records"):
         by_unit.setdefault(str(record["unit_id"]), []).append(record)
-    rows = []
-    for k, unit in enumerate(units.sort_values("unit_id").to_dict(orient="records")):
+
+    def stay_bars(unit: Mapping[Any, Any]) -> list[Bar | None]:
         bars: list[Bar | None] = []
-        opens, closes = _date(unit.get("available_from")), _date(unit.get("available_until"))
-        if opens is not None and opens > first:
-            bars.append(bar(first, opens, "closed"))
-        if closes is not None and closes < last:
-            bars.append(bar(closes, last, "closed"))
         for st in by_unit.get(str(unit["unit_id"]), []):
             moved, ended = _date(st.get("moved_in")), _date(st.get("actual_end"))
             expected = _date(st["expected_end"])
@@ -147,20 +203,9 @@ def timeline(
                 end = today + DAY
             if turnover_days > 0:
                 bars.append(bar(end, end + turnover_days * DAY, "turnover"))
-        rows.append(
-            Row(
-                top + k * row_height,
-                str(unit["unit_id"]),
-                str(unit["kind"]),
-                int(unit["capacity"]),
-                [b for b in bars if b is not None],
-            )
-        )
-    ticks = week_ticks(first, last, x_of)
-    height = top + max(1, len(rows)) * row_height + 6
-    return Timeline(
-        width, height, left, top, row_height, day_width, first, last, x_of(today), ticks, rows
-    )
+        return bars
+
+    return units_timeline(scale, units, stay_bars, today, width=width, row_height=row_height)
 
 
 def week_ticks(first: dt.date, last: dt.date, x_of: Callable[[dt.date], float]) -> list:

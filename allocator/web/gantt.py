@@ -7,11 +7,10 @@ planned again next week). Geometry only, as `allocator.web.charts` does for *Tod
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 
-from allocator.web.charts import DAY, Bar, Row, Timeline, _date, week_ticks
+from allocator.web.charts import DAY, Bar, DayScale, Timeline, _date, units_timeline
 
 
 def plan_gantt(
@@ -32,21 +31,8 @@ def plan_gantt(
     """Rows of units from ``week - days_before`` to ``week + days_after``: the ledger's stays
     (moved in, planned, ended) and the plan's placements (``week`` before ``commit_until``,
     ``later`` after), each followed by its turnover days; days a unit is closed greyed."""
-    first = week - days_before * DAY
-    last = week + days_after * DAY
-    span = (last - first).days
-    top = 28.0
-    day_width = (width - left - 8.0) / span
-
-    def x_of(day: dt.date) -> float:
-        return left + max(0, min(span, (day - first).days)) * day_width
-
-    def bar(a: dt.date, b: dt.date, kind: str, **info: Any) -> Bar | None:
-        if b <= first or a >= last or b <= a:
-            return None
-        x0, x1 = x_of(a), x_of(b)
-        return Bar(x0, max(1.0, x1 - x0), kind, label=(x1 - x0) > 52, **info)
-
+    scale = DayScale.fitted(week - days_before * DAY, week + days_after * DAY, width, left)
+    bar = scale.bar
     by_unit: dict[str, list[Bar | None]] = {}
 
     def add(unit: str, a: dt.date, b: dt.date, kind: str, household: str) -> None:
@@ -80,25 +66,11 @@ def plan_gantt(
         kind = "week" if start < commit_until else "later"
         add(str(p["unit_id"]), start, end, kind, str(p["household_id"]))
 
-    rows = []
-    for k, unit in enumerate(units.sort_values("unit_id").to_dict(orient="records")):
-        bars = list(by_unit.get(str(unit["unit_id"]), []))
-        opens, closes = _date(unit.get("available_from")), _date(unit.get("available_until"))
-        if opens is not None and opens > first:
-            bars.insert(0, bar(first, opens, "closed"))
-        if closes is not None and closes < last:
-            bars.insert(0, bar(closes, last, "closed"))
-        rows.append(
-            Row(
-                top + k * row_height,
-                str(unit["unit_id"]),
-                str(unit["kind"]),
-                int(unit["capacity"]),
-                [b for b in bars if b is not None],
-            )
-        )
-    ticks = week_ticks(first, last, x_of)
-    height = top + max(1, len(rows)) * row_height + 6
-    return Timeline(
-        width, height, left, top, row_height, day_width, first, last, x_of(week), ticks, rows
+    return units_timeline(
+        scale,
+        units,
+        lambda unit: by_unit.get(str(unit["unit_id"]), []),
+        week,
+        width=width,
+        row_height=row_height,
     )
