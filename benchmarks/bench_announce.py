@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from allocator.simulation import load_scenario
+from allocator.simulation.announcing import churn
 from allocator.simulation.results import outcome
 from allocator.simulation.sampling import build_units, sample_households
 from allocator.simulation.weekly import run_engine
@@ -129,14 +130,15 @@ def main() -> None:
         hotel = np.array([r["hotel"] for r in sel], dtype=float)
         diff = np.array([r["hotel"] - base[r["replication"]] for r in sel], dtype=float)
         ratio = 100 * (hotel.mean() / np.mean([base[r["replication"]] for r in sel]) - 1)
-        ended = sum(r["kept"] + r["changed"] for r in sel)
+        kept = sum(r["kept"] for r in sel)
         changed = sum(r["changed"] for r in sel)
+        ended = kept + changed
         forced = sum(r["forced"] for r in sel)
-        churn = 100 * changed / ended if ended else float("nan")
+        pooled = 100 * churn(kept, changed)
         print(
             f"{w:5d}  {'yes' if f else 'no':4s}  {x:6g}   {hotel.mean():9.0f} ({_ci(hotel):5.0f})    "
             f"{diff.mean():+7.0f} ({_ci(diff):5.0f}), {ratio:+5.1f}%     "
-            f"{churn:5.1f}%  {changed}/{ended} ({forced})"
+            f"{pooled:5.1f}%  {changed}/{ended} ({forced})"
         )
 
 

@@ -91,11 +91,12 @@ class Announcing:
                 self.told[i] = (u, d)
                 self.made += 1
 
-    @property
-    def churn(self) -> float:
-        """Changed / (kept + changed); NaN when no announcement has ended."""
-        ended = self.kept + self.changed
-        return self.changed / ended if ended else float("nan")
+
+def churn(kept: int, changed: int) -> float:
+    """Of the announcements that ended (moved in as told, or changed), the share changed; NaN
+    when none has ended."""
+    ended = kept + changed
+    return changed / ended if ended else float("nan")
 
 
 def firm_units(

@@ -21,6 +21,7 @@ import pandas as pd
 
 from allocator.choices import SIMULATION_POLICIES
 from allocator.errors import InputError
+from allocator.simulation.announcing import churn
 from allocator.simulation.results import (
     PAIRED,
     SimulationResult,
@@ -58,9 +59,7 @@ def run_replication(
         row["seconds"] = time.perf_counter() - t0
         row["plan_calls"] = alloc.plan_calls
         if scenario.announce_weeks:
-            # churn: of the announcements that ended (moved in or changed), the share changed
-            ended = alloc.announcements_kept + alloc.announcements_changed
-            row["announcement_churn"] = alloc.announcements_changed / ended if ended else np.nan
+            row["announcement_churn"] = churn(alloc.announcements_kept, alloc.announcements_changed)
             row["announcements_forced"] = alloc.announcements_forced
         rows.append(row)
         weekly.insert(0, "policy", policy)
