@@ -32,6 +32,14 @@ class ExitPathway(StrEnum):
     UNKNOWN = "unknown"
 
 
+class ConnectingRooms(StrEnum):
+    """When the rooms of one connecting group may be combined for one household."""
+
+    NEVER = "never"
+    WHEN_NEEDED = "when_needed"  # only for a household that no single unit of the programme fits
+    COMFORT = "comfort"  # for any household, when the cost says a combination is better
+
+
 class Status(StrEnum):
     OPTIMAL = "optimal"  # proven within the requested relative gap
     FEASIBLE = "feasible"  # a valid plan, not proven optimal (time limit)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from allocator.choices import ExitPathway as ExitPathway
 from allocator.choices import Support as Support
@@ -19,6 +26,8 @@ from allocator.errors import _N, Message
 from allocator.limits import EARLIEST_DATE, LATEST_DATE, MAX_DAYS, MAX_NIGHTLY_COST
 from allocator.rules import check_dates_in_order
 
+# joins the ids of connecting rooms taken for one stay in one text ("R2+R3"); an id has no "+"
+JOINED_SEPARATOR = "+"
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 # any date a record holds lies from EARLIEST_DATE to LATEST_DATE: far from the ends of the
 # calendar, so that day arithmetic never overflows; a table's dates must also lie within 10 years
@@ -118,10 +127,14 @@ class Unit(_Record):
     )
     nightly_cost: float | None = Field(default=None, ge=0, le=MAX_NIGHTLY_COST)
     district: str | None = Field(default=None, max_length=40)
+    group: Id | None = Field(
+        default=None,
+        description="connecting rooms: units of one group may be combined for one household",
+    )
 
-    @field_validator("district")
+    @field_validator("district", "group", mode="before")
     @classmethod
-    def _blank_district_is_none(cls, value: str | None) -> str | None:
+    def _blank_district_is_none(cls, value: object) -> object:
         return value or None
 
     @model_validator(mode="after")
@@ -151,11 +164,43 @@ class Stay(_Record):
     support: Support | None = None
     language: str | None = Field(default=None, max_length=40)
     accessible: bool | None = Field(default=None, description="the household needs step-free")
+    joined_units: tuple[Id, ...] = Field(
+        default=(),
+        description="the connecting rooms taken with unit_id for the same stay, '+'-separated",
+    )
 
     @field_validator("language")
     @classmethod
     def _blank_language_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("joined_units", mode="before")
+    @classmethod
+    def _split_joined_units(cls, value: object) -> object:
+        """A table cell gives the rooms as one text, ``R2+R3``; blank means none."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(JOINED_SEPARATOR)) if value else ()
+        return value
+
+    @field_serializer("joined_units")
+    def _joined_units_as_text(self, value: tuple[str, ...]) -> str:
+        """One text, as a table cell holds it (and parses back)."""
+        return JOINED_SEPARATOR.join(value)
+
+    @model_validator(mode="after")
+    def _joined_units_distinct(self) -> Stay:
+        if len(set(self.units)) != len(self.units):
+            raise ValueError(
+                Message(_N("joined_units repeats a unit of the stay: {units}"), units=self.units)
+            )
+        return self
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Every unit the stay holds: its unit and the connecting rooms joined to it."""
+        return (self.unit_id, *self.joined_units)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Stay:

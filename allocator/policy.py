@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
 )
 
+from allocator.choices import ConnectingRooms
 from allocator.districts import SHIPPED, DistrictMap
 from allocator.domain import Support
 from allocator.errors import _N, InputError, Message, pydantic_message
@@ -147,6 +148,12 @@ class Policy(BaseModel):
         default=None,
         description="the district map distances are counted on: a shipped map by name "
         "(milan_municipi) or names and adjacent pairs; none = same district 0, any other 1",
+    )
+    connecting_rooms: ConnectingRooms = Field(
+        default=ConnectingRooms.WHEN_NEEDED,
+        description="when rooms of one connecting group (units' group) may be combined for one "
+        "household: never, when_needed (no single unit of the programme fits it) or comfort "
+        "(whenever the cost says so)",
     )
 
     @field_validator("urgency_weights")

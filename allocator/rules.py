@@ -11,7 +11,8 @@ ledger's operation and the stay in the way. The rules:
 - ``availability``: a stay starts on or after its unit's ``available_from`` and departs by its
   ``available_until`` (the day the unit leaves the programme);
 - ``no overlap``: two stays in one unit keep the turnover days between them;
-- ``never split``: a household is in one unit at a time;
+- ``never split``: a household is in one unit at a time, or in connecting rooms of one group
+  taken together (`check_fit_rooms`);
 - ``dates``: a date lies within `allocator.limits.WINDOW_YEARS` of the plan's start (a table) or
   of today (the ledger).
 """
@@ -63,6 +64,8 @@ class UnitLike(Protocol):
     def available_from(self) -> dt.date | None: ...
     @property
     def available_until(self) -> dt.date | None: ...
+    @property
+    def group(self) -> str | None: ...
 
 
 def overlaps(a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date], turnover_days: int) -> bool:
@@ -131,6 +134,58 @@ def check_fit(
             ),
             "expected_end",
         )
+    return None
+
+
+def check_fit_rooms(
+    units: list[UnitLike],
+    household_id: str,
+    size: int | None,
+    accessible: bool | None,
+    start: dt.date,
+    end: dt.date,
+) -> Broken | None:
+    """`check_fit` for a stay in one unit or in several connecting rooms taken together.
+
+    Rooms taken together must all be of one ``group`` (they connect): the household is still in
+    one place. Their beds add up; each must be step-free if the household needs it, and each
+    available for the whole stay. A room that could be left out with the rest still holding the
+    household is not taken: that is `allocator.engine`'s rule for choosing rooms, not checked
+    here, since a planner may record a roomier stay.
+    """
+    if len(units) == 1:
+        return check_fit(units[0], household_id, size, accessible, start, end)
+    groups = {u.group for u in units}
+    if None in groups or len(groups) > 1:
+        return Broken(
+            _N("never split"),
+            Message(
+                _N(
+                    "household {household} is given units {units}, which are not connecting "
+                    "rooms of one group: a household is never split across units"
+                ),
+                household=household_id,
+                units="+".join(u.unit_id for u in units),
+            ),
+            "joined_units",
+        )
+    beds = sum(u.capacity for u in units)
+    if size is not None and size > beds:
+        return Broken(
+            _N("capacity"),
+            Message(
+                _N("household {household} has {size} persons but rooms {units} have {beds} beds"),
+                household=household_id,
+                size=size,
+                units="+".join(u.unit_id for u in units),
+                beds=beds,
+            ),
+            "size",
+        )
+    for unit in units:
+        broken = check_fit(unit, household_id, None, accessible, start, end)
+        if broken is not None:
+            return broken
     return None
 
 

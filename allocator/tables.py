@@ -20,7 +20,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from allocator.domain import RECORD_TYPES, Household, Stay, Unit
 from allocator.errors import _N, DATE_PROBLEMS, InputError, Message, pydantic_message
 from allocator.limits import with_range
-from allocator.rules import broken_rule, check_fit, check_record_dates, overlap_rule, overlaps
+from allocator.rules import (
+    broken_rule,
+    check_fit_rooms,
+    check_record_dates,
+    overlap_rule,
+    overlaps,
+)
 from allocator.spreadsheet import (
     Source,
     read_day_first_dates,
@@ -308,10 +314,38 @@ def validate_tables(
                 _check_dates(records, kind, start, src[kind], _labels(tables[kind], len(records)))
     _check_unique(hh, "household_id", src["households"], _labels(households, len(hh)))
     _check_unique(un, "unit_id", src["units"], _labels(units, len(un)))
+    _check_groups(un, src["units"], _labels(units, len(un)))
     labels = _labels(stays, len(st))
     _check_stays(st, {u.unit_id: u for u in un}, src["stays"], labels, turnover_days)
     _check_housed_once(st, {h.household_id for h in hh}, src["stays"], labels)
     return Tables(households=hh, units=un, stays=st)
+
+
+def _check_groups(units: list[Unit], source: Source, labels) -> None:
+    """The rooms of one connecting group are of one kind and one district: one place."""
+    first: dict[str, int] = {}
+    for pos, unit in enumerate(units):
+        if unit.group is None:
+            continue
+        k = first.setdefault(unit.group, pos)
+        for column in ("kind", "district"):
+            if getattr(unit, column) != getattr(units[k], column):
+                raise InputError(
+                    _N(
+                        "unit {unit!r} is in group {group!r} with unit {other!r} but its {attribute} "
+                        "differs ({value} against {expected}): connecting rooms are of one kind "
+                        "and one district"
+                    ),
+                    unit=unit.unit_id,
+                    group=unit.group,
+                    other=units[k].unit_id,
+                    attribute=column,
+                    value=getattr(unit, column),
+                    expected=getattr(units[k], column),
+                    source=source.name,
+                    row=source.row(pos, labels[pos]),
+                    column=column,
+                )
 
 
 def _built_in_python(table: TableLike, kind: str) -> bool:
@@ -334,17 +368,23 @@ def _check_dates(records: Sequence[BaseModel], kind: str, start: dt.date, source
 
 def _with_overlaps(stays: list, key: str, turnover_days: int = 0):
     """Each stay in (key, start) order, with the position of an earlier stay of the same key
-    (unit or household) that it comes closer to than ``turnover_days``, or None."""
+    (unit or household) that it comes closer to than ``turnover_days``, or None. With ``key``
+    "units", a stay in connecting rooms comes once for each of its rooms (as ``(pos, stay,
+    clash, unit)``)."""
+    entries = (
+        [(pos, stay, u) for pos, stay in enumerate(stays) for u in stay.units]
+        if key == "units"
+        else [(pos, stay, getattr(stay, key)) for pos, stay in enumerate(stays)]
+    )
     latest: dict[str, int] = {}
-    for pos, stay in sorted(enumerate(stays), key=lambda p: (getattr(p[1], key), p[1].start)):
-        k = getattr(stay, key)
+    for pos, stay, k in sorted(entries, key=lambda e: (e[2], e[1].start, e[0])):
         prev = latest.get(k)
         clash = None
         if prev is not None:
             earlier = (stays[prev].start, stays[prev].expected_end)
             if overlaps((stay.start, stay.expected_end), earlier, turnover_days):
                 clash = prev
-        yield pos, stay, clash
+        yield (pos, stay, clash, k) if key == "units" else (pos, stay, clash)
         if prev is None or stay.expected_end > stays[prev].expected_end:
             latest[k] = pos
 
@@ -386,19 +426,25 @@ def _check_stays(
 ) -> None:
     """Each stay's unit exists and fits it (`allocator.rules.check_fit`), and no two stays in a
     unit come closer than the turnover days."""
-    for pos, stay, clash in _with_overlaps(stays, "unit_id", turnover_days):
+    for pos, stay, clash, unit_id in _with_overlaps(stays, "units", turnover_days):
         row = source.row(pos, labels[pos])
-        unit = units.get(stay.unit_id)
-        if unit is None:
+        rooms = [units.get(u) for u in stay.units]
+        if any(unit is None for unit in rooms):
+            unknown = next(u for u in stay.units if u not in units)
             raise InputError(
                 _N("stay on unknown unit {unit!r}"),
-                unit=stay.unit_id,
+                unit=unknown,
                 source=source.name,
                 row=row,
-                column="unit_id",
+                column="unit_id" if unknown == stay.unit_id else "joined_units",
             )
-        broken = check_fit(
-            unit, stay.household_id, stay.size, stay.accessible, stay.start, stay.expected_end
+        broken = check_fit_rooms(
+            cast(list[Unit], rooms),
+            stay.household_id,
+            stay.size,
+            stay.accessible,
+            stay.start,
+            stay.expected_end,
         )
         if broken is not None:
             raise InputError(broken.as_message(), source=source.name, row=row, column=broken.column)
@@ -409,7 +455,7 @@ def _check_stays(
                     "one starts {start})"
                 ),
                 row=source.row(clash, labels[clash]),
-                unit=stay.unit_id,
+                unit=unit_id,
                 end=stays[clash].expected_end,
                 start=stay.start,
             )

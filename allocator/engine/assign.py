@@ -17,12 +17,25 @@ from allocator.engine.instance import Instance
 from allocator.errors import AllocatorError
 
 
-def assign_units(inst: Instance, pool: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Unit index per household (-1 when not placed)."""
+def assign_units(
+    inst: Instance, pool: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, dict[int, list[int]]]:
+    """Unit index per household (-1 when not placed), and for a household in connecting rooms
+    (`engine.rooms`) the other rooms it takes with that unit.
+
+    A stay in a combination is a stay in each of its rooms: ``count`` stays in each part pool,
+    given units together with that pool's own stays (the count the optimiser enforces covers
+    both). Its first room, in the order of the combination's parts, is its unit."""
     unit = np.full(inst.n_households, -1, dtype=np.int64)
+    rooms: dict[int, list[int]] = {}
     unit_cost = np.nan_to_num(inst.unit_cost, nan=np.inf)  # no cost given: taken last
+    copies: dict[int, list[int]] = {}  # physical pool -> households, once per unit they take
     for p, q in enumerate(inst.pools):
-        members = np.flatnonzero(pool == p)
+        for part, k in q.parts or ((p, 1),):
+            copies.setdefault(part, []).extend(np.flatnonzero(pool == p).tolist() * k)
+    for p in sorted(copies):
+        q = inst.pools[p]
+        members = np.array(copies[p], dtype=np.int64)
         if members.size == 0:
             continue
         members = members[np.lexsort((members, start[members]))]
@@ -30,29 +43,36 @@ def assign_units(inst: Instance, pool: np.ndarray, start: np.ndarray) -> np.ndar
         order = [q.units[k] for k in np.lexsort((np.arange(len(q.units)), cost))]
         one_stretch = all(len(q.gaps[u]) == 1 for u in order)
         if one_stretch and len({q.gaps[u][0][1] for u in order}) == 1:
-            _assign_in_turn(inst, q, members, start, order, unit)
+            given = _assign_in_turn(inst, q, members, start, order)
         else:
-            _assign_by_scan(inst, q, members, start, order, unit)
-    return unit
+            given = _assign_by_scan(inst, q, members, start, order)
+        for i, u in zip(members.tolist(), given, strict=True):
+            rooms.setdefault(i, []).append(u)
+    for i, taken in rooms.items():
+        unit[i] = taken[0]
+    joined = {i: taken[1:] for i, taken in rooms.items() if len(taken) > 1}
+    return unit, joined
 
 
-def _assign_by_scan(inst: Instance, q, members, start, order, unit) -> None:
+def _assign_by_scan(inst: Instance, q, members, start, order) -> list[int]:
     """Each stay, in order of start, takes the first unit in ``order`` free for all of it."""
     turn = inst.policy.turnover_days
     busy_until = {u: -1 for u in order}
+    given = []
     for i in members:
         t = int(start[i])
         end = min(t + inst.stay_length_at(int(i), t) + turn, int(q.occupancy_limit[t]))
         for u in order:
             if busy_until[u] <= t and any(g0 <= t and end <= g1 for g0, g1 in q.gaps[u]):
-                unit[i] = u
+                given.append(u)
                 busy_until[u] = end
                 break
         else:
             _no_free_unit(inst, i, t)
+    return given
 
 
-def _assign_in_turn(inst: Instance, q, members, start, order, unit) -> None:
+def _assign_in_turn(inst: Instance, q, members, start, order) -> list[int]:
     """`_assign_by_scan` for a pool whose units each have one free stretch, all ending on the
     same day: a unit then suits a stay [t, end) exactly when it is free again by t and its
     stretch has begun, so units wait in a heap by the day they are next free and move to a heap
@@ -65,6 +85,7 @@ def _assign_in_turn(inst: Instance, q, members, start, order, unit) -> None:
     free: list[int] = []  # ranks of the units free on the current start day
     starts = start[members].tolist()
     lengths = inst.stay_length(members, start[members]).tolist()  # nights from each one's start
+    given = []
     for i, t, L in zip(members.tolist(), starts, lengths, strict=True):
         end = min(t + L + turn, int(q.occupancy_limit[t]))
         while waiting and waiting[0][0] <= t:
@@ -72,8 +93,9 @@ def _assign_in_turn(inst: Instance, q, members, start, order, unit) -> None:
         if not free or end > stretch_end:
             _no_free_unit(inst, i, t)
         rank = heapq.heappop(free)
-        unit[i] = order[rank]
+        given.append(order[rank])
         heapq.heappush(waiting, (end, rank))
+    return given
 
 
 def _no_free_unit(inst: Instance, i: int, t: int) -> None:

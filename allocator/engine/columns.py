@@ -62,6 +62,10 @@ def fitting(inst: Instance, pools: np.ndarray) -> np.ndarray:
     ok = (inst.size[:, None] <= cap) & (access | ~inst.needs_access[:, None])
     pinned = inst.pinned_pool[:, None]
     ok &= (pinned < 0) | (pinned == pools)
+    together = np.array([inst.pools[p].is_combination for p in pools], dtype=bool)
+    if together.any():  # connecting rooms: households the policy lets combine, no room spare
+        spare = cap - np.array([inst.pools[p].smallest_part for p in pools], dtype=np.int64)
+        ok[:, together] &= inst.may_combine[:, None] & (inst.size[:, None] > spare[together])
     if inst.forbidden:
         column = {int(p): k for k, p in enumerate(pools)}
         for i, p in inst.forbidden:

@@ -24,14 +24,15 @@ import numpy as np
 from allocator.districts import distance_table
 from allocator.districts import resolve as resolve_districts
 from allocator.domain import Stay, Support, Unit, UnitKind
+from allocator.engine import rooms
 from allocator.engine.announcements import Announcements, announced_units
 from allocator.engine.announcements import resolve as resolve_announcements
+from allocator.engine.pool import NEVER as NEVER
+from allocator.engine.pool import Pool as Pool
 from allocator.errors import InputError
 from allocator.limits import MAX_COEFFICIENT, parse_date
 from allocator.policy import Policy, validate_policy
 from allocator.tables import Tables
-
-NEVER = 10**7  # a day beyond any horizon: "no limit"
 
 
 @dataclass(frozen=True)
@@ -66,23 +67,6 @@ def _announced(household: object, told: object) -> tuple[str, dt.date]:
             field="announced",
         )
     return told[0], parse_date(told[1], field="announced")
-
-
-@dataclass
-class Pool:
-    """Units interchangeable over the horizon, and their free count per day."""
-
-    capacity: int
-    kind: UnitKind
-    accessible: bool
-    free: np.ndarray  # units free on each day, shape (H,)
-    departure_limit: np.ndarray  # latest departure day of a stay starting on day d
-    occupancy_limit: np.ndarray  # occupancy of a stay starting on d is counted up to this day
-    units: list[int]  # unit indices
-    gaps: dict[int, list[tuple[int, int]]]  # per unit, its free stretches [from, to)
-    # index into `Instance.districts` when pools are split by district (`Instance.by_district`),
-    # else -1: the district is not known or does not matter
-    district: int = -1
 
 
 @dataclass
@@ -130,6 +114,12 @@ class Instance:
     district_distance: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.int64))
     # placements told to families, checked against this instance (None: no announcement)
     announcements: Announcements | None = None
+    # households that may take connecting rooms together (`Policy.connecting_rooms`)
+    may_combine: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def has_combinations(self) -> bool:
+        return any(q.parts for q in self.pools)
 
     @property
     def by_district(self) -> bool:
@@ -172,6 +162,10 @@ class Instance:
         if pool.capacity < self.size[i] or (self.needs_access[i] and not pool.accessible):
             return False
         if self.pinned_pool[i] >= 0 and self.pinned_pool[i] != p:
+            return False
+        if pool.parts and not (
+            self.may_combine[i] and self.size[i] > pool.capacity - pool.smallest_part
+        ):
             return False
         return (i, p) not in self.forbidden
 
@@ -220,7 +214,14 @@ def build_instance(
     pools, unit_pool = _pools(
         units, busy, special_units, start, policy, unit_district if split else None
     )
+    size = np.array([h.size for h in hh], dtype=np.int64)
+    needs_access = np.array([h.accessible for h in hh], dtype=bool)
+    combine = rooms.may_combine(tables, policy, size, needs_access)
+    pools += rooms.combinations(pools, set(size[combine].tolist()), H, policy.turnover_days)
     pinned, forbidden = _overrides_on_pools(overrides, hh_index, unit_index, unit_pool, len(hh))
+    forbidden |= {
+        (i, c) for i, p in forbidden for c, q in enumerate(pools) if any(p == r for r, _ in q.parts)
+    }
     need_day = np.array([(h.need_date - start).days for h in hh], dtype=np.int64)
     release = np.maximum(need_day, 0)
     exit_dated = np.array([h.exit_dated for h in hh], dtype=bool)
@@ -244,7 +245,7 @@ def build_instance(
         policy=policy,
         tables=tables,
         household_ids=[h.household_id for h in hh],
-        size=np.array([h.size for h in hh], dtype=np.int64),
+        size=size,
         urgency=np.array([h.urgency for h in hh], dtype=np.int64),
         weight=np.array([policy.urgency_weights[h.urgency] for h in hh], dtype=float),
         need_day=need_day,
@@ -252,7 +253,7 @@ def build_instance(
         stay_days=stay_days,
         exit_dated=exit_dated,
         exit_day=exit_day,
-        needs_access=np.array([h.accessible for h in hh], dtype=bool),
+        needs_access=needs_access,
         support=[h.support for h in hh],
         load=np.array([loads[h.support] for h in hh], dtype=np.int64),
         language=np.array(
@@ -276,6 +277,7 @@ def build_instance(
         anchor=anchor,
         unit_district=unit_district,
         district_distance=distance,
+        may_combine=combine,
     )
     inst.announcements = resolve_announcements(inst, overrides)
     check_coefficients(inst)
@@ -371,12 +373,15 @@ def _pools(
             key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3])
         if key is not None and unit_district is not None:
             key = (*key, int(unit_district[k]))
+        if key is not None and u.group is not None:
+            key = (*key, u.group)  # only rooms of one group connect
         p = pool_by_key.get(key) if key is not None else None
         if p is None:
             p = len(pools)
             pools.append(_empty_pool(u, H))
             if unit_district is not None:
                 pools[p].district = int(unit_district[k])
+            pools[p].group = u.group
             if key is not None:
                 pool_by_key[key] = p
         pool = pools[p]

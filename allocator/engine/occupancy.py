@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from allocator.engine import rooms
 from allocator.engine.columns import distinct_rows
 from allocator.engine.instance import NEVER, Instance
 
@@ -64,6 +65,15 @@ class Occupancy:
         self.occupancy_cap = np.minimum(self.occupancy_limit, H)
         self.departure_room = self.departure_limit - self.days
         self.room = self.free.copy()  # units still free per pool and day
+        # connecting rooms (`engine.rooms`): per pool, the physical pools a stay in it takes
+        # units of, and per physical pool the combinations that take its units; None without
+        self._parts: list[tuple[tuple[int, int], ...]] | None = None
+        self._users: dict[int, list[int]] = {}
+        if inst.has_combinations:
+            self._parts = [q.parts or ((p, 1),) for p, q in enumerate(inst.pools)]
+            for c, q in enumerate(inst.pools):
+                for part, _ in q.parts:
+                    self._users.setdefault(part, []).append(c)
         self.next_full = next_blocked_day(self.room > 0)
         self.longest = self._longest_stays(self.next_full, slice(None))
         self.support_used = np.zeros(H, dtype=np.int64)
@@ -99,18 +109,42 @@ class Occupancy:
         if self._exit_dated[i]:
             L = min(self._exit_day[i] - t, self._max_stay)
         occ_end = min(t + L + inst.policy.turnover_days, int(self.occupancy_cap[p, t]))
-        room = self.room[p, t:occ_end]
-        room -= 1
-        # the pool's free runs only change where this stay took a day's last free unit
-        if room.size and room.min() <= 0:
-            self.next_full[p] = next_blocked_day(self.room[p] > 0)
-            self.longest[p] = self._longest_stays(self.next_full[p], p)
+        if self._parts is not None:
+            self._take_rooms(p, t, occ_end)
+        else:
+            room = self.room[p, t:occ_end]
+            room -= 1
+            # the pool's free runs only change where this stay took a day's last free unit
+            if room.size and room.min() <= 0:
+                self.next_full[p] = next_blocked_day(self.room[p] > 0)
+                self.longest[p] = self._longest_stays(self.next_full[p], p)
         stay = slice(t, min(t + L, H))
         if inst.support_free is not None:
             self.support_used[stay] += inst.load[i]
         j = self._language[i]
         if j in self.mediation_used:
             self.mediation_used[j][stay] += 1
+
+    def _take_rooms(self, p: int, t: int, occ_end: int) -> None:
+        """Take a stay's units from every physical pool it occupies, then count again the sets
+        each combination that shares those pools can still make."""
+        assert self._parts is not None
+        touched = [part for part, _ in self._parts[p]]
+        for part, k in self._parts[p]:
+            self.room[part, t:occ_end] -= k
+        changed = set(touched) | {c for part in touched for c in self._users.get(part, ())}
+        self._refresh(sorted(changed))
+
+    def _refresh(self, rows: list[int]) -> None:
+        """A combination's free sets from its parts' free units, and the longest stays of
+        ``rows`` again."""
+        assert self._parts is not None
+        for c in rows:
+            if self.inst.pools[c].parts:
+                self.room[c] = np.min([self.room[part] // k for part, k in self._parts[c]], axis=0)
+        if rows:
+            self.next_full[rows] = next_blocked_day(self.room[rows] > 0)
+            self.longest[rows] = self._longest_stays(self.next_full[rows], rows)
 
     def add_all(self, households: np.ndarray, pools: np.ndarray, starts: np.ndarray) -> None:
         """`add` for each (household, pool, start) at once: the explanations load a whole plan."""
@@ -120,7 +154,16 @@ class Occupancy:
         occ_end = np.minimum(
             starts + L + inst.policy.turnover_days, self.occupancy_cap[pools, starts]
         )
-        self.room -= _interval_counts(len(self.room), H, pools, starts, occ_end, 1)
+        if self._parts is None:
+            self.room -= _interval_counts(len(self.room), H, pools, starts, occ_end, 1)
+        else:  # each stay takes units of every pool it occupies
+            where, count = rooms.footprint(inst.pools)
+            for j in range(where.shape[1]):
+                taken = _interval_counts(
+                    len(self.room), H, where[pools, j], starts, occ_end, count[pools, j]
+                )
+                self.room -= taken
+            self._refresh([c for c, q in enumerate(inst.pools) if q.parts])
         self.next_full = next_blocked_day(self.room > 0)
         self.longest = self._longest_stays(self.next_full, slice(None))
         stay_end = np.minimum(starts + L, H)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.choices import DEFAULT_GAP
+from allocator.domain import JOINED_SEPARATOR
 from allocator.engine import announcements, districts
 from allocator.engine.assign import assign_units
 from allocator.engine.columns import objective
@@ -70,6 +71,8 @@ class Decision:
     workers: int
     started: float
     details: dict = field(default_factory=dict)
+    # per household in connecting rooms, the rooms it takes besides ``unit`` (`engine.rooms`)
+    joined: dict[int, list[int]] = field(default_factory=dict)
 
 
 def plan(
@@ -152,12 +155,13 @@ def _written_up(d: Decision, reasons: bool, previous: pd.DataFrame | None = None
     nights, the objective and the solve's time."""
     inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
     why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
-    table = _plan_table(inst, pool, start_day, unit, why)
+    table = _plan_table(inst, pool, start_day, unit, why, d.joined)
     placed = pool >= 0
     # an exit-dated household waiting in a hotel leaves it on its exit day
     waits_until = np.where(inst.exit_dated, np.minimum(inst.horizon, inst.exit_day), inst.horizon)
     hotel = np.where(placed, start_day - inst.release, np.maximum(waits_until - inst.release, 0))
-    cap = inst.unit_capacity[unit[placed]]
+    # the pool's beds: a household in connecting rooms has all of its rooms' beds
+    cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool[placed]]
     nights = inst.stay_length(np.flatnonzero(placed), start_day[placed])
     obj = objective(inst, pool, start_day)
     if d.method is Method.GREEDY:
@@ -318,7 +322,7 @@ def _decide(
             pool, start_day, best_bound, status = _optimised(
                 inst, (pool, start_day), run, details, warm
             )
-    unit = assign_units(inst, pool, start_day)
+    unit, joined = assign_units(inst, pool, start_day)
     return Decision(
         inst=inst,
         method=method,
@@ -331,6 +335,7 @@ def _decide(
         workers=run.workers,
         started=started,
         details=details,
+        joined=joined,
     )
 
 
@@ -452,7 +457,7 @@ def _solver_details(out: SolveOutcome) -> dict:
     )
 
 
-def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
+def _plan_table(inst: Instance, pool, start, unit, reasons, joined=None) -> pd.DataFrame:
     """The placements table, one row per household; dates and labels are looked up, not worked
     out again for each of a city's thousands of rows."""
     placed = pool >= 0
@@ -467,6 +472,10 @@ def _plan_table(inst: Instance, pool, start, unit, reasons) -> pd.DataFrame:
     rows = {
         "household_id": inst.household_ids,
         "unit_id": [inst.unit_ids[u] if u >= 0 else None for u in units],
+        "joined_units": [
+            JOINED_SEPARATOR.join(inst.unit_ids[u] for u in (joined or {}).get(i, ()))
+            for i in range(inst.n_households)
+        ],
         "kind": [kind_of[u] if u >= 0 else None for u in units],
         "start": start_dates,
         "expected_end": [

@@ -23,6 +23,7 @@ CHANGE_COLUMNS = [
 PLAN_COLUMNS = [
     "household_id",
     "unit_id",
+    "joined_units",  # connecting rooms taken with unit_id, "+"-joined; "" for none
     "kind",
     "start",
     "expected_end",

@@ -3,7 +3,8 @@ the entries of its placement columns.
 
 A column is one (household, pool, start day). Pool occupancy is written in difference form: a
 running total per pool and day, whose row says that day's total is the last day's plus the
-starts minus the ends, so a column has at most 3 non-zeros (7 with support and mediation caps).
+starts minus the ends, so a column has at most 3 non-zeros (7 with support and mediation caps); a column of connecting
+rooms (`engine.rooms`) enters the start and end rows of each of its rooms' pools.
 docs/engine.md states the model in mathematics.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.engine import rooms
 from allocator.engine.columns import Columns, unplaced_cost
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
@@ -145,12 +147,28 @@ def column_entries(inst: Instance, cols: Columns, first_var: int):
     lay = layout_of(inst)
     H, C = lay.H, len(cols)
     col_idx = first_var + np.arange(C)
-    parts = [
-        (cols.household, col_idx, np.ones(C)),
-        _event_entries(
-            lay.f0 + cols.pool * H, cols.start, cols.occupancy_end, np.ones(C), col_idx, H
-        ),
-    ]
+    parts = [(cols.household, col_idx, np.ones(C))]
+    if inst.has_combinations:  # connecting rooms: a column enters each of its rooms' pools
+        where, count = rooms.footprint(inst.pools)
+        for j in range(where.shape[1]):
+            k = count[cols.pool, j]
+            parts.append(
+                _event_entries(
+                    lay.f0 + where[cols.pool, j] * H,
+                    cols.start,
+                    cols.occupancy_end,
+                    k.astype(float),
+                    col_idx,
+                    H,
+                    k > 0,
+                )
+            )
+    else:
+        parts.append(
+            _event_entries(
+                lay.f0 + cols.pool * H, cols.start, cols.occupancy_end, np.ones(C), col_idx, H
+            )
+        )
     if lay.S:
         load = inst.load[cols.household].astype(float)
         parts.append(

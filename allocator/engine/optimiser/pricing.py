@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from allocator.engine import rooms
 from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
@@ -46,6 +47,18 @@ def pricer(inst: Instance, cols: Columns) -> Pricer:
     household = cols.household
     flow_end = at(cols.pool, cols.occupancy_end)
     flow_start = at(cols.pool, cols.start)
+    # connecting rooms: a column prices each of its rooms' pools, times its rooms in each
+    flows = []
+    if inst.has_combinations:
+        where, count = rooms.footprint(inst.pools)
+        flows = [
+            (
+                count[cols.pool, j].astype(float),
+                at(where[cols.pool, j], cols.start),
+                at(where[cols.pool, j], cols.occupancy_end),
+            )
+            for j in range(where.shape[1])
+        ]
     if lay.S:
         load = inst.load[household].astype(float)
         support_dep = at(lay.P, cols.departure)
@@ -61,7 +74,10 @@ def pricer(inst: Instance, cols: Columns) -> Pricer:
         flat = padded.ravel()
         # in place, with take: a quarter quicker than fancy indexing into temporaries
         rc = cols.cost - duals.take(household)
-        if lay.P:
+        if flows:
+            for k, start, end in flows:
+                rc += k * (flat.take(start) - flat.take(end))
+        elif lay.P:
             rc += flat.take(flow_start)
             rc -= flat.take(flow_end)
         if lay.S:

@@ -69,7 +69,10 @@ class WarmStart:
 
     def keep(self, inst: Instance, cols: Columns, lp_columns: np.ndarray) -> None:
         """Remember this solve's restricted LP columns (indices into ``cols``)."""
-        first_unit = np.array([q.units[0] for q in inst.pools], dtype=np.int64)
+        # a combination of connecting rooms has no units of its own: its first part's stands in
+        first_unit = np.array(
+            [(q.units or inst.pools[q.parts[0][0]].units)[0] for q in inst.pools], dtype=np.int64
+        )
         sub = cols.take(lp_columns)
         self.household = np.asarray(inst.household_ids, dtype=object)[sub.household]
         self.unit = np.asarray(inst.unit_ids, dtype=object)[first_unit[sub.pool]]

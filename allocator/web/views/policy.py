@@ -55,6 +55,7 @@ LABELS = {
     "announcement_weight": N_("Cost of changing a placement already announced to a household"),
     "district_weight": N_("Cost per district between a unit and the household's district"),
     "districts": N_("District map"),
+    "connecting_rooms": N_("Combine connecting rooms for one household"),
 }
 HINTS = {
     "urgency_weights": N_("Urgency 1 is the lowest, 5 the highest."),
@@ -81,9 +82,18 @@ HINTS = {
         "A shipped map by name, or names and adjacent pairs; none: the same district counts 0, "
         "any other 1."
     ),
+    "connecting_rooms": N_(
+        "Rooms of one group (the units' group column) taken together by one household: never, "
+        "only when no single unit has enough beds, or whenever it costs less."
+    ),
 }
 KEY_LABELS = {"urgency_weights": N_("urgency %(key)s")}
-ENUM_LABELS: dict[str, str] = {**SUPPORT}
+ENUM_LABELS: dict[str, str] = {
+    **SUPPORT,
+    "never": N_("never"),
+    "when_needed": N_("only when no single unit fits"),
+    "comfort": N_("whenever it costs less"),
+}
 
 
 # --- the model's fields as inputs ------------------------------------------------------------
