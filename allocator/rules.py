@@ -20,7 +20,7 @@ ledger's operation and the stay in the way. The rules:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -138,7 +138,7 @@ def check_fit(
 
 
 def check_fit_rooms(
-    units: list[UnitLike],
+    units: Sequence[UnitLike],
     household_id: str,
     size: int | None,
     accessible: bool | None,

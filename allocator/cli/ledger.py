@@ -71,6 +71,7 @@ def _show(frame: pd.DataFrame, title: str, limit: int | None = 30) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    frame = _with_rooms(frame)
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for col in frame.columns:
         table.add_column(str(col).replace("_", " "))
@@ -80,6 +81,19 @@ def _show(frame: pd.DataFrame, title: str, limit: int | None = 30) -> None:
     if len(shown) < len(frame):
         table.caption = f"... and {len(frame) - len(shown)} more rows"
     Console().print(table)
+
+
+def _with_rooms(frame: pd.DataFrame) -> pd.DataFrame:
+    """A stay or placement in connecting rooms shows its rooms in one column: ``H1.01+H1.02``."""
+    if not {"unit_id", "joined_units"} <= set(frame.columns):
+        return frame
+    from allocator.domain import JOINED_SEPARATOR
+
+    units = [
+        JOINED_SEPARATOR.join([u, j]) if isinstance(u, str) and isinstance(j, str) and j else u
+        for u, j in zip(frame["unit_id"], frame["joined_units"], strict=True)
+    ]
+    return frame.drop(columns="joined_units").assign(unit_id=units)
 
 
 @contextmanager
@@ -323,7 +337,16 @@ def approve(
     with _session(db) as ledger:
         stays = ledger.approve(batch_id, approver=by, announce=announce)
         told = len(ledger.announcements()) if announce else 0
-    _say(f"approved: {len(stays)} stays" + (f"; {told} announcements held" if announce else ""))
+    skipped = stays.attrs.get("not_announced") or []
+    _say(
+        f"approved: {len(stays)} stays"
+        + (f"; {told} announcements held" if announce else "")
+        + (
+            f"; {len(skipped)} not announced: connecting rooms ({', '.join(skipped)})"
+            if skipped
+            else ""
+        )
+    )
 
 
 @batch_app.command("announce")
@@ -336,7 +359,10 @@ def announce(
 ) -> None:
     """Record the unit and date told to a waiting household (replacing an earlier one)."""
     with _session(db, actor=by) as ledger:
-        ledger.announce(household, unit, start, announced_by=by)
+        told = ledger.announce(household, unit, start, announced_by=by)
+    if not told:  # a placement in connecting rooms is not announced (nor kept by later plans)
+        _say(f"not announced: connecting rooms (household {household} in {unit})")
+        return
     _say(f"announced: household {household} in unit {unit} from {start}")
 
 

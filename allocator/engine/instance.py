@@ -330,9 +330,10 @@ def _busy_spans(
     """Per unit, the days [from, to) its current stays hold it, turnover included."""
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for s in stays:
-        busy[unit_index[s.unit_id]].append(
-            ((s.start - start).days, (s.expected_end - start).days + turn)
-        )
+        for unit_id in s.units:  # a stay in connecting rooms holds each of them
+            busy[unit_index[unit_id]].append(
+                ((s.start - start).days, (s.expected_end - start).days + turn)
+            )
     return busy
 
 

@@ -7,6 +7,9 @@ announcements to the engine, which keeps them unless a change saves more than
 `Policy.announcement_weight` or a hard rule forces it (`allocator.engine.announcements`). What a
 batch changed against the last approved one is worked out when it is read (`batch_changes`),
 from the two batches' stored placements: nothing more is stored per placement.
+
+Only a placement in one unit is announced: a placement in connecting rooms (``joined_units``) is
+not (its household is listed as not announced), as the engine keeps single-unit placements only.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from allocator.domain import JOINED_SEPARATOR
 from allocator.engine.announcements import changes, note_in
 from allocator.errors import InputError
 from allocator.ledger.database import audit, now, transaction
-from allocator.ledger.rules import user_date
+from allocator.ledger.rules import split_joined, user_date
 from allocator.ledger.schema import (
     AnnouncementRow,
     BatchRow,
@@ -47,21 +51,27 @@ def announce(
     unit_id: str,
     start: dt.date | str,
     announced_by: str | None = None,
-) -> None:
-    """Record (or replace) the placement told to a waiting household; see `Ledger.announce`."""
+) -> bool:
+    """Record (or replace) the placement told to a waiting household; see `Ledger.announce`.
+
+    False, and nothing recorded, when ``unit_id`` names connecting rooms ("+"-joined)."""
     day = user_date(start, "start")
     with transaction(engine, actor) as s:
         if s.get(HouseholdRow, household_id) is None:
             raise InputError(f"unknown household {household_id!r}", field="household_id")
-        if s.get(UnitRow, unit_id) is None:
-            raise InputError(f"unknown unit {unit_id!r}", field="unit_id")
+        for room in split_joined(unit_id) or (unit_id,):
+            if s.get(UnitRow, room) is None:
+                raise InputError(f"unknown unit {room!r}", field="unit_id")
         if _housed(s, household_id):
             raise InputError(
                 f"household {household_id} already has a stay: only a waiting household's "
                 "placement can be announced",
                 field="household_id",
             )
+        if len(split_joined(unit_id)) > 1:
+            return False
         _put(s, household_id, unit_id, day, None, announced_by)
+    return True
 
 
 def unannounce(
@@ -77,8 +87,8 @@ def unannounce(
         remove(s, household_id, "unannounce", actor=by)
 
 
-def announce_batch(s: Session, batch: BatchRow, by: str | None) -> int:
-    """Announce an approved batch's placements that start after its commit day; the count."""
+def _later(s: Session, batch: BatchRow) -> list[PlacementRow]:
+    """A batch's placements that start after its commit day."""
     rows = s.scalars(
         sa.select(PlacementRow)
         .where(
@@ -88,13 +98,31 @@ def announce_batch(s: Session, batch: BatchRow, by: str | None) -> int:
         )
         .order_by(PlacementRow.household_id)
     )
+    return list(rows)
+
+
+def announce_batch(s: Session, batch: BatchRow, by: str | None) -> int:
+    """Announce an approved batch's placements that start after its commit day; the count.
+
+    A placement in connecting rooms is not announced (`not_announced`)."""
     n = 0
-    for p in rows:
+    for p in _later(s, batch):
         if p.unit_id is None or p.start is None or _housed(s, p.household_id):
+            continue
+        if split_joined(p.joined_units):
             continue
         _put(s, p.household_id, p.unit_id, p.start, batch.batch_id, by)
         n += 1
     return n
+
+
+def not_announced(s: Session, batch: BatchRow) -> list[str]:
+    """The households whose later placement in a batch is in connecting rooms: not announced."""
+    return [
+        p.household_id
+        for p in _later(s, batch)
+        if split_joined(p.joined_units) and not _housed(s, p.household_id)
+    ]
 
 
 def remove(s: Session, household_id: str, why: str, actor: str | None = None) -> None:
@@ -147,8 +175,9 @@ def batch_changes(engine: sa.Engine, batch_id: int | None = None) -> pd.DataFram
                 raise InputError("the ledger has no batch yet: run batch propose first")
         if s.get(BatchRow, int(batch_id)) is None:
             raise InputError(f"unknown batch {batch_id}", field="batch_id")
-        previous = last_approved_placements(s, before=int(batch_id))
-        current = _placements(s, int(batch_id))
+        previous = _with_rooms(last_approved_placements(s, before=int(batch_id)))
+        current = _with_rooms(_placements(s, int(batch_id)))
+        assert current is not None
     # the engine's notes on announcements, as it wrote them into the stored reasons
     found = {str(r.household_id): note_in(r.reason) for r in current.itertuples(index=False)}
     notes = {h: note for h, note in found.items() if note is not None}
@@ -161,8 +190,21 @@ def _placements(s: Session, batch_id: int) -> pd.DataFrame:
         .where(PlacementRow.batch_id == batch_id)
         .order_by(PlacementRow.household_id)
     )
-    cols = ["household_id", "unit_id", "start", "status", "reason"]
+    cols = ["household_id", "unit_id", "start", "status", "reason", "joined_units"]
     return pd.DataFrame([[getattr(p, c) for c in cols] for p in rows], columns=cols)
+
+
+def _with_rooms(placements: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Placements whose ``unit_id`` names all their rooms (``H1.01+H1.02``): a change of the
+    rooms taken is a change of unit."""
+    if placements is None:
+        return None
+    out = placements.copy()
+    out["unit_id"] = [
+        JOINED_SEPARATOR.join((u, *split_joined(j))) if isinstance(u, str) else u
+        for u, j in zip(out["unit_id"], out["joined_units"], strict=True)
+    ]
+    return out
 
 
 def _housed(s: Session, household_id: str) -> bool:

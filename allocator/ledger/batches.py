@@ -18,12 +18,20 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from allocator.domain import JOINED_SEPARATOR
 from allocator.errors import _N, AllocatorError, InputError, Message
 from allocator.ledger import announcements
 from allocator.ledger.database import audit, bump, now, read_policy, read_version, transaction
 from allocator.ledger.imports import HOUSEHOLD_FIELDS, UNIT_FIELDS
 from allocator.ledger.reading import rows_frame, stays_frame
-from allocator.ledger.rules import check_stay, interval, user_date
+from allocator.ledger.rules import (
+    check_stay,
+    interval,
+    joined_text,
+    rooms,
+    split_joined,
+    user_date,
+)
 from allocator.ledger.schema import BatchRow, HouseholdRow, PlacementRow, StayRow, UnitRow
 from allocator.limits import WINDOW_YEARS, add_years
 from allocator.policy import Policy, validate_policy
@@ -42,6 +50,7 @@ STAY_COLUMNS = [
     "support",
     "language",
     "accessible",
+    "joined_units",
 ]
 
 
@@ -101,18 +110,25 @@ def _fixed_stays(
     turn = dt.timedelta(days=policy.turnover_days)
     earliest = add_years(week, -WINDOW_YEARS)
     until = {u.unit_id: u.available_until for u in s.scalars(sa.select(UnitRow))}
+    all_stays = list(s.scalars(sa.select(StayRow).order_by(StayRow.stay_id)))
     by_unit: dict[str, list[StayRow]] = {}
-    for st in s.scalars(sa.select(StayRow)):
-        by_unit.setdefault(st.unit_id, []).append(st)
+    for st in all_stays:
+        for room in rooms(st):  # a stay in connecting rooms holds each of them
+            by_unit.setdefault(room, []).append(st)
     sizes = {
         h.household_id: h
         for h in s.scalars(sa.select(HouseholdRow).where(HouseholdRow.household_id.in_(housed)))
     }
-    stays = []
     hold = week + dt.timedelta(days=commit_days)
+    # the end each stay is seen to have: for connecting rooms the earliest over its rooms
+    ends: dict[int, dt.date] = {}
+    order: list[StayRow] = []  # unit by unit, each unit's stays in time order, as before
     for unit_id, unit_stays in by_unit.items():
-        spans = sorted((interval(st), st) for st in unit_stays)
-        for k, ((a, b), st) in enumerate(spans):
+        spans = sorted(
+            ((interval(st), st) for st in unit_stays), key=lambda x: (x[0], x[1].stay_id)
+        )
+        order += [st for _, st in spans if st.stay_id not in ends]
+        for k, ((_a, b), st) in enumerate(spans):
             if st.actual_end is None and b <= week:
                 # still there past the expected end: assume the unit stays busy this week,
                 # up to the next stay already booked in the unit
@@ -122,21 +138,26 @@ def _fixed_stays(
                 if leaves is not None and b <= leaves:
                     limit = min(limit, leaves)
                 b = max(b, limit)
-            if b + turn <= week:
-                continue
-            hh = sizes[st.household_id]
-            stays.append(
-                {
-                    "household_id": st.household_id,
-                    "unit_id": unit_id,
-                    "start": max(a, earliest),
-                    "expected_end": b,
-                    "size": hh.size,
-                    "support": hh.support,
-                    "language": hh.language,
-                    "accessible": hh.accessible,
-                }
-            )
+            ends[st.stay_id] = min(b, ends.get(st.stay_id, b))
+    stays = []
+    for st in order:
+        a, b = interval(st)[0], ends[st.stay_id]
+        if b + turn <= week:
+            continue
+        hh = sizes[st.household_id]
+        stays.append(
+            {
+                "household_id": st.household_id,
+                "unit_id": st.unit_id,
+                "start": max(a, earliest),
+                "expected_end": b,
+                "size": hh.size,
+                "support": hh.support,
+                "language": hh.language,
+                "accessible": hh.accessible,
+                "joined_units": st.joined_units or "",
+            }
+        )
     return stays
 
 
@@ -262,6 +283,7 @@ def _record(
                 wait_days=int(r["wait_days"]),
                 status=str(r["status"]),
                 reason=r["reason"],
+                joined_units=r.get("joined_units") or None,
             )
         )
     audit(
@@ -298,7 +320,10 @@ def _check_stay(s: Session, policy: Policy, p: PlacementRow, what: str) -> None:
     """The rule check for one placement being approved (a module function so tests can hook it)."""
     if p.unit_id is None or p.start is None or p.expected_end is None:
         raise AllocatorError(Message(_N("{what}: the placement has no unit or dates"), what=what))
-    check_stay(s, policy, p.household_id, p.unit_id, p.start, p.expected_end, None, what)
+    joined = split_joined(p.joined_units)
+    check_stay(
+        s, policy, p.household_id, p.unit_id, p.start, p.expected_end, None, what, joined=joined
+    )
 
 
 def approve(
@@ -309,7 +334,9 @@ def approve(
     announce: bool = False,
 ) -> pd.DataFrame:
     """Turn a proposed batch into stays, all or none; see `Ledger.approve`. ``announce``: its
-    placements after the commit day become announcements too (`announcements.announce_batch`)."""
+    placements after the commit day become announcements too (`announcements.announce_batch`),
+    except those in connecting rooms, whose households the frame's ``attrs["not_announced"]``
+    lists."""
     approver = approver or actor or getpass.getuser()
     with transaction(engine, actor) as s:
         batch = _batch(s, batch_id, lock=True)
@@ -332,13 +359,14 @@ def approve(
                 _N("batch {batch}: household {household} in unit {unit}"),
                 batch=batch.batch_id,
                 household=p.household_id,
-                unit=p.unit_id,
+                unit=JOINED_SEPARATOR.join(filter(None, (p.unit_id, p.joined_units))),
             )
             _check_stay(s, policy, p, what)
             s.add(
-                StayRow(
+                StayRow(  # a placement in connecting rooms is ONE stay holding all of them
                     household_id=p.household_id,
                     unit_id=p.unit_id,
+                    joined_units=joined_text(split_joined(p.joined_units)),
                     batch_id=batch.batch_id,
                     start=p.start,
                     expected_end=p.expected_end,
@@ -349,9 +377,16 @@ def approve(
         batch.status = "approved"
         batch.approved_by = approver
         batch.approved_at = now()
-        told = {"announced": announcements.announce_batch(s, batch, approver)} if announce else {}
+        told: dict[str, Any] = {}
+        skipped: list[str] = []
+        if announce:
+            told["announced"] = announcements.announce_batch(s, batch, approver)
+            skipped = announcements.not_announced(s, batch)
+            if skipped:
+                told["not_announced_connecting_rooms"] = len(skipped)
         audit(s, "approve", "batch", batch.batch_id, actor=approver, stays=n, **told)
         s.flush()
         out = stays_frame(s, StayRow.batch_id == batch.batch_id)
+    out.attrs["not_announced"] = skipped
     log.info("approved batch %s: %d stays", batch.batch_id, n)
     return out

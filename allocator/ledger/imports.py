@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,11 +20,18 @@ from sqlalchemy.orm import Session
 from allocator.domain import Household, Unit
 from allocator.errors import _N, InputError, Message
 from allocator.ledger.database import audit, bump, read_policy, transaction
-from allocator.ledger.rules import check_unit_fit, describe, interval, unit_stays
+from allocator.ledger.rules import check_unit_fit, describe, interval, rooms, unit_stays
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
 from allocator.rules import broken_rule, check_record_dates
-from allocator.tables import Source, TableLike, _check_unique, _labels, parse_records
+from allocator.tables import (
+    Source,
+    TableLike,
+    _check_groups,
+    _check_unique,
+    _labels,
+    parse_records,
+)
 
 log = logging.getLogger("allocator.ledger")
 
@@ -61,6 +68,8 @@ def read_records(
     labels = _labels(table, len(records))
     key = "unit_id" if kind == "units" else "household_id"
     _check_unique(records, key, source, labels)
+    if kind == "units":
+        _check_groups(cast(list[Unit], records), source, labels)
     today = today or dt.date.today()
     for pos, record in enumerate(records):
         broken = check_record_dates(record, kind, today, _N("today"))
@@ -107,6 +116,8 @@ def import_units(
             else:
                 _change_unit(s, row, values, policy)
                 changed += 1
+        s.flush()
+        _check_ledger_groups(s)
     log.info("units import: %d added, %d changed", added, changed)
     return ImportResult(added, changed, len(units) - added - changed)
 
@@ -117,11 +128,12 @@ def _change_unit(s: Session, row: UnitRow, values: dict[str, Any], policy: Polic
     for f in UNIT_FIELDS:
         setattr(row, f, values[f])
     s.flush()
-    for stay in unit_stays(s, row.unit_id):
+    for stay in unit_stays(s, row.unit_id):  # its own, and those holding it as a joined room
         if stay.actual_end is None:
             hh = s.get_one(HouseholdRow, stay.household_id)
             start, end = interval(stay)
-            check_unit_fit(row, hh, start, end, policy, describe(stay))
+            taken = [s.get_one(UnitRow, room) for room in rooms(stay)]
+            check_unit_fit(taken, hh, start, end, policy, describe(stay))
     audit(
         s,
         "change",
@@ -129,6 +141,32 @@ def _change_unit(s: Session, row: UnitRow, values: dict[str, Any], policy: Polic
         row.unit_id,
         **{k: [x.isoformat() if isinstance(x, dt.date) else x for x in v] for k, v in diff.items()},
     )
+
+
+def _check_ledger_groups(s: Session) -> None:
+    """The connecting rooms of one group, in the file and in the ledger together, are of one kind
+    and one district (`allocator.tables`' rule for a units table)."""
+    first: dict[str, UnitRow] = {}
+    grouped = sa.select(UnitRow).where(UnitRow.group.is_not(None)).order_by(UnitRow.unit_id)
+    for unit in s.scalars(grouped):
+        other = first.setdefault(str(unit.group), unit)
+        for column in ("kind", "district"):
+            if getattr(unit, column) != getattr(other, column):
+                raise InputError(
+                    _N(
+                        "unit {unit!r} is in group {group!r} with unit {other!r} but its "
+                        "{attribute} differs ({value} against {expected}): connecting rooms are "
+                        "of one kind and one district"
+                    ),
+                    unit=unit.unit_id,
+                    group=unit.group,
+                    other=other.unit_id,
+                    attribute=column,
+                    value=getattr(unit, column),
+                    expected=getattr(other, column),
+                    source="units",
+                    column=column,
+                )
 
 
 def import_requests(
@@ -170,14 +208,14 @@ def _check_size(s: Session, h: Household) -> None:
     """A household in a unit (or planned in one) may not grow beyond its beds."""
     stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == h.household_id)).first()
     if stay is not None and stay.actual_end is None:
-        unit = s.get_one(UnitRow, stay.unit_id)
-        if h.size > unit.capacity:
+        beds = sum(s.get_one(UnitRow, room).capacity for room in rooms(stay))
+        if h.size > beds:
             problem = Message(
                 _N("household {household} would have {size} persons, but {stay} has {beds} beds"),
                 household=h.household_id,
                 size=h.size,
                 stay=describe(stay),
-                beds=unit.capacity,
+                beds=beds,
             )
             raise InputError(
                 broken_rule(_N("capacity"), problem),

@@ -5,25 +5,30 @@ call, so the ledger and `allocator plan` refuse the same input for the same reas
 words them for the ledger's operations, and `check_stay` gathers what they need from the open
 transaction. Every refusal is an `InputError` that names the rule and the stay in the way. A date
 a user gives the ledger lies within 10 years of today (`user_date`).
+
+A stay in connecting rooms holds each of its rooms (`rooms`): every query for the stays in a unit
+(`unit_stays`) finds it under each room, and `check_stay` checks each room for overlaps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from allocator.choices import EXIT_PATHWAYS as EXIT_PATHWAYS
+from allocator.domain import JOINED_SEPARATOR
 from allocator.errors import _N, InputError, Message
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
 from allocator.rules import (
+    UnitLike,
     broken_rule,
     check_dates_in_order,
-    check_fit,
+    check_fit_rooms,
     check_in_window,
     overlap_rule,
     overlaps,
@@ -49,6 +54,30 @@ class StayDates(Protocol):
     def moved_in(self) -> dt.date | None: ...
     @property
     def actual_end(self) -> dt.date | None: ...
+    @property
+    def joined_units(self) -> str | None: ...
+
+
+def split_joined(text: object) -> tuple[str, ...]:
+    """The connecting rooms a stored "+"-joined text names (NULL, NaN or "" for none)."""
+    if not isinstance(text, str) or not text:
+        return ()
+    return tuple(part.strip() for part in text.split(JOINED_SEPARATOR) if part.strip())
+
+
+def joined_text(units: Iterable[str]) -> str | None:
+    """Rooms as the ledger stores them: "+"-joined text, or None for none."""
+    return JOINED_SEPARATOR.join(units) or None
+
+
+def rooms(stay: StayDates) -> tuple[str, ...]:
+    """Every unit a stay holds: its unit and the connecting rooms joined to it."""
+    return (stay.unit_id, *split_joined(stay.joined_units))
+
+
+def shown(stay: StayDates) -> str:
+    """A stay's units as people read them: ``H1.01`` or ``H1.01+H1.02``."""
+    return JOINED_SEPARATOR.join(rooms(stay))
 
 
 def as_date(value: dt.date | str | None, field: str) -> dt.date:
@@ -99,7 +128,7 @@ def describe(stay: StayDates) -> Message:
         _N("stay #{stay} of household {household} in unit {unit} ({start} to {end}, {state})"),
         stay=stay.stay_id,
         household=stay.household_id,
-        unit=stay.unit_id,
+        unit=shown(stay),
         start=start,
         end=end,
         state=Message(state),
@@ -112,11 +141,18 @@ def refused(rule: str, what: str, problem: str) -> Message:
 
 
 def check_unit_fit(
-    unit: UnitRow, hh: HouseholdRow, start: dt.date, end: dt.date, policy: Policy, what: str
+    units: UnitRow | Sequence[UnitRow],
+    hh: HouseholdRow,
+    start: dt.date,
+    end: dt.date,
+    policy: Policy,
+    what: str,
 ) -> None:
-    """Capacity, accessibility and the unit's availability window for a stay [start, end):
-    `allocator.rules.check_fit`, worded for the operation ``what``."""
-    broken = check_fit(unit, hh.household_id, hh.size, hh.accessible, start, end)
+    """Capacity, accessibility and the units' availability windows for a stay [start, end) in
+    one unit or in connecting rooms taken together: `allocator.rules.check_fit_rooms`, worded
+    for the operation ``what``."""
+    taken: list[UnitLike] = [units] if isinstance(units, UnitRow) else list(units)
+    broken = check_fit_rooms(taken, hh.household_id, hh.size, hh.accessible, start, end)
     if broken is not None:
         raise InputError(refused(broken.rule, what, broken.message))
 
@@ -154,7 +190,11 @@ def check_no_overlap(
 
 
 def unit_stays(s: Session, unit_id: str) -> list[StayRow]:
-    return list(s.scalars(sa.select(StayRow).where(StayRow.unit_id == unit_id)))
+    """The stays that hold ``unit_id``: as their unit, or as a connecting room joined to it."""
+    holding = sa.or_(
+        StayRow.unit_id == unit_id, StayRow.joined_units.contains(unit_id, autoescape=True)
+    )
+    return [st for st in s.scalars(sa.select(StayRow).where(holding)) if unit_id in rooms(st)]
 
 
 def check_stay(
@@ -167,20 +207,33 @@ def check_stay(
     exclude: int | None,
     what: str,
     as_of: dt.date | None = None,
+    *,
+    joined: Sequence[str] = (),
 ) -> None:
     """Every engine rule for one stay [start, end) against the ledger; `InputError` if not.
 
     ``exclude`` is the stay being changed (it may not collide with itself); ``as_of`` as in
-    `check_no_overlap`.
+    `check_no_overlap`; ``joined`` the connecting rooms taken with ``unit_id`` (each must be
+    free of every other stay, as the unit is).
     """
     hh = s.get(HouseholdRow, household_id)
     if hh is None:
         raise InputError(
             _N("unknown household {household!r}"), household=household_id, field="household_id"
         )
-    unit = s.get(UnitRow, unit_id)
-    if unit is None:
-        raise InputError(_N("unknown unit {unit!r}"), unit=unit_id, field="unit_id")
+    units = []
+    for k, room in enumerate((unit_id, *joined)):
+        unit = s.get(UnitRow, room)
+        if unit is None:
+            field = "unit_id" if k == 0 else "joined_units"
+            raise InputError(_N("unknown unit {unit!r}"), unit=room, field=field)
+        if unit in units:
+            raise InputError(
+                _N("joined_units repeats a unit of the stay: {units}"),
+                units=JOINED_SEPARATOR.join((unit_id, *joined)),
+                field="joined_units",
+            )
+        units.append(unit)
     broken = check_dates_in_order(start, end)
     if broken is not None:
         raise InputError(refused(broken.rule, what, broken.message))
@@ -196,6 +249,7 @@ def check_stay(
             stay=describe(other),
         )
         raise InputError(refused(_N("never split"), what, problem))
-    check_unit_fit(unit, hh, start, end, policy, what)
-    others = [o for o in unit_stays(s, unit_id) if o.stay_id != exclude]
-    check_no_overlap(others, start, end, policy, what, as_of)
+    check_unit_fit(units, hh, start, end, policy, what)
+    for unit in units:  # a stay in connecting rooms holds every one of them
+        others = [o for o in unit_stays(s, unit.unit_id) if o.stay_id != exclude]
+        check_no_overlap(others, start, end, policy, what, as_of)

@@ -53,6 +53,8 @@ class UnitRow(Base):
     available_until: Mapped[dt.date | None] = mapped_column(sa.Date)
     nightly_cost: Mapped[float | None] = mapped_column(sa.Float)
     district: Mapped[str | None] = mapped_column(sa.String(40))
+    # connecting rooms: units of one group may be taken together by one household
+    group: Mapped[str | None] = mapped_column(ID)
     __table_args__ = (
         sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
         sa.CheckConstraint("kind IN ('hub_room', 'flat')", name="kind_known"),
@@ -134,13 +136,18 @@ class PlacementRow(Base):
     wait_days: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    # the connecting rooms placed with unit_id, "+"-joined (`allocator.domain.JOINED_SEPARATOR`)
+    joined_units: Mapped[str | None] = mapped_column(sa.String)
 
 
 class StayRow(Base):
-    """A household's stay in one unit: planned dates, actual dates, and how it ended.
+    """A household's stay in one unit, or in connecting rooms of one group taken together:
+    planned dates, actual dates, and how it ended.
 
     One stay per household (``household_id`` is unique): a household is never split across units
-    or stays. Rules across rows (no overlap in a unit including turnover, capacity) are checked in
+    or stays. A stay in connecting rooms names its first room in ``unit_id`` and the others in
+    ``joined_units`` ("+"-joined text; NULL or "" for none), and holds every one of them
+    (`allocator.ledger.rules.rooms`). Rules across rows (no overlap in a unit including turnover, capacity) are checked in
     code inside the writing transaction, which first bumps ``ledger_state.version``, so two
     writers are serialised.
     """
@@ -158,6 +165,7 @@ class StayRow(Base):
     actual_end: Mapped[dt.date | None] = mapped_column(sa.Date)
     exit_pathway: Mapped[str | None] = mapped_column(sa.String(32))
     exit_outcome: Mapped[str | None] = mapped_column(sa.String(200))
+    joined_units: Mapped[str | None] = mapped_column(sa.String)
     __table_args__ = (
         sa.CheckConstraint("expected_end > start", name="end_after_start"),
         sa.CheckConstraint("actual_end IS NULL OR moved_in IS NOT NULL", name="exit_after_move_in"),

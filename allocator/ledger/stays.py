@@ -20,7 +20,17 @@ from sqlalchemy.orm import Session
 from allocator.errors import _N, InputError, Message
 from allocator.ledger import announcements
 from allocator.ledger.database import audit, bump, read_policy, transaction
-from allocator.ledger.rules import EXIT_PATHWAYS, MAX_TEXT, check_stay, describe, user_date
+from allocator.ledger.rules import (
+    EXIT_PATHWAYS,
+    MAX_TEXT,
+    check_stay,
+    describe,
+    joined_text,
+    rooms,
+    shown,
+    split_joined,
+    user_date,
+)
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
 
@@ -94,8 +104,9 @@ def move_in(
         hh = s.get(HouseholdRow, household_id)
         if hh is None:
             raise InputError(UNKNOWN_HOUSEHOLD, household=household_id, field="household_id")
-        if unit_id is not None and s.get(UnitRow, unit_id) is None:
-            raise InputError(_N("unknown unit {unit!r}"), unit=unit_id, field="unit_id")
+        for room in split_joined(unit_id):  # "H1.01+H1.02": connecting rooms taken together
+            if s.get(UnitRow, room) is None:
+                raise InputError(_N("unknown unit {unit!r}"), unit=room, field="unit_id")
         stay = s.scalars(sa.select(StayRow).where(StayRow.household_id == household_id)).first()
         bump(s)
         if stay is None:
@@ -108,10 +119,12 @@ def move_in(
 def _manual_move_in(
     s: Session, hh: HouseholdRow, date: dt.date, unit_id: str | None, end: dt.date | None
 ) -> None:
-    """A household without a planned stay moves into ``unit_id``: a new stay, checked."""
+    """A household without a planned stay moves into ``unit_id``: a new stay, checked.
+
+    ``unit_id`` may name connecting rooms of one group taken together, "+"-joined."""
     policy = read_policy(s)
     household_id = hh.household_id
-    if unit_id is None:
+    if not split_joined(unit_id):
         raise InputError(
             _N(
                 "household {household} has no planned stay: give the unit (--unit) for a "
@@ -125,16 +138,18 @@ def _manual_move_in(
     else:
         assert hh.expected_stay_days is not None
         end = end or date + dt.timedelta(days=hh.expected_stay_days)
+    first, *joined = split_joined(unit_id)
     what = Message(
         _N("manual move-in of household {household} in unit {unit}"),
         household=household_id,
         unit=unit_id,
     )
-    check_stay(s, policy, household_id, unit_id, date, end, None, what, date)
+    check_stay(s, policy, household_id, first, date, end, None, what, date, joined=joined)
     s.add(
         StayRow(
             household_id=household_id,
-            unit_id=unit_id,
+            unit_id=first,
+            joined_units=joined_text(joined),
             start=date,
             expected_end=end,
             moved_in=date,
@@ -149,11 +164,11 @@ def _planned_move_in(
     """The household moves into its planned stay, possibly with a new expected end."""
     policy = read_policy(s)
     household_id = stay.household_id
-    if unit_id is not None and unit_id != stay.unit_id:
+    if unit_id is not None and split_joined(unit_id) not in ((stay.unit_id,), rooms(stay)):
         raise InputError(
             _N("household {household} is planned in unit {planned}, not {unit} ({stay})"),
             household=household_id,
-            planned=stay.unit_id,
+            planned=shown(stay),
             unit=unit_id,
             stay=describe(stay),
             field="unit_id",
@@ -169,9 +184,12 @@ def _planned_move_in(
     what = Message(
         _N("move-in of household {household} in unit {unit}"),
         household=household_id,
-        unit=stay.unit_id,
+        unit=shown(stay),
     )
-    check_stay(s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date)
+    joined = split_joined(stay.joined_units)
+    check_stay(
+        s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date, joined=joined
+    )
     stay.moved_in = date
     if end != stay.expected_end:
         stay.expected_end = end
@@ -226,9 +244,20 @@ def exit(
         what = Message(
             _N("exit of household {household} from unit {unit}"),
             household=household_id,
-            unit=stay.unit_id,
+            unit=shown(stay),
         )
-        check_stay(s, policy, household_id, stay.unit_id, stay.moved_in, date, stay.stay_id, what)
+        joined = split_joined(stay.joined_units)
+        check_stay(
+            s,
+            policy,
+            household_id,
+            stay.unit_id,
+            stay.moved_in,
+            date,
+            stay.stay_id,
+            what,
+            joined=joined,
+        )
         stay.actual_end = date
         stay.exit_pathway = pathway
         stay.exit_outcome = outcome
@@ -278,9 +307,12 @@ def extend(
         what = Message(
             _N("extension of household {household}'s stay in unit {unit}"),
             household=household_id,
-            unit=stay.unit_id,
+            unit=shown(stay),
         )
-        check_stay(s, policy, household_id, stay.unit_id, start, end, stay.stay_id, what)
+        joined = split_joined(stay.joined_units)
+        check_stay(
+            s, policy, household_id, stay.unit_id, start, end, stay.stay_id, what, joined=joined
+        )
         old = stay.expected_end
         stay.expected_end = end
         moved = {}

@@ -215,7 +215,10 @@ class Ledger:
 
         Approving an approved batch again changes nothing (idempotent). ``batch_id`` None means
         the latest proposed batch. ``announce``: the batch's placements that start after its
-        commit day are announced to the families too (`announce`), in the same transaction.
+        commit day are announced to the families too (`announce`), in the same transaction;
+        not those in connecting rooms, whose households ``attrs["not_announced"]`` of the
+        returned frame lists. A placement in connecting rooms becomes one stay holding them all
+        (``unit_id`` the first room, ``joined_units`` the others).
         """
         return batches.approve(self.engine, self.actor, batch_id, approver, announce)
 
@@ -228,12 +231,15 @@ class Ledger:
         start: dt.date | str,
         *,
         announced_by: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Record that a waiting household was told its unit and start date (replacing an
         earlier announcement). Later proposals keep it unless changing it saves more than
         ``Policy.announcement_weight`` or a hard rule forces the change; its move-in or the
-        request's withdrawal removes it. Audited."""
-        announcements.announce(self.engine, self.actor, household_id, unit_id, start, announced_by)
+        request's withdrawal removes it. Audited. A placement in connecting rooms (``unit_id``
+        "H1.01+H1.02") is not announced: False, nothing recorded."""
+        return announcements.announce(
+            self.engine, self.actor, household_id, unit_id, start, announced_by
+        )
 
     def unannounce(self, household_id: str, *, by: str | None = None) -> None:
         """Remove a household's announcement (audited); an unknown one is refused."""
@@ -260,7 +266,8 @@ class Ledger:
         unit_id: str | None = None,
         expected_end: dt.date | str | None = None,
     ) -> None:
-        """Record the day a household moved in: its planned stay, or a manual one in ``unit_id``.
+        """Record the day a household moved in: its planned stay, or a manual one in ``unit_id``
+        (connecting rooms of one group taken together as "H1.01+H1.02").
 
         A household with an expected exit date stays until then, or for the policy's maximum
         stay from this move-in if that ends first (``expected_end``, when given, may not pass

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from allocator.ledger.database import database_url
 from allocator.ledger.reading import load_rows
-from allocator.ledger.rules import interval
+from allocator.ledger.rules import interval, rooms
 from allocator.ledger.store import Ledger
 
 POSTGRES_ENV = "ALLOCATOR_TEST_POSTGRES_URL"
@@ -51,9 +51,13 @@ def invariant_violations(ledger: Ledger) -> list[str]:
         if st.household_id in seen:
             problems.append(f"household {st.household_id} has two stays")
         seen.add(st.household_id)
-        hh, u = households[st.household_id], unit[st.unit_id]
-        if hh.size > u.capacity:
-            problems.append(f"stay {st.stay_id}: {hh.size} persons in {u.capacity} beds")
+        hh, taken = households[st.household_id], [unit[r] for r in rooms(st)]
+        beds = sum(u.capacity for u in taken)
+        if hh.size > beds:
+            problems.append(f"stay {st.stay_id}: {hh.size} persons in {beds} beds")
+        groups = {u.group for u in taken}
+        if len(taken) > 1 and (None in groups or len(groups) > 1):
+            problems.append(f"stay {st.stay_id}: rooms {rooms(st)} are not of one group")
         a, b = interval(st)
         if b <= a:
             problems.append(f"stay {st.stay_id}: ends {b} before it starts {a}")
@@ -63,7 +67,8 @@ def invariant_violations(ledger: Ledger) -> list[str]:
             problems.append(f"stay {st.stay_id}: exit without pathway")
     by_unit: dict[str, list] = {}
     for st in stays:
-        by_unit.setdefault(st.unit_id, []).append(interval(st))
+        for room in rooms(st):  # a stay in connecting rooms holds each of them
+            by_unit.setdefault(room, []).append(interval(st))
     for unit_id, spans in by_unit.items():
         spans.sort()
         for (a1, b1), (a2, b2) in zip(spans, spans[1:], strict=False):

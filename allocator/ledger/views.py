@@ -7,7 +7,11 @@ below are read) and the policy, and touch no database, so they are tested on han
 - ``households``: household_id, size, urgency, need_date, expected_exit_date (may be left out:
   no household has an exit date), anchor_district (may be left out)
 - ``stays``: stay_id, household_id, unit_id, start, expected_end, moved_in, actual_end,
-  exit_pathway (the last three may be left out: nobody moved in or left yet)
+  exit_pathway (the last three may be left out: nobody moved in or left yet), joined_units (may
+  be left out: no stay in connecting rooms)
+
+A stay in connecting rooms (``joined_units``) holds each of its rooms: each is occupied, not free,
+and counts its nights; its household is counted once.
 - ``batches`` (history only, optional): week
 
 Dates may be `datetime.date`, pandas timestamps or ISO text; None, NaN and NaT mean no date.
@@ -22,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.ledger.rules import EXIT_PATHWAYS, as_date, interval
+from allocator.ledger.rules import EXIT_PATHWAYS, as_date, interval, rooms, shown
 from allocator.policy import Policy
 
 OCCUPANCY_COLUMNS = [
@@ -36,6 +40,7 @@ OCCUPANCY_COLUMNS = [
     "expected_end",
     "expected_exit_date",
     "district",
+    "rooms",
 ]
 WAITING_COLUMNS = [
     "household_id",
@@ -56,10 +61,13 @@ OVERDUE_COLUMNS = [
     "days_in",
     "days_past_expected_end",
     "past_max_stay",
+    "joined_units",
 ]
 FREE_COLUMNS = ["unit_id", "kind", "capacity", "free_from", "free_until", "district"]
 # shown only when some unit or household names one: a ledger without districts reads as before
 DISTRICT_COLUMNS = ("district", "anchor_district")
+# shown only when some stay holds connecting rooms: the stay's rooms, "H1.01+H1.02"
+ROOMS_COLUMNS = ("rooms", "joined_units")
 HISTORY_COLUMNS = [
     "week",
     "unit_nights_available",
@@ -128,6 +136,7 @@ class _Stay:
     moved_in: dt.date | None
     actual_end: dt.date | None
     exit_pathway: str | None
+    joined_units: str | None = None  # connecting rooms taken with unit_id, "+"-joined
 
 
 def _rows(frame: pd.DataFrame) -> Iterable[dict[str, Any]]:
@@ -174,6 +183,7 @@ def _stays(frame: pd.DataFrame) -> list[_Stay]:
             _date(r.get("moved_in")),
             _date(r.get("actual_end")),
             _text(r.get("exit_pathway")),
+            _text(r.get("joined_units")),
         )
         for r in _rows(frame)
     ]
@@ -181,9 +191,11 @@ def _stays(frame: pd.DataFrame) -> list[_Stay]:
 
 
 def _by_unit(stays: list[_Stay]) -> dict[str, list[_Stay]]:
+    """The stays holding each unit: a stay in connecting rooms under each of its rooms."""
     by_unit: dict[str, list[_Stay]] = {}
     for st in stays:
-        by_unit.setdefault(st.unit_id, []).append(st)
+        for room in rooms(st):
+            by_unit.setdefault(room, []).append(st)
     return by_unit
 
 
@@ -216,7 +228,8 @@ def status(
                 "units_occupied": int(
                     (occupancy.state != "free").sum() - (occupancy.state == "closed").sum()
                 ),
-                "persons_housed": int(occupancy.persons.sum()),
+                # a household in connecting rooms shows in each of them: counted once
+                "persons_housed": int(occupancy.drop_duplicates("household_id").persons.sum()),
                 "households_waiting": len(waiting),
                 "average_wait_days": float(waiting.waiting_days.mean()) if len(waiting) else 0.0,
                 "longest_wait_days": int(waiting.waiting_days.max()) if len(waiting) else 0,
@@ -269,6 +282,7 @@ def _occupancy(
                     households[present.household_id].expected_exit_date if present else None
                 ),
                 "district": u.district,
+                "rooms": shown(present) if present and present.joined_units else None,
             }
         )
     return _without_empty_districts(pd.DataFrame(rows, columns=OCCUPANCY_COLUMNS))
@@ -322,9 +336,10 @@ def _overdue(
                     "days_in": days_in,
                     "days_past_expected_end": past_end,
                     "past_max_stay": past_max,
+                    "joined_units": st.joined_units or None,
                 }
             )
-    return pd.DataFrame(rows, columns=OVERDUE_COLUMNS)
+    return _without_empty_districts(pd.DataFrame(rows, columns=OVERDUE_COLUMNS))
 
 
 def _free(
@@ -369,8 +384,10 @@ def _free(
 
 
 def _without_empty_districts(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame without its district column when no row names a district."""
-    empty = [c for c in DISTRICT_COLUMNS if c in frame.columns and frame[c].isna().all()]
+    """The frame without its district column when no row names a district, and without its
+    rooms column when no stay holds connecting rooms."""
+    optional = (*DISTRICT_COLUMNS, *ROOMS_COLUMNS)
+    empty = [c for c in optional if c in frame.columns and frame[c].isna().all()]
     return frame.drop(columns=empty)
 
 
@@ -432,13 +449,14 @@ def _history_range(
 
 def _previous_ends(
     stays: list[_Stay], spans: dict[int, tuple[dt.date, dt.date]]
-) -> dict[int, dt.date | None]:
-    """For each stay, when the stay before it in its unit ended (None for a unit's first)."""
-    previous: dict[int, dt.date | None] = {}
+) -> dict[int, list[dt.date]]:
+    """For each stay, when the stay before it in each of its units ended (none for a unit's
+    first): one date per room for a stay in connecting rooms."""
+    previous: dict[int, list[dt.date]] = {st.stay_id: [] for st in stays}
     for unit_stays in _by_unit(stays).values():
         unit_stays.sort(key=lambda st: spans[st.stay_id][0])
-        for k, st in enumerate(unit_stays):
-            previous[st.stay_id] = spans[unit_stays[k - 1].stay_id][1] if k else None
+        for before, st in zip(unit_stays, unit_stays[1:], strict=False):
+            previous[st.stay_id].append(spans[before.stay_id][1])
     return previous
 
 
@@ -453,7 +471,7 @@ def _week(
     households: dict[str, _Household],
     stays: list[_Stay],
     spans: dict[int, tuple[dt.date, dt.date]],
-    previous: dict[int, dt.date | None],
+    previous: dict[int, list[dt.date]],
     moved: dict[str, dt.date],
     policy: Policy,
 ) -> dict[str, Any]:
@@ -469,7 +487,7 @@ def _week(
     for st in stays:
         a, b = spans[st.stay_id]
         n = _nights(a, b, ws, we)
-        occupied += n
+        occupied += n * len(rooms(st))  # each connecting room taken is a unit occupied
         persons += n * households[st.household_id].size
         if n:
             length = (min(b, we) - a).days
@@ -479,9 +497,8 @@ def _week(
         if st.actual_end is not None and ws <= st.actual_end < we:
             pathway = str(st.exit_pathway)
             exits[pathway] = exits.get(pathway, 0) + 1
-        before = previous[st.stay_id]
-        if ws <= a < we and before is not None:
-            lost += max(0, (a - before).days)
+        if ws <= a < we:
+            lost += sum(max(0, (a - before).days) for before in previous[st.stay_id])
     hotel = sum(
         _nights(
             h.need_date, min(moved.get(h.household_id, far), h.expected_exit_date or far), ws, we
