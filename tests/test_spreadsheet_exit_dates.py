@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -126,5 +127,5 @@ def test_plan_from_a_file_with_exit_dates(tmp_path):
     args += ["--start", START.isoformat(), "--out", str(out), "--method", "greedy", "--quiet"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    plan = {r.split(",")[0]: r.split(",") for r in out.read_text().splitlines()[1:]}
-    assert plan["H2"][3:5] == ["2026-12-10", "2027-01-20"]
+    plan = pd.read_csv(out, dtype=str).set_index("household_id")
+    assert plan.loc["H2", ["start", "expected_end"]].tolist() == ["2026-12-10", "2027-01-20"]

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.domain import JOINED_SEPARATOR
 from allocator.errors import InputError
 from allocator.simulation.results import mean_interval
 
@@ -473,10 +474,15 @@ def records_from_plan(
     starts = starts.where(starts.notna(), None)
     placed = t["status"].astype(str).str.strip().eq("placed").to_numpy() & starts.notna().to_numpy()
     unit_ids = t["unit_id"].where(placed, None).to_numpy()
+    joined = (
+        t["joined_units"].fillna("").astype(str).where(placed, "").to_numpy()
+        if "joined_units" in t
+        else np.full(len(t), "", dtype=object)
+    )
     wait = t["wait_days"].to_numpy(float)
     rec = _records(hh, placed, starts.where(placed, None), wait, source)
     if units is not None:
-        rec = _with_units(rec, unit_ids, units, source, units_source)
+        rec = _with_units(rec, unit_ids, units, source, units_source, joined)
     return rec.assign(policy="plan")
 
 
@@ -514,17 +520,35 @@ def _records(
 
 
 def _with_units(
-    rec: pd.DataFrame, unit_ids: np.ndarray, units: Any, source: str, units_source: Any = None
+    rec: pd.DataFrame,
+    unit_ids: np.ndarray,
+    units: Any,
+    source: str,
+    units_source: Any = None,
+    joined: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The beds and access of the unit each placed household got."""
+    """The beds and access of the unit each placed household got: with connecting rooms
+    (``joined``, "+"-joined texts), the beds of all its rooms and step-free only if all are."""
     u = _unit_frame(units, units_source).set_index("unit_id")
     ids = pd.Series(unit_ids, dtype=object)
-    known = ids.isna() | ids.isin(u.index)
-    if not known.all():
-        bad = ids[~known].iloc[0]
-        raise InputError(f"unit {bad!r} is not in the units table", source=source, column="unit_id")
-    rec["unit_capacity"] = ids.map(u["capacity"]).astype(float).to_numpy()
-    rec["unit_accessible"] = ids.map(u["accessible"]).astype(float).to_numpy()
+    extra = [
+        [r.strip() for r in str(j).split(JOINED_SEPARATOR) if r.strip()]
+        for j in (joined if joined is not None else [""] * len(ids))
+    ]
+    every = [i for i in ids.dropna()] + [r for rooms in extra for r in rooms]
+    unknown = [i for i in every if i not in u.index]
+    if unknown:
+        raise InputError(
+            f"unit {unknown[0]!r} is not in the units table", source=source, column="unit_id"
+        )
+    capacity = ids.map(u["capacity"]).astype(float).to_numpy().copy()
+    access = ids.map(u["accessible"]).astype(float).to_numpy().copy()
+    for k, rooms in enumerate(extra):
+        for r in rooms:
+            capacity[k] += float(u.at[r, "capacity"])
+            access[k] = min(access[k], float(u.at[r, "accessible"]))
+    rec["unit_capacity"] = capacity
+    rec["unit_accessible"] = access
     return rec
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from allocator.domain import JOINED_SEPARATOR
 from allocator.engine.result import Plan
 
 SHOWN_ROWS = 20  # placements printed to the terminal; the file has them all
@@ -52,6 +53,13 @@ def _text(value: object) -> str:
     return escape(str(value))
 
 
+def rooms(unit_id: object, joined: object) -> object:
+    """The unit a plan row names, and its connecting rooms if it has any: ``H1.01+H1.02``."""
+    if not isinstance(joined, str) or not joined or not isinstance(unit_id, str) or not unit_id:
+        return unit_id
+    return f"{unit_id}{JOINED_SEPARATOR}{joined}"
+
+
 def _placements_table(result: Plan, *, reasons: bool, limit: int | None) -> Table:
     df = result.placements
     shown = df if limit is None else df.head(limit)
@@ -72,7 +80,7 @@ def _placements_table(result: Plan, *, reasons: bool, limit: int | None) -> Tabl
     for row in shown.itertuples(index=False):
         cells = [
             _text(row.household_id),
-            _text(row.unit_id),
+            _text(rooms(row.unit_id, getattr(row, "joined_units", None))),
             _text(row.kind).replace("_", " "),
             _text(row.start),
             _text(row.expected_end),

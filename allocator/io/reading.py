@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.domain import RECORD_TYPES
+from allocator.domain import JOINED_SEPARATOR, RECORD_TYPES
 from allocator.errors import _N, InputError, Message
 from allocator.spreadsheet import Source, read_day_first_dates
 
@@ -149,7 +149,11 @@ def read_simulation_households(folder: str | os.PathLike) -> pd.DataFrame:
 
 def read_plan(path: str | os.PathLike) -> pd.DataFrame:
     """A plan's placements table (written by `allocator plan --out`, .csv or .xlsx) as text
-    cells, its dates as written; `InputError` naming the file when it cannot be read."""
+    cells, its dates as written; `InputError` naming the file when it cannot be read.
+
+    ``joined_units`` holds the connecting rooms a household takes with ``unit_id``, as
+    "+"-joined text ("H1.02+H1.03"); blank, or a plan written before the column existed, means
+    none (``""``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
@@ -158,12 +162,25 @@ def read_plan(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(_N("file not found"), source=str(path))
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
-        return pd.read_excel(path, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
     except Exception as exc:  # CSV and Excel readers raise many kinds
         raise InputError(
             _N("cannot read the plan ({reason})"), reason=type(exc).__name__, source=str(path)
         ) from None
+    frame["joined_units"] = _joined_text(frame.get("joined_units"), len(frame))
+    return frame
+
+
+def _joined_text(column: pd.Series | None, rows: int) -> list[str]:
+    """A plan's ``joined_units`` cells as "+"-joined ids without spaces; ``""`` for none."""
+    if column is None:
+        return [""] * rows
+    return [
+        JOINED_SEPARATOR.join(p.strip() for p in str(cell).split(JOINED_SEPARATOR) if p.strip())
+        for cell in column
+    ]
 
 
 def _read_csv_rows(path: Path) -> list[list[str]]:

@@ -23,16 +23,27 @@ from typing import IO, Any, BinaryIO, cast
 import numpy as np
 import pandas as pd
 
+from allocator.domain import JOINED_SEPARATOR
 from allocator.errors import InputError
 from allocator.io.reading import TABLE_SUFFIXES, require
 
 log = logging.getLogger("allocator")
 
 
+def _joined_cell(value: object) -> object:
+    """Connecting rooms held as a tuple (``Stay.joined_units``) as the one text a table cell
+    holds and `allocator.domain.Stay` parses back: ``("R2", "R3")`` as ``"R2+R3"``."""
+    if isinstance(value, tuple | list):
+        return JOINED_SEPARATOR.join(str(v) for v in value)
+    return value
+
+
 def _iso_cell(value: object) -> object:
     """Dates as ISO text for CSV: midnight timestamps as a plain date."""
     if value is None or value is pd.NaT:
         return value
+    if isinstance(value, tuple | list):
+        return _joined_cell(value)
     if isinstance(value, dt.datetime):  # includes pd.Timestamp
         if value.time() == dt.time(0) and value.tzinfo is None:
             return value.date().isoformat()
@@ -44,6 +55,8 @@ def _iso_cell(value: object) -> object:
 
 def _as_dates(value: object) -> object:
     """For Excel: midnight timestamps as dates, so the cell shows 2026-12-07."""
+    if isinstance(value, tuple | list):
+        return _joined_cell(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
         return value.date()
     return value

@@ -33,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from allocator.ledger.schema import AuditRow, UserRow
-from allocator.web import errors_i18n, i18n
+from allocator.web import errors_i18n, i18n, rooms
 from allocator.web.accounts import Account
 from allocator.web.i18n import N_
 from allocator.web.routing import (
@@ -249,6 +249,7 @@ def _environment() -> jinja2.Environment:
     env.filters["share"] = i18n.format_share
     env.filters["error"] = errors_i18n.error_text  # an error's line in the reader's language
     env.filters["error_detail"] = errors_i18n.error_detail
+    env.filters["rooms"] = rooms.rooms_text  # a stay's or placement's units, H1.01+H1.02
     env.globals["csrf_field_name"] = CSRF_FIELD
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["roles"] = list(Role)

@@ -15,7 +15,19 @@ from typing import Any
 
 import pandas as pd
 
+from allocator.web.rooms import rooms_of, rooms_text
+
 DAY = dt.timedelta(days=1)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def combined(record: Mapping[Any, Any]) -> str:
+    """The rooms of a stay or placement in connecting rooms ("H1.01+H1.02"); "" for one unit."""
+    units = rooms_of(record)
+    return rooms_text(record) if len(units) > 1 else ""
 
 
 def _date(value: Any) -> dt.date | None:
@@ -55,6 +67,7 @@ class Bar:
     start: dt.date | None = None
     end: dt.date | None = None
     label: bool = False  # wide enough to carry the household id
+    rooms: str = ""  # a stay in connecting rooms: all of them ("H1.01+H1.02"), a bar in each
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,7 @@ class Row:
     kind: str
     capacity: int
     bars: list[Bar]
+    group: str = ""  # the unit's connecting rooms' group, if it has one
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,7 @@ def units_timeline(
             str(unit["kind"]),
             int(unit["capacity"]),
             [b for b in [*scale.closed(unit), *bars_of(unit)] if b is not None],
+            "" if _missing(unit.get("group")) else str(unit["group"]),
         )
         for k, unit in enumerate(units.sort_values("unit_id").to_dict(orient="records"))
     ]
@@ -170,13 +185,15 @@ def timeline(
 ) -> Timeline:
     """Each unit a row, each stay a bar from its move-in (or planned start) to its exit (or
     expected end); a stay past its expected end runs to today as ``overdue``; turnover days
-    follow each stay; days the unit is closed are greyed."""
+    follow each stay; days the unit is closed are greyed. A stay in connecting rooms has its
+    bars in each of its rooms."""
     scale = DayScale.fitted(today - days_before * DAY, today + days_after * DAY, width, left)
     bar = scale.bar
     sizes = dict(zip(households.household_id, households["size"], strict=False))
     by_unit: dict[str, list[dict[Any, Any]]] = {}
     for record in stays.to_dict(orient="records"):
-        by_unit.setdefault(str(record["unit_id"]), []).append(record)
+        for room in rooms_of(record):
+            by_unit.setdefault(room, []).append(record)
 
     def stay_bars(unit: Mapping[Any, Any]) -> list[Bar | None]:
         bars: list[Bar | None] = []
@@ -190,6 +207,7 @@ def timeline(
                 "persons": int(sizes.get(st["household_id"], 0)),
                 "start": start,
                 "end": ended or expected,
+                "rooms": combined(st),
             }
             if ended is not None:
                 end, kind = ended, "ended"

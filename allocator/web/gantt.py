@@ -10,7 +10,8 @@ import datetime as dt
 
 import pandas as pd
 
-from allocator.web.charts import DAY, Bar, DayScale, Timeline, _date, units_timeline
+from allocator.web.charts import DAY, Bar, DayScale, Timeline, _date, combined, units_timeline
+from allocator.web.rooms import rooms_of
 
 
 def plan_gantt(
@@ -30,22 +31,27 @@ def plan_gantt(
 ) -> Timeline:
     """Rows of units from ``week - days_before`` to ``week + days_after``: the ledger's stays
     (moved in, planned, ended) and the plan's placements (``week`` before ``commit_until``,
-    ``later`` after), each followed by its turnover days; days a unit is closed greyed."""
+    ``later`` after), each followed by its turnover days, in each of its connecting rooms;
+    days a unit is closed greyed."""
     scale = DayScale.fitted(week - days_before * DAY, week + days_after * DAY, width, left)
     bar = scale.bar
     by_unit: dict[str, list[Bar | None]] = {}
 
-    def add(unit: str, a: dt.date, b: dt.date, kind: str, household: str) -> None:
+    def add(record: dict, a: dt.date, b: dt.date, kind: str) -> None:
+        """A bar (and its turnover) in each unit the stay or placement holds."""
+        household = str(record["household_id"])
         info = {
             "household_id": household,
             "persons": int(sizes.get(household, 0)),
             "start": a,
             "end": b,
+            "rooms": combined(record),
         }
-        bars = by_unit.setdefault(unit, [])
-        bars.append(bar(a, b, kind, **info))
-        if turnover_days > 0:
-            bars.append(bar(b, b + turnover_days * DAY, "turnover"))
+        for unit in rooms_of(record):
+            bars = by_unit.setdefault(unit, [])
+            bars.append(bar(a, b, kind, **info))
+            if turnover_days > 0:
+                bars.append(bar(b, b + turnover_days * DAY, "turnover"))
 
     for st in stays.to_dict(orient="records"):
         moved, ended = _date(st.get("moved_in")), _date(st.get("actual_end"))
@@ -53,18 +59,18 @@ def plan_gantt(
         if start is None or expected is None:
             continue
         if ended is not None:
-            add(str(st["unit_id"]), start, ended, "ended", str(st["household_id"]))
+            add(st, start, ended, "ended")
         elif moved is None:
-            add(str(st["unit_id"]), start, expected, "planned", str(st["household_id"]))
+            add(st, start, expected, "planned")
         else:
-            add(str(st["unit_id"]), start, max(expected, week), "occupied", str(st["household_id"]))
+            add(st, start, max(expected, week), "occupied")
     placed = placements[placements.status == "placed"]
     for p in placed.to_dict(orient="records"):
         start, end = _date(p["start"]), _date(p["expected_end"])
         if start is None or end is None or not p.get("unit_id"):
             continue
         kind = "week" if start < commit_until else "later"
-        add(str(p["unit_id"]), start, end, kind, str(p["household_id"]))
+        add(p, start, end, kind)
 
     return units_timeline(
         scale,

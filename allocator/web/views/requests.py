@@ -109,9 +109,9 @@ def result_message(result: ImportResult) -> str:
 
 def _requests(ctx: PageContext) -> pd.DataFrame:
     h, st = HouseholdRow, StayRow
-    query = sa.select(h.__table__, st.moved_in, st.actual_end, st.unit_id).outerjoin(
-        st, st.household_id == h.household_id
-    )
+    query = sa.select(
+        h.__table__, st.moved_in, st.actual_end, st.unit_id, st.joined_units
+    ).outerjoin(st, st.household_id == h.household_id)
     with ctx.console.engine.connect() as conn:
         frame = pd.DataFrame(
             conn.execute(query.order_by(h.need_date, h.household_id)).mappings().all()

@@ -18,6 +18,7 @@ from allocator.errors import _N, InputError
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.web.errors_i18n import error_text
 from allocator.web.i18n import N_, gettext
+from allocator.web.rooms import holds
 from allocator.web.routing import EVERYONE, PageContext, Role, local_path, page
 from allocator.web.views.history import PATHWAYS
 from allocator.web.views.paging import table_page
@@ -74,8 +75,7 @@ def show_stays(ctx: PageContext, status_code: int = 200, error: str | None = Non
         frame = frame[frame.state == show]
     if search:
         hit = frame.household_id.str.contains(search, case=False, regex=False)
-        hit |= frame.unit_id.str.contains(search, case=False, regex=False)
-        frame = frame[hit]
+        frame = frame[hit | holds(frame, search)]  # a stay in connecting rooms by any room
     shown = table_page(ctx, frame)
     caseworker = ctx.user is not None and ctx.user.role == Role.CASEWORKER
     waiting, units = _choices(ctx) if caseworker else ([], [])

@@ -114,6 +114,7 @@ def plan_table(engine: sa.Engine, batch: Any) -> pd.DataFrame:
         sa.select(
             p.household_id,
             p.unit_id,
+            p.joined_units,
             p.start,
             p.expected_end,
             p.wait_days,
