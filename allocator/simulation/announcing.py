@@ -10,6 +10,7 @@ unit, and *changed* otherwise: a plan moved it (another unit, another date, not 
 commit failed (a departure came later than believed), or the household left from the hotel. A
 changed household may be told a new placement, which counts as a new announcement. Churn is
 changed / (kept + changed); the announcements still open at the run's end are not counted.
+Placements in connecting rooms are not announced, as approval's ``--announce`` skips them.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class Announcing:
         }
         planned: dict[int, tuple[int, int]] = {}
         for j in np.flatnonzero(batch.unit >= 0).tolist():
+            if j in batch.joined:
+                continue  # connecting rooms are not announced (as on approval, `--announce`)
             planned[int(todo[j])] = (int(unit_order[batch.unit[j]]), today + int(batch.start[j]))
         for i, told in list(self.told.items()):
             if placed_unit[i] >= 0:  # moved in this week

@@ -13,9 +13,19 @@ nothing after the horizon):
 - Under ``hotel`` it stays there for its whole duration: need day + drawn duration, the same exit
   day an ``exit_date`` clock uses, so both sides count the same nights. Under the other policies
   it waits until it is placed or, on an ``exit_date`` clock, until its exit day comes first: it
-  then leaves from the hotel (``exited_waiting``).
+  then leaves from the hotel (``exited_waiting``). A household the policy can never place (no
+  unit has its beds and no connecting rooms it may take hold it, `never_placeable`) waits for
+  nothing: it stays in the hotel as under ``hotel``, to need day + duration on either clock
+  (``exited_waiting`` when that comes before the run's end), not to the run's end.
 - Units cost their operating cost plus amortised renovation every night of the horizon, used or
   not; placed households add the accompaniment cost per night. ``hotel`` runs no units.
+- A household in connecting rooms (`Unit.group`) occupies each of its rooms (occupancy and the
+  weekly occupied units count them all) and counts once for accompaniment, placements and
+  turnover. ``oversized`` counts the households no single unit fits (larger than every unit,
+  or every step-free unit when they need one), ``oversized_housed`` those of them placed (in
+  connecting rooms: nothing else holds them), ``oversized_hotel`` those never placed (a hotel or
+  shelter until they left or the run ended), and ``in_connecting_rooms`` every household
+  placed in connecting rooms (larger ones too under ``connecting_rooms: comfort``).
 - *Savings* are the baseline's (``hotel``) total cost minus the policy's, paired within a
   replication (common random numbers), so their interval is much tighter than the costs'; hotel
   and shelter nights avoided and separations avoided (families kept together) are paired alike.
@@ -30,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from allocator.simulation.sampling import Households, UnitArrays
-from allocator.simulation.scenario import Scenario
-from allocator.simulation.weekly import Allocation
+from allocator.simulation.scenario import MAX_JOINED_ROOMS, Scenario
+from allocator.simulation.weekly import ENGINE_POLICIES, Allocation
 
 METRICS = [
     "households",
@@ -46,6 +56,10 @@ METRICS = [
     "bed_occupancy",
     "turnover",
     "separations",
+    "oversized",
+    "oversized_housed",
+    "oversized_hotel",
+    "in_connecting_rooms",
     "anchor_same_share",
     "anchor_near_share",
     "announcement_churn",
@@ -83,11 +97,39 @@ def _weekly_sum(x: np.ndarray) -> np.ndarray:
     return x.reshape(-1, 7).sum(axis=1)
 
 
+def never_placeable(
+    scenario: Scenario, units: UnitArrays, hh: Households, policy: str
+) -> np.ndarray:
+    """Per household, whether ``policy`` could never place it in the scenario's units: no unit
+    has its beds (step-free where it needs that), and the policy combines no connecting rooms
+    (a fast policy, ``connecting_rooms: never``, no group) or no group's largest rooms (at most
+    `MAX_JOINED_ROOMS`, all step-free where it needs that) hold it."""
+    if not len(units):
+        return np.ones(len(hh), dtype=bool)
+    out = hh.size > units.largest_fit(hh.accessible)
+    if (
+        out.any()
+        and units.group is not None
+        and policy in ENGINE_POLICIES
+        and scenario.policy.connecting_rooms != "never"
+    ):
+        best = {False: 0, True: 0}  # the most beds one group's rooms give, any / step-free
+        for g in {g for g in units.group if g is not None}:
+            mine = units.group == g
+            for step_free in (False, True):
+                beds = units.capacity[mine & units.accessible if step_free else mine]
+                best[step_free] = max(
+                    best[step_free], int(np.sort(beds)[::-1][:MAX_JOINED_ROOMS].sum())
+                )
+        out &= hh.size > np.where(hh.accessible, best[True], best[False])
+    return out
+
+
 def _waits(
-    scenario: Scenario, hh: Households, alloc: Allocation, policy: str
+    scenario: Scenario, units: UnitArrays, hh: Households, alloc: Allocation, policy: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per household: placed in the run, start day (the run's end if not), the day its wait ends
-    and whether it left from the hotel while waiting."""
+    and whether it left from the hotel while waiting (`never_placeable`: as under ``hotel``)."""
     T = scenario.warmup_days + scenario.horizon_days
     placed = (alloc.unit >= 0) & (np.nan_to_num(alloc.start, nan=T) < T)
     start = np.where(placed, np.nan_to_num(alloc.start, nan=T), T).astype(np.int64)
@@ -97,7 +139,9 @@ def _waits(
         exited = np.zeros(len(hh), dtype=bool)
     else:
         # not placed: it waits to its exit date (exit-date clock) or to the end of the run
-        wait_end = np.where(placed, start, leave).astype(np.int64)
+        wait_end = np.where(placed, start, leave)
+        stuck = ~placed & never_placeable(scenario, units, hh, policy)
+        wait_end = np.where(stuck, np.minimum(hh.need_day + hh.stay, T), wait_end).astype(np.int64)
         exited = ~placed & (wait_end < T)
     return placed, start, wait_end, exited
 
@@ -115,10 +159,10 @@ def household_records(
     from allocator.simulation.sampling import SUPPORT_LEVELS
 
     W = scenario.warmup_days
-    placed, start, wait_end, exited = _waits(scenario, hh, alloc, policy)
+    placed, start, wait_end, exited = _waits(scenario, units, hh, alloc, policy)
     need = hh.need_day
     i = np.flatnonzero(need >= W)
-    unit = np.where(placed[i], alloc.unit[i], 0).astype(np.int64)
+    beds = _beds_held(units, alloc)
     support = np.asarray([str(s) for s in SUPPORT_LEVELS], dtype=object)
     return pd.DataFrame(
         {
@@ -136,14 +180,33 @@ def household_records(
             "start_day": np.where(placed[i], start[i] - W, np.nan),
             "wait": np.maximum(wait_end[i] - need[i], 0),
             "exited_waiting": exited[i],
-            "unit_capacity": np.where(placed[i], units.capacity[unit], np.nan)
-            if len(units)
-            else np.nan,
-            "unit_accessible": np.where(placed[i], units.accessible[unit], np.nan)
+            "unit_capacity": np.where(placed[i], beds[i], np.nan) if len(units) else np.nan,
+            "unit_accessible": np.where(placed[i], _step_free(units, alloc)[i], np.nan)
             if len(units)
             else np.nan,
         }
     )
+
+
+def _beds_held(units: UnitArrays, alloc: Allocation) -> np.ndarray:
+    """Per household, the beds of the units it holds (its connecting rooms added up); 0 when
+    not placed."""
+    if not len(units):
+        return np.zeros(len(alloc.unit), dtype=np.int64)
+    beds = np.where(alloc.unit >= 0, units.capacity[np.maximum(alloc.unit, 0)], 0)
+    for i, others in alloc.joined.items():
+        beds[i] += int(units.capacity[list(others)].sum())
+    return beds
+
+
+def _step_free(units: UnitArrays, alloc: Allocation) -> np.ndarray:
+    """Per household, whether every unit it holds is step-free (False when not placed)."""
+    if not len(units):
+        return np.zeros(len(alloc.unit), dtype=bool)
+    access = np.where(alloc.unit >= 0, units.accessible[np.maximum(alloc.unit, 0)], False)
+    for i, others in alloc.joined.items():
+        access[i] &= bool(units.accessible[list(others)].all())
+    return access
 
 
 def household_table(results: Any) -> pd.DataFrame:
@@ -161,7 +224,7 @@ def outcome(
     c = scenario.costs
     need = hh.need_day
     cohort = need >= W  # the households that arrive in the measured years
-    placed, start, wait_end, exited = _waits(scenario, hh, alloc, policy)
+    placed, start, wait_end, exited = _waits(scenario, units, hh, alloc, policy)
     hotel_only = policy == "hotel"
     wait = np.maximum(wait_end - need, 0)
     in_shelter = hh.minors & (hh.shelter_draw < scenario.baseline.shelter_share)
@@ -177,14 +240,20 @@ def outcome(
     shelter_day = _daily(need, wait_end, w_shelter, T)[W:]
     waiting_day = _daily(need, wait_end, np.ones(len(hh)), T)[W:]
     pu = np.flatnonzero(placed)
-    occupied_day = _daily(start[pu], end[pu], np.ones(pu.size), T)[W:]
+    household_day = _daily(start[pu], end[pu], np.ones(pu.size), T)[W:]
+    # a household in connecting rooms occupies each of them
+    occupied_day = (
+        _daily(start[pu], end[pu], alloc.rooms()[pu].astype(float), T)[W:]
+        if alloc.joined
+        else household_day
+    )
     persons_day = _daily(start[pu], end[pu], size[pu], T)[W:]
     weeks = H // 7
     cost_week = (
         _weekly_sum(hotel_day) * c.hotel_per_person_night
         + _weekly_sum(shelter_day) * c.shelter_per_person_night
         + 7 * unit_cost_per_night
-        + _weekly_sum(occupied_day) * c.accompaniment_per_household_night
+        + _weekly_sum(household_day) * c.accompaniment_per_household_night
     )
 
     def week_of(day: np.ndarray) -> np.ndarray:
@@ -226,16 +295,34 @@ def outcome(
         if n_units
         else np.nan,
         "separations": int((cohort & in_shelter & (wait > 0)).sum()),
+        **_connecting(units, hh, alloc, placed, cohort),
         "cost_hotel": float(hotel_day.sum() * c.hotel_per_person_night),
         "cost_shelter": float(shelter_day.sum() * c.shelter_per_person_night),
         "cost_units": unit_cost_per_night * H,
-        "cost_accompaniment": float(unit_nights * c.accompaniment_per_household_night),
+        "cost_accompaniment": float(household_day.sum() * c.accompaniment_per_household_night),
     }
     row["total_cost"] = (
         row["cost_hotel"] + row["cost_shelter"] + row["cost_units"] + row["cost_accompaniment"]
     )
     row.update(near_anchor(scenario, units, hh, alloc.unit, placed & cohort))
     return row, weekly
+
+
+def _connecting(
+    units: UnitArrays, hh: Households, alloc: Allocation, placed: np.ndarray, cohort: np.ndarray
+) -> dict[str, int]:
+    """The households no single unit fits, housed (in connecting rooms) and not, and every
+    placement in connecting rooms; of the measured years' households (module docstring)."""
+    fit = units.largest_fit(hh.accessible) if len(units) else np.zeros(len(hh), dtype=np.int64)
+    oversized = cohort & (hh.size > fit)
+    joined = np.zeros(len(hh), dtype=bool)
+    joined[list(alloc.joined)] = True
+    return {
+        "oversized": int(oversized.sum()),
+        "oversized_housed": int((oversized & placed).sum()),
+        "oversized_hotel": int((oversized & ~placed).sum()),
+        "in_connecting_rooms": int((joined & placed & cohort).sum()),
+    }
 
 
 def near_anchor(

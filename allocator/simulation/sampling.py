@@ -18,7 +18,7 @@ from typing import cast
 import numpy as np
 
 from allocator.domain import Support, UnitKind
-from allocator.simulation.scenario import Distribution, Scenario
+from allocator.simulation.scenario import Distribution, Scenario, UnitGroup, Units
 
 SUPPORT_LEVELS = [Support.LOW, Support.MEDIUM, Support.HIGH]
 
@@ -33,9 +33,18 @@ class UnitArrays:
     accessible: np.ndarray
     cost_per_night: np.ndarray  # operating + amortised renovation, per unit-night
     district: np.ndarray | None = None  # object array, None where not known; None: no districts
+    # object array: the connecting group (`Unit.group`), None where none; None: no groups
+    group: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.unit_id)
+
+    def largest_fit(self, accessible: np.ndarray) -> np.ndarray:
+        """Per household (whether it needs step-free access), the beds of the largest single
+        unit that could ever take it: a household larger than that needs connecting rooms."""
+        largest = int(self.capacity.max(initial=0))
+        step_free = int(self.capacity.max(where=self.accessible, initial=0))
+        return np.where(accessible, step_free, largest)
 
 
 @dataclass(frozen=True)
@@ -98,13 +107,47 @@ def _apportion(count: int, mix: dict[int, float]) -> np.ndarray:
     return np.repeat(keys, n)
 
 
+def generated(spec: Units) -> list[tuple[UnitKind, UnitGroup]]:
+    """The generated unit groups with their kind, hub rooms first (the units' order)."""
+    kinds = ((UnitKind.HUB_ROOM, spec.hub_rooms), (UnitKind.FLAT, spec.flats))
+    return [(kind, group) for kind, group in kinds if group is not None and group.count > 0]
+
+
+GROUP_PREFIX = {UnitKind.HUB_ROOM: "RG", UnitKind.FLAT: "FG"}
+
+
+def connecting_groups_of(group: UnitGroup, kind: UnitKind) -> list[str | None]:
+    """Each generated unit's connecting group (None for most): ``connecting_groups.count``
+    groups of ``rooms`` units, the largest units first, each within one district (the rooms of
+    one group share kind and district); fewer when the units make fewer (a capacity sweep's
+    small mixes), none when no district has ``rooms`` units."""
+    spec = group.connecting_groups
+    out: list[str | None] = [None] * group.count
+    if spec is None or spec.count == 0:
+        return out
+    caps = _apportion(group.count, group.capacity_mix)
+    districts = _districts_of(group.district_mix, group.count, kind)
+    # within each district, its units from the largest (the later index first on a tie), in
+    # runs of ``rooms``; then the runs with the most beds, the first district first on a tie
+    runs: list[tuple[int, int, list[int]]] = []
+    for d in sorted({str(x) for x in districts}):
+        mine = [k for k in range(group.count) if str(districts[k]) == d]
+        mine.sort(key=lambda k: (-int(caps[k]), -k))
+        for j in range(0, len(mine) - spec.rooms + 1, spec.rooms):
+            run = mine[j : j + spec.rooms]
+            runs.append((-sum(int(caps[k]) for k in run), len(runs), run))
+    for g, (_, _, run) in enumerate(sorted(runs)[: spec.count]):
+        for k in run:
+            out[k] = f"{GROUP_PREFIX[kind]}{g + 1:02d}"
+    return out
+
+
 def build_units(scenario: Scenario) -> UnitArrays:
     spec = scenario.units
     ids, flat, cap, acc, cost, district = [], [], [], [], [], []
+    groups: list[str | None] = []
     night_years = 365.0 * spec.amortisation_years
-    for kind, group in ((UnitKind.HUB_ROOM, spec.hub_rooms), (UnitKind.FLAT, spec.flats)):
-        if group is None or group.count == 0:
-            continue
+    for kind, group in generated(spec):
         caps = _apportion(group.count, group.capacity_mix)
         # accessible units spread evenly over the capacities, not all among the smallest
         n_acc = round(group.accessible_share * group.count)
@@ -119,6 +162,7 @@ def build_units(scenario: Scenario) -> UnitArrays:
                 group.operating_cost_per_unit_night + group.renovation_cost_per_unit / night_years
             )
         district += _districts_of(group.district_mix, group.count, kind)
+        groups += connecting_groups_of(group, kind)
     for u in spec.explicit or []:
         ids.append(u.unit_id)
         flat.append(u.kind is UnitKind.FLAT)
@@ -126,6 +170,7 @@ def build_units(scenario: Scenario) -> UnitArrays:
         acc.append(u.accessible)
         cost.append(u.operating_cost_per_unit_night + u.renovation_cost_per_unit / night_years)
         district.append(u.district)
+        groups.append(u.group)
     return UnitArrays(
         unit_id=np.array(ids, dtype=object),
         is_flat=np.array(flat, dtype=bool),
@@ -133,6 +178,7 @@ def build_units(scenario: Scenario) -> UnitArrays:
         accessible=np.array(acc, dtype=bool),
         cost_per_night=np.array(cost, dtype=float),
         district=np.array(district, dtype=object) if any(district) else None,
+        group=np.array(groups, dtype=object) if any(groups) else None,
     )
 
 

@@ -33,7 +33,7 @@ from pydantic import (
 
 from allocator.districts import DistrictName
 from allocator.districts import resolve as resolve_districts
-from allocator.domain import ExitPathway, Support, UnitKind
+from allocator.domain import ExitPathway, Id, Support, UnitKind
 from allocator.errors import InputError
 from allocator.limits import (
     MAX_DAYS,
@@ -125,8 +125,23 @@ class Distribution(_Model):
         return float(cast(float, self.mean))
 
 
+MAX_JOINED_ROOMS = 4  # rooms one household may take together (`allocator.engine.rooms.MAX_ROOMS`)
+
+
+class ConnectingGroups(_Model):
+    """``count`` groups of ``rooms`` adjoining units each whose rooms one household may take
+    together (`Unit.group`, `Policy.connecting_rooms`): made of the group's largest units, within
+    one district, and fewer when its units make fewer
+    (`allocator.simulation.sampling.connecting_groups_of`)."""
+
+    count: int = Field(ge=0, le=10_000)
+    rooms: int = Field(default=2, ge=2, le=MAX_JOINED_ROOMS)
+
+
 class UnitGroup(_Model):
-    """A generated group of units of one kind; capacities drawn from ``capacity_mix``."""
+    """A generated group of units of one kind; capacities drawn from ``capacity_mix``.
+
+    ``connecting_groups`` marks some of them as connecting rooms (`ConnectingGroups`)."""
 
     count: int = Field(ge=0, le=100_000)
     capacity_mix: dict[int, float] = Field(description="beds -> share of the group's units")
@@ -135,6 +150,9 @@ class UnitGroup(_Model):
     renovation_cost_per_unit: float = Field(default=0.0, ge=0, le=MAX_UNIT_COST)
     district_mix: dict[DistrictName, float] | None = Field(
         default=None, description="district -> share of the group's units (none: not known)"
+    )
+    connecting_groups: ConnectingGroups | None = Field(
+        default=None, description="groups of adjoining units one household may take together"
     )
 
     @field_validator("capacity_mix")
@@ -160,6 +178,10 @@ class UnitSpec(_Model):
     operating_cost_per_unit_night: NightlyCost = 0.0
     renovation_cost_per_unit: float = Field(default=0.0, ge=0, le=MAX_UNIT_COST)
     district: DistrictName | None = None
+    group: Id | None = Field(
+        default=None,
+        description="connecting rooms: the units of one group may be combined for one household",
+    )
 
 
 class Units(_Model):
@@ -177,6 +199,22 @@ class Units(_Model):
         n = len(self.explicit or []) + sum(g.count for g in (self.hub_rooms, self.flats) if g)
         if n == 0:
             raise ValueError("the scenario has no units: give hub_rooms, flats or explicit")
+        return self
+
+    @model_validator(mode="after")
+    def _groups_share_kind_and_district(self) -> Units:
+        """The explicit units of one connecting group share kind and district (`allocator.tables`
+        checks the same of a units table; generated groups are made so)."""
+        seen: dict[str, UnitSpec] = {}
+        for u in self.explicit or []:
+            if u.group is None:
+                continue
+            first = seen.setdefault(u.group, u)
+            if (first.kind, first.district) != (u.kind, u.district):
+                raise ValueError(
+                    f"units {first.unit_id} and {u.unit_id} of connecting group {u.group!r} "
+                    "differ in kind or district: the rooms of one group share both"
+                )
         return self
 
 

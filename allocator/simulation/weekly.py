@@ -16,6 +16,8 @@ Policies
     know departures in time (tested).
 ``fcfs_event``
     The same rule decided at every event (no weekly batching): the queueing-theory mode.
+    Both fast policies place a household in one unit only: connecting rooms (`Unit.group`) are
+    the engine policies', so a household no single unit fits waits in a hotel under them.
 ``hotel``
     Nobody is placed: every household stays in a hotel (or shelter) for its whole stay.
 
@@ -33,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,6 +65,15 @@ class Allocation:
     announcements_kept: int = 0
     announcements_changed: int = 0
     announcements_forced: int = 0  # of the changed, forced by a hard rule
+    # households placed in connecting rooms (`Unit.group`): the rooms besides ``unit``
+    joined: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def rooms(self) -> np.ndarray:
+        """Per household, the units it holds: 1 in one unit, 2+ in connecting rooms, 0 unplaced."""
+        n = (self.unit >= 0).astype(np.int64)
+        for i, others in self.joined.items():
+            n[i] += len(others)
+        return n
 
 
 def _fit_classes(units: UnitArrays, hh: Households) -> tuple[np.ndarray, list[np.ndarray], list]:
@@ -127,7 +138,9 @@ def run_engine(
 
     Each planning day asks `decide` about the requests known by then and still unplaced, with the
     stays as the planner believes them; only the placements before the next planning day are
-    committed, at the real days the units free up. ``announce_weeks`` > 0: the plan's placements
+    committed, at the real days the units free up. A household the plan puts in connecting rooms
+    holds every one of them for its stay (a stay with ``joined_units`` the next weeks see), and
+    is committed only when all of them are really free. ``announce_weeks`` > 0: the plan's placements
     up to that many weeks after this one are announced to the families, and later plans keep
     them unless a change is worth ``Policy.announcement_weight`` (`simulation.announcing`);
     ``announce_firm_only``: only those behind a departure already known. ``warm_start``
@@ -197,6 +210,7 @@ def run_engine(
         announcements_kept=told.kept,
         announcements_changed=told.changed,
         announcements_forced=told.forced,
+        joined=placed.joined,
     )
 
 
@@ -240,6 +254,7 @@ def _engine_units(units: UnitArrays) -> list[Unit]:
             capacity=int(units.capacity[k]),
             accessible=bool(units.accessible[k]),
             district=None if units.district is None else units.district[k],
+            group=None if units.group is None else units.group[k],
         )
         for k in range(len(units))
     ]
@@ -267,6 +282,8 @@ class _Committed:
     start: np.ndarray  # per household: start day, NaN while not placed
     last: np.ndarray  # per unit: the last household placed in it, -1 if none
     free_at: np.ndarray  # per unit: the real day it is free again
+    # per household in connecting rooms: the rooms besides ``unit`` (each has it as ``last``)
+    joined: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, n_households: int, n_units: int) -> _Committed:
@@ -277,6 +294,10 @@ class _Committed:
             free_at=np.zeros(n_units, dtype=np.int64),
         )
 
+    def rooms_of(self, i: int) -> tuple[int, ...]:
+        """Every unit household ``i`` holds (its unit first)."""
+        return (int(self.unit[i]), *self.joined.get(i, ()))
+
 
 def _stay_maker(
     hh: Households,
@@ -286,13 +307,15 @@ def _stay_maker(
     placed: _Committed,
     start_date: dt.date,
 ) -> Callable[[int, int, int], Stay]:
-    """``stay_of(household, start, believed end)``, cached: most weeks a stay is last week's."""
+    """``stay_of(household, start, believed end)``, cached: most weeks a stay is last week's.
+    A household in connecting rooms holds them all (``joined_units``) until it leaves."""
 
     @functools.cache
     def stay_of(i: int, a: int, b: int) -> Stay:
         return Stay(
             household_id=ids[i],
             unit_id=units.unit_id[placed.unit[i]],
+            joined_units=tuple(units.unit_id[u] for u in placed.joined.get(i, ())),
             start=start_date + dt.timedelta(days=int(a)),
             expected_end=start_date + dt.timedelta(days=int(b)),
             size=int(hh.size[i]),
@@ -318,6 +341,8 @@ def _believed_stays(
     turnover = scenario.policy.turnover_days
     notice = scenario.exit_notice_days
     occ = placed.last[(placed.last >= 0)]
+    if placed.joined:
+        occ = np.unique(occ)  # a household in connecting rooms is the last of each of them
     s = placed.start[occ].astype(np.int64)
     real_end = s + hh.length(occ, s)
     keep = real_end + turnover > today
@@ -353,15 +378,20 @@ def _commit(
         day = today + int(batch.start[j])
         if day >= today + 7 or day >= H:
             continue  # planned again next week
-        i, u = todo[j], unit_order[batch.unit[j]]
-        if placed.free_at[u] > day:
+        i = todo[j]
+        # its unit, and in connecting rooms the others it takes for the same stay
+        rooms = [int(unit_order[u]) for u in (batch.unit[j], *batch.joined.get(int(j), ()))]
+        if any(placed.free_at[u] > day for u in rooms):
             continue  # the planner's belief was wrong (notice shorter than a week)
         nights = int(hh.length(np.array([i]), np.array([day]))[0])
         if nights < 1:
             continue  # its exit date came first: it leaves from the hotel
-        placed.unit[i], placed.start[i] = u, day
-        placed.last[u] = i
-        placed.free_at[u] = day + nights + turnover
+        placed.unit[i], placed.start[i] = rooms[0], day
+        if len(rooms) > 1:
+            placed.joined[int(i)] = tuple(rooms[1:])
+        for u in rooms:
+            placed.last[u] = i
+            placed.free_at[u] = day + nights + turnover
 
 
 def allocate(
