@@ -28,7 +28,17 @@ The rules (days count from the plan start, day 0; H = the horizon in days):
   day the current stays alone already exceed the cap, the plan may add no load. The same holds for
   mediation: per language with a cap, the number of households present that need it;
 * a pinned household, when placed, is in its pinned unit; a forbidden (household, unit) pair is
-  never used.
+  never used;
+* connecting rooms (a plan row with ``joined_units`` "R2+R3", a placement ``("R1+R2+R3", day)``):
+  2 to 4 distinct rooms of one ``group``, minimal for the household (their beds hold it, and
+  would not without the smallest room), every room step-free if it needs one, available from the
+  start, and left at least the turnover days before any room leaves the programme. Each room is
+  occupied as a single unit would be (a current stay with ``joined_units`` blocks every room it
+  holds). The policy must let the household combine (``connecting_rooms``: ``never``; ``when_needed``
+  only when it has more persons than every unit, every step-free unit if it needs one, has beds;
+  ``comfort``). A pinned household is never combined; a forbidden room forbids every combination
+  with it. Support and mediation count the household once. In the objective the rooms are one unit
+  of their beds added up, of their group's kind and district.
 
 A pinned household may stay unplaced (when its unit cannot take it); the objective then charges its
 waiting cost ``policy.pin_weight`` times. An exit-dated household left unplaced waits in a hotel
@@ -40,7 +50,7 @@ instance by bounded search (`_brute`), plan tables and the checks an
 analyst calls (`_plans`), and random scenarios for property tests (`_scenarios`).
 """
 
-from allocator.testing._brute import brute_force_optimum, placement_options
+from allocator.testing._brute import brute_force_optimum, placement_options, room_choices
 from allocator.testing._objective import assignment_objective, household_cost
 from allocator.testing._plans import check_plan, objective_of, placements_of, plan_table
 from allocator.testing._raw import (
@@ -49,12 +59,22 @@ from allocator.testing._raw import (
     RawInstance,
     StayRow,
     UnitRow,
+    joined,
     parse_instance,
+    rooms_of,
 )
-from allocator.testing._rules import assignment_violations, free_days, placement_violations
+from allocator.testing._rules import (
+    MAX_ROOMS,
+    assignment_violations,
+    combined_violations,
+    free_days,
+    may_combine,
+    placement_violations,
+)
 from allocator.testing._scenarios import Scenario, random_scenario
 
 __all__ = [
+    "MAX_ROOMS",
     "HouseholdRow",
     "Placement",
     "RawInstance",
@@ -65,8 +85,11 @@ __all__ = [
     "assignment_violations",
     "brute_force_optimum",
     "check_plan",
+    "combined_violations",
     "free_days",
     "household_cost",
+    "joined",
+    "may_combine",
     "objective_of",
     "parse_instance",
     "placement_options",
@@ -74,4 +97,6 @@ __all__ = [
     "placements_of",
     "plan_table",
     "random_scenario",
+    "room_choices",
+    "rooms_of",
 ]

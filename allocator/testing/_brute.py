@@ -1,24 +1,26 @@
 """The exact optimum of a tiny instance by a bounded depth-first search over every valid plan.
 
-Every household is either not placed or placed in some unit on some start day of the horizon; the
-valid plans are those the rules accept (`_rules`). The search goes household by household and
-leaves out only (a) a partial plan that already breaks a rule (no rule is broken by leaving a
-household out, so no completion of it is valid) and (b) a partial plan whose cost plus each
-remaining household's cheapest option cannot beat the best plan found: its minimum is the exact
-optimum. ``extra`` adds a term of the caller's to each household's cost (a weight the tests write
+Every household is either not placed or placed in some unit, or some set of connecting rooms of
+one group (`room_choices`), on some start day of the horizon; the valid plans are those the rules
+accept (`_rules`). The search goes household by household and leaves out only (a) a partial plan
+that already breaks a rule (no rule is broken by leaving a household out, so no completion of it
+is valid) and (b) a partial plan whose cost plus each remaining household's cheapest option cannot
+beat the best plan found: its minimum is the exact optimum. ``extra`` adds a term of the caller's to each household's cost (a weight the tests write
 out independently of `household_cost`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
 
 from allocator.testing._objective import household_cost
-from allocator.testing._raw import Placement, RawInstance
-from allocator.testing._rules import assignment_violations, placement_violations
+from allocator.testing._raw import Placement, RawInstance, joined
+from allocator.testing._rules import MAX_ROOMS, assignment_violations, placement_violations
 
 ExtraCost = Callable[[str, Placement | None], float]
 
@@ -33,11 +35,25 @@ def placement_options(
         return household_cost(inst, household_id, p) + (extra(household_id, p) if extra else 0.0)
 
     out: list[tuple[float, Placement | None]] = [(cost(None), None)]
-    for uid in inst.units:
+    for uid in room_choices(inst):
         for day in range(inst.horizon):
             if not placement_violations(inst, household_id, uid, day):
                 out.append((cost((uid, day)), (uid, day)))
     return sorted(out, key=lambda o: (o[0], o[1] is None, o[1] or ("", 0)))
+
+
+def room_choices(inst: RawInstance) -> list[str]:
+    """Every unit, then every set of 2 to `MAX_ROOMS` rooms of one group (as "R2+R3", rooms in
+    table order): what a household could be placed in, before any rule."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for uid, u in inst.units.items():
+        if u.group is not None:
+            groups[u.group].append(uid)
+    out = list(inst.units)
+    for group in sorted(groups):
+        for k in range(2, MAX_ROOMS + 1):
+            out.extend(joined(c) for c in itertools.combinations(groups[group], k))
+    return out
 
 
 def brute_force_optimum(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from allocator.districts import resolve
 from allocator.domain import Support, UnitKind
 from allocator.policy import Policy
-from allocator.testing._raw import Placement, RawInstance
+from allocator.testing._raw import Placement, RawInstance, rooms_of
 from allocator.testing._rules import assignment_violations
 
 
@@ -58,14 +58,17 @@ def _plain_cost(inst: RawInstance, household_id: str, placement: Placement | Non
             nights = min(nights, max(inst.day(h.exit_date) - release, 0))
         cost = weight * h.size * nights
         return cost * pol.pin_weight if household_id in inst.pins else cost
-    uid, day = placement
-    u = inst.units[uid]
+    text, day = placement
+    # connecting rooms cost as one unit with their beds added up; they share a kind and district
+    rooms = [inst.units[r] for r in rooms_of(text)]
+    u = rooms[0]
+    beds = sum(r.capacity for r in rooms)
     mismatch = (h.support is Support.HIGH and u.kind is UnitKind.FLAT) or (
         h.support is Support.LOW and u.kind is UnitKind.HUB_ROOM
     )
     return (
         weight * h.size * (day - release)
-        + pol.wasted_bed_night_weight * (u.capacity - h.size) * inst.stay_length(household_id, day)
+        + pol.wasted_bed_night_weight * (beds - h.size) * inst.stay_length(household_id, day)
         + pol.kind_mismatch_weight * float(mismatch)
         + pol.district_weight * districts_apart(pol, h.anchor_district, u.district)
     )

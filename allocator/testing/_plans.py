@@ -15,7 +15,16 @@ import pandas as pd
 from allocator.engine.result import Plan
 from allocator.policy import Policy
 from allocator.testing._objective import assignment_objective
-from allocator.testing._raw import Placement, RawInstance, _date, _text, parse_instance
+from allocator.testing._raw import (
+    Placement,
+    RawInstance,
+    _date,
+    _room_list,
+    _text,
+    joined,
+    parse_instance,
+    rooms_of,
+)
 from allocator.testing._rules import assignment_violations
 
 
@@ -44,6 +53,7 @@ def placements_of(
         uid = _text(row["unit_id"])
         begin = _date(row["start"])
         end = _date(row.get("expected_end"))
+        others = _room_list(row.get("joined_units"))
         who = f"household {hid}"
         if status == "placed":
             if uid is None or begin is None:
@@ -58,9 +68,9 @@ def placements_of(
             kind = _text(row.get("kind"))
             if unit is not None and "kind" in table.columns and kind != unit.kind.value:
                 problems.append(f"{who}: unit {uid} is a {unit.kind.value}, the plan says {kind}")
-            placements[hid] = (uid, inst.day(begin))
+            placements[hid] = (joined((uid, *others)), inst.day(begin))
         elif status == "not_placed":
-            if uid is not None or begin is not None or end is not None:
+            if uid is not None or begin is not None or end is not None or others:
                 problems.append(f"{who} is marked not placed but has a unit or dates")
         else:
             problems.append(f"{who} has status {status!r}; expected 'placed' or 'not_placed'")
@@ -117,7 +127,9 @@ def objective_of(
     ``policy.max_stay_days``; not placed, it waits at most until its exit date. With
     ``announced`` (household -> (unit, start date)), ``policy.announcement_weight`` for each
     announced household elsewhere, unless its announced placement breaks a rule on its own. With
-    districts, ``policy.district_weight`` per district between the unit and the anchor.
+    districts, ``policy.district_weight`` per district between the unit and the anchor. Connecting
+    rooms (a row with ``joined_units``) count as one unit of their beds added up, of their
+    group's kind and district.
     """
     inst = parse_instance(households, units, None, start, policy, pins=pins, announced=announced)
     placements, _ = placements_of(inst, plan_table)
@@ -125,17 +137,20 @@ def objective_of(
 
 
 def plan_table(inst: RawInstance, placements: Mapping[str, Placement]) -> pd.DataFrame:
-    """A plan table (the columns `check_plan` reads) for the given placements."""
+    """A plan table (the columns `check_plan` reads) for the given placements: connecting rooms
+    give ``unit_id`` the first room and ``joined_units`` the others ("R2+R3"), as a plan does."""
     rows = []
     for hid in inst.households:
         if hid in placements:
-            uid, day = placements[hid]
+            text, day = placements[hid]
+            uid, *others = rooms_of(text)
             begin = inst.date(day)
             nights = inst.stay_length(hid, day)
             rows.append(
                 {
                     "household_id": hid,
                     "unit_id": uid,
+                    "joined_units": joined(others),
                     "kind": inst.units[uid].kind.value if uid in inst.units else None,
                     "start": begin,
                     "expected_end": begin + dt.timedelta(days=nights),
@@ -147,6 +162,7 @@ def plan_table(inst: RawInstance, placements: Mapping[str, Placement]) -> pd.Dat
                 {
                     "household_id": hid,
                     "unit_id": None,
+                    "joined_units": "",
                     "kind": None,
                     "start": None,
                     "expected_end": None,

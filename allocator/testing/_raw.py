@@ -17,10 +17,30 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from allocator.domain import Support, UnitKind
+from allocator.domain import JOINED_SEPARATOR, Support, UnitKind
 from allocator.policy import Policy
 
-Placement = tuple[str, int]  # (unit id, start day counted from the plan start)
+# (rooms, start day counted from the plan start); rooms is one unit id, or connecting rooms taken
+# together as one text, the ids joined by "+" ("R2+R3"), as a stay or a plan row joins them
+Placement = tuple[str, int]
+
+
+def rooms_of(unit: str) -> tuple[str, ...]:
+    """The unit ids a placement's ``unit`` text holds: one, or the connecting rooms of "R2+R3"."""
+    return tuple(unit.split(JOINED_SEPARATOR))
+
+
+def joined(rooms: Iterable[str]) -> str:
+    """The text of a placement in these rooms (`rooms_of` reads it back)."""
+    return JOINED_SEPARATOR.join(rooms)
+
+
+def _room_list(value: Any) -> tuple[str, ...]:
+    """A ``joined_units`` cell: blank, "R2+R3", or a sequence of ids."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(str(v).strip() for v in value if not _is_blank(v))
+    text = _text(value)
+    return () if text is None else tuple(r.strip() for r in text.split(JOINED_SEPARATOR))
 
 
 def _is_blank(value: Any) -> bool:
@@ -103,6 +123,7 @@ class UnitRow:
     available_from: dt.date | None
     available_until: dt.date | None
     district: str | None = None
+    group: str | None = None  # connecting rooms: units of one group may be taken together
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,12 @@ class StayRow:
     expected_end: dt.date
     support: Support | None
     language: str | None
+    joined_units: tuple[str, ...] = ()  # connecting rooms held with unit_id
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Every unit the stay holds (each is occupied for the whole stay)."""
+        return (self.unit_id, *self.joined_units)
 
 
 @dataclass(frozen=True)
@@ -201,6 +228,7 @@ def parse_instance(
             available_from=_date(r.get("available_from")),
             available_until=_date(r.get("available_until")),
             district=_text(r.get("district")),
+            group=_text(r.get("group")),
         )
     st = []
     for r in _rows(stays):
@@ -213,6 +241,7 @@ def parse_instance(
                 expected_end=_date(r["expected_end"]),
                 support=Support(support) if support else None,
                 language=_text(r.get("language")),
+                joined_units=_room_list(r.get("joined_units")),
             )
         )
     first = _date(start)

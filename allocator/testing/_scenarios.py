@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.choices import ConnectingRooms
 from allocator.engine.result import Plan
 from allocator.policy import Policy
 from allocator.testing._plans import check_plan, objective_of
@@ -86,6 +87,11 @@ def random_scenario(
     overrides: bool = True,
     languages: Sequence[str] = ("arabic", "tigrinya"),
     exit_dated_share: float = 0.0,
+    max_beds: int = 6,
+    groups: int = 0,
+    large_share: float = 0.0,
+    connecting_rooms: ConnectingRooms | str | None = None,
+    joined_stays: bool = True,
 ) -> Scenario:
     """A small random scenario with every feature the rules cover, seeded.
 
@@ -98,12 +104,19 @@ def random_scenario(
     the plan start or inside the horizon; half the time ``policy.max_stay_days`` is then drawn
     from 1 to ``max_stay_days`` too, so that it caps some stays. These draws come after all the
     others, so a seed with the default share gives the same scenario as it always did.
+
+    ``groups`` groups of 2-4 connecting rooms are made of the units (as many as there are units
+    for), each of one kind; with ``joined_stays`` some current stays in them hold a further room
+    of their group (``joined_units``); ``large_share`` of the households get more persons than any unit has beds
+    (1-4 more); ``connecting_rooms`` sets the policy's mode. These draws come last of all, and
+    the tables get the ``group`` and ``joined_units`` columns only with ``groups``. Units have 1
+    to ``max_beds`` beds.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     H = 7 * horizon_weeks
     # the draws happen in this order (units, stays, households, policy, overrides), so that a seed
     # gives the same scenario as it always did
-    unit_rows = _random_units(rng, n_units, H, start, windows)
+    unit_rows = _random_units(rng, n_units, H, start, windows, max_beds)
     stay_rows = _random_stays(rng, unit_rows, start, languages) if stays else []
     hh_rows = _random_households(rng, n_households, H, start, max_stay_days, languages)
     policy = _random_policy(rng, horizon_weeks, caps, languages)
@@ -115,6 +128,16 @@ def random_scenario(
         policy = _with_exit_dates(rng, hh_rows, policy, exit_dated_share, max_stay_days)
     stay_columns = ["household_id", "unit_id", "start", "expected_end", "support", "language"]
     stay_rows = following_the_rules(stay_rows, unit_rows, policy.turnover_days)
+    if groups:
+        _with_groups(rng, unit_rows, stay_rows, groups, policy.turnover_days, joined_stays)
+        stay_columns.append("joined_units")
+    if large_share > 0:
+        largest = max((u["capacity"] for u in unit_rows), default=0)
+        for row in hh_rows:
+            if rng.random() < large_share:
+                row["size"] = min(largest + int(rng.integers(1, 5)), 30)
+    if connecting_rooms is not None:
+        policy = policy.model_copy(update={"connecting_rooms": ConnectingRooms(connecting_rooms)})
     return Scenario(
         households=pd.DataFrame(hh_rows),
         units=pd.DataFrame(unit_rows),
@@ -153,9 +176,10 @@ def following_the_rules(
 
 
 def _random_units(
-    rng: np.random.Generator, n_units: int, H: int, start: dt.date, windows: bool
+    rng: np.random.Generator, n_units: int, H: int, start: dt.date, windows: bool, max_beds: int
 ) -> list[dict[str, Any]]:
-    """Units of 1-6 beds, both kinds, some step-free, some with an availability window."""
+    """Units of 1-``max_beds`` beds, both kinds, some step-free, some with an availability
+    window."""
     unit_rows = []
     for k in range(n_units):
         frm = until = None
@@ -168,13 +192,63 @@ def _random_units(
             {
                 "unit_id": f"U{k}",
                 "kind": str(rng.choice(["flat", "hub_room"])),
-                "capacity": int(rng.integers(1, 7)),
+                "capacity": int(rng.integers(1, max_beds + 1)),
                 "accessible": bool(rng.random() < 0.3),
                 "available_from": frm,
                 "available_until": until,
             }
         )
     return unit_rows
+
+
+def _with_groups(
+    rng: np.random.Generator,
+    unit_rows: list[dict[str, Any]],
+    stay_rows: list[dict[str, Any]],
+    groups: int,
+    turnover_days: int,
+    joined_stays: bool,
+) -> None:
+    """Make ``groups`` groups of 2-4 connecting rooms of the units, each of its first room's
+    kind, and (``joined_stays``) let about a third of the current stays in them hold one more room
+    of their group where that room is free then (in place)."""
+    from allocator.rules import overlaps
+
+    order = [int(k) for k in rng.permutation(len(unit_rows))]
+    members: dict[str, list[dict[str, Any]]] = {}
+    for g in range(groups):
+        take = min(int(rng.integers(2, 5)), len(order))
+        if take < 2:
+            break
+        rooms = [unit_rows[k] for k in order[:take]]
+        order = order[take:]
+        members[f"G{g}"] = rooms
+        for room in rooms:
+            room["group"] = f"G{g}"
+            room["kind"] = rooms[0]["kind"]
+    for room in unit_rows:
+        room.setdefault("group", None)
+    group_of = {u["unit_id"]: u["group"] for u in unit_rows}
+    for row in stay_rows:
+        row["joined_units"] = ""
+    for row in stay_rows if joined_stays else []:
+        group = group_of[row["unit_id"]]
+        if group is None or rng.random() >= 1 / 3:
+            continue
+        span = (row["start"], row["expected_end"])
+        mates = [u for u in members[group] if u["unit_id"] != row["unit_id"]]
+        mate = mates[int(rng.integers(0, len(mates)))]
+        if mate["available_from"] is not None and span[0] < mate["available_from"]:
+            continue
+        if mate["available_until"] is not None and span[1] > mate["available_until"]:
+            continue
+        held = [
+            (o["start"], o["expected_end"])
+            for o in stay_rows
+            if mate["unit_id"] == o["unit_id"] or mate["unit_id"] in o["joined_units"].split("+")
+        ]
+        if not any(overlaps(span, other, turnover_days) for other in held):
+            row["joined_units"] = mate["unit_id"]
 
 
 def _random_stays(
