@@ -19,6 +19,7 @@ way between them are one more than the map's widest distance apart.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from typing import Annotated
 
@@ -59,25 +60,8 @@ class DistrictMap(BaseModel):
 
     def hops(self) -> np.ndarray:
         """Borders crossed between every two districts (names x names, in the order of
-        ``names``): a breadth-first search from each; unconnected pairs one beyond the widest."""
-        n = len(self.names)
-        index = {name: k for k, name in enumerate(self.names)}
-        neighbours: list[set[int]] = [set() for _ in range(n)]
-        for a, b in self.adjacent:
-            neighbours[index[a]].add(index[b])
-            neighbours[index[b]].add(index[a])
-        out = np.full((n, n), -1, dtype=np.int64)
-        for s in range(n):
-            out[s, s] = 0
-            queue = deque([s])
-            while queue:
-                k = queue.popleft()
-                for m in neighbours[k]:
-                    if out[s, m] < 0:
-                        out[s, m] = out[s, k] + 1
-                        queue.append(m)
-        out[out < 0] = out.max() + 1
-        return out
+        ``names``), worked out once per map (`_hops`; every weekly plan asks). Read-only."""
+        return _hops(tuple(self.names), tuple(self.adjacent))
 
 
 # Milan's nine municipi (since 2016): Municipio 1 (centro storico) in the middle, the other eight
@@ -93,6 +77,32 @@ MILAN_MUNICIPI = DistrictMap(
     + [(f"M{k}", f"M{k + 1}") for k in range(2, 9)]
     + [("M9", "M2")],
 )
+
+
+@functools.lru_cache(maxsize=16)
+def _hops(names: tuple[str, ...], adjacent: tuple[tuple[str, str], ...]) -> np.ndarray:
+    """Borders crossed between every two districts (names x names, in the order of
+    ``names``): a breadth-first search from each; unconnected pairs one beyond the widest."""
+    n = len(names)
+    index = {name: k for k, name in enumerate(names)}
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    for a, b in adjacent:
+        neighbours[index[a]].add(index[b])
+        neighbours[index[b]].add(index[a])
+    out = np.full((n, n), -1, dtype=np.int64)
+    for s in range(n):
+        out[s, s] = 0
+        queue = deque([s])
+        while queue:
+            k = queue.popleft()
+            for m in neighbours[k]:
+                if out[s, m] < 0:
+                    out[s, m] = out[s, k] + 1
+                    queue.append(m)
+    out[out < 0] = out.max() + 1
+    out.setflags(write=False)
+    return out
+
 
 SHIPPED: dict[str, DistrictMap] = {"milan_municipi": MILAN_MUNICIPI}
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import resource
 import time
 from pathlib import Path
 
@@ -34,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bench_milan(args: argparse.Namespace) -> None:
     scenario = load_scenario(ROOT / "scenarios" / f"{args.scenario}.yaml")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     res = simulate(
         scenario,
         replications=args.replications,
@@ -44,15 +46,28 @@ def bench_milan(args: argparse.Namespace) -> None:
         time_limit=args.time_limit,
     )
     wall = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     per100 = wall / args.replications * 100
     reps = res.replications[res.replications["policy"] == args.policy]
     print(
         f"{args.scenario}: {args.replications} replications x {scenario.horizon_weeks} weeks, "
         f"policy {args.policy} (+ hotel), {args.workers} worker(s): {wall:.1f} s wall "
         f"({per100:.1f} s per 100 replications); per replication {reps['seconds'].mean():.2f} s "
-        f"CPU in the policy, {reps['plan_calls'].mean():.0f} plan calls"
+        f"wall in the policy, {reps['plan_calls'].mean():.0f} plan calls"
+    )
+    # on a shared machine CPU time moves far less with the other work than wall time
+    print(
+        f"CPU: {cpu:.1f} s in all ({cpu / args.replications:.2f} s per replication, policies "
+        f"and hotel baseline); load average {os.getloadavg()[0]:.1f} at the end"
     )
     print(res.wide_summary().to_string())
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished workers (a process pool's workers are
+    waited for when it shuts down)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _replication(scenario_path: Path, seed: np.random.SeedSequence, warm: bool, time_limit: float):

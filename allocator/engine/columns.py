@@ -135,8 +135,9 @@ def build_columns(inst: Instance) -> Columns:
     days = np.arange(H)
     turn = inst.policy.turnover_days
     parts = []
+    fit = fitting(inst, np.arange(len(inst.pools)))  # households x pools, in one pass
     for p, pool in enumerate(inst.pools):
-        hh = fitting_households(inst, p)
+        hh = np.flatnonzero(fit[:, p])
         if hh.size == 0:
             continue
         L = _lengths(inst, hh, days)

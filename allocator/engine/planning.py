@@ -37,7 +37,7 @@ from allocator.limits import (
     parse_date,
 )
 from allocator.policy import Policy
-from allocator.tables import Source, TableLike, validate_tables
+from allocator.tables import Source, TableLike, Tables, validate_tables
 
 log = logging.getLogger("allocator")
 
@@ -221,8 +221,12 @@ def decide(
     max_memory: float | None = None,
     announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
     warm: WarmStart | None = None,
+    trusted: bool = False,
 ) -> Decision:
     """`plan` without the write-up: the same checks, instance and methods, arrays out.
+
+    ``trusted``: the tables are lists of `Household`, `Unit` and `Stay` the caller made and
+    keeps consistent itself (the simulation's weekly loop), not checked again.
 
     ``warm`` (method ``solver``): a `WarmStart` the caller keeps from one week's batch to the
     next; the solver's LP starts from the last solve's columns and leaves its own there (the
@@ -246,6 +250,7 @@ def decide(
         on_search_start,
         announced,
         warm,
+        trusted,
     )
 
 
@@ -292,19 +297,23 @@ def _decide(
     on_search_start: Callable[[], None] | None,
     announced: Mapping[str, tuple[str, dt.date | str]] | None = None,
     warm: WarmStart | None = None,
+    trusted: bool = False,
 ) -> Decision:
     """`decide` once its settings are checked: the tables checked, the instance built and
     the batch planned by ``method``."""
     policy = policy or Policy()
     plan_start = _as_date(start)
-    tables = validate_tables(
-        households,
-        units,
-        stays,
-        sources=sources,
-        start=plan_start,
-        turnover_days=policy.turnover_days,
-    )
+    if trusted:
+        tables = Tables(households=list(households), units=list(units), stays=list(stays or []))
+    else:
+        tables = validate_tables(
+            households,
+            units,
+            stays,
+            sources=sources,
+            start=plan_start,
+            turnover_days=policy.turnover_days,
+        )
     inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids, announced))
     n = inst.n_households
     details: dict = {}
@@ -316,11 +325,12 @@ def _decide(
     else:
         pool, start_day = solve_greedy(inst)
         if method is Method.SOLVER:
-            details["greedy_objective"] = round(objective(inst, pool, start_day), 6)
+            greedy_objective = objective(inst, pool, start_day)
+            details["greedy_objective"] = round(greedy_objective, 6)
             if on_search_start is not None:
                 on_search_start()
             pool, start_day, best_bound, status = _optimised(
-                inst, (pool, start_day), run, details, warm
+                inst, (pool, start_day), run, details, warm, greedy_objective
             )
     unit, joined = assign_units(inst, pool, start_day)
     return Decision(
@@ -345,9 +355,10 @@ def _optimised(
     run: RunSettings,
     details: dict,
     warm: WarmStart | None = None,
+    greedy_objective: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float | None, Status]:
     """The solver's plan within the run's limits, vetted against greedy's; adds to ``details``."""
-    out, size_details = solve_within_limits(inst, greedy_plan, run, warm)
+    out, size_details = solve_within_limits(inst, greedy_plan, run, warm, greedy_objective)
     details.update(size_details)
     best_bound = out.best_bound if np.isfinite(out.best_bound) else None
     gap_ok = best_bound is not None and within_gap(out.objective, best_bound, run.relative_gap)
@@ -355,7 +366,7 @@ def _optimised(
     if status is Status.FEASIBLE and run.stop is not None and run.stop.is_set():
         status = Status.INTERRUPTED
     details.update(_solver_details(out))
-    return vetted(inst, out, greedy_plan, best_bound, status, details)
+    return vetted(inst, out, greedy_plan, best_bound, status, details, greedy_objective)
 
 
 def _checked(
@@ -402,6 +413,7 @@ def vetted(
     best_bound: float | None,
     status: Status,
     details: dict,
+    greedy_objective: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float | None, Status]:
     """The solver's answer, checked against what its plan says before it is called optimal.
 
@@ -413,7 +425,7 @@ def vetted(
     ``details["warning"]`` says why and the log warns. docs/engine.md, "Numeric ranges".
     """
     ours = objective(inst, out.pool, out.start)
-    greedy = objective(inst, *greedy_plan)
+    greedy = objective(inst, *greedy_plan) if greedy_objective is None else greedy_objective
     kept = status if status is Status.INTERRUPTED else Status.FEASIBLE
     if not math.isfinite(ours) or ours > greedy + _tolerance(greedy):
         details["warning"] = (

@@ -32,6 +32,8 @@ from ortools.math_opt import (
 from ortools.math_opt.core.python import solver as core_solver
 from ortools.util.python import pybind_solve_interrupter
 
+from allocator.engine.optimiser import wire
+
 log = logging.getLogger("allocator")
 
 
@@ -65,27 +67,40 @@ class SolverAnswer:
 
 
 def _to_proto(m: SparseModel) -> model_pb2.ModelProto:
-    proto = model_pb2.ModelProto()
-    n = len(m.cost)
-    ids = np.arange(n).tolist()
-    v = proto.variables
-    v.ids.extend(ids)
-    v.lower_bounds.extend(m.var_lb.astype(float).tolist())
-    v.upper_bounds.extend(m.var_ub.astype(float).tolist())
-    v.integers.extend(m.integer.astype(bool).tolist())
+    """The model as MathOpt's proto, written in protobuf's wire format from the arrays
+    (`wire`): the same message as filling it field by field, in a fraction of the time."""
+    return model_pb2.ModelProto.FromString(model_bytes(m))
+
+
+def model_bytes(m: SparseModel) -> bytes:
+    """`ModelProto`'s wire format: variables (2), objective (3), linear constraints (4) and
+    their matrix (5), entries in row-major order as MathOpt requires."""
+    n, k = len(m.cost), len(m.row_lb)
+    variables = (
+        wire.packed_ints(1, np.arange(n))
+        + wire.packed_doubles(2, m.var_lb)
+        + wire.packed_doubles(3, m.var_ub)
+        + wire.packed_bools(4, m.integer)
+    )
     nz = np.flatnonzero(m.cost)
-    proto.objective.linear_coefficients.ids.extend(nz.tolist())
-    proto.objective.linear_coefficients.values.extend(m.cost[nz].astype(float).tolist())
-    c = proto.linear_constraints
-    c.ids.extend(range(len(m.row_lb)))
-    c.lower_bounds.extend(m.row_lb.astype(float).tolist())
-    c.upper_bounds.extend(m.row_ub.astype(float).tolist())
+    linear = wire.packed_ints(1, nz) + wire.packed_doubles(2, m.cost[nz])
+    constraints = (
+        wire.packed_ints(1, np.arange(k))
+        + wire.packed_doubles(2, m.row_lb)
+        + wire.packed_doubles(3, m.row_ub)
+    )
     order = np.lexsort((m.cols, m.rows))
-    mat = proto.linear_constraint_matrix
-    mat.row_ids.extend(m.rows[order].tolist())
-    mat.column_ids.extend(m.cols[order].tolist())
-    mat.coefficients.extend(m.vals[order].astype(float).tolist())
-    return proto
+    matrix = (
+        wire.packed_ints(1, m.rows[order])
+        + wire.packed_ints(2, m.cols[order])
+        + wire.packed_doubles(3, m.vals[order])
+    )
+    return (
+        wire.message(2, variables)
+        + wire.message(3, wire.message(3, linear))
+        + wire.message(4, constraints)
+        + wire.message(5, matrix)
+    )
 
 
 def solve(

@@ -141,12 +141,14 @@ def solve_within_limits(
     greedy_plan: Plan,
     run: RunSettings,
     warm: WarmStart | None = None,
+    greedy_objective: float | None = None,
 ) -> tuple[SolveOutcome, dict[str, object]]:
     """`solve_optimal` when its model fits ``run.max_memory`` bytes (the default when None) and
     the time left before ``run.deadline``; else a method that fits (see the module's docstring).
     Returns the outcome and, for `Plan.details`, the model's estimated size and, in
     ``size_limit``, the limit it broke and the method used. ``warm`` (`warm.WarmStart`) starts
-    the LP from the last solve's columns when the model is built whole."""
+    the LP from the last solve's columns when the model is built whole; ``greedy_objective``,
+    `objective` of ``greedy_plan`` when the caller has it (not worked out again)."""
     deadline, params, stop = run.deadline, run.engine, run.stop
     max_memory = default_max_memory() if run.max_memory is None else run.max_memory
     left = deadline - time.perf_counter()
@@ -171,7 +173,10 @@ def solve_within_limits(
         "size_limit": None,
     }
     if not (too_large or too_slow):
-        return solve_run(inst, greedy_plan, run, warm=warm, cols=cols), details
+        out = solve_run(
+            inst, greedy_plan, run, warm=warm, cols=cols, greedy_objective=greedy_objective
+        )
+        return out, details
     if too_large:
         reason = (
             f"model too large: ~{size.columns:,} columns, ~{in_units(size.bytes)} > limit"

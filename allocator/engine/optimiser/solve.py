@@ -72,13 +72,17 @@ def solve_run(
     callbacks: SolveCallbacks | None = None,
     warm: WarmStart | None = None,
     cols: Columns | None = None,
+    greedy_objective: float | None = None,
 ) -> SolveOutcome:
     """`solve_optimal` with its settings in one `RunSettings` (``max_memory`` is not read).
 
     ``warm``, when given, adds the last solve's LP columns to the LP's first ones (`warm`) and
     keeps this solve's for the next one. ``cols``: the instance's columns (`build_columns`)
-    when the caller has built them."""
-    search = _Search(inst, greedy_plan, run, callbacks or SolveCallbacks(), warm, cols)
+    when the caller has built them; ``greedy_objective``: `objective` of ``greedy_plan`` when
+    the caller has it."""
+    search = _Search(
+        inst, greedy_plan, run, callbacks or SolveCallbacks(), warm, cols, greedy_objective
+    )
     with backend.stopping(run.stop):
         outcome = _stages(search)
     if warm is not None:
@@ -149,13 +153,16 @@ class _Search:
         callbacks: SolveCallbacks,
         warm: WarmStart | None = None,
         cols: Columns | None = None,
+        greedy_objective: float | None = None,
     ) -> None:
         self.inst, self.greedy_plan, self.deadline = inst, greedy_plan, run.deadline
         self.warm = warm
         self.workers, self.seed, self.relative_gap = run.workers, run.seed, run.relative_gap
         self.params, self.callbacks, self.stop = run.engine, callbacks, run.stop
         params = run.engine
-        self.greedy_objective = objective(inst, *greedy_plan)
+        self.greedy_objective = (
+            objective(inst, *greedy_plan) if greedy_objective is None else greedy_objective
+        )
         self.cols = build_columns(inst) if cols is None else cols
         self.outcome = SolveOutcome.of_greedy(greedy_plan, self.greedy_objective, len(self.cols))
         self.lp_bound = -np.inf
