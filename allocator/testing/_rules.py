@@ -34,14 +34,7 @@ def placement_violations(inst: RawInstance, household_id: str, unit_id: str, day
     if h.accessible and not u.accessible:
         out.append(f"{who} needs a step-free unit but unit {unit_id} is not step-free")
     begin = inst.date(day)
-    if day < 0:
-        out.append(f"{who} starts on {begin}, before the plan start {inst.start}")
-    if day >= inst.horizon:
-        out.append(
-            f"{who} starts on {begin}, after the horizon's last day {inst.date(inst.horizon - 1)}"
-        )
-    if begin < h.need_date:
-        out.append(f"{who} starts on {begin}, before its need date {h.need_date}")
+    out += _start_violations(inst, who, h.need_date, day)
     if u.available_from is not None and begin < u.available_from:
         out.append(
             f"{who} starts in unit {unit_id} on {begin}, before the unit is available "
@@ -127,14 +120,7 @@ def combined_violations(
             "allow for it"
         )
     begin = inst.date(day)
-    if day < 0:
-        out.append(f"{who} starts on {begin}, before the plan start {inst.start}")
-    if day >= inst.horizon:
-        out.append(
-            f"{who} starts on {begin}, after the horizon's last day {inst.date(inst.horizon - 1)}"
-        )
-    if begin < h.need_date:
-        out.append(f"{who} starts on {begin}, before its need date {h.need_date}")
+    out += _start_violations(inst, who, h.need_date, day)
     if h.exit_date is not None and begin >= h.exit_date:
         out.append(f"{who} starts on {begin}, on or after its expected exit date {h.exit_date}")
     departure = begin + dt.timedelta(days=_nights(inst, household_id, day))
@@ -297,3 +283,18 @@ def free_days(inst: RawInstance, unit_id: str) -> list[int]:
         if unit_id in s.units
     ]
     return [d for d in range(first, last) if not any(a <= d < b for a, b in busy)]
+
+
+def _start_violations(inst, who: str, need_date: dt.date, day: int) -> list[str]:
+    """A start within the horizon and not before the need date, in one unit or in several."""
+    begin = inst.date(day)
+    out = []
+    if day < 0:
+        out.append(f"{who} starts on {begin}, before the plan start {inst.start}")
+    if day >= inst.horizon:
+        out.append(
+            f"{who} starts on {begin}, after the horizon's last day {inst.date(inst.horizon - 1)}"
+        )
+    if begin < need_date:
+        out.append(f"{who} starts on {begin}, before its need date {need_date}")
+    return out
