@@ -321,13 +321,30 @@ def validate_tables(
     return Tables(households=hh, units=un, stays=st)
 
 
+MAX_GROUP_ROOMS = 8  # connecting rooms in one group, at most (a combination takes up to 4)
+
+
 def _check_groups(units: list[Unit], source: Source, labels) -> None:
     """The rooms of one connecting group are of one kind and one district: one place."""
     first: dict[str, int] = {}
+    rooms: dict[str, int] = {}
     for pos, unit in enumerate(units):
         if unit.group is None:
             continue
         k = first.setdefault(unit.group, pos)
+        rooms[unit.group] = rooms.get(unit.group, 0) + 1
+        if rooms[unit.group] > MAX_GROUP_ROOMS:
+            raise InputError(
+                _N(
+                    "group {group!r} has more than {most} rooms: a group is the rooms that "
+                    "connect with each other; split it into those"
+                ),
+                group=unit.group,
+                most=MAX_GROUP_ROOMS,
+                source=source.name,
+                row=source.row(pos, labels[pos]),
+                column="group",
+            )
         for column in ("kind", "district"):
             if getattr(unit, column) != getattr(units[k], column):
                 raise InputError(

@@ -275,7 +275,10 @@ def test_any_refused_cell_renders_its_english_and_its_italian(column, cell):
     except InputError as error:
         assert error.translated(ENGLISH) == str(error)
         italian = error.translated(_italian_gettext())
-        assert "{" not in italian.replace(repr(cell), "").replace(cell, "")
+        rest = italian
+        for shown in (cell, cell.strip()):  # a record strips the whitespace around a cell
+            rest = rest.replace(repr(shown), "").replace(shown, "") if shown else rest
+        assert "{" not in rest
         assert italian.startswith("requests.csv, riga 2, colonna ")
 
 

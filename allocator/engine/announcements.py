@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from allocator.domain import JOINED_SEPARATOR
 from allocator.engine.result import CHANGE_COLUMNS
 from allocator.errors import InputError
 from allocator.rules import broken_rule, check_fit, first_overlap, overlap_rule
@@ -63,7 +64,8 @@ def resolve(inst: Instance, overrides: Overrides) -> Announcements | None:
     unit_index = {u: k for k, u in enumerate(inst.unit_ids)}
     stays_in: dict[str, list[Stay]] = {}
     for st in inst.tables.stays:
-        stays_in.setdefault(st.unit_id, []).append(st)
+        for room in st.units:  # a stay in connecting rooms holds each of them
+            stays_in.setdefault(room, []).append(st)
     keep: dict[str, tuple[int, int]] = {}
     broken: dict[str, str] = {}
     for h_id, (u_id, date) in overrides.announced.items():
@@ -213,7 +215,8 @@ def notes(
     for h_id, (u_id, date) in ann.told.items():
         i = hh_index[h_id]
         told = f"{NOTE_START}{u_id} from {date}"
-        if pool[i] >= 0 and inst.unit_ids[unit[i]] == u_id and inst.day(start[i]) == date:
+        kept = pool[i] >= 0 and not inst.pools[pool[i]].parts  # connecting rooms: not kept
+        if kept and inst.unit_ids[unit[i]] == u_id and inst.day(start[i]) == date:
             out[i] = f"{told}: kept"
         elif h_id in ann.broken:
             out[i] = f"{told}: changed, {ann.broken[h_id]}"
@@ -283,7 +286,9 @@ def checked_previous(previous: pd.DataFrame | None) -> pd.DataFrame | None:
                 source="previous",
                 column=column,
             )
-    out = previous.loc[:, list(PREVIOUS_COLUMNS)].copy()
+    # connecting rooms: the rooms besides unit_id, when the previous plan names them
+    kept = [*PREVIOUS_COLUMNS, *(["joined_units"] if "joined_units" in previous.columns else [])]
+    out = previous.loc[:, kept].copy()
     seen: set[str] = set()
     starts: list[dt.date | None] = []
     for label, h, start in zip(out.index, out["household_id"], out["start"], strict=True):
@@ -330,9 +335,9 @@ def changes(
         b = before.loc[h]
         was_placed = _present(b["unit_id"]) and _present(b["start"])
         now_placed = r.status == "placed"
-        unit_b = b["unit_id"] if was_placed else None
+        unit_b = _rooms(b["unit_id"], b.get("joined_units")) if was_placed else None
         start_b = _date(b["start"]) if was_placed else None
-        unit_a = r.unit_id if now_placed else None
+        unit_a = _rooms(r.unit_id, getattr(r, "joined_units", None)) if now_placed else None
         start_a = _date(r.start) if now_placed else None
         if was_placed and not now_placed:
             what = "now unplaced"
@@ -351,6 +356,12 @@ def changes(
         reason = notes_by_id.get(h) or r.reason
         rows.append([h, what, unit_b, start_b, unit_a, start_a, reason])
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+def _rooms(unit: object, joined: object) -> str:
+    """A placement's unit, with the connecting rooms joined to it (``R1+R2``)."""
+    rooms = str(joined).strip() if _present(joined) else ""
+    return f"{unit}{JOINED_SEPARATOR}{rooms}" if rooms else str(unit)
 
 
 def _present(value: object) -> bool:

@@ -198,12 +198,14 @@ def count_columns(inst: Instance) -> np.ndarray:
     exit_rank = np.searchsorted(exits, inst.exit_day)  # read only where exit-dated
     release = np.minimum(inst.release, H)  # a release at or after the horizon has no day
     pinned = inst.pinned_pool >= 0
-    classes: dict[tuple[int, bool], list[int]] = {}
+    classes: dict[tuple[int, bool, int], list[int]] = {}
     for p, q in enumerate(inst.pools):
-        classes.setdefault((q.capacity, q.accessible), []).append(p)
-    for (capacity, accessible), members in classes.items():
+        classes.setdefault((q.capacity, q.accessible, _spare(q)), []).append(p)
+    for (capacity, accessible, spare), members in classes.items():
         pools = [inst.pools[p] for p in members]
         fits = (inst.size <= capacity) & (accessible | ~inst.needs_access) & ~pinned
+        if spare >= 0:  # connecting rooms: households that may combine, with no room spare
+            fits &= inst.may_combine & (inst.size > spare)
         if lengths.size:
             idx = np.flatnonzero(fits & ~dated)
             counts[idx] += _start_counts(pools, lengths, H)[release[idx], length_rank[idx]]
@@ -214,6 +216,8 @@ def count_columns(inst: Instance) -> np.ndarray:
     for i, p in inst.forbidden:
         q = inst.pools[p]
         fits_otherwise = q.capacity >= inst.size[i] and (q.accessible or not inst.needs_access[i])
+        if q.parts:
+            fits_otherwise &= bool(inst.may_combine[i]) and inst.size[i] > _spare(q)
         if not pinned[i] and fits_otherwise:
             counts[i] -= _starts_in_pool(inst, q, i, int(release[i]))
     for i in np.flatnonzero(pinned).tolist():
@@ -222,6 +226,12 @@ def count_columns(inst: Instance) -> np.ndarray:
         if p < len(inst.pools) and inst.fits(i, p):
             counts[i] = _starts_in_pool(inst, inst.pools[p], i, int(release[i]))
     return counts
+
+
+def _spare(q: Pool) -> int:
+    """A combination's beds less its smallest room: a household of at most this many would
+    leave that room spare and may not take it (`engine.rooms`); -1 for a pool of units."""
+    return q.capacity - q.smallest_part if q.parts else -1
 
 
 def _start_counts(pools: list[Pool], lengths: np.ndarray, H: int) -> np.ndarray:

@@ -10,12 +10,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from allocator.choices import DEFAULT_GAP
-from allocator.domain import JOINED_SEPARATOR
+from allocator.domain import JOINED_SEPARATOR, Household, Stay, Unit
 from allocator.engine import announcements, districts
 from allocator.engine.assign import assign_units
 from allocator.engine.columns import objective
@@ -28,7 +29,7 @@ from allocator.engine.optimiser.warm import WarmStart
 from allocator.engine.params import EngineParams
 from allocator.engine.result import PLAN_COLUMNS, Method, Plan, Status
 from allocator.engine.run import RunSettings
-from allocator.errors import InputError
+from allocator.errors import AllocatorError, InputError
 from allocator.limits import (
     EARLIEST_DATE,
     LATEST_DATE,
@@ -40,6 +41,7 @@ from allocator.policy import Policy
 from allocator.tables import Source, TableLike, Tables, validate_tables
 
 log = logging.getLogger("allocator")
+R = TypeVar("R", Household, Unit, Stay)
 
 
 def _as_date(value: dt.date | str) -> dt.date:
@@ -304,7 +306,11 @@ def _decide(
     policy = policy or Policy()
     plan_start = _as_date(start)
     if trusted:
-        tables = Tables(households=list(households), units=list(units), stays=list(stays or []))
+        tables = Tables(
+            households=_own_records(households, Household),
+            units=_own_records(units, Unit),
+            stays=_own_records(stays or [], Stay),
+        )
     else:
         tables = validate_tables(
             households,
@@ -347,6 +353,13 @@ def _decide(
         details=details,
         joined=joined,
     )
+
+
+def _own_records(table: TableLike, kind: type[R]) -> list[R]:
+    """A caller's own list of records (``trusted``), as it is: anything else is a bug there."""
+    if not (isinstance(table, list) and all(type(r) is kind for r in table)):
+        raise AllocatorError(f"internal: trusted tables must be lists of {kind.__name__}")
+    return cast(list[R], table)
 
 
 def _optimised(

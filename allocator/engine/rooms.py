@@ -17,7 +17,6 @@ household takes a room it would leave empty. At most `MAX_ROOMS` rooms make one 
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import product
 
 import numpy as np
 
@@ -65,18 +64,25 @@ def combinations(
 
 def _minimal_counts(members: list[Pool], sizes: set[int]) -> list[tuple[int, ...]]:
     """Room counts per pool (in ``members`` order) of at least 2 and at most `MAX_ROOMS` rooms
-    whose beds hold some size in ``sizes`` and none of whose rooms is spare for that size."""
-    ranges = [range(min(len(q.units), MAX_ROOMS) + 1) for q in members]
+    whose beds hold some size in ``sizes`` and none of whose rooms is spare for that size.
+
+    The counts are walked pool by pool with the rooms so far carried along, so a group of n
+    pools costs the C(n + 4, 4) vectors of at most 4 rooms, not every product of counts."""
     beds = [q.capacity for q in members]
-    found = []
-    for counts in product(*ranges):
-        rooms = sum(counts)
-        if not 2 <= rooms <= MAX_ROOMS:
-            continue
-        total = sum(k * b for k, b in zip(counts, beds, strict=True))
-        smallest = min(b for k, b in zip(counts, beds, strict=True) if k)
-        if any(total - smallest < s <= total for s in sizes):
-            found.append(counts)
+    found: list[tuple[int, ...]] = []
+
+    def walk(k: int, counts: list[int], rooms: int) -> None:
+        if k == len(members):
+            if rooms >= 2:
+                total = sum(c * b for c, b in zip(counts, beds, strict=True))
+                smallest = min(b for c, b in zip(counts, beds, strict=True) if c)
+                if any(total - smallest < s <= total for s in sizes):
+                    found.append(tuple(counts))
+            return
+        for c in range(min(len(members[k].units), MAX_ROOMS - rooms) + 1):
+            walk(k + 1, [*counts, c], rooms + c)
+
+    walk(0, [], 0)
     return found
 
 

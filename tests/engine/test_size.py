@@ -73,6 +73,9 @@ scenarios = st.builds(
     caps=st.booleans(),
     overrides=st.booleans(),
     exit_dated_share=st.sampled_from([0.0, 0.0, 0.5, 1.0]),
+    groups=st.sampled_from([0, 0, 1, 2]),  # connecting rooms, counted and sliced like units
+    large_share=st.sampled_from([0.0, 0.3]),
+    connecting_rooms=st.sampled_from([None, "comfort"]),
 )
 
 
@@ -88,6 +91,9 @@ larger_scenarios = st.builds(
     caps=st.booleans(),
     overrides=st.booleans(),
     exit_dated_share=st.sampled_from([0.0, 0.0, 0.5, 1.0]),
+    groups=st.sampled_from([0, 0, 1, 2]),  # connecting rooms, counted and sliced like units
+    large_share=st.sampled_from([0.0, 0.3]),
+    connecting_rooms=st.sampled_from([None, "comfort"]),
 )
 
 

@@ -366,6 +366,7 @@ class _Slicing:
             load=inst.load[members],
             language=inst.language[members],
             anchor=inst.anchor[members],
+            may_combine=inst.may_combine[members],
             pinned_pool=inst.pinned_pool[members],
             pools=pools,
             forbidden={(at[i], p) for i, p in inst.forbidden if i in at},
