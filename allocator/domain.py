@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -189,13 +190,21 @@ class Stay(_Record):
         """One text, as a table cell holds it (and parses back)."""
         return JOINED_SEPARATOR.join(value)
 
-    @model_validator(mode="after")
-    def _joined_units_distinct(self) -> Stay:
-        if len(set(self.units)) != len(self.units):
+    @field_validator("joined_units")
+    @classmethod
+    def _joined_units_distinct(
+        cls, value: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        """Each room once, and not the stay's own unit again (an error on this column)."""
+        units = (info.data.get("unit_id"), *value)
+        if len(set(units)) != len(units):
             raise ValueError(
-                Message(_N("joined_units repeats a unit of the stay: {units}"), units=self.units)
+                Message(
+                    _N("joined_units repeats a unit of the stay: {units}"),
+                    units=JOINED_SEPARATOR.join(str(u) for u in units),
+                )
             )
-        return self
+        return value
 
     @property
     def units(self) -> tuple[str, ...]:

@@ -147,8 +147,8 @@ class StayRow(Base):
     One stay per household (``household_id`` is unique): a household is never split across units
     or stays. A stay in connecting rooms names its first room in ``unit_id`` and the others in
     ``joined_units`` ("+"-joined text; NULL or "" for none), and holds every one of them
-    (`allocator.ledger.rules.rooms`). Rules across rows (no overlap in a unit including turnover, capacity) are checked in
-    code inside the writing transaction, which first bumps ``ledger_state.version``, so two
+    (`allocator.ledger.rules.rooms`). Rules across rows (no overlap in a unit including
+    turnover, capacity) are checked in code inside the writing transaction, which first bumps ``ledger_state.version``, so two
     writers are serialised.
     """
 

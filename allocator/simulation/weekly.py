@@ -140,8 +140,8 @@ def run_engine(
     stays as the planner believes them; only the placements before the next planning day are
     committed, at the real days the units free up. A household the plan puts in connecting rooms
     holds every one of them for its stay (a stay with ``joined_units`` the next weeks see), and
-    is committed only when all of them are really free. ``announce_weeks`` > 0: the plan's placements
-    up to that many weeks after this one are announced to the families, and later plans keep
+    is committed only when all of them are really free. ``announce_weeks`` > 0: the plan's
+    placements up to that many weeks after this one are announced to the families, and later plans keep
     them unless a change is worth ``Policy.announcement_weight`` (`simulation.announcing`);
     ``announce_firm_only``: only those behind a departure already known. ``warm_start``
     (``solver``): each week's LP starts from last week's LP columns

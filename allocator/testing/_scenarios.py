@@ -107,8 +107,8 @@ def random_scenario(
 
     ``groups`` groups of 2-4 connecting rooms are made of the units (as many as there are units
     for), each of one kind; with ``joined_stays`` some current stays in them hold a further room
-    of their group (``joined_units``); ``large_share`` of the households get more persons than any unit has beds
-    (1-4 more); ``connecting_rooms`` sets the policy's mode. These draws come last of all, and
+    of their group (``joined_units``); ``large_share`` of the households get more persons than
+    any unit has beds (1-4 more); ``connecting_rooms`` sets the policy's mode. These draws come last of all, and
     the tables get the ``group`` and ``joined_units`` columns only with ``groups``. Units have 1
     to ``max_beds`` beds.
     """

@@ -3,8 +3,9 @@ the entries of its placement columns.
 
 A column is one (household, pool, start day). Pool occupancy is written in difference form: a
 running total per pool and day, whose row says that day's total is the last day's plus the
-starts minus the ends, so a column has at most 3 non-zeros (7 with support and mediation caps); a column of connecting
-rooms (`engine.rooms`) enters the start and end rows of each of its rooms' pools.
+starts minus the ends, so a column has at most 3 non-zeros (7 with support and mediation caps);
+a column of connecting rooms (`engine.rooms`) enters the start and end rows of each of its
+rooms' pools.
 docs/engine.md states the model in mathematics.
 """
 

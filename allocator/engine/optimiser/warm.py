@@ -69,7 +69,8 @@ class WarmStart:
 
     def keep(self, inst: Instance, cols: Columns, lp_columns: np.ndarray) -> None:
         """Remember this solve's restricted LP columns (indices into ``cols``)."""
-        # a combination of connecting rooms has no units of its own: its first part's stands in
+        # a combination of connecting rooms has no units of its own: it is kept under its first
+        # room, whose pool it does not fit next week, so its columns are not carried over
         first_unit = np.array(
             [(q.units or inst.pools[q.parts[0][0]].units)[0] for q in inst.pools], dtype=np.int64
         )

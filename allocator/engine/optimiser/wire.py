@@ -2,8 +2,8 @@
 
 Filling a `ModelProto` field by field (`.extend(array.tolist())`) turns every number into a
 Python object; a weekly model of the simulation (a thousand variables and rows) takes about as
-long to fill as GLOP takes to read it. Packed repeated fields are plain bytes: doubles are the array's
-own bytes, integers are varints. `packed_ints` keeps its last few encodings, keyed by the
+long to fill as GLOP takes to read it. Packed repeated fields are plain bytes: doubles are the
+array's own bytes, integers are varints. `packed_ints` keeps its last few encodings, keyed by the
 array's bytes: a simulation's weekly models repeat their ids and matrix from week to week.
 """
 
