@@ -20,7 +20,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from allocator.domain import JOINED_SEPARATOR
 from allocator.engine.announcements import changes, note_in
 from allocator.errors import InputError
 from allocator.ledger.database import audit, now, transaction
@@ -175,9 +174,9 @@ def batch_changes(engine: sa.Engine, batch_id: int | None = None) -> pd.DataFram
                 raise InputError("the ledger has no batch yet: run batch propose first")
         if s.get(BatchRow, int(batch_id)) is None:
             raise InputError(f"unknown batch {batch_id}", field="batch_id")
-        previous = _with_rooms(last_approved_placements(s, before=int(batch_id)))
-        current = _with_rooms(_placements(s, int(batch_id)))
-        assert current is not None
+        # `changes` compares every room (unit_id and joined_units)
+        previous = last_approved_placements(s, before=int(batch_id))
+        current = _placements(s, int(batch_id))
     # the engine's notes on announcements, as it wrote them into the stored reasons
     found = {str(r.household_id): note_in(r.reason) for r in current.itertuples(index=False)}
     notes = {h: note for h, note in found.items() if note is not None}
@@ -192,19 +191,6 @@ def _placements(s: Session, batch_id: int) -> pd.DataFrame:
     )
     cols = ["household_id", "unit_id", "start", "status", "reason", "joined_units"]
     return pd.DataFrame([[getattr(p, c) for c in cols] for p in rows], columns=cols)
-
-
-def _with_rooms(placements: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Placements whose ``unit_id`` names all their rooms (``H1.01+H1.02``): a change of the
-    rooms taken is a change of unit."""
-    if placements is None:
-        return None
-    out = placements.copy()
-    out["unit_id"] = [
-        JOINED_SEPARATOR.join((u, *split_joined(j))) if isinstance(u, str) else u
-        for u, j in zip(out["unit_id"], out["joined_units"], strict=True)
-    ]
-    return out
 
 
 def _housed(s: Session, household_id: str) -> bool:
