@@ -71,9 +71,9 @@ def capture(folder: Path, big: bool = False) -> None:
     seen: dict = {}
     real = planning.explain
 
-    def spy(inst, pool, start, unit, method):
+    def spy(inst, pool, start, unit, method, *rest):
         seen.update(inst=inst, pool=pool, start=start, unit=unit, method=method)
-        return real(inst, pool, start, unit, method)
+        return real(inst, pool, start, unit, method, *rest)
 
     planning.explain = spy  # a benchmark's own process: record what `plan` explains
     with open(folder / "reasons.jsonl", "w") as out:

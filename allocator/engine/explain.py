@@ -28,19 +28,24 @@ Why a named household holds a unit: for greedy, what put it ahead in greedy's qu
 earlier need date, the same need date and more urgency, the table's order); for the solver, the
 first two of these that hold: a pin, more urgent, it needed exactly that many beds or has more
 persons, an earlier need date, the unit's kind suits its support better, fewer units fit it.
+Connecting rooms (`allocator.engine.explain_rooms`) count as units a household holds; one
+household's rooms are named together, and a household in them is held there because no single
+unit has its beds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from allocator.domain import Support, UnitKind
+from allocator.domain import JOINED_SEPARATOR, Support, UnitKind
 from allocator.engine import announcements, districts
 from allocator.engine.columns import placement_cost, unplaced_cost
 from allocator.engine.explain_days import best_of_kinds
-from allocator.engine.explain_free import NAMED_UNITS, Days, FreeTime
+from allocator.engine.explain_free import NAMED_UNITS, Days
+from allocator.engine.explain_rooms import RoomTime
 from allocator.engine.instance import Instance
 from allocator.engine.result import Method
+from allocator.engine.rooms import MAX_ROOMS
 
 KIND_LABEL = {UnitKind.HUB_ROOM: "hub room", UnitKind.FLAT: "flat"}
 _KINDS_LABEL = {UnitKind.HUB_ROOM: "hub rooms", UnitKind.FLAT: "flats"}
@@ -56,12 +61,18 @@ NAMED_HOUSEHOLDS = 2  # households named per unit
 
 
 def explain(
-    inst: Instance, pool: np.ndarray, start: np.ndarray, unit: np.ndarray, method: Method
+    inst: Instance,
+    pool: np.ndarray,
+    start: np.ndarray,
+    unit: np.ndarray,
+    method: Method,
+    joined: dict[int, list[int]] | None = None,
 ) -> list[str]:
-    """One reason per household, in input order."""
+    """One reason per household, in input order. ``joined``: for a household in connecting
+    rooms, the rooms it holds besides its unit (`assign.assign_units`)."""
     if inst.n_households == 0:
         return []
-    facts = _PlanFacts(inst, pool, start, unit, method)
+    facts = _PlanFacts(inst, pool, start, unit, method, joined)
     why: list[str] = [""] * inst.n_households
     # by start day: greedy's search for units free at a household's turn reads the stays by
     # day, and keeps the last day's
@@ -94,8 +105,8 @@ def _more(k: int, what: str) -> str:
     return f"{k} more {what}" + ("" if k == 1 else "s")
 
 
-class _PlanFacts(FreeTime):
-    """The plan's facts (`FreeTime`) put into words, household by household."""
+class _PlanFacts(RoomTime):
+    """The plan's facts (`FreeTime`, `RoomTime`) put into words, household by household."""
 
     _unplaced_cost: np.ndarray | None = None  # each household's cost left out, once needed
 
@@ -127,19 +138,30 @@ class _PlanFacts(FreeTime):
         return self._unit_words[u]
 
     def _went_to(
-        self, i: int, d: int, units: list[int], verb: bool, count: int | None = None
+        self,
+        i: int,
+        d: int,
+        units: list[int],
+        verb: bool,
+        count: int | None = None,
+        rooms: bool = False,
     ) -> tuple[str, int]:
         """ "the 3-bed flat F1 [went] to household A2 (why), the 2-bed hub room R2 to households
         A3 (why) and A4 (why), and 1 more unit", and how many households (up to 2) hold the units
         over household i's stay from day d. For greedy, the holders ahead of i in its queue are
         named when there are any: they made the unit busy at i's turn. ``count``: how many units
-        there are, when ``units`` are only the first of them."""
+        there are, when ``units`` are only the first of them. ``rooms``: connecting rooms, up to
+        `MAX_ROOMS` named. Connecting rooms in a row held by the same households, all in
+        connecting rooms, are named together ("the connecting rooms H1.01+H1.02 went to
+        household B7 (why)")."""
         count = len(units) if count is None else count
-        items, holders = [], 0
+        named = units[: MAX_ROOMS if rooms else NAMED_UNITS]
+        entries: list[tuple[list[int], list[int]]] = []  # units, and the households named
+        holders: set[int] = set()  # households, once (one holds all its connecting rooms)
         reach = d + self._nights(i, d) + self.turn  # where i's stay from day d would end
         rank, ids, greedy = self.rank_l, self.inst.household_ids, self.method is Method.GREEDY
         begin, until, of, at = self.stay_from_l, self.stay_to_l, self.stay_of_l, self.stays_at_l
-        for k, u in enumerate(units[:NAMED_UNITS]):
+        for u in named:
             # the stays in unit u, by start, that overlap i's stay there, but its own
             p = self.size_pos_l[u]
             end = min(reach, self.occupancy_s.item(d, p))
@@ -148,18 +170,42 @@ class _PlanFacts(FreeTime):
                 for x in range(at[p], at[p + 1])
                 if begin[x] < end and until[x] > d and of[x] != i
             ]
-            holders += len(takers)
+            holders.update(takers)
             if greedy:
                 takers = [j for j in takers if rank[j] < rank[i]] or takers
+            if entries and self._same_rooms(entries[-1], u, takers):
+                entries[-1][0].append(u)
+            else:
+                entries.append(([u], takers))
+        items = []
+        for k, (us, takers) in enumerate(entries):
+            u = us[0]
             names = [f"{ids[j]} ({self._why(j, i, u)})" for j in takers[:NAMED_HOUSEHOLDS]]
             if len(takers) > NAMED_HOUSEHOLDS:
                 names.append(_more(len(takers) - NAMED_HOUSEHOLDS, "household"))
             to = "went to" if verb and k == 0 else "to"
             who = "household" if len(takers) == 1 else "households"
-            items.append(f"{self._unit(u)} {to} {who} {_and(names)}")
-        if count > NAMED_UNITS:
-            items.append("and " + _more(count - NAMED_UNITS, "unit"))
-        return ", ".join(items), min(holders, 2)
+            label = self._unit(u)
+            if len(us) > 1:
+                label = "the connecting rooms " + JOINED_SEPARATOR.join(
+                    self.inst.unit_ids[v] for v in us
+                )
+            items.append(f"{label} {to} {who} {_and(names)}")
+        if count > len(named):
+            items.append("and " + _more(count - len(named), "unit"))
+        return ", ".join(items), min(len(holders), 2)
+
+    def _same_rooms(self, entry: tuple[list[int], list[int]], u: int, takers: list[int]) -> bool:
+        """Whether unit u joins ``entry`` (units, their holders) in `_went_to`: the same
+        households, in connecting rooms, hold both, rooms of one group."""
+        units = self.inst.tables.units
+        group = units[u].group
+        return (
+            group is not None
+            and entry[1] == takers
+            and units[entry[0][0]].group == group
+            and all(self.together(j) for j in takers)
+        )
 
     def _why(self, j: int, i: int, u: int) -> str:
         """Why household j, not i, holds unit u: what put j first in greedy's queue; for the
@@ -181,7 +227,10 @@ class _PlanFacts(FreeTime):
         if urgency[j] > urgency[i]:
             facts.append(f"more urgent: {urgency[j]} against {urgency[i]}")
         cap = int(inst.unit_capacity[u])
-        if size[j] == cap and size[i] != cap:
+        too_small = self._single_too_small(j) if self.together(j) else None
+        if too_small is not None:  # it holds u with other connecting rooms
+            facts.append(too_small)
+        elif size[j] == cap and size[i] != cap and not self.together(j):
             facts.append(f"needed exactly {cap} beds")
         elif size[j] > size[i]:
             facts.append(f"more persons: {size[j]} against {size[i]}")
@@ -210,23 +259,27 @@ class _PlanFacts(FreeTime):
         idx = np.array([i])
         return float(placement_cost(self.inst, idx, self.inst.unit_pool[[u]], np.array([d]))[0])
 
+    def _unplaced(self, i: int) -> float:
+        """Household i's objective term left out."""
+        if self._unplaced_cost is None:
+            self._unplaced_cost = unplaced_cost(self.inst)
+        return float(self._unplaced_cost[i])
+
     def _instead(self, i: int, v: int, d: int) -> str:
         """Why household i is not in unit v from day d, though v is free for the stay and
         capacity allows it: greedy's preference, or what the policy's weights make of the move
         (for the solver: more than it saves, a tie, or a search that stopped before it)."""
         inst = self.inst
         if self.pool[i] < 0:
-            if self._unplaced_cost is None:
-                self._unplaced_cost = unplaced_cost(inst)
-            reference = float(self._unplaced_cost[i])
+            reference = self._unplaced(i)
             if self._sign(self._cost(i, v, d) - reference, reference) < 0:
                 return "the search stopped before placing it"
             return "leaving it out costs no more under the policy's weights"
-        u, t = int(self.unit[i]), int(self.start[i])
-        more_beds = inst.unit_capacity[v] > inst.unit_capacity[u]
+        u, t, p = int(self.unit[i]), int(self.start[i]), int(self.pool[i])
+        more_beds = inst.unit_capacity[v] > inst.pools[p].capacity  # its rooms' beds, together
         if self.method is Method.GREEDY and d == t and more_beds:
             return "it has more beds (greedy takes the smallest unit first)"
-        reference = self._cost(i, u, t)
+        reference = self.pool_cost(i, p, t)
         sign = self._sign(self._cost(i, v, d) - reference, reference)
         if sign < 0:
             return "the search stopped before this improvement"
@@ -275,6 +328,8 @@ class _PlanFacts(FreeTime):
         return self._placed(i) if self.pool[i] >= 0 else self._not_placed(i)
 
     def _placed(self, i: int) -> str:
+        if self.together(i):
+            return self._placed_in_rooms(i)
         inst = self.inst
         p, u = int(self.pool[i]), self.unit_l[i]
         q = inst.pools[p]
@@ -289,6 +344,19 @@ class _PlanFacts(FreeTime):
             parts.append("pinned by the planner")
         parts.append(self._when(i))
         parts.append(self._size(i))
+        kind = self._kind(i)
+        if kind:
+            parts.append(kind)
+        return "; ".join(parts)
+
+    def _placed_in_rooms(self, i: int) -> str:
+        """`_placed` for a household in connecting rooms (`RoomTime`): no pin takes it there, and
+        no room is spare, so no smaller size is looked for."""
+        near = districts.reason_note(self.inst, i, self.unit_l[i])
+        parts = [self.placed_together(i, near)]
+        if self._exit_l[i] is not None:
+            parts.append(self._until(i))
+        parts.append(self.waited_together(i))
         kind = self._kind(i)
         if kind:
             parts.append(kind)
@@ -471,10 +539,11 @@ class _PlanFacts(FreeTime):
                 f"({self._date(H)}): plan it in a later batch"
             )
         largest = self.capacity_l[-1] if self.capacity_l else 0  # capacity_l is sorted
-        if size > largest:
-            return f"no unit has {size} beds (the largest has {largest})"
+        if size > largest:  # or connecting rooms together, if a group's could hold it
+            return self.too_large(i, f"no unit has {size} beds (the largest has {largest})")
         if inst.needs_access[i] and size > self.largest_step_free:
-            return f"needs a step-free unit and no step-free unit has {size} beds"
+            base = f"needs a step-free unit and no step-free unit has {size} beds"
+            return self.too_large(i, base)
         if inst.exit_dated[i]:
             exit_first = self._exit_first(i)
             if exit_first:

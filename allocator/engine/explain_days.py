@@ -145,7 +145,7 @@ def _day_part(free: FreeTime, part, lo, hi, best) -> dict[str, np.ndarray]:
         maybe = _any((free.before_s[:, own].T >= L[mine]) & span[mine] & ~after[mine])
         if maybe.any():
             mine = mine[maybe]
-            after[mine] |= (_own_rows(free, part[mine]) >= L[mine]) & span[mine]
+            after[mine] |= (own_rows(free, part[mine]) >= L[mine]) & span[mine]
     planner = anywhere & ~allowed
     out = {
         "anywhere": _first(anywhere),
@@ -206,10 +206,13 @@ def _capacity_rows(free: FreeTime, part, L) -> tuple[np.ndarray | None, np.ndarr
     return support, mediation
 
 
-def _own_rows(free: FreeTime, households: np.ndarray) -> np.ndarray:
-    """For placed households, by day: the longest stay their own unit can take in the final
-    plan with their own stay taken out (`_own_after` on every day)."""
-    p = free.size_pos[free.unit[households]]
+def own_rows(
+    free: FreeTime, households: np.ndarray, positions: np.ndarray | None = None
+) -> np.ndarray:
+    """For placed households, by day: the longest stay their own unit (or the unit at each of
+    ``positions`` in size order: a connecting room) can take in the final plan with their own
+    stays taken out (`_own_after` on every day)."""
+    p = free.size_pos[free.unit[households]] if positions is None else positions
     first, last = free.stays_at[p], free.stays_at[p + 1]
     n = last - first
     row = np.repeat(np.arange(households.size), n)

@@ -89,9 +89,17 @@ class FreeTime:
     """
 
     def __init__(
-        self, inst: Instance, pool: np.ndarray, start: np.ndarray, unit: np.ndarray, method: Method
+        self,
+        inst: Instance,
+        pool: np.ndarray,
+        start: np.ndarray,
+        unit: np.ndarray,
+        method: Method,
+        joined: dict[int, list[int]] | None = None,
     ) -> None:
         self.inst, self.pool, self.start, self.unit, self.method = inst, pool, start, unit, method
+        # a household in connecting rooms: the rooms it holds besides ``unit`` (`engine.rooms`)
+        self.joined: dict[int, list[int]] = joined or {}
         H, N = inst.horizon, inst.n_households
         self.turn = inst.policy.turnover_days
         self.days = np.arange(H)
@@ -104,12 +112,18 @@ class FreeTime:
         is_flat = np.array([k is UnitKind.FLAT for k in inst.unit_kind], dtype=bool)
         self.flat_s = is_flat[self.size_order]
         self.before_s, self.occupancy_s = self._before_the_plan()
-        # the placed stays, by their unit's position in size order, then start
+        # the placed stays, by their unit's position in size order, then start; a household in
+        # connecting rooms has a stay in each of its rooms
         placed = np.flatnonzero(pool >= 0)
-        placed = placed[np.lexsort((start[placed], self.size_pos[unit[placed]]))]
-        s, pos = start[placed], self.size_pos[unit[placed]]
-        e = np.minimum(s + inst.stay_length(placed, s) + self.turn, self.occupancy_s[s, pos])
-        self.stay_of, self.stay_pos, self.stay_from, self.stay_to = placed, pos, s, e
+        rooms = [(i, u) for i, us in self.joined.items() if pool[i] >= 0 for u in us]
+        held = np.array([u for _, u in rooms], dtype=np.int64)
+        of = np.concatenate([placed, np.array([i for i, _ in rooms], dtype=np.int64)])
+        held = np.concatenate([unit[placed], held])
+        order = np.lexsort((start[of], self.size_pos[held]))
+        of, held = of[order], held[order]
+        s, pos = start[of], self.size_pos[held]
+        e = np.minimum(s + inst.stay_length(of, s) + self.turn, self.occupancy_s[s, pos])
+        self.stay_of, self.stay_pos, self.stay_from, self.stay_to = of, pos, s, e
         # position p holds the stays [stays_at[p], stays_at[p + 1])
         self.stays_at = np.searchsorted(pos, np.arange(n_units + 1))
         covered = interval_days(s, np.maximum(e, s), pos, n_units, H)  # new stays, by day
@@ -121,11 +135,17 @@ class FreeTime:
             final = Occupancy(inst)
             final.add_all(placed, pool[placed], start[placed])
             self.support_used, self.mediation_used = final.support_used, final.mediation_used
-        # households x pools: allowed (size, access, pins, forbids), and by size and access only
-        pools = np.arange(len(inst.pools))
+        # pools of units, not combinations of connecting rooms (`engine.rooms`: they have no
+        # units of their own, `explain_rooms` looks at them, and they come after the others)
+        self.physical = np.array([not q.is_combination for q in inst.pools], dtype=bool)
+        n_physical = int(self.physical.sum())
+        assert self.physical[:n_physical].all()
+        # households x pools of units: allowed (size, access, pins, forbids), and by size and
+        # access only
+        pools = np.arange(n_physical)
         self.fit = fitting(inst, pools)
-        cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)
-        access = np.array([q.accessible for q in inst.pools], dtype=bool)
+        cap = np.array([inst.pools[p].capacity for p in pools], dtype=np.int64)
+        access = np.array([inst.pools[p].accessible for p in pools], dtype=bool)
         self.fit_kinds, self.fit_kind_of = distinct_rows(self.fit)
         if inst.forbidden or (inst.pinned_pool >= 0).any():
             broad = (inst.size[:, None] <= cap) & (access | ~inst.needs_access[:, None])
@@ -133,12 +153,13 @@ class FreeTime:
         else:  # no pin or forbid: what fits is what is allowed
             self.broad_kinds, self.broad_kind_of = self.fit_kinds, self.fit_kind_of
         has = inst.unit_pool >= 0
-        units_in = np.bincount(inst.unit_pool[has], minlength=len(inst.pools))
-        self.n_fitting_units = self.fit.astype(np.int64) @ units_in  # units, not pools
+        units_in = np.bincount(inst.unit_pool[has], minlength=n_physical)
+        # units, not pools; worked out per kind of household (rows of households x pools are big)
+        self.n_fitting_units = (self.fit_kinds.astype(np.int64) @ units_in)[self.fit_kind_of]
         self.pool_s = inst.unit_pool[self.size_order]  # each position's pool, -1 for none
         self.rank = np.empty(N, dtype=np.int64)
         self.rank[fcfs_order(inst)] = np.arange(N)
-        self.stay_rank = self.rank[placed]  # greedy's queue rank of each stay's household
+        self.stay_rank = self.rank[of]  # greedy's queue rank of each stay's household
         self.allowed_s: dict[int, np.ndarray] = {}  # fit class: mask over positions
         self._allowed: dict[int, Candidates] = {}
         self._sized: dict[MaskKey, np.ndarray | None] = {}
@@ -163,7 +184,7 @@ class FreeTime:
         self.stays_at_l: list[int] = self.stays_at.tolist()
         self.stay_from_l: list[int] = s.tolist()
         self.stay_to_l: list[int] = e.tolist()
-        self.stay_of_l: list[int] = placed.tolist()
+        self.stay_of_l: list[int] = of.tolist()
         self.size_pos_l: list[int] = self.size_pos.tolist()
         self.rank_l: list[int] = self.rank.tolist()
         self.unit_l: list[int] = unit.tolist()
@@ -209,9 +230,10 @@ class FreeTime:
 
     # --- the plan's occupancy ---------------------------------------------------------------------
 
-    def _own_after(self, i: int, d: int) -> int:
-        """``after_s`` on day d at household i's own unit, its own stay taken out."""
-        p = self.size_pos_l[self.unit_l[i]]
+    def _own_after(self, i: int, d: int, u: int | None = None) -> int:
+        """``after_s`` on day d at household i's own unit (or at unit u, one of its connecting
+        rooms), its own stay taken out."""
+        p = self.size_pos_l[self.unit_l[i] if u is None else u]
         begin, to, of = self.stay_from_l, self.stay_to_l, self.stay_of_l
         held = self.inst.horizon  # the first day from d held by another stay
         for x in range(self.stays_at_l[p], self.stays_at_l[p + 1]):  # by start
@@ -520,7 +542,8 @@ class FreeTime:
         at in turn."""
         first_stay, first_rank = self._stays_from(d)
         mask, lo, hi, _ = units
-        lo = max(lo, bisect_right(self.capacity_l, int(self.inst.unit_capacity[self.unit_l[i]])))
+        beds = self.inst.pools[int(self.pool[i])].capacity  # all its connecting rooms' beds
+        lo = max(lo, bisect_right(self.capacity_l, beds))
         r = self.rank_l[i]
         allowed = self._allowed_mask(i)
         a, part = lo, 4 * FIRST_PART

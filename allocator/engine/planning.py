@@ -156,7 +156,9 @@ def _written_up(d: Decision, reasons: bool, previous: pd.DataFrame | None = None
     """The decision as a `Plan`: the placements' table with reasons, the hotel and wasted
     nights, the objective and the solve's time."""
     inst, pool, start_day, unit = d.inst, d.pool, d.start, d.unit
-    why = explain(inst, pool, start_day, unit, d.method) if reasons else [None] * len(pool)
+    why = (
+        explain(inst, pool, start_day, unit, d.method, d.joined) if reasons else [None] * len(pool)
+    )
     table = _plan_table(inst, pool, start_day, unit, why, d.joined)
     placed = pool >= 0
     # an exit-dated household waiting in a hotel leaves it on its exit day
