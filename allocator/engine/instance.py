@@ -211,12 +211,20 @@ def build_instance(
     busy = _busy_spans(stays, unit_index, start, policy.turnover_days)
     districts, anchor, unit_district, distance = _districts(tables, policy)
     split = policy.district_weight > 0 and bool((anchor >= 0).any())
-    pools, unit_pool = _pools(
-        units, busy, special_units, start, policy, unit_district if split else None
-    )
     size = np.array([h.size for h in hh], dtype=np.int64)
     needs_access = np.array([h.accessible for h in hh], dtype=bool)
     combine = rooms.may_combine(tables, policy, size, needs_access)
+    # rooms pool by group only when some household may combine them: otherwise a city's
+    # grouped rooms would be as many pools as groups for nothing
+    pools, unit_pool = _pools(
+        units,
+        busy,
+        special_units,
+        start,
+        policy,
+        unit_district if split else None,
+        by_group=bool(combine.any()),
+    )
     pools += rooms.combinations(pools, set(size[combine].tolist()), H, policy.turnover_days)
     pinned, forbidden = _overrides_on_pools(overrides, hh_index, unit_index, unit_pool, len(hh))
     forbidden |= {
@@ -344,13 +352,15 @@ def _pools(
     start: dt.date,
     policy: Policy,
     unit_district: np.ndarray | None = None,
+    by_group: bool = False,
 ) -> tuple[list[Pool], np.ndarray]:
     """Group the units into pools, and each unit's pool (-1: no free day in the horizon).
 
     A unit with one free stretch joins the pool of its capacity, kind, access and stretch end; a
     unit with several stretches, or one a planner pinned or forbade, is a pool of its own, so that
     counting free units per pool and day stays exact. With ``unit_district`` (districts in the
-    objective) the district is part of the pool's key too.
+    objective) the district is part of the pool's key too; with ``by_group`` (some household may
+    combine connecting rooms) the group is.
     """
     H = policy.horizon_days
     turn = policy.turnover_days
@@ -374,7 +384,7 @@ def _pools(
             key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3])
         if key is not None and unit_district is not None:
             key = (*key, int(unit_district[k]))
-        if key is not None and u.group is not None:
+        if key is not None and by_group and u.group is not None:
             key = (*key, u.group)  # only rooms of one group connect
         p = pool_by_key.get(key) if key is not None else None
         if p is None:
@@ -382,7 +392,7 @@ def _pools(
             pools.append(_empty_pool(u, H))
             if unit_district is not None:
                 pools[p].district = int(unit_district[k])
-            pools[p].group = u.group
+            pools[p].group = u.group if by_group else None
             if key is not None:
                 pool_by_key[key] = p
         pool = pools[p]
