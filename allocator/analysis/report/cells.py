@@ -69,18 +69,27 @@ RESULT_ROWS = [
     ("wait_p90", "90th percentile wait (days)", "days", False),
     ("occupancy", "Unit occupancy", "percent", False),
     ("anchor_near_share", "Placed in or next to the school/work district", "percent", False),
+    ("oversized", "Households larger than any unit", "count", False),
+    ("oversized_housed", "of them placed in connecting rooms", "count", False),
     ("total_cost", "Total cost", "eur", False),
     ("savings", "Saved against hotels", "eur", True),
 ]
 
 
+# rows shown only when some replication has a household they count: most scenarios have none
+SHOWN_WHEN_ANY = {"oversized", "oversized_housed"}
+
+
 def shown_rows(replications: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
     """The rows of `RESULT_ROWS` the run measured: a share near the school/work district only
-    when some household named one (otherwise every replication has NaN there)."""
+    when some household named one (otherwise every replication has NaN there), and the
+    households larger than any unit only when there were some."""
     return [
         row
         for row in RESULT_ROWS
-        if row[0] in replications and bool(replications[row[0]].notna().any())
+        if row[0] in replications
+        and bool(replications[row[0]].notna().any())
+        and (row[0] not in SHOWN_WHEN_ANY or bool((replications["oversized"] > 0).any()))
     ]
 
 
