@@ -8,6 +8,7 @@ the engine never needs a name.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import (
@@ -29,6 +30,25 @@ from allocator.rules import check_dates_in_order
 
 # joins the ids of connecting rooms taken for one stay in one text ("R2+R3"); an id has no "+"
 JOINED_SEPARATOR = "+"
+
+
+def split_rooms(value: object) -> tuple[str, ...]:
+    """The rooms a ``joined_units`` cell names: "+"-joined text or a sequence; blank, None or
+    NaN for none."""
+    if isinstance(value, str):
+        parts: Iterable[object] = value.split(JOINED_SEPARATOR)
+    elif isinstance(value, tuple | list):
+        parts = value
+    else:
+        return ()
+    return tuple(text for part in parts if (text := str(part).strip()))
+
+
+def rooms_text(unit: object, joined: object) -> str:
+    """A stay's or placement's unit and its connecting rooms as people read them: ``H1+H2``."""
+    return JOINED_SEPARATOR.join((str(unit), *split_rooms(joined)))
+
+
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 # any date a record holds lies from EARLIEST_DATE to LATEST_DATE: far from the ends of the
 # calendar, so that day arithmetic never overflows; a table's dates must also lie within 10 years

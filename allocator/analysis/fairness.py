@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.domain import JOINED_SEPARATOR
+from allocator.domain import split_rooms
 from allocator.errors import InputError
 from allocator.simulation.results import mean_interval
 
@@ -531,10 +531,7 @@ def _with_units(
     (``joined``, "+"-joined texts), the beds of all its rooms and step-free only if all are."""
     u = _unit_frame(units, units_source).set_index("unit_id")
     ids = pd.Series(unit_ids, dtype=object)
-    extra = [
-        [r.strip() for r in str(j).split(JOINED_SEPARATOR) if r.strip()]
-        for j in (joined if joined is not None else [""] * len(ids))
-    ]
+    extra = [split_rooms(j) for j in (joined if joined is not None else [""] * len(ids))]
     every = [i for i in ids.dropna()] + [r for rooms in extra for r in rooms]
     unknown = [i for i in every if i not in u.index]
     if unknown:

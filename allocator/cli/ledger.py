@@ -87,12 +87,9 @@ def _with_rooms(frame: pd.DataFrame) -> pd.DataFrame:
     """A stay or placement in connecting rooms shows its rooms in one column: ``H1.01+H1.02``."""
     if not {"unit_id", "joined_units"} <= set(frame.columns):
         return frame
-    from allocator.domain import JOINED_SEPARATOR
+    from allocator.cli.plan_tables import rooms  # pandas and rich: not at the CLI's start
 
-    units = [
-        JOINED_SEPARATOR.join([u, j]) if isinstance(u, str) and isinstance(j, str) and j else u
-        for u, j in zip(frame["unit_id"], frame["joined_units"], strict=True)
-    ]
+    units = [rooms(u, j) for u, j in zip(frame["unit_id"], frame["joined_units"], strict=True)]
     return frame.drop(columns="joined_units").assign(unit_id=units)
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from allocator.domain import JOINED_SEPARATOR
+from allocator.domain import rooms_text, split_rooms
 from allocator.engine.result import Plan
 
 SHOWN_ROWS = 20  # placements printed to the terminal; the file has them all
@@ -55,9 +55,9 @@ def _text(value: object) -> str:
 
 def rooms(unit_id: object, joined: object) -> object:
     """The unit a plan row names, and its connecting rooms if it has any: ``H1.01+H1.02``."""
-    if not isinstance(joined, str) or not joined or not isinstance(unit_id, str) or not unit_id:
+    if not split_rooms(joined) or not isinstance(unit_id, str) or not unit_id:
         return unit_id
-    return f"{unit_id}{JOINED_SEPARATOR}{joined}"
+    return rooms_text(unit_id, joined)
 
 
 def _placements_table(result: Plan, *, reasons: bool, limit: int | None) -> Table:

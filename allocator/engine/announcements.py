@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from allocator.domain import JOINED_SEPARATOR
+from allocator.domain import rooms_text
 from allocator.engine.result import CHANGE_COLUMNS
 from allocator.errors import InputError
 from allocator.rules import broken_rule, check_fit, first_overlap, overlap_rule
@@ -335,9 +335,9 @@ def changes(
         b = before.loc[h]
         was_placed = _present(b["unit_id"]) and _present(b["start"])
         now_placed = r.status == "placed"
-        unit_b = _rooms(b["unit_id"], b.get("joined_units")) if was_placed else None
+        unit_b = rooms_text(b["unit_id"], b.get("joined_units")) if was_placed else None
         start_b = _date(b["start"]) if was_placed else None
-        unit_a = _rooms(r.unit_id, getattr(r, "joined_units", None)) if now_placed else None
+        unit_a = rooms_text(r.unit_id, getattr(r, "joined_units", None)) if now_placed else None
         start_a = _date(r.start) if now_placed else None
         if was_placed and not now_placed:
             what = "now unplaced"
@@ -356,12 +356,6 @@ def changes(
         reason = notes_by_id.get(h) or r.reason
         rows.append([h, what, unit_b, start_b, unit_a, start_a, reason])
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-
-
-def _rooms(unit: object, joined: object) -> str:
-    """A placement's unit, with the connecting rooms joined to it (``R1+R2``)."""
-    rooms = str(joined).strip() if _present(joined) else ""
-    return f"{unit}{JOINED_SEPARATOR}{rooms}" if rooms else str(unit)
 
 
 def _present(value: object) -> bool:

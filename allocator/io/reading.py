@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.domain import JOINED_SEPARATOR, RECORD_TYPES
+from allocator.domain import JOINED_SEPARATOR, RECORD_TYPES, split_rooms
 from allocator.errors import _N, InputError, Message
 from allocator.spreadsheet import Source, read_day_first_dates
 
@@ -177,10 +177,7 @@ def _joined_text(column: pd.Series | None, rows: int) -> list[str]:
     """A plan's ``joined_units`` cells as "+"-joined ids without spaces; ``""`` for none."""
     if column is None:
         return [""] * rows
-    return [
-        JOINED_SEPARATOR.join(p.strip() for p in str(cell).split(JOINED_SEPARATOR) if p.strip())
-        for cell in column
-    ]
+    return [JOINED_SEPARATOR.join(split_rooms(cell)) for cell in column]
 
 
 def _read_csv_rows(path: Path) -> list[list[str]]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from allocator.choices import EXIT_PATHWAYS as EXIT_PATHWAYS
 from allocator.domain import JOINED_SEPARATOR
+from allocator.domain import split_rooms as split_joined
 from allocator.errors import _N, InputError, Message
 from allocator.ledger.schema import HouseholdRow, StayRow, UnitRow
 from allocator.policy import Policy
@@ -56,13 +57,6 @@ class StayDates(Protocol):
     def actual_end(self) -> dt.date | None: ...
     @property
     def joined_units(self) -> str | None: ...
-
-
-def split_joined(text: object) -> tuple[str, ...]:
-    """The connecting rooms a stored "+"-joined text names (NULL, NaN or "" for none)."""
-    if not isinstance(text, str) or not text:
-        return ()
-    return tuple(part.strip() for part in text.split(JOINED_SEPARATOR) if part.strip())
 
 
 def joined_text(units: Iterable[str]) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.domain import JOINED_SEPARATOR
+from allocator.domain import JOINED_SEPARATOR, split_rooms
 
 
 def _missing(value: Any) -> bool:
@@ -19,10 +19,7 @@ def _missing(value: Any) -> bool:
 
 def joined(value: Any) -> list[str]:
     """The rooms of a ``joined_units`` cell: "+"-joined text, a tuple, or blank (none)."""
-    if _missing(value):
-        return []
-    parts = value.split(JOINED_SEPARATOR) if isinstance(value, str) else value
-    return [str(p).strip() for p in parts if str(p).strip()]
+    return list(split_rooms(value))
 
 
 def _field(record: Any, name: str) -> Any:
