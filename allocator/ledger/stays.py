@@ -186,14 +186,27 @@ def _planned_move_in(
         household=household_id,
         unit=shown(stay),
     )
-    joined = split_joined(stay.joined_units)
-    check_stay(
-        s, policy, household_id, stay.unit_id, date, end, stay.stay_id, what, date, joined=joined
-    )
+    _check_row(s, policy, stay, date, end, what, date)
     stay.moved_in = date
     if end != stay.expected_end:
         stay.expected_end = end
     audit(s, "move_in", "stay", stay.stay_id, date=date, expected_end=end)
+
+
+def _check_row(
+    s: Session,
+    policy: Policy,
+    stay: StayRow,
+    start: dt.date,
+    end: dt.date,
+    what: str,
+    as_of: dt.date | None = None,
+) -> None:
+    """`check_stay` for a stay the ledger holds: its own unit and rooms, itself left out."""
+    check_stay(
+        s, policy, stay.household_id, stay.unit_id, start, end, stay.stay_id, what, as_of,
+        joined=split_joined(stay.joined_units),
+    )  # fmt: skip
 
 
 def exit(
@@ -246,18 +259,7 @@ def exit(
             household=household_id,
             unit=shown(stay),
         )
-        joined = split_joined(stay.joined_units)
-        check_stay(
-            s,
-            policy,
-            household_id,
-            stay.unit_id,
-            stay.moved_in,
-            date,
-            stay.stay_id,
-            what,
-            joined=joined,
-        )
+        _check_row(s, policy, stay, stay.moved_in, date, what)
         stay.actual_end = date
         stay.exit_pathway = pathway
         stay.exit_outcome = outcome
@@ -309,10 +311,7 @@ def extend(
             household=household_id,
             unit=shown(stay),
         )
-        joined = split_joined(stay.joined_units)
-        check_stay(
-            s, policy, household_id, stay.unit_id, start, end, stay.stay_id, what, joined=joined
-        )
+        _check_row(s, policy, stay, start, end, what)
         old = stay.expected_end
         stay.expected_end = end
         moved = {}
