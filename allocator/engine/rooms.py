@@ -40,9 +40,17 @@ def may_combine(tables: Tables, policy: Policy, size: np.ndarray, access: np.nda
         return np.zeros(n, dtype=bool)
     if mode is ConnectingRooms.COMFORT:
         return np.ones(n, dtype=bool)
-    largest = max((u.capacity for u in tables.units), default=0)
-    largest_step_free = max((u.capacity for u in tables.units if u.accessible), default=0)
-    return size > np.where(access, largest_step_free, largest)
+    beds = np.array([u.capacity for u in tables.units], dtype=np.int64)
+    step_free = np.array([u.accessible for u in tables.units], dtype=bool)
+    return size > largest_single(beds, step_free, access)
+
+
+def largest_single(beds: np.ndarray, step_free: np.ndarray, access: np.ndarray) -> np.ndarray:
+    """Per household (whether it needs step-free access), the beds of the largest single unit
+    that could ever take it: a household larger than that needs connecting rooms."""
+    largest = int(beds.max(initial=0))
+    largest_step_free = int(beds.max(where=step_free, initial=0))
+    return np.where(access, largest_step_free, largest)
 
 
 def combinations(

@@ -18,6 +18,7 @@ from typing import cast
 import numpy as np
 
 from allocator.domain import Support, UnitKind
+from allocator.engine.rooms import largest_single
 from allocator.simulation.scenario import Distribution, Scenario, UnitGroup, Units
 
 SUPPORT_LEVELS = [Support.LOW, Support.MEDIUM, Support.HIGH]
@@ -42,9 +43,7 @@ class UnitArrays:
     def largest_fit(self, accessible: np.ndarray) -> np.ndarray:
         """Per household (whether it needs step-free access), the beds of the largest single
         unit that could ever take it: a household larger than that needs connecting rooms."""
-        largest = int(self.capacity.max(initial=0))
-        step_free = int(self.capacity.max(where=self.accessible, initial=0))
-        return np.where(accessible, step_free, largest)
+        return largest_single(self.capacity, self.accessible, accessible)
 
 
 @dataclass(frozen=True)
