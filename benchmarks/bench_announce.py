@@ -32,15 +32,36 @@ from allocator.simulation.weekly import run_engine
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def one(args: tuple) -> dict:
-    scenario_name, policy, weeks, weight, replication, seed, time_limit, reps, firm, years = args
-    scenario = load_scenario(ROOT / "scenarios" / f"{scenario_name}.yaml")
+def replication_inputs(name: str, weight: float, years: int, seed: int, reps: int, k: int):
+    """The scenario at ``weight`` (and ``years`` measured years), its units and replication k's
+    households: the same households at every weight (common random numbers)."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     update: dict = {"policy": scenario.policy.model_copy(update={"announcement_weight": weight})}
     if years:
         update["horizon_weeks"] = 52 * years
     scenario = scenario.model_copy(update=update)
-    units = build_units(scenario)
-    hh = sample_households(scenario, np.random.SeedSequence(seed).spawn(reps)[replication])
+    hh = sample_households(scenario, np.random.SeedSequence(seed).spawn(reps)[k])
+    return scenario, build_units(scenario), hh
+
+
+def run_all(one, jobs: list, workers: int, csv: str | None) -> list[dict]:
+    """Each job's row, in order, with progress on stderr; the rows also to ``csv`` if given."""
+    t0 = time.perf_counter()
+    rows = []
+    with ProcessPoolExecutor(workers) as pool:
+        for k, row in enumerate(pool.map(one, jobs)):
+            rows.append(row)
+            print(f"{k + 1}/{len(jobs)} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    if csv:
+        import pandas as pd
+
+        pd.DataFrame(rows).to_csv(csv, index=False)
+    return rows
+
+
+def one(args: tuple) -> dict:
+    scenario_name, policy, weeks, weight, replication, seed, time_limit, reps, firm, years = args
+    scenario, units, hh = replication_inputs(scenario_name, weight, years, seed, reps, replication)
     t0 = time.perf_counter()
     alloc = run_engine(
         scenario,
@@ -105,15 +126,7 @@ def main() -> None:
         for r in range(a.replications)
     ]
     t0 = time.perf_counter()
-    rows = []
-    with ProcessPoolExecutor(a.workers) as pool:
-        for k, row in enumerate(pool.map(one, jobs)):
-            rows.append(row)
-            print(f"{k + 1}/{len(jobs)} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-    if a.csv:
-        import pandas as pd
-
-        pd.DataFrame(rows).to_csv(a.csv, index=False)
+    rows = run_all(one, jobs, a.workers, a.csv)
     base = {r["replication"]: r["hotel"] for r in rows if r["weeks"] == 0}
     print(
         f"{a.scenario} ({a.years or 'all'} measured years), policy {a.policy}, "

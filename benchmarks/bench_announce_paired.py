@@ -27,19 +27,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from bench_announce import replication_inputs, run_all  # this folder: run as a script
 
 import allocator.engine.planning as planning
 from allocator.engine import announcements
 from allocator.engine.columns import objective
-from allocator.simulation import load_scenario
 from allocator.simulation.announcing import churn
-from allocator.simulation.sampling import build_units, sample_households
 from allocator.simulation.weekly import run_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,13 +73,7 @@ def one(args: tuple) -> dict:
     scenario_name, policy, weeks, weight, replication, seed, time_limit, reps, firm, years, off = (
         args
     )
-    scenario = load_scenario(ROOT / "scenarios" / f"{scenario_name}.yaml")
-    update: dict = {"policy": scenario.policy.model_copy(update={"announcement_weight": weight})}
-    if years:
-        update["horizon_weeks"] = 52 * years
-    scenario = scenario.model_copy(update=update)
-    units = build_units(scenario)
-    hh = sample_households(scenario, np.random.SeedSequence(seed).spawn(reps)[replication])
+    scenario, units, hh = replication_inputs(scenario_name, weight, years, seed, reps, replication)
     measured_from = scenario.run_start + dt.timedelta(days=scenario.warmup_days)
     acc = dict.fromkeys([f"{k}_{s}" for k in SUMS for s in ("on", "off")], 0.0)
     acc.update(weeks_paired=0, told=0, forced=0, kept_on=0, kept_off=0)
@@ -167,15 +158,7 @@ def main() -> None:
         for r in range(a.replications)
     ]
     t0 = time.perf_counter()
-    rows = []
-    with ProcessPoolExecutor(a.workers) as pool:
-        for k, row in enumerate(pool.map(one, jobs)):
-            rows.append(row)
-            print(f"{k + 1}/{len(jobs)} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-    if a.csv:
-        import pandas as pd
-
-        pd.DataFrame(rows).to_csv(a.csv, index=False)
+    rows = run_all(one, jobs, a.workers, a.csv)
     print(
         f"{a.scenario} ({a.years or 'all'} measured years), policy {a.policy}, announcing "
         f"{a.weeks} weeks ahead (firm only: {a.firm}), without the term: {a.off}, "
