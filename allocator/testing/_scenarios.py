@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from allocator.engine.result import Plan
 from allocator.policy import Policy
 from allocator.testing._plans import check_plan, objective_of
 from allocator.testing._raw import RawInstance, parse_instance
+
+if TYPE_CHECKING:
+    from allocator.engine.planning import Decision
 
 
 @dataclass
@@ -32,16 +35,24 @@ class Scenario:
     def plan(self, method: str = "solver", **kwargs: Any) -> Plan:
         from allocator.engine.planning import plan
 
-        return plan(
-            self.households,
-            self.units,
-            self.stays,
+        return plan(*self._tables(), **self._settings(method), **kwargs)
+
+    def decide(self, method: str = "solver", **kwargs: Any) -> Decision:
+        """`allocator.engine.planning.decide` on the scenario: the plan as arrays, no reasons."""
+        from allocator.engine.planning import decide
+
+        return decide(*self._tables(), **self._settings(method), **kwargs)
+
+    def _tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        return self.households, self.units, self.stays
+
+    def _settings(self, method: str) -> dict[str, Any]:
+        return dict(
             start=self.start,
             policy=self.policy,
             method=method,
             pins=self.pins,
             forbids=self.forbids,
-            **kwargs,
         )
 
     def raw(self) -> RawInstance:

@@ -505,17 +505,7 @@ def test_claims_about_connecting_rooms_hold(seed, n_households, n_units, mode, e
         exit_dated_share=exit_dated,
     )
     for method in (Method.SOLVER, Method.GREEDY):
-        d = decide(
-            sc.households,
-            sc.units,
-            sc.stays,
-            start=sc.start,
-            policy=sc.policy,
-            method=method,
-            pins=sc.pins,
-            forbids=sc.forbids,
-            time_limit=20,
-        )
+        d = sc.decide(method, time_limit=20)
         why = explain(d.inst, d.pool, d.start, d.unit, d.method, d.joined)
         assert all(why), method
         assert check_room_claims(Rooms(sc, d, why)) == [], method

@@ -41,17 +41,7 @@ def same(a, b) -> bool:
 
 
 def looks_both_ways(sc: Scenario, method: Method) -> list[str]:
-    d = decide(
-        sc.households,
-        sc.units,
-        sc.stays,
-        start=sc.start,
-        policy=sc.policy,
-        method=method,
-        pins=sc.pins,
-        forbids=sc.forbids,
-        time_limit=20,
-    )
+    d = sc.decide(method, time_limit=20)
     inst = d.inst
     facts = _PlanFacts(inst, d.pool, d.start, d.unit, method)
     wrong = []
