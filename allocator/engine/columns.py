@@ -43,9 +43,9 @@ def kind_mismatch(inst: Instance, pool_kind: UnitKind, support: Support) -> bool
 
 def mismatch_table(inst: Instance) -> np.ndarray:
     """1.0 where a pool's kind does not suit a support level: pools x `support_codes`."""
-    return np.array(
-        [[kind_mismatch(inst, q.kind, s) for s in Support] for q in inst.pools], dtype=float
-    ).reshape(len(inst.pools), len(Support))
+    kinds = list(UnitKind)
+    by_kind = np.array([[kind_mismatch(inst, k, s) for s in Support] for k in kinds], dtype=float)
+    return by_kind[[kinds.index(q.kind) for q in inst.pools]].reshape(len(inst.pools), len(Support))
 
 
 def support_codes(inst: Instance) -> np.ndarray:
@@ -129,33 +129,43 @@ def build_columns(inst: Instance) -> Columns:
 
     A start is feasible when the stay from it has at least one night and departs by the pool's
     departure limit; an exit-dated household's stay shortens as the start moves later
-    (`Instance.stay_length`), so its nights are worked out per start day.
+    (`Instance.stay_length`), so its nights are worked out per start day. Columns come pool by
+    pool, each pool's by household, then start (`pricing.column_finder` counts on that order).
     """
-    H = inst.horizon
+    H, N, P = inst.horizon, inst.n_households, len(inst.pools)
+    empty = np.zeros(0, dtype=np.int64)
+    if N == 0 or P == 0:
+        return Columns(empty, empty, empty, empty, empty, np.zeros(0))
     days = np.arange(H)
     turn = inst.policy.turnover_days
+    fit = fitting(inst, np.arange(P))  # households x pools, in one pass
+    dated = inst.exit_dated.any()
+    # nights from each day: one column when nobody is exit-dated (a length from move-in)
+    L = inst.stay_length(np.arange(N)[:, None], days[None, :]) if dated else inst.stay_days[:, None]
+    # a pool where some fitting household is exit-dated also needs a night left
+    night_left = (fit & inst.exit_dated[:, None]).any(axis=0)
+    free = np.array([q.free for q in inst.pools]) > 0
+    departure_limit = np.array([q.departure_limit for q in inst.pools])
+    occupancy_limit = np.array([q.occupancy_limit for q in inst.pools])
+    after_release = days[None, :] >= inst.release[:, None]  # households x days
+    ends = days[None, :] + L  # households x days (or x 1)
     parts = []
-    fit = fitting(inst, np.arange(len(inst.pools)))  # households x pools, in one pass
-    for p, pool in enumerate(inst.pools):
-        hh = np.flatnonzero(fit[:, p])
-        if hh.size == 0:
-            continue
-        L = _lengths(inst, hh, days)
-        ok = (days[None, :] >= inst.release[hh][:, None]) & (pool.free > 0)[None, :]
-        ok &= days[None, :] + L <= pool.departure_limit[None, :]
-        if L.shape[1] > 1:  # some household is exit-dated: its stay may have no night left
-            ok &= L >= 1
-        rows, starts = np.nonzero(ok)
-        if rows.size == 0:
-            continue
-        house = hh[rows]
-        nights = L[rows, starts] if L.shape[1] > 1 else L[rows, 0]
-        occ_end = np.minimum(starts + nights + turn, pool.occupancy_limit[starts])
-        parts.append((house, np.full(rows.size, p), starts, occ_end, nights))
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
+    # pools x households x days at a time, a few million cells at most: pools in slices
+    step = max(1, (1 << 22) // max(N * H, 1))
+    for p0 in range(0, P, step):
+        p1 = min(P, p0 + step)
+        ok = fit.T[p0:p1, :, None] & after_release[None, :, :] & free[p0:p1, None, :]
+        ok &= ends[None, :, :] <= departure_limit[p0:p1, None, :]
+        if dated:
+            ok &= (L >= 1)[None, :, :] | ~night_left[p0:p1, None, None]
+        pool_idx, house, start = np.nonzero(ok)
+        pool_idx += p0
+        parts.append((house, pool_idx, start))
+    house, pool_idx, start = (np.concatenate(x) for x in zip(*parts, strict=True))
+    if house.size == 0:
         return Columns(empty, empty, empty, empty, empty, np.zeros(0))
-    house, pool_idx, start, occ_end, nights = (np.concatenate(x) for x in zip(*parts, strict=True))
+    nights = L[house, start] if dated else L[house, 0]
+    occ_end = np.minimum(start + nights + turn, occupancy_limit[pool_idx, start])
     return Columns(
         household=house,
         pool=pool_idx,
@@ -164,14 +174,6 @@ def build_columns(inst: Instance) -> Columns:
         departure=start + nights,
         cost=placement_cost(inst, house, pool_idx, start),
     )
-
-
-def _lengths(inst: Instance, hh: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Nights of each household's stay (rows) from each day (columns): one column when none of
-    them is exit-dated, since a length from move-in does not depend on the start."""
-    if not inst.exit_dated[hh].any():
-        return inst.stay_days[hh][:, None]
-    return inst.stay_length(hh[:, None], days[None, :])
 
 
 def count_columns(inst: Instance) -> np.ndarray:

@@ -195,8 +195,13 @@ def lowest_per_household(
 def column_finder(inst: Instance, cols: Columns) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function from a plan (pool and start per household) to the indices of its columns."""
     keys = column_keys(inst, cols.household, cols.pool, cols.start)
-    by_key = np.argsort(keys)
+    # `build_columns` lists each pool's columns by household, then start: a stable sort by
+    # household alone orders the keys, several times quicker than sorting the keys
+    by_key = np.argsort(cols.household, kind="stable")
     sorted_keys = keys[by_key]
+    if not (sorted_keys[1:] > sorted_keys[:-1]).all():  # columns in another order
+        by_key = np.argsort(keys)
+        sorted_keys = keys[by_key]
 
     def columns_of(pool: np.ndarray, start: np.ndarray) -> np.ndarray:
         placed = pool >= 0
