@@ -149,6 +149,14 @@ class Policy(BaseModel):
         description="the district map distances are counted on: a shipped map by name "
         "(milan_municipi) or names and adjacent pairs; none = same district 0, any other 1",
     )
+    fair_wait_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DAYS,
+        description="the fairness bound: once a household has waited this many days since its "
+        "need date, nobody who asked later starts before it in a unit it could take (the solver "
+        "honours it; none = off)",
+    )
     connecting_rooms: ConnectingRooms = Field(
         default=ConnectingRooms.WHEN_NEEDED,
         description="when rooms of one connecting group (units' group) may be combined for one "

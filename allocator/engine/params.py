@@ -297,6 +297,28 @@ class EngineParams(BaseModel):
         description="a model too large for the memory is solved in at most this many slices by "
         "week of need; needing more, it is planned by the heuristic plans",
     )
+    # the fairness bound (`Policy.fair_wait_days`): lazy rows on MIPs (`optimiser.fairness`)
+    fair_all_columns: int = Field(
+        default=20_000,
+        ge=0,
+        le=MAX_THRESHOLD,
+        description="the bound's MIPs cover every column up to this many (their optimum is then "
+        "the bounded optimum); above, the LP's columns and the compliant plans'",
+    )
+    fair_rounds: int = Field(
+        default=25,
+        ge=0,
+        le=1_000_000,
+        description="at most this many MIPs, each with the rows of the last one's overtakings; "
+        "then the best compliant plan so far (a repaired one at worst)",
+    )
+    fair_share_of_time: float = Field(
+        default=0.25,
+        ge=0,
+        lt=1,
+        description="with the bound on, the share of the time kept from the usual stages for the "
+        "bound's MIPs",
+    )
 
     @field_validator("grow_before_proof", mode="plain")
     @classmethod

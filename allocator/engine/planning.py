@@ -17,12 +17,14 @@ import pandas as pd
 
 from allocator.choices import DEFAULT_GAP
 from allocator.domain import JOINED_SEPARATOR, Household, Stay, Unit
-from allocator.engine import announcements, districts
+from allocator.engine import announcements, districts, explain_fair
 from allocator.engine.assign import assign_units
 from allocator.engine.columns import objective
 from allocator.engine.explain import KIND_LABEL, explain
 from allocator.engine.greedy import solve_greedy
 from allocator.engine.instance import Instance, Overrides, build_instance
+from allocator.engine.optimiser import fairness
+from allocator.engine.optimiser.fairness import FairnessRecord
 from allocator.engine.optimiser.outcome import SolveOutcome, within_gap
 from allocator.engine.optimiser.size import checked_max_memory, solve_within_limits
 from allocator.engine.optimiser.warm import WarmStart
@@ -75,6 +77,8 @@ class Decision:
     details: dict = field(default_factory=dict)
     # per household in connecting rooms, the rooms it takes besides ``unit`` (`engine.rooms`)
     joined: dict[int, list[int]] = field(default_factory=dict)
+    # what the fairness bound did (method solver with `Policy.fair_wait_days` set), else None
+    fairness: FairnessRecord | None = None
 
 
 def plan(
@@ -159,6 +163,11 @@ def _written_up(d: Decision, reasons: bool, previous: pd.DataFrame | None = None
     why = (
         explain(inst, pool, start_day, unit, d.method, d.joined) if reasons else [None] * len(pool)
     )
+    # what the fairness bound decided: a sentence on those households' reasons, the rest as is
+    fair = explain_fair.fair_sentences(inst, d.fairness, pool, start_day, unit, d.joined)
+    if reasons:
+        explain_fair.add_sentences(why, fair)
+    d.details.update(explain_fair.fair_details(d.fairness, fair))
     table = _plan_table(inst, pool, start_day, unit, why, d.joined)
     placed = pool >= 0
     # an exit-dated household waiting in a hotel leaves it on its exit day
@@ -327,6 +336,7 @@ def _decide(
     details: dict = {}
     best_bound: float | None = None
     status = Status.HEURISTIC
+    fair: FairnessRecord | None = None
     if method is Method.HOTEL:
         pool = np.full(n, -1, dtype=np.int64)
         start_day = pool.copy()
@@ -337,7 +347,7 @@ def _decide(
             details["greedy_objective"] = round(greedy_objective, 6)
             if on_search_start is not None:
                 on_search_start()
-            pool, start_day, best_bound, status = _optimised(
+            pool, start_day, best_bound, status, fair = _optimised(
                 inst, (pool, start_day), run, details, warm, greedy_objective
             )
     unit, joined = assign_units(inst, pool, start_day)
@@ -354,6 +364,7 @@ def _decide(
         started=started,
         details=details,
         joined=joined,
+        fairness=fair,
     )
 
 
@@ -371,17 +382,33 @@ def _optimised(
     details: dict,
     warm: WarmStart | None = None,
     greedy_objective: float | None = None,
-) -> tuple[np.ndarray, np.ndarray, float | None, Status]:
-    """The solver's plan within the run's limits, vetted against greedy's; adds to ``details``."""
+) -> tuple[np.ndarray, np.ndarray, float | None, Status, FairnessRecord | None]:
+    """The solver's plan within the run's limits, vetted against greedy's; adds to ``details``.
+
+    With the fairness bound on, every path's plan honours it (`fairness.honour` repairs a plan
+    no fairness stage saw) and is vetted against greedy's plan repaired: greedy does not honour
+    the bound exactly. Returns the plan, its bound and status, and what the bound did."""
     out, size_details = solve_within_limits(inst, greedy_plan, run, warm, greedy_objective)
     details.update(size_details)
+    if inst.policy.fair_wait_days is not None:
+        fairness.honour(inst, out, greedy_plan, run.deadline)
+        greedy_plan = fairness.repair(inst, None, *greedy_plan)
+        greedy_objective = objective(inst, *greedy_plan)
     best_bound = out.best_bound if np.isfinite(out.best_bound) else None
     gap_ok = best_bound is not None and within_gap(out.objective, best_bound, run.relative_gap)
     status = Status.OPTIMAL if (out.proven_optimal or gap_ok) else Status.FEASIBLE
     if status is Status.FEASIBLE and run.stop is not None and run.stop.is_set():
         status = Status.INTERRUPTED
     details.update(_solver_details(out))
-    return vetted(inst, out, greedy_plan, best_bound, status, details, greedy_objective)
+    pool, start, bound, status = vetted(
+        inst, out, greedy_plan, best_bound, status, details, greedy_objective
+    )
+    record = out.fairness
+    if record is not None:  # vetting may have kept greedy's repaired plan
+        record.binding = not (
+            np.array_equal(pool, record.before_pool) and np.array_equal(start, record.before_start)
+        )
+    return pool, start, bound, status, record
 
 
 def _checked(

@@ -40,17 +40,32 @@ The rules (days count from the plan start, day 0; H = the horizon in days):
   with it. Support and mediation count the household once. In the objective the rooms are one unit
   of their beds added up, of their group's kind and district.
 
+The fairness bound (``policy.fair_wait_days`` = N, for the solver's plans): no household that
+has waited N days since its need date, has not moved in and is not pinned sees a household that
+asked later (and is not pinned) move in that day into a unit, or connecting rooms, it could have
+held itself from that day for its whole stay, on its own (`could_hold`: it fits, is permitted,
+and the stay ends before the unit leaves the programme and before the turnover ahead of a current
+stay booked later in it).
+
 A pinned household may stay unplaced (when its unit cannot take it); the objective then charges its
 waiting cost ``policy.pin_weight`` times. An exit-dated household left unplaced waits in a hotel
 until the horizon's end plus ``policy.terminal_wait_days``, or its exit date if that comes first.
 
 Everything public is imported from here; the private modules behind it hold one part each: the raw
-rows (`_raw`), the rules (`_rules`), the objective (`_objective`), the exact optimum of a tiny
+rows (`_raw`), the rules (`_rules`), the fairness bound (`_fair`), the objective (`_objective`),
+the exact optimum of a tiny
 instance by bounded search (`_brute`), plan tables and the checks an
 analyst calls (`_plans`), and random scenarios for property tests (`_scenarios`).
 """
 
 from allocator.testing._brute import brute_force_optimum, placement_options, room_choices
+from allocator.testing._fair import (
+    Overtaking,
+    could_hold,
+    overtaking_judge,
+    overtaking_violations,
+    overtakings,
+)
 from allocator.testing._objective import assignment_objective, household_cost
 from allocator.testing._plans import check_plan, objective_of, placements_of, plan_table
 from allocator.testing._raw import (
@@ -76,6 +91,7 @@ from allocator.testing._scenarios import Scenario, random_scenario
 __all__ = [
     "MAX_ROOMS",
     "HouseholdRow",
+    "Overtaking",
     "Placement",
     "RawInstance",
     "Scenario",
@@ -86,11 +102,15 @@ __all__ = [
     "brute_force_optimum",
     "check_plan",
     "combined_violations",
+    "could_hold",
     "free_days",
     "household_cost",
     "joined",
     "may_combine",
     "objective_of",
+    "overtaking_judge",
+    "overtaking_violations",
+    "overtakings",
     "parse_instance",
     "placement_options",
     "placement_violations",

@@ -7,6 +7,11 @@ that already breaks a rule (no rule is broken by leaving a household out, so no 
 is valid) and (b) a partial plan whose cost plus each remaining household's cheapest option cannot
 beat the best plan found: its minimum is the exact optimum. ``extra`` adds a term of the caller's to each household's cost (a weight the tests write
 out independently of `household_cost`).
+
+With ``fair`` and a policy bound (`Policy.fair_wait_days`), only the plans that honour it count
+(`_fair`): the minimum is the bounded optimum. A partial plan is also left out when two of its
+decided households (placed or left out) already make an overtaking, which no choice for the
+others can undo.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from allocator.testing._fair import overtaking_judge
 from allocator.testing._objective import household_cost
 from allocator.testing._raw import Placement, RawInstance, joined
 from allocator.testing._rules import MAX_ROOMS, assignment_violations, placement_violations
@@ -57,10 +63,23 @@ def room_choices(inst: RawInstance) -> list[str]:
 
 
 def brute_force_optimum(
-    inst: RawInstance, extra: ExtraCost | None = None
+    inst: RawInstance, extra: ExtraCost | None = None, *, fair: bool = False
 ) -> tuple[float, dict[str, Placement], int]:
-    """The minimum objective over all valid plans, one plan reaching it, and the nodes visited."""
+    """The minimum objective over all valid plans (with ``fair``, those that honour the policy's
+    fairness bound), one plan reaching it, and the nodes visited."""
     hids = list(inst.households)
+    judge = overtaking_judge(inst) if fair and inst.policy.fair_wait_days is not None else None
+
+    def unfair(k: int, chosen: dict[str, Placement]) -> bool:
+        """Whether household k and one decided before it make an overtaking, either way."""
+        if judge is None:
+            return False
+        new = hids[k]
+        return any(
+            judge(old, new, chosen) is not None or judge(new, old, chosen) is not None
+            for old in hids[:k]
+        )
+
     opts = [placement_options(inst, h, extra) for h in hids]
     # cheapest conceivable cost of households k.. (each alone)
     rest = np.concatenate([np.cumsum([o[0][0] for o in opts][::-1])[::-1], [0.0]])
@@ -76,10 +95,11 @@ def brute_force_optimum(
             if cost + c + rest[k + 1] >= best[0] - 1e-12:
                 break  # options are sorted by cost: none further can do better
             if placement is None:
-                search(k + 1, chosen, cost + c)
+                if not unfair(k, chosen):
+                    search(k + 1, chosen, cost + c)
                 continue
             chosen[hids[k]] = placement
-            if not assignment_violations(inst, chosen):
+            if not assignment_violations(inst, chosen) and not unfair(k, chosen):
                 search(k + 1, chosen, cost + c)
             del chosen[hids[k]]
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.engine.result import Plan
+from allocator.engine.result import Method, Plan
 from allocator.policy import Policy
+from allocator.testing._fair import overtaking_violations
 from allocator.testing._objective import assignment_objective
 from allocator.testing._raw import (
     Placement,
@@ -92,16 +93,25 @@ def check_plan(
     *,
     pins: Mapping[str, str] | None = None,
     forbids: Iterable[tuple[str, str]] | None = None,
+    fair: bool | None = None,
 ) -> list[str]:
     """Every rule the plan breaks, in plain words; an empty list means the plan is valid.
 
     ``plan`` is a `Plan` or its placements table; the other arguments are what was given to
     `allocator.plan` (tables as DataFrames or lists of records, the start date, the policy, pins
     and forbidden pairs). See the module's docstring for the rules.
+
+    With a policy bound (``fair_wait_days``), the overtakings the bound forbids are problems too
+    (`allocator.testing._fair`) for a plan the solver made (a `Plan` of method ``solver``), or
+    for any plan with ``fair=True``; ``fair=False`` leaves them out. Greedy and the hotel
+    baseline are not bound.
     """
     inst = parse_instance(households, units, stays, start, policy, pins=pins, forbids=forbids)
     placements, problems = placements_of(inst, plan)
-    return problems + assignment_violations(inst, placements)
+    problems += assignment_violations(inst, placements)
+    if fair is None:
+        fair = isinstance(plan, Plan) and plan.method is Method.SOLVER
+    return problems + (overtaking_violations(inst, placements) if fair else [])
 
 
 def objective_of(

@@ -72,6 +72,10 @@ ADDED = {
     "model_seconds_per_column": 5e-7,
     "build_share_of_time": 0.5,
     "max_slices": 64,
+    # the fairness bound's (issue #21)
+    "fair_all_columns": 20_000,
+    "fair_rounds": 25,
+    "fair_share_of_time": 0.25,
 }
 
 

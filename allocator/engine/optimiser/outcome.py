@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from allocator.engine.optimiser.fairness import FairnessRecord
 
 
 @dataclass
@@ -24,6 +28,8 @@ class SolveOutcome:
     lp_seconds: float
     mip_seconds: float
     lp_bound: float = -np.inf  # the LP relaxation's value (a Lagrangian bound if not converged)
+    # what the fairness bound did (`fairness.FairnessRecord`); None when the policy has no bound
+    fairness: FairnessRecord | None = None
 
     @classmethod
     def of_greedy(

@@ -20,6 +20,7 @@ docs/engine.md states the model and each stage; `EngineParams` holds every setti
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import logging
 import threading
 import time
@@ -30,7 +31,7 @@ import numpy as np
 
 from allocator.engine.columns import Columns, build_columns, objective, unplaced_cost
 from allocator.engine.instance import Instance
-from allocator.engine.optimiser import backend, cuts, incumbents, mips
+from allocator.engine.optimiser import backend, cuts, fairness, incumbents, mips
 from allocator.engine.optimiser.callbacks import SolveCallbacks
 from allocator.engine.optimiser.column_generation import ColumnGeneration, Dived, LPState
 from allocator.engine.optimiser.incumbents import Plan
@@ -80,11 +81,21 @@ def solve_run(
     keeps this solve's for the next one. ``cols``: the instance's columns (`build_columns`)
     when the caller has built them; ``greedy_objective``: `objective` of ``greedy_plan`` when
     the caller has it."""
+    fair = inst.policy.fair_wait_days is not None
+    staged = run
+    if fair:  # the fairness stage keeps a share of the time for its MIPs
+        now = time.perf_counter()
+        share = 1.0 - run.engine.fair_share_of_time
+        staged = dataclasses.replace(run, deadline=now + share * max(run.deadline - now, 0.0))
     search = _Search(
-        inst, greedy_plan, run, callbacks or SolveCallbacks(), warm, cols, greedy_objective
+        inst, greedy_plan, staged, callbacks or SolveCallbacks(), warm, cols, greedy_objective
     )
     with backend.stopping(run.stop):
         outcome = _stages(search)
+        if fair:
+            lp_columns = search.cg.lp_cols if hasattr(search, "cg") else None
+            record = fairness.enforce(inst, search.cols, outcome, greedy_plan, run, lp_columns)
+            outcome.detail = f"{outcome.detail}; {record.note}" if outcome.detail else record.note
     if warm is not None:
         search.keep_for_next_week()
     return outcome
