@@ -133,9 +133,20 @@ def _kpi_table(result: Plan) -> Table:
         rows.append(
             ("placed in or next to school/work district", f"{100 * s['anchor_near_share']:.0f}%")
         )
+    if "fairness" in s:  # only when the policy sets a fairness bound (method solver)
+        fair = s["fairness"]
+        rows.append((f"fairness bound ({fair['days']} days)", _fairness(fair)))
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _fairness(fair: Mapping[str, object]) -> str:
+    """What the bound did: how many households' reasons say it decided, or that it did not bind."""
+    if not fair["binding"]:
+        return "not binding"
+    n = fair["households_decided"]
+    return f"decided {n} household{'' if n == 1 else 's'}"
 
 
 def _comparison_table(runs: Mapping[str, Plan]) -> Table:

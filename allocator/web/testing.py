@@ -16,6 +16,8 @@ PASSWORD = "correct horse battery"
 NAMES = {role: f"test-{role.value}" for role in Role}
 FAST = {"time_cost": 1, "memory_kib": 64}  # argon2's cheapest: tests sign in hundreds of times
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+INPUT = re.compile(r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"')
+SELECT = re.compile(r'<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', re.S)
 
 
 class Clock:
@@ -54,3 +56,13 @@ def sign_in(client, who: Role | str, password: str = PASSWORD, next_page: str = 
     name = NAMES[Role(who)] if who in set(Role) else str(who)
     data = {"name": name, "password": password, "csrf_token": csrf_of(client), "next": next_page}
     return client.post("/login", data=data, follow_redirects=False)
+
+
+def form_values(html: str) -> dict[str, str]:
+    """The values a browser would send for the page's form, as it stands."""
+    form = dict(INPUT.findall(html))
+    for name, options in SELECT.findall(html):
+        chosen = re.search(r'value="([^"]*)" selected', options)
+        if chosen is not None:
+            form[name] = chosen.group(1)
+    return form

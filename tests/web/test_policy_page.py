@@ -12,18 +12,7 @@ import pytest
 from allocator.ledger import Ledger
 from allocator.policy import Policy
 from allocator.web.routing import Role
-from allocator.web.testing import NAMES, csrf_of, sign_in
-
-INPUT = re.compile(r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"')
-SELECT = re.compile(r'<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', re.S)
-
-
-def _form(html: str) -> dict[str, str]:
-    """The values a browser would send for the page's policy form, as it stands."""
-    form = dict(INPUT.findall(html))
-    for name, options in SELECT.findall(html):
-        form[name] = re.search(r'value="([^"]*)" selected', options).group(1)
-    return form
+from allocator.web.testing import NAMES, csrf_of, form_values, sign_in
 
 
 def _stored(ledger_path) -> tuple[Policy, int, int]:
@@ -33,12 +22,12 @@ def _stored(ledger_path) -> tuple[Policy, int, int]:
 
 
 def _save(client, **changes):
-    form = {**_form(client.get("/policy").text), **changes, "csrf_token": csrf_of(client)}
+    form = {**form_values(client.get("/policy").text), **changes, "csrf_token": csrf_of(client)}
     return client.post("/policy/save", data=form, follow_redirects=False)
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_reads_the_policy_and_only_admin_gets_the_form(client, role):
+def test_every_role_reads_the_policy_and_only_admin_gets_theform_values(client, role):
     """All four roles see the policy's values; the form that changes it is the admin's alone."""
     sign_in(client, role)
     html = client.get("/policy").text
@@ -52,7 +41,7 @@ def test_every_field_of_the_model_is_on_the_page(client):
     a field added to the model needs no template edit."""
     sign_in(client, "admin")
     html = client.get("/policy").text
-    sent = _form(html)
+    sent = form_values(html)
     for name in Policy.model_fields:
         editable = name in sent or any(k.startswith(f"{name}.") for k in sent)
         assert editable or f'id="p-{name}"' in html, name
@@ -131,7 +120,7 @@ def test_a_save_from_a_form_read_before_another_change_is_refused(client, ledger
     """Two forms read at the same policy: the first save wins; the second is refused (409),
     says so, shows the policy as it now is and saves nothing, in English and Italian."""
     sign_in(client, "admin")
-    first, second = (_form(client.get("/policy").text) for _ in range(2))
+    first, second = (form_values(client.get("/policy").text) for _ in range(2))
     assert first["policy_read"] == second["policy_read"]
     token = csrf_of(client)
     answer = client.post("/policy/save", data={**first, "turnover_days": "5", "csrf_token": token})

@@ -14,7 +14,8 @@ form read before another administrator's change is refused, not merged: the chec
 are one transaction, so of two administrators saving at once the second is told.
 
 Labels and hints of known fields are in `LABELS` and `HINTS` (through the catalogue); a field
-without one is shown under its own name, with the model's description as its hint.
+without one is shown under its own name, with the model's description as its hint. An optional
+number left empty means no limit, or what `EMPTY` says (the fairness bound: off).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ LABELS = {
     "district_weight": N_("Cost per district between a unit and the household's district"),
     "districts": N_("District map"),
     "connecting_rooms": N_("Combine connecting rooms for one household"),
+    "fair_wait_days": N_("Fairness bound: days of waiting"),
 }
 HINTS = {
     "urgency_weights": N_("Urgency 1 is the lowest, 5 the highest."),
@@ -86,7 +88,15 @@ HINTS = {
         "Rooms of one group (the units' group column) taken together by one household: never, "
         "only when no single unit has enough beds, or whenever it costs less."
     ),
+    "fair_wait_days": N_(
+        "Once a household has waited this many days since its need date, nobody who asked "
+        "later starts before it in a unit it could take. The optimiser keeps to it, at a cost "
+        "in hotel nights; first come, first served is unchanged."
+    ),
 }
+# what an empty optional number means, where it is not "no limit"
+EMPTY = {"fair_wait_days": N_("off")}
+NO_LIMIT = N_("no limit")
 KEY_LABELS = {"urgency_weights": N_("urgency %(key)s")}
 ENUM_LABELS: dict[str, str] = {
     **SUPPORT,
@@ -400,6 +410,7 @@ def _show(
         policy_read=read.fingerprint(),
         range_of=_range,
         display=display,
+        empty_hint=empty_hint,
     )
 
 
@@ -442,12 +453,19 @@ def policy_save(ctx: PageContext) -> Response:
     return ctx.redirect("/policy")
 
 
+def empty_hint(item: Input) -> str:
+    """What leaving an optional input empty means, as the form's hint says it."""
+    if item.name in EMPTY:
+        return gettext("Empty: %(meaning)s.") % {"meaning": gettext(EMPTY[item.name])}
+    return gettext("Empty: no limit.")
+
+
 def display(item: Input) -> str:
     """An input's value as text for a reader who may not change it."""
     if item.kind == "bool":
         return gettext("yes") if item.value else gettext("no")
     if item.value == "":
-        return gettext("no limit") if item.optional else ""
+        return gettext(EMPTY.get(item.name, NO_LIMIT)) if item.optional else ""
     if item.kind == "choice":
         return dict(item.choices).get(item.value, item.value)
     if item.kind in ("int", "float"):

@@ -308,6 +308,7 @@ def _body(ctx: PageContext, view: _View) -> Markup:
     changes_total = len(changes)
     return ctx.console.part(
         "week_body.html",
+        fair=_fairness(batch, table),
         batch=batch,
         announced=announced,
         changes=changes.head(rows),
@@ -334,6 +335,19 @@ def _body(ctx: PageContext, view: _View) -> Markup:
         csrf=CSRF_SLOT,
         csrf_field_name=CSRF_FIELD,
     )
+
+
+def _fairness(batch: Any, table: pd.DataFrame) -> dict[str, int] | None:
+    """The fairness bound the batch was planned under, and how many of its households' reasons
+    say the bound decided them; None when its policy has no bound, or its method is not bound
+    by it (first come, first served may overtake: only the optimiser keeps to the bound)."""
+    days = (batch.policy or {}).get("fair_wait_days")
+    if days is None or batch.method != "solver":
+        return None
+    from allocator.engine.explain_fair import MARK  # the engine, only for a plan under a bound
+
+    decided = table.reason.fillna("").str.contains(MARK, regex=False)
+    return {"days": int(days), "decided": int(decided.sum())}
 
 
 def _announcements(engine: sa.Engine, batch: Any) -> tuple[dict[str, Any], pd.DataFrame]:
