@@ -37,7 +37,7 @@ from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
 from allocator.engine.optimiser.fair_plans import refill, sweep
 from allocator.engine.optimiser.incumbents import Plan
-from allocator.engine.optimiser.model import build_model, column_keys, layout_of, plan_from
+from allocator.engine.optimiser.model import ColumnIndex, build_model, layout_of, plan_from
 from allocator.engine.optimiser.outcome import SolveOutcome, cutoff, proven
 from allocator.engine.run import RunSettings
 
@@ -92,9 +92,7 @@ class ColumnLookup:
     def __init__(self, inst: Instance, cols: Columns | None = None) -> None:
         self.inst, self.cols = inst, cols
         if cols is not None:
-            keys = column_keys(inst, cols.household, cols.pool, cols.start)
-            self._by_key = np.argsort(keys, kind="stable")
-            self._sorted = keys[self._by_key]
+            self._index = ColumnIndex(inst, cols)
         else:
             P = len(inst.pools)
             self._fit = fitting(inst, np.arange(P))
@@ -105,11 +103,7 @@ class ColumnLookup:
     def index(self, household: np.ndarray, pool: np.ndarray, start: np.ndarray) -> np.ndarray:
         """Each triple's column index in ``cols``, -1 where it is no column (needs ``cols``)."""
         assert self.cols is not None
-        wanted = column_keys(self.inst, household, pool, start)
-        if not self._sorted.size:
-            return np.full(wanted.size, -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self._sorted, wanted), self._sorted.size - 1)
-        return np.where(self._sorted[at] == wanted, self._by_key[at], -1)
+        return self._index.index(household, pool, start)
 
     def exists(self, household: np.ndarray, pool: np.ndarray, start: np.ndarray) -> np.ndarray:
         """Per triple, whether it is a column."""

@@ -220,6 +220,33 @@ def column_keys(inst: Instance, household, pool, start) -> np.ndarray:
     return (household.astype(np.int64) * len(inst.pools) + pool) * inst.horizon + start
 
 
+class ColumnIndex:
+    """Where (household, pool, start) triples are among some columns, by their `column_keys`:
+    the one lookup behind plans' columns (`pricing.column_finder`), last week's columns
+    (`warm`) and the fairness bound's rows (`fairness.ColumnLookup`)."""
+
+    def __init__(self, inst: Instance, cols: Columns) -> None:
+        self.inst = inst
+        keys = column_keys(inst, cols.household, cols.pool, cols.start)
+        # `build_columns` lists each pool's columns by household, then start (and a subset
+        # keeps that order): a stable sort by household alone orders the keys, several times
+        # quicker than sorting the keys
+        by_key = np.argsort(cols.household, kind="stable")
+        sorted_keys = keys[by_key]
+        if not (sorted_keys[1:] > sorted_keys[:-1]).all():  # columns in another order
+            by_key = np.argsort(keys, kind="stable")
+            sorted_keys = keys[by_key]
+        self._by_key, self._sorted = by_key, sorted_keys
+
+    def index(self, household: np.ndarray, pool: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Each triple's column index, -1 where it is none of the columns."""
+        wanted = column_keys(self.inst, np.asarray(household), pool, start)
+        if not self._sorted.size:
+            return np.full(wanted.size, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), self._sorted.size - 1)
+        return np.where(self._sorted[at] == wanted, self._by_key[at], -1)
+
+
 def plan_from(cols: Columns, x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The plan (pool and start per household, -1 if unplaced) of the columns at 1 in ``x``."""
     pool = np.full(n, -1, dtype=np.int64)

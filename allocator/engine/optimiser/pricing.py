@@ -16,7 +16,7 @@ from allocator.engine import rooms
 from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
-from allocator.engine.optimiser.model import column_keys, layout_of
+from allocator.engine.optimiser.model import ColumnIndex, layout_of
 from allocator.engine.params import EngineParams
 
 Pricer = Callable[[np.ndarray], np.ndarray]  # row duals -> every column's reduced cost
@@ -194,20 +194,12 @@ def lowest_per_household(
 
 def column_finder(inst: Instance, cols: Columns) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function from a plan (pool and start per household) to the indices of its columns."""
-    keys = column_keys(inst, cols.household, cols.pool, cols.start)
-    # `build_columns` lists each pool's columns by household, then start: a stable sort by
-    # household alone orders the keys, several times quicker than sorting the keys
-    by_key = np.argsort(cols.household, kind="stable")
-    sorted_keys = keys[by_key]
-    if not (sorted_keys[1:] > sorted_keys[:-1]).all():  # columns in another order
-        by_key = np.argsort(keys)
-        sorted_keys = keys[by_key]
+    index = ColumnIndex(inst, cols)
 
     def columns_of(pool: np.ndarray, start: np.ndarray) -> np.ndarray:
         placed = pool >= 0
-        wanted = column_keys(inst, np.flatnonzero(placed), pool[placed], start[placed])
-        at = np.minimum(np.searchsorted(sorted_keys, wanted), max(len(sorted_keys) - 1, 0))
-        assert np.array_equal(sorted_keys[at], wanted), "a plan uses a start that is no column"
-        return by_key[at]
+        at = index.index(np.flatnonzero(placed), pool[placed], start[placed])
+        assert (at >= 0).all(), "a plan uses a start that is no column"
+        return at
 
     return columns_of

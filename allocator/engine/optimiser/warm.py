@@ -27,7 +27,7 @@ import numpy as np
 
 from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
-from allocator.engine.optimiser.model import column_keys
+from allocator.engine.optimiser.model import ColumnIndex
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -58,12 +58,8 @@ class WarmStart:
         ok = (h >= 0) & (p >= 0) & (s >= 0) & (s < inst.horizon)
         if not ok.any():
             return _EMPTY
-        keys = column_keys(inst, cols.household, cols.pool, cols.start)
-        by_key = np.argsort(keys, kind="stable")
-        sorted_keys = keys[by_key]
-        wanted = np.unique(column_keys(inst, h[ok], p[ok], s[ok]))
-        at = np.minimum(np.searchsorted(sorted_keys, wanted), len(keys) - 1)
-        found = by_key[at[sorted_keys[at] == wanted]]
+        at = ColumnIndex(inst, cols).index(h[ok], p[ok], s[ok])
+        found = np.unique(at[at >= 0])
         self.carried += int(found.size)
         return found
 
