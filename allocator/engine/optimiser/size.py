@@ -317,7 +317,9 @@ class _Slicing:
             remaining -= columns
             share = self.params.build_share_of_time * (until - now)
             if not last and model_size(sub, self.params).build_seconds <= share:
-                out = solve_run(sub, plan, dataclasses.replace(self.run, deadline=until))
+                # the bound is the whole batch's: `planning` honours it on the joined plan
+                run = dataclasses.replace(self.run, deadline=until)
+                out = solve_run(sub, plan, run, whole_batch=False)
                 plan = (out.pool, out.start)
                 built += out.columns
                 optimised += 1

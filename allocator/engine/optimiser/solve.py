@@ -74,14 +74,16 @@ def solve_run(
     warm: WarmStart | None = None,
     cols: Columns | None = None,
     greedy_objective: float | None = None,
+    whole_batch: bool = True,
 ) -> SolveOutcome:
     """`solve_optimal` with its settings in one `RunSettings` (``max_memory`` is not read).
 
     ``warm``, when given, adds the last solve's LP columns to the LP's first ones (`warm`) and
     keeps this solve's for the next one. ``cols``: the instance's columns (`build_columns`)
     when the caller has built them; ``greedy_objective``: `objective` of ``greedy_plan`` when
-    the caller has it."""
-    fair = inst.policy.fair_wait_days is not None
+    the caller has it. ``whole_batch`` False: the instance is a slice of the batch
+    (`size`), whose fairness bound the caller honours on the whole plan, so no fairness stage."""
+    fair = whole_batch and inst.policy.fair_wait_days is not None
     staged = run
     if fair:  # the fairness stage keeps a share of the time for its MIPs
         now = time.perf_counter()
