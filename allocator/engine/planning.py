@@ -391,7 +391,8 @@ def _optimised(
     out, size_details = solve_within_limits(inst, greedy_plan, run, warm, greedy_objective)
     details.update(size_details)
     if inst.policy.fair_wait_days is not None:
-        fairness.honour(inst, out, greedy_plan, run.deadline)
+        if out.fairness is None:  # no fairness stage saw this plan (a model too large)
+            fairness.honour(inst, out, greedy_plan, run.deadline)
         greedy_plan = fairness.repair(inst, None, *greedy_plan)
         greedy_objective = objective(inst, *greedy_plan)
     best_bound = out.best_bound if np.isfinite(out.best_bound) else None

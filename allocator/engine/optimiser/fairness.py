@@ -347,20 +347,13 @@ def enforce(
     the unbounded problem); over every column the MIP's own bound may raise it.
     """
     began = time.perf_counter()
-    days = inst.policy.fair_wait_days
-    assert days is not None, "enforce needs a policy with fair_wait_days"
     lookup = ColumnLookup(inst, cols)
-    before: Plan = (outcome.pool.copy(), outcome.start.copy())
-    rows = overtakings(inst, cols, *before, lookup=lookup)
-    record = FairnessRecord(days, rows, before[0], before[1], source="unbounded")
-    outcome.fairness = record
-    if not rows.size:
+    record, best = _begin(inst, lookup, outcome, greedy_plan, run.deadline)
+    if best is None:
         record.seconds = time.perf_counter() - began
         return record
-    best = _Best(inst)
-    rows = _fallbacks(
-        inst, lookup, best, rows, ((outcome.source, before), ("greedy", greedy_plan)), run.deadline
-    )
+    days, rows = record.days, record.rows
+    before: Plan = (record.before_pool, record.before_start)
     params = run.engine
     record.all_columns = len(cols) <= params.fair_all_columns
     assert best.plan is not None  # the repaired plans are always there
@@ -415,13 +408,10 @@ def enforce(
             keep = _with_plan(keep, lookup, best.plan)  # its refilled plan's columns too
     else:
         record.notes.append(f"{params.fair_rounds} rounds")
-    outcome.pool, outcome.start = best.plan
-    outcome.objective, outcome.source = best.objective, best.source
     if record.all_columns:
         outcome.best_bound = max(outcome.best_bound, min(mip_bound, best.objective))
-    outcome.proven_optimal = proven(outcome)
-    record.rows, record.source = rows, best.source
-    record.binding = not _same(before, best.plan)
+    record.rows = rows
+    _take(outcome, record, best)
     record.seconds = time.perf_counter() - began
     return record
 
@@ -502,31 +492,41 @@ def honour(
 ) -> FairnessRecord:
     """The bound on a plan that no fairness stage saw (a model too large to build: heuristic
     plans or slices solved one by one): the best of the outcome's plan and greedy's, each
-    repaired (`repair`), refilled and swept until the ``deadline``, without a MIP. A plan whose
-    record says it honours the bound and that still has no overtaking is left as it is."""
+    repaired (`repair`), refilled and swept until the ``deadline``, without a MIP; the
+    outcome's plan is left as it is when it has no overtaking."""
+    record, best = _begin(inst, ColumnLookup(inst), outcome, greedy_plan, deadline)
+    if best is not None:
+        record.all_columns = False
+        record.notes.append("repaired without a MIP")
+        _take(outcome, record, best)
+    return record
+
+
+def _begin(
+    inst: Instance, lookup: ColumnLookup, outcome: SolveOutcome, greedy_plan: Plan, deadline: float
+) -> tuple[FairnessRecord, _Best | None]:
+    """The outcome's record (its plan is the one before the bound) and, when that plan
+    overtakes, the best compliant plan without a MIP: the outcome's and greedy's repaired,
+    refilled and swept (`_fallbacks`); the record's rows are every overtaking found."""
     days = inst.policy.fair_wait_days
-    assert days is not None, "honour needs a policy with fair_wait_days"
-    lookup = ColumnLookup(inst)
-    record = outcome.fairness
-    rows = overtakings(inst, None, outcome.pool, outcome.start, lookup=lookup)
-    if record is not None and not rows.size:
-        return record
+    assert days is not None, "the fairness bound's stage needs a policy with fair_wait_days"
     before: Plan = (outcome.pool.copy(), outcome.start.copy())
-    if record is None:
-        record = FairnessRecord(days, rows, before[0], before[1], source="unbounded")
-        outcome.fairness = record
+    rows = overtakings(inst, None, *before, lookup=lookup)
+    record = FairnessRecord(days, rows, before[0], before[1], source="unbounded")
+    outcome.fairness = record
     if not rows.size:
-        return record
+        return record, None
     best = _Best(inst)
-    rows = _fallbacks(
-        inst, lookup, best, rows, ((outcome.source, before), ("greedy", greedy_plan)), deadline
-    )
+    plans = ((outcome.source, before), ("greedy", greedy_plan))
+    record.rows = _fallbacks(inst, lookup, best, rows, plans, deadline)
+    return record, best
+
+
+def _take(outcome: SolveOutcome, record: FairnessRecord, best: _Best) -> None:
+    """The best compliant plan becomes the outcome's (its bound set already)."""
     assert best.plan is not None
     outcome.pool, outcome.start = best.plan
     outcome.objective, outcome.source = best.objective, best.source
     outcome.proven_optimal = proven(outcome)
-    record.rows = _merged(record.rows, rows)
-    record.source, record.all_columns = best.source, False
+    record.source = best.source
     record.binding = not _same((record.before_pool, record.before_start), best.plan)
-    record.notes.append("repaired without a MIP")
-    return record
