@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.domain import rooms_text
+from allocator.engine.memo import kept_on
 from allocator.engine.result import CHANGE_COLUMNS
 from allocator.errors import InputError
 from allocator.rules import broken_rule, check_fit, first_overlap, overlap_rule
@@ -140,20 +141,19 @@ def _arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     ann = inst.announcements
     assert ann is not None
-    cache = vars(inst).get("_announced_arrays")
-    if cache is not None and cache[0] is inst.household_ids:
-        return cache[1]
-    n = inst.n_households
-    has = np.zeros(n, dtype=bool)
-    pool = np.full(n, -1, dtype=np.int64)
-    day = np.full(n, -1, dtype=np.int64)
-    for k, h in enumerate(inst.household_ids):
-        if h in ann.keep:
-            has[k] = True
-            pool[k], day[k] = ann.keep[h]
-    arrays = (has, pool, day)
-    vars(inst)["_announced_arrays"] = (inst.household_ids, arrays)
-    return arrays
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = inst.n_households
+        has = np.zeros(n, dtype=bool)
+        pool = np.full(n, -1, dtype=np.int64)
+        day = np.full(n, -1, dtype=np.int64)
+        for k, h in enumerate(inst.household_ids):
+            if h in ann.keep:
+                has[k] = True
+                pool[k], day[k] = ann.keep[h]
+        return has, pool, day
+
+    return kept_on(inst, "_announced_arrays", (inst.household_ids,), make)
 
 
 def keeps(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -29,21 +29,16 @@ def assign_units(
     unit = np.full(inst.n_households, -1, dtype=np.int64)
     rooms: dict[int, list[int]] = {}
     unit_cost = np.nan_to_num(inst.unit_cost, nan=np.inf)  # no cost given: taken last
-    copies: dict[int, list[int]] = {}  # physical pool -> households, once per unit they take
-    for p, q in enumerate(inst.pools):
-        for part, k in q.parts or ((p, 1),):
-            copies.setdefault(part, []).extend(np.flatnonzero(pool == p).tolist() * k)
-    for p in sorted(copies):
+    placed = np.flatnonzero(pool >= 0)
+    nights = np.zeros(inst.n_households, dtype=np.int64)  # of each placed stay, from its start
+    nights[placed] = inst.stay_length(placed, start[placed])
+    for p, members in _stays_by_pool(inst, pool, start, placed):
         q = inst.pools[p]
-        members = np.array(copies[p], dtype=np.int64)
-        if members.size == 0:
-            continue
-        members = members[np.lexsort((members, start[members]))]
         cost = unit_cost[q.units]
         order = [q.units[k] for k in np.lexsort((np.arange(len(q.units)), cost))]
         one_stretch = all(len(q.gaps[u]) == 1 for u in order)
         if one_stretch and len({q.gaps[u][0][1] for u in order}) == 1:
-            given = _assign_in_turn(inst, q, members, start, order)
+            given = _assign_in_turn(inst, q, members, start, order, nights)
         else:
             given = _assign_by_scan(inst, q, members, start, order)
         for i, u in zip(members.tolist(), given, strict=True):
@@ -52,6 +47,31 @@ def assign_units(
         unit[i] = taken[0]
     joined = {i: taken[1:] for i, taken in rooms.items() if len(taken) > 1}
     return unit, joined
+
+
+def _stays_by_pool(
+    inst: Instance, pool: np.ndarray, start: np.ndarray, placed: np.ndarray
+) -> list[tuple[int, np.ndarray]]:
+    """Per physical pool with stays, in pool order: the households it gives a unit to, once
+    per unit each takes (a combination's stay takes ``count`` units of each of its parts), by
+    start day, then household."""
+    if not inst.has_combinations:  # one unit per stay: a sort of the placed households
+        by_pool = placed[np.lexsort((placed, start[placed], pool[placed]))]
+        pools = pool[by_pool]
+        cuts = [0, *(np.flatnonzero(pools[1:] != pools[:-1]) + 1).tolist(), len(by_pool)]
+        return [
+            (int(pools[a]), by_pool[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a
+        ]
+    copies: dict[int, list[int]] = {}  # physical pool -> households, once per unit they take
+    for p, q in enumerate(inst.pools):
+        for part, k in q.parts or ((p, 1),):
+            copies.setdefault(part, []).extend(np.flatnonzero(pool == p).tolist() * k)
+    groups = []
+    for p in sorted(copies):
+        members = np.array(copies[p], dtype=np.int64)
+        if members.size:
+            groups.append((p, members[np.lexsort((members, start[members]))]))
+    return groups
 
 
 def _assign_by_scan(inst: Instance, q, members, start, order) -> list[int]:
@@ -72,7 +92,7 @@ def _assign_by_scan(inst: Instance, q, members, start, order) -> list[int]:
     return given
 
 
-def _assign_in_turn(inst: Instance, q, members, start, order) -> list[int]:
+def _assign_in_turn(inst: Instance, q, members, start, order, nights) -> list[int]:
     """`_assign_by_scan` for a pool whose units each have one free stretch, all ending on the
     same day: a unit then suits a stay [t, end) exactly when it is free again by t and its
     stretch has begun, so units wait in a heap by the day they are next free and move to a heap
@@ -84,7 +104,7 @@ def _assign_in_turn(inst: Instance, q, members, start, order) -> list[int]:
     heapq.heapify(waiting)
     free: list[int] = []  # ranks of the units free on the current start day
     starts = start[members].tolist()
-    lengths = inst.stay_length(members, start[members]).tolist()  # nights from each one's start
+    lengths = nights[members].tolist()  # nights from each one's start
     given = []
     for i, t, L in zip(members.tolist(), starts, lengths, strict=True):
         end = min(t + L + turn, int(q.occupancy_limit[t]))

@@ -14,6 +14,7 @@ from allocator.domain import Support, UnitKind
 from allocator.engine import announcements
 from allocator.engine.districts import district_cost
 from allocator.engine.instance import NEVER, Instance, Pool, unplaced_nights
+from allocator.engine.memo import kept_on
 
 
 @dataclass
@@ -74,6 +75,27 @@ def fitting(inst: Instance, pools: np.ndarray) -> np.ndarray:
     return ok
 
 
+def fitting_all(inst: Instance) -> np.ndarray:
+    """`fitting` of every pool, read-only: kept on the instance, keyed by what it reads (the
+    columns and greedy's order both ask it)."""
+    reads = (
+        inst.pools,
+        inst.household_ids,
+        inst.size,
+        inst.needs_access,
+        inst.pinned_pool,
+        inst.may_combine,
+        inst.forbidden,
+    )
+
+    def make() -> np.ndarray:
+        ok = fitting(inst, np.arange(len(inst.pools)))
+        ok.setflags(write=False)
+        return ok
+
+    return kept_on(inst, "_fitting_all", reads, make, (len(inst.pools), len(inst.forbidden)))
+
+
 def distinct_rows(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of a boolean matrix, in order of first appearance, and each row's index
     among them: households that fit the same pools are a few dozen kinds, not thousands."""
@@ -93,26 +115,77 @@ def fitting_households(inst: Instance, p: int) -> np.ndarray:
     return np.flatnonzero(fitting(inst, np.array([p]))[:, 0])
 
 
-def placement_cost(inst: Instance, household: np.ndarray, pool: np.ndarray, start: np.ndarray):
+def placement_cost(
+    inst: Instance,
+    household: np.ndarray,
+    pool: np.ndarray,
+    start: np.ndarray,
+    nights: np.ndarray | None = None,
+):
     """Objective contribution of placing each household in its pool on its start day.
 
-    The wasted bed-nights count the stay's real nights from that start (`Instance.stay_length`):
-    an exit-dated household placed later wastes fewer. A column that changes an announced
-    placement costs `Policy.announcement_weight` more (`engine.announcements`). A household with
-    an anchor district pays ``district_weight`` per district to the pool's (`engine.districts`).
+    The wasted bed-nights count the stay's real nights from that start (`Instance.stay_length`;
+    ``nights`` when the caller has them already): an exit-dated household placed later wastes
+    fewer. A column that changes an announced placement costs `Policy.announcement_weight` more
+    (`engine.announcements`). A household with an anchor district pays ``district_weight`` per
+    district to the pool's (`engine.districts`).
     """
-    pol = inst.policy
-    cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool]
-    mismatch = mismatch_table(inst)
-    support_code = support_codes(inst)
-    size = inst.size[household]
-    return (
-        inst.weight[household] * size * (start - inst.release[household])
-        + pol.wasted_bed_night_weight * (cap - size) * inst.stay_length(household, start)
-        + pol.kind_mismatch_weight * mismatch[pool, support_code[household]]
-        + announcements.change_cost(inst, household, pool, start)
-        + district_cost(inst, household, pool)
-    )
+    household = np.asarray(household)
+    pool = np.asarray(pool)
+    if nights is None:
+        nights = inst.stay_length(household, start)
+    terms = _cost_terms(inst)
+    if terms is None:  # a large instance: the terms column by column
+        pol = inst.policy
+        cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)[pool]
+        size = inst.size[household]
+        mismatch = mismatch_table(inst).ravel()
+        wait = inst.weight[household] * size * (start - inst.release[household])
+        wasted = pol.wasted_bed_night_weight * (cap - size) * nights
+        kind = (
+            pol.kind_mismatch_weight
+            * mismatch[pool * len(Support) + support_codes(inst)[household]]
+        )
+    else:  # the same products, looked up per (household, pool) and per household
+        per_person_night, per_night, kind_term = terms
+        cell = household * kind_term.shape[1] + pool
+        wait = per_person_night[household] * (start - inst.release[household])
+        wasted = per_night.take(cell) * nights
+        kind = kind_term.take(cell)
+    cost = wait + wasted + kind
+    # the announcement and district terms are 0.0 when off: adding them would change nothing
+    for extra in (
+        announcements.change_cost(inst, household, pool, start),
+        district_cost(inst, household, pool),
+    ):
+        if not (isinstance(extra, float) and extra == 0.0):
+            cost = cost + extra
+    return cost
+
+
+# (household, pool) cells up to which `placement_cost` keeps its terms per cell
+_COST_TABLE_CELLS = 1 << 18
+
+
+def _cost_terms(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Per household its urgency weight x size, and per (household, pool), flattened, the
+    weight of a wasted bed-night x the beds left and the kind mismatch's weight or 0: the
+    factors `placement_cost` would gather column by column, each the same product. Cached on
+    the instance, keyed by its households' and pools' lists (the optimiser's slices of an
+    instance get their own); None for an instance with too many cells (a city's batch)."""
+    n, n_pools = inst.n_households, len(inst.pools)
+    if n * n_pools > _COST_TABLE_CELLS:
+        return None
+    reads = (inst.household_ids, inst.pools, inst.policy, inst.size, inst.weight, inst.support)
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pol = inst.policy
+        cap = np.array([q.capacity for q in inst.pools], dtype=np.int64)
+        per_night = pol.wasted_bed_night_weight * (cap[None, :] - inst.size[:, None])
+        kind_term = pol.kind_mismatch_weight * mismatch_table(inst)[:, support_codes(inst)].T
+        return inst.weight * inst.size, per_night.reshape(-1), np.ascontiguousarray(kind_term)
+
+    return kept_on(inst, "_cost_terms", reads, make, (n, n_pools))
 
 
 def unplaced_cost(inst: Instance) -> np.ndarray:
@@ -138,7 +211,7 @@ def build_columns(inst: Instance) -> Columns:
         return Columns(empty, empty, empty, empty, empty, np.zeros(0))
     days = np.arange(H)
     turn = inst.policy.turnover_days
-    fit = fitting(inst, np.arange(P))  # households x pools, in one pass
+    fit = fitting_all(inst)  # households x pools, in one pass
     dated = inst.exit_dated.any()
     # nights from each day: one column when nobody is exit-dated (a length from move-in)
     L = inst.stay_length(np.arange(N)[:, None], days[None, :]) if dated else inst.stay_days[:, None]
@@ -172,7 +245,7 @@ def build_columns(inst: Instance) -> Columns:
         start=start,
         occupancy_end=occ_end,
         departure=start + nights,
-        cost=placement_cost(inst, house, pool_idx, start),
+        cost=placement_cost(inst, house, pool_idx, start, nights),
     )
 
 
@@ -289,11 +362,53 @@ def _starts_in_pool(inst: Instance, q: Pool, i: int, release: int) -> int:
 
 
 def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:
-    """Total objective of a plan given as per-household pool and start (-1 = not placed)."""
+    """Total objective of a plan given as per-household pool and start (-1 = not placed).
+
+    The last plans scored on an instance are remembered with their objectives: a week's plan
+    is scored by the method that made it and again when it is vetted (`planning.vetted`)."""
+    pool, start = np.asarray(pool), np.asarray(start)
+    reads = (
+        inst.household_ids,
+        inst.pools,
+        inst.policy,
+        inst.announcements,
+        inst.weight,
+        inst.size,
+        inst.release,
+        inst.stay_days,
+        inst.exit_day,
+        inst.pinned_pool,
+        inst.anchor,
+    )
+    memo: list[tuple[np.ndarray, np.ndarray, float]] = kept_on(inst, "_objectives", reads, list)
+    for known_pool, known_start, value in memo:
+        if np.array_equal(known_pool, pool) and np.array_equal(known_start, start):
+            return value
     placed = pool >= 0
     idx = np.flatnonzero(placed)
     total = placement_cost(inst, idx, pool[idx], start[idx]).sum()
-    return float(total + unplaced_cost(inst)[~placed].sum())
+    value = float(total + _unplaced_costs(inst)[~placed].sum())
+    memo.insert(0, (pool.copy(), start.copy(), value))
+    del memo[_OBJECTIVES_KEPT:]
+    return value
+
+
+_OBJECTIVES_KEPT = 4  # plans per instance whose objective `objective` remembers
+
+
+def _unplaced_costs(inst: Instance) -> np.ndarray:
+    """`unplaced_cost`, kept on the instance for `objective` (which only reads it)."""
+    reads = (
+        inst.household_ids,
+        inst.announcements,
+        inst.policy,
+        inst.weight,
+        inst.size,
+        inst.release,
+        inst.exit_day,
+        inst.pinned_pool,
+    )
+    return kept_on(inst, "_unplaced_costs", reads, lambda: unplaced_cost(inst))
 
 
 __all__ = [

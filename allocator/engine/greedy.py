@@ -11,7 +11,13 @@ from typing import cast
 import numpy as np
 
 from allocator.engine import announcements
-from allocator.engine.columns import distinct_rows, fitting, mismatch_table, support_codes
+from allocator.engine.columns import (
+    distinct_rows,
+    fitting,
+    fitting_all,
+    mismatch_table,
+    support_codes,
+)
 from allocator.engine.districts import cheapest_start
 from allocator.engine.instance import Instance
 from allocator.engine.occupancy import Occupancy
@@ -42,13 +48,19 @@ def pools_by_preference(inst: Instance) -> list[np.ndarray]:
     first. Households with the same pools and support level share one array (read-only)."""
     capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
     mismatch = mismatch_table(inst)
-    kinds, kind_of = distinct_rows(fitting(inst, np.arange(len(inst.pools))))
+    kinds, kind_of = distinct_rows(fitting_all(inst))
+    every = np.arange(len(inst.pools))
+    # all pools in preference order per support level: a household's fitting pools are that
+    # order's fitting ones (the pool's index breaks every tie, so the order is total)
+    by_level: dict[int, np.ndarray] = {}
     shared: dict[tuple[int, int], np.ndarray] = {}
     ordered = []
     for kind, code in zip(kind_of.tolist(), support_codes(inst).tolist(), strict=True):
         if (kind, code) not in shared:
-            pools = np.flatnonzero(kinds[kind])
-            shared[kind, code] = pools[np.lexsort((pools, mismatch[pools, code], capacity[pools]))]
+            if code not in by_level:
+                by_level[code] = np.lexsort((every, mismatch[:, code], capacity))
+            preferred = by_level[code]
+            shared[kind, code] = preferred[kinds[kind][preferred]]
         ordered.append(shared[kind, code])
     return ordered
 

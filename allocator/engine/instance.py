@@ -170,10 +170,6 @@ class Instance:
         return (i, p) not in self.forbidden
 
 
-def _day(d: dt.date | None, start: dt.date, default: int) -> int:
-    return default if d is None else (d - start).days
-
-
 def _free_gaps(window: tuple[int, int], busy: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
     """Free stretches [a, b) of a window; the flag says whether b is a busy period's start."""
     gaps = []
@@ -188,6 +184,21 @@ def _free_gaps(window: tuple[int, int], busy: list[tuple[int, int]]) -> list[tup
     return gaps
 
 
+# the last policy checked and what checking it gave: the simulation plans every week of ten
+# years with one policy object (frozen: the same object is the same policy)
+_last_checked: list[tuple[Policy, Policy]] = []
+
+
+def _checked_policy(policy: Policy) -> Policy:
+    """The policy checked again: `model_copy(update=...)` makes a policy without checking it."""
+    last = _last_checked[-1] if _last_checked else None
+    if last is not None and last[0] is policy:
+        return last[1]
+    checked = validate_policy(policy.model_dump(), source="policy")
+    _last_checked[:] = [(policy, checked)]
+    return checked
+
+
 def build_instance(
     tables: Tables, start: dt.date, policy: Policy, overrides: Overrides | None = None
 ) -> Instance:
@@ -198,8 +209,7 @@ def build_instance(
     solvers handle exactly (`check_coefficients`).
     """
     overrides = overrides or Overrides()
-    # checked again: `model_copy(update=...)` makes a policy without checking it
-    policy = validate_policy(policy.model_dump(), source="policy")
+    policy = _checked_policy(policy)
     H = policy.horizon_days
     hh, units, stays = tables.households, tables.units, tables.stays
     unit_index = {u.unit_id: k for k, u in enumerate(units)}
@@ -364,16 +374,27 @@ def _pools(
     """
     H = policy.horizon_days
     turn = policy.turnover_days
-    pools: list[Pool] = []
+    # per pool: its first unit, its units' stretches (from, to, latest departure, end of
+    # counted occupancy) and whether it is a shared one (a key); the arrays come after the loop
+    first_unit: list[int] = []
+    stretches: list[list[tuple[int, int, int, int]]] = []
+    shared: list[bool] = []
+    members: list[list[int]] = []
+    gaps_of: list[dict[int, list[tuple[int, int]]]] = []
     pool_by_key: dict[tuple, int] = {}
     unit_pool = np.full(len(units), -1, dtype=np.int64)
     for k, u in enumerate(units):
-        window_end = _day(u.available_until, start, NEVER)
-        window = (max(0, _day(u.available_from, start, 0)), window_end)
-        gaps = [g for g in _free_gaps(window, busy.get(k, [])) if g[0] < H]
+        window_end = NEVER if u.available_until is None else (u.available_until - start).days
+        window_start = 0 if u.available_from is None else max(0, (u.available_from - start).days)
+        spans = busy.get(k)
+        if spans:
+            gaps = [g for g in _free_gaps((window_start, window_end), spans) if g[0] < H]
+        elif window_start < window_end and window_start < H:
+            gaps = [(window_start, window_end, False)]  # `_free_gaps` of a window with no stay
+        else:
+            continue
         if not gaps:
             continue
-        # (from, to, latest departure, end of counted occupancy) of each free stretch
         limits = [
             (g0, g1, g1 - turn if ends_busy else g1, g1 if g1 < NEVER else NEVER)
             for g0, g1, ends_busy in gaps
@@ -388,23 +409,76 @@ def _pools(
             key = (*key, u.group)  # only rooms of one group connect
         p = pool_by_key.get(key) if key is not None else None
         if p is None:
-            p = len(pools)
-            pools.append(_empty_pool(u, H))
-            if unit_district is not None:
-                pools[p].district = int(unit_district[k])
-            pools[p].group = u.group if by_group else None
+            p = len(first_unit)
+            first_unit.append(k)
+            stretches.append([])
+            shared.append(key is not None)
+            members.append([])
+            gaps_of.append({})
             if key is not None:
                 pool_by_key[key] = p
-        pool = pools[p]
-        pool.units.append(k)
-        pool.gaps[k] = [(g0, g1) for g0, g1, _, _ in limits]
-        for g0, g1, dep, occ in limits:
-            inside = slice(max(g0, 0), min(g1, H))
-            pool.free[inside] += 1
-            pool.departure_limit[inside] = dep
-            pool.occupancy_limit[inside] = occ
+        members[p].append(k)
+        gaps_of[p][k] = [(g0, g1) for g0, g1, _, _ in limits]
+        stretches[p].extend(limits)
         unit_pool[k] = p
+    free, departure_limit, occupancy_limit = _count_free(stretches, shared, H)
+    pools = []
+    for p, k in enumerate(first_unit):
+        u = units[k]
+        pools.append(
+            Pool(
+                capacity=u.capacity,
+                kind=u.kind,
+                accessible=u.accessible,
+                free=free[p],
+                departure_limit=departure_limit[p],
+                occupancy_limit=occupancy_limit[p],
+                units=members[p],
+                gaps=gaps_of[p],
+                district=-1 if unit_district is None else int(unit_district[k]),
+                group=u.group if by_group else None,
+            )
+        )
     return pools, unit_pool
+
+
+def _count_free(
+    stretches: list[list[tuple[int, int, int, int]]], shared: list[bool], H: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pools x days: free units, and the departure and occupancy limits of the free days (-1
+    and 0 elsewhere), from each pool's units' stretches (from, to, departure, occupancy).
+
+    The stretches of a shared pool's units all have its key's limits, so every free day has
+    them and one count of all shared pools' stretches does; a pool of its own is one unit,
+    whose few stretches do not overlap and are written one by one.
+    """
+    n = len(stretches)
+    rows, lo, hi = [], [], []
+    dep = np.full(n, -1, dtype=np.int64)
+    occ = np.zeros(n, dtype=np.int64)
+    for p, mine in enumerate(stretches):
+        if shared[p]:
+            dep[p], occ[p] = mine[0][2], mine[0][3]
+            for g0, g1, _, _ in mine:
+                rows.append(p)
+                lo.append(max(g0, 0))
+                hi.append(min(g1, H))
+    row = np.array(rows, dtype=np.int64) * (H + 1)
+    cells = n * (H + 1)
+    delta = np.bincount(row + np.array(lo, dtype=np.int64), minlength=cells) - np.bincount(
+        row + np.array(hi, dtype=np.int64), minlength=cells
+    )
+    free = np.cumsum(delta.reshape(n, H + 1)[:, :H], axis=1)
+    departure_limit = np.where(free > 0, dep[:, None], -1)
+    occupancy_limit = np.where(free > 0, occ[:, None], 0)
+    for p, mine in enumerate(stretches):
+        if not shared[p]:
+            for g0, g1, d, o in mine:
+                inside = slice(max(g0, 0), min(g1, H))
+                free[p, inside] += 1
+                departure_limit[p, inside] = d
+                occupancy_limit[p, inside] = o
+    return free, departure_limit, occupancy_limit
 
 
 def _districts(
@@ -441,19 +515,6 @@ def _unknown_district(name: str, tables: Tables, policy: Policy) -> InputError:
         source=where[0][0],
         row=where[0][1],
         column=where[0][2],
-    )
-
-
-def _empty_pool(unit: Unit, horizon: int) -> Pool:
-    return Pool(
-        capacity=unit.capacity,
-        kind=unit.kind,
-        accessible=unit.accessible,
-        free=np.zeros(horizon, dtype=np.int64),
-        departure_limit=np.full(horizon, -1, dtype=np.int64),
-        occupancy_limit=np.zeros(horizon, dtype=np.int64),
-        units=[],
-        gaps={},
     )
 
 
@@ -499,6 +560,8 @@ def _capacity_left(
         cap = policy.mediation_cap(g)
         if cap is not None:
             mediation_free[j] = np.full(H, cap, dtype=np.int64)
+    if support_free is None and not mediation_free:
+        return support_free, mediation_free  # no cap: the stays use nothing counted
     for s in stays:
         inside = slice(max((s.start - start).days, 0), max((s.expected_end - start).days, 0))
         if support_free is not None:

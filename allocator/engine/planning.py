@@ -370,7 +370,7 @@ def _decide(
 
 def _own_records(table: TableLike, kind: type[R]) -> list[R]:
     """A caller's own list of records (``trusted``), as it is: anything else is a bug there."""
-    if not (isinstance(table, list) and all(type(r) is kind for r in table)):
+    if not (isinstance(table, list) and set(map(type, table)) <= {kind}):
         raise AllocatorError(f"internal: trusted tables must be lists of {kind.__name__}")
     return cast(list[R], table)
 
