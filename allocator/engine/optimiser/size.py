@@ -111,9 +111,21 @@ def machine_memory() -> int | None:
 
 
 def default_max_memory() -> int:
-    """Half of the machine's memory: the tables, the instance and the rest need the other."""
-    total = machine_memory()
+    """Half of the machine's memory: the tables, the instance and the rest need the other.
+
+    The machine's memory is read again once `MEMORY_READ_EVERY` seconds have passed, not at each
+    call: a simulation plans a batch every week of every replication (reading /sys costs a
+    tenth of a second per replication)."""
+    global _memory_read
+    now = time.monotonic()
+    if _memory_read is None or now - _memory_read[0] >= MEMORY_READ_EVERY:
+        _memory_read = (now, machine_memory())
+    total = _memory_read[1]
     return int(MEMORY_SHARE * total) if total else FALLBACK_MEMORY
+
+
+MEMORY_READ_EVERY = 60.0  # seconds
+_memory_read: tuple[float, int | None] | None = None  # when, and what machine_memory said
 
 
 def checked_max_memory(value: float | None) -> int:

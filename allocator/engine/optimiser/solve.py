@@ -154,6 +154,16 @@ def lp_relaxation(
     return float(lp.answer.objective), float(lp.bound), lp.converged, lp.rounds
 
 
+def plan_objective(
+    cols: Columns, chosen: np.ndarray, placed: np.ndarray, unplaced: np.ndarray
+) -> float:
+    """`objective` of the plan whose placed households (``placed``) take the columns ``chosen``,
+    one each; ``unplaced``: `unplaced_cost`. The same numbers summed in the same order (a
+    column's cost is its `placement_cost`, number by number), without pricing them again."""
+    by_household = chosen[np.argsort(cols.household[chosen])]
+    return float(cols.cost[by_household].sum() + unplaced[~placed].sum())
+
+
 class _Search:
     """One solve's state between its stages: the best plan so far (``outcome``), the bound that
     decides whether it is within the gap (``lp_bound``) and the column generation."""
@@ -187,6 +197,7 @@ class _Search:
         self.initial: np.ndarray
         self.start_plan: np.ndarray
         self.x: np.ndarray  # the LP's values per column
+        self.unplaced: np.ndarray  # each household's cost unplaced (`greedy_is_optimal` sets it)
         self.generated = ""  # what the column generation did, for the outcome's detail
 
     def greedy_is_optimal(self) -> bool:
@@ -195,8 +206,9 @@ class _Search:
         if len(self.cols) == 0:  # nobody can be placed anywhere: the empty plan is optimal
             outcome.best_bound, outcome.proven_optimal, outcome.source = g_obj, True, "lp"
             return True
+        self.unplaced = unplaced_cost(self.inst)
         alone = per_household_minimum(self.cols.household, self.inst.n_households)(self.cols.cost)
-        independent = float(np.minimum(alone, unplaced_cost(self.inst)).sum())
+        independent = float(np.minimum(alone, self.unplaced).sum())
         if g_obj <= independent + 1e-9 * max(1.0, abs(g_obj)):
             outcome.best_bound, outcome.proven_optimal = independent, True
             outcome.detail = "greedy meets the bound of every household planned alone"
@@ -215,15 +227,16 @@ class _Search:
         for plan in plans:
             self.consider("heuristic", plan)
         self.initial = incumbents.initial_columns(
-            inst,
-            cols,
-            self.columns_of,
-            [self.greedy_plan, *plans],
-            params.initial_columns_per_household,
+            inst, cols, self.columns_of, plans, params.initial_columns_per_household
         )
+        self.initial[self.greedy_columns] = True  # found once, above
         if self.warm is not None:
             self.initial[self.warm.columns_in(inst, cols)] = True
-        self.start_plan = np.sort(self.columns_of(self.outcome.pool, self.outcome.start))
+        outcome = self.outcome
+        if outcome.pool is self.greedy_plan[0] and outcome.start is self.greedy_plan[1]:
+            self.start_plan = np.sort(self.greedy_columns)  # no plan beat greedy's
+        else:
+            self.start_plan = np.sort(self.columns_of(outcome.pool, outcome.start))
 
     def solve_lp(self) -> LPState:
         """The LP gets most of the time, the MIPs the rest (a plan from a restricted MIP beats
@@ -322,7 +335,11 @@ class _Search:
             return False
         outcome = self.outcome
         pool, start = plan_from(self.cols, self.x, N)
-        obj = objective(self.inst, pool, start)
+        chosen, placed = np.flatnonzero(self.x > 0.5), pool >= 0
+        if chosen.size == np.count_nonzero(placed):  # one column per placed household
+            obj = plan_objective(self.cols, chosen, placed, self.unplaced)
+        else:
+            obj = objective(self.inst, pool, start)
         if obj <= self.greedy_objective + 1e-9:
             outcome.pool, outcome.start, outcome.objective, outcome.source = pool, start, obj, "lp"
         outcome.proven_optimal = obj <= self.greedy_objective + 1e-9
