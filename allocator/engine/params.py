@@ -104,6 +104,14 @@ class EngineParams(BaseModel):
         description="GLOP is given this share less than the time left: it stops a little after "
         "its limit",
     )
+    breakpoint_rows_up_to: int = Field(
+        default=0,
+        ge=0,
+        description="batches of up to this many households solve the restricted LP on breakpoint "
+        "days (one row per chain and start or cap drop day), not every day's running total: the "
+        "same LP, faster on the simulation's small weekly batches, slower on larger or fresh "
+        "ones (0: never)",
+    )
     dual_smoothing: float = Field(
         default=0.4,
         ge=0,

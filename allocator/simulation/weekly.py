@@ -118,6 +118,13 @@ def run_fast(scenario: Scenario, units: UnitArrays, hh: Households, *, event: bo
     return Allocation(unit=unit, start=start)
 
 
+# The weekly batches of a simulation are small (Milan: 15 households on average, 32 at most) and
+# their LPs converge in two or three rounds: on breakpoint rows GLOP takes a third of the time
+# (docs/engine.md, "Breakpoint rows"). Larger batches, an overloaded programme's, keep the
+# running totals, on which column generation needs fewer rounds.
+BREAKPOINT_ROWS_UP_TO = 40
+
+
 def run_hotel(hh: Households) -> Allocation:
     return Allocation(unit=np.full(len(hh), -1, dtype=np.int64), start=np.full(len(hh), np.nan))
 
@@ -149,7 +156,9 @@ def run_engine(
     ones, and no faster on Milan (docs/engine.md, "Warm starts"); off by default.
     """
     # imported here: the engine loads OR-Tools, which the other policies never need
+    from allocator.engine.optimiser.size import default_max_memory
     from allocator.engine.optimiser.warm import WarmStart
+    from allocator.engine.params import EngineParams
     from allocator.engine.planning import decide
     from allocator.simulation.announcing import Announcing, firm_units
 
@@ -169,6 +178,9 @@ def run_engine(
     calls = 0
     warm = WarmStart() if warm_start and method == "solver" else None
     told = Announcing(announce_weeks, list(units.unit_id), start_date, announce_firm_only)
+    # the defaults but for breakpoint rows, and half the memory (made once, not every week)
+    engine = EngineParams(breakpoint_rows_up_to=BREAKPOINT_ROWS_UP_TO)
+    max_memory = default_max_memory()
     for today in range(0, H, 7):
         # a household whose exit day has come left from the hotel: nobody plans for it
         todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))
@@ -182,8 +194,10 @@ def run_engine(
         )
         batch = decide(
             [
-                household_of(int(i), int(e) if hh.exit_dated[i] else -1)
-                for i, e in zip(todo, exit_day, strict=True)
+                household_of(i, e if dated else -1)
+                for i, e, dated in zip(
+                    todo.tolist(), exit_day.tolist(), hh.exit_dated[todo].tolist(), strict=True
+                )
             ],
             unit_table,
             _believed_stays(scenario, hh, placed, stay_of, today),
@@ -196,6 +210,8 @@ def run_engine(
             announced=told.for_engine(todo, ids) if announce_weeks else None,
             warm=warm,
             trusted=True,
+            engine=engine,
+            max_memory=max_memory,
         )
         calls += 1
         order = unit_order_of(batch.inst.unit_ids)
@@ -355,7 +371,10 @@ def _believed_stays(
         real_end,
         np.maximum(hh.expected_end(occ, s), today + notice + 1),
     )
-    return [stay_of(i, a, b) for i, a, b in zip(occ, s, believed, strict=True)]
+    return [
+        stay_of(i, a, b)
+        for i, a, b in zip(occ.tolist(), s.tolist(), believed.tolist(), strict=True)
+    ]
 
 
 def _commit(
@@ -375,8 +394,11 @@ def _commit(
     """
     H = scenario.run_days
     turnover = scenario.policy.turnover_days
-    for j in np.flatnonzero(batch.unit >= 0):
-        day = today + int(batch.start[j])
+    planned = np.flatnonzero(batch.unit >= 0)
+    days = today + batch.start[planned].astype(np.int64)
+    # each one's real nights if it moves in on its planned day
+    nights_from = hh.length(todo[planned], days).tolist()
+    for j, day, nights in zip(planned.tolist(), days.tolist(), nights_from, strict=True):
         if day >= today + 7 or day >= H:
             continue  # planned again next week
         i = todo[j]
@@ -384,7 +406,6 @@ def _commit(
         rooms = [int(unit_order[u]) for u in (batch.unit[j], *batch.joined.get(int(j), ()))]
         if any(placed.free_at[u] > day for u in rooms):
             continue  # the planner's belief was wrong (notice shorter than a week)
-        nights = int(hh.length(np.array([i]), np.array([day]))[0])
         if nights < 1:
             continue  # its exit date came first: it leaves from the hotel
         placed.unit[i], placed.start[i] = rooms[0], day

@@ -88,6 +88,16 @@ def follow_lp_columns(monkeypatch, cols, n0: int):
     return state
 
 
+def columns_from(inst, params: EngineParams) -> int:
+    """The restricted LP's first column variable: after the unplaced flags, and after the
+    running totals too unless the LP is on breakpoint rows."""
+    return (
+        inst.n_households
+        if inst.n_households <= params.breakpoint_rows_up_to
+        else len(base_model(inst).cost)
+    )
+
+
 def cost_aware(inst, cols):
     """The solver's cost-aware plans, its column finder and the first columns it builds."""
     plans = cost_aware_plans(inst, DEFAULTS.heuristic_stay_exponents)
@@ -127,7 +137,7 @@ def test_column_generation_reaches_the_full_lp(
         plans, columns_of, initial = cost_aware(inst, cols)
         best = min(plans, key=lambda plan: objective(inst, *plan))
         start_plan = np.sort(columns_of(*best))
-    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
+    lp_columns = follow_lp_columns(monkeypatch, cols, columns_from(inst, params))
     cg = ColumnGeneration(inst, cols, initial, params, start_plan)
     lp = cg.run(time.perf_counter() + 60)
     answer, kept, n0, rc, bound = lp.answer, lp.columns, cg.n0, lp.reduced_costs, lp.bound
@@ -146,7 +156,7 @@ def test_column_generation_reaches_the_full_lp(
     # to its objective
     assert len(answer.values) == n0 + kept.size
     base_cost = base_model(inst).cost
-    value = base_cost @ answer.values[:n0] + cols.cost[kept] @ answer.values[n0:]
+    value = base_cost[:n0] @ answer.values[:n0] + cols.cost[kept] @ answer.values[n0:]
     assert value == pytest.approx(full, rel=1e-7, abs=1e-6)
     # no column left out prices out (columns in the LP at their upper bound 1 may be negative)
     outside = np.ones(len(cols), dtype=bool)
@@ -186,7 +196,7 @@ def test_column_generation_resumed_after_a_dive_reaches_the_full_lp(
     cols = build_columns(inst)
     full = full_lp(60, 30, 4, False, 12)
     _, _, initial = cost_aware(inst, cols)
-    lp_columns = follow_lp_columns(monkeypatch, cols, len(base_model(inst).cost))
+    lp_columns = follow_lp_columns(monkeypatch, cols, columns_from(inst, params))
     cg = ColumnGeneration(inst, cols, initial, params)
     first = cg.run(time.perf_counter() + 60, growth=1e12)  # no second round fits
     answer, kept, n0, bound = first.answer, first.columns, cg.n0, first.bound
@@ -408,7 +418,7 @@ def test_an_unconverged_lp_too_large_for_a_mip_resumes_for_its_bound(monkeypatch
 
 def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
     """The copy (columns, order, basis) dives as the LP itself would: the same values. 100x60
-    over 26 weeks after 3 rounds, where the LP is fractional and the copy is solved in the
+    over 26 weeks after 4 rounds, where the LP is fractional and the copy is solved in the
     thread."""
     inst = instance(100, 60, 1, False, 26)
     run = ColumnGeneration.run
@@ -418,7 +428,7 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
             return run(cg, deadline, growth, enough)
         run(cg, deadline, 1e12)  # one round
         asked = []
-        return run(cg, deadline, 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 2)
+        return run(cg, deadline, 1.0, lambda bound, value: asked.append(bound) or len(asked) >= 3)
 
     monkeypatch.setattr(ColumnGeneration, "run", three_rounds_first)
     params = EngineParams(max_unconverged_mip_columns=0)
@@ -435,7 +445,7 @@ def test_the_dive_beside_gives_what_the_dive_on_the_lp_gives(monkeypatch):
         solved_beside.clear()
         watch = Watch()
         solved(inst, 1e-9, workers, params, watch)
-        assert watch.runs[0].rounds == 3
+        assert watch.runs[0].rounds == 4
         first[workers] = watch.dived[0]
     assert any(solved_beside)  # the copy was solved, not only handed back integral values
     np.testing.assert_allclose(first[1], first[2], atol=1e-9)
@@ -594,7 +604,9 @@ def test_smoothing_prices_between_the_best_bound_and_the_lp(monkeypatch):
 
     monkeypatch.setattr(backend.IncrementalLP, "solve", recording_solve)
     alpha = 0.5
-    cg = ColumnGeneration(inst, cols, initial, DEFAULTS, smoothing=alpha)
+    # on running totals: the rounds this test follows, its duals' vertex each round, are theirs
+    params = EngineParams(breakpoint_rows_up_to=0)
+    cg = ColumnGeneration(inst, cols, initial, params, smoothing=alpha)
     price = cg.price
 
     def recording(duals):  # every pricing of the rounds, and the LP's columns then

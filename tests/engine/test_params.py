@@ -76,6 +76,8 @@ ADDED = {
     "fair_all_columns": 20_000,
     "fair_rounds": 25,
     "fair_share_of_time": 0.25,
+    # the restricted LP on breakpoint rows (session 29)
+    "breakpoint_rows_up_to": 0,
 }
 
 

@@ -35,6 +35,7 @@ from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
 from allocator.engine.optimiser import dive as diving
+from allocator.engine.optimiser.breakpoint_lp import BreakpointLP, RestrictedLP
 from allocator.engine.optimiser.callbacks import SolveCallbacks
 from allocator.engine.optimiser.model import base_model, column_entries
 from allocator.engine.optimiser.pricing import (
@@ -79,7 +80,7 @@ class Dived(NamedTuple):
 class Optimum:
     """The converged LP back at its optimal basis, with what its rounds price by: for cuts."""
 
-    lp: backend.IncrementalLP
+    lp: RestrictedLP
     columns: np.ndarray
     price: Pricer
     lowest: Lowest
@@ -110,10 +111,15 @@ class ColumnGeneration:
         self.callbacks = callbacks or SolveCallbacks()
         self.stop = stop  # once set, no further round starts (as out of time)
         self.base = base_model(inst)
-        self.n0 = len(self.base.cost)  # the base variables come first, the columns after them
-        self.lp = backend.IncrementalLP(self.base)
-        # the running totals' values are never read (plans and dives read choices only)
-        self.lp.leave_values_out(N, self.n0)
+        self.lp: RestrictedLP
+        if N <= params.breakpoint_rows_up_to:  # the same LP in fewer rows, no running totals
+            self.lp = BreakpointLP(inst, self.base)
+            self.n0 = N  # the unplaced flags come first, the columns after them
+        else:
+            self.lp = backend.IncrementalLP(self.base)
+            self.n0 = len(self.base.cost)  # the base variables first, the columns after them
+            # the running totals' values are never read (plans and dives read choices only)
+            self.lp.leave_values_out(N, self.n0)
         self.lp_cols = np.zeros(0, dtype=np.int64)  # the column of each LP variable after n0
         self.in_lp = np.zeros(len(cols), dtype=bool)
         self.rc = np.zeros(len(cols))  # every column's reduced cost at the last round's duals
@@ -213,7 +219,7 @@ class ColumnGeneration:
         grow, max_rounds = (
             (self._grow, self.params.pricing_dive_rounds) if price_columns else (None, np.inf)
         )
-        self.callbacks.dive_started(self.lp)
+        self.callbacks.dive_started(_glop_of(self.lp))
         values, integral = diving.dive(
             self.lp,
             start,
@@ -236,11 +242,15 @@ class ColumnGeneration:
         """The LP as it stands copied into a second GLOP, and a function that dives on the copy
         from this answer (without pricing): another thread can run it while the rounds go on."""
         start, owner = self._dive_start(answer)
-        copy = backend.IncrementalLP(self.base)
-        copy.leave_values_out(self.inst.n_households, self.n0)
-        sub = self.cols.take(self.lp_cols)
-        rows, var, vals = column_entries(self.inst, sub, 0)
-        copy.add_columns(sub.cost, rows, var, vals)
+        copy: RestrictedLP
+        if isinstance(self.lp, BreakpointLP):
+            copy = self.lp.copy()
+        else:
+            copy = backend.IncrementalLP(self.base)
+            copy.leave_values_out(self.inst.n_households, self.n0)
+            sub = self.cols.take(self.lp_cols)
+            rows, var, vals = column_entries(self.inst, sub, 0)
+            copy.add_columns(sub.cost, rows, var, vals)
         basis = self.lp.basis()
         if basis is not None:
             copy.set_basis(*basis)
@@ -262,8 +272,8 @@ class ColumnGeneration:
 
     def _start_from(self, start_plan: np.ndarray) -> None:
         """The plan as the first basis: per household its column or unplaced flag, and every
-        running total (triangular, so a basis; primal feasible as the plan is): the first solve
-        starts from the plan's cost."""
+        running total (triangular, so a basis; primal feasible as the plan is), or on breakpoint
+        rows every breakpoint's slack: the first solve starts from the plan's cost."""
         N, n0 = self.inst.n_households, self.n0
         chosen = np.searchsorted(self.lp_cols, start_plan)
         assert np.array_equal(self.lp_cols[chosen], start_plan)
@@ -272,7 +282,10 @@ class ColumnGeneration:
         status[:N] = backend.BASIC
         status[self.cols.household[start_plan]] = backend.AT_LOWER
         status[n0 + chosen] = backend.BASIC
-        self.lp.set_basis(status, np.full(self.lp.n_rows, backend.FIXED_VALUE))
+        if isinstance(self.lp, BreakpointLP):
+            self.lp.set_basis(status, self.lp.plan_row_status())
+        else:
+            self.lp.set_basis(status, np.full(self.lp.n_rows, backend.FIXED_VALUE))
 
     def _add(self, idx: np.ndarray) -> None:
         sub = self.cols.take(idx)
@@ -352,14 +365,19 @@ class ColumnGeneration:
 
     def _dive_copy(
         self,
-        copy: backend.IncrementalLP,
+        copy: RestrictedLP,
         start: np.ndarray,
         owner: np.ndarray,
         deadline: float,
         fix_at: float,
         columns: np.ndarray,
     ) -> Dived:
-        self.callbacks.dive_started(copy)
+        self.callbacks.dive_started(_glop_of(copy))
         values, integral = diving.dive(copy, start, owner, self.n0, deadline, fix_at=fix_at)
         self.callbacks.dive_ended(values, integral)
         return Dived(values, columns, integral)
+
+
+def _glop_of(lp: RestrictedLP) -> backend.IncrementalLP:
+    """The GLOP model that solves this LP: what the dive hook is handed."""
+    return lp.glop if isinstance(lp, BreakpointLP) else lp

@@ -27,12 +27,13 @@ from collections.abc import Callable
 import numpy as np
 
 from allocator.engine.optimiser import backend
+from allocator.engine.optimiser.breakpoint_lp import RestrictedLP
 
 Grow = Callable[[backend.SolverAnswer, np.ndarray], np.ndarray]
 
 
 def dive(
-    lp: backend.IncrementalLP,
+    lp: RestrictedLP,
     values: np.ndarray,
     owner: np.ndarray,
     n0: int,
@@ -105,7 +106,7 @@ def _to_fix(
 
 
 def _fix(
-    lp: backend.IncrementalLP,
+    lp: RestrictedLP,
     choice: np.ndarray,
     fix: np.ndarray,
     single: np.intp,
