@@ -136,8 +136,9 @@ def _broken_rule(
 def _arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per household of ``inst``: announced and keepable, its pool, its day (-1 where not).
 
-    Cached on the instance, keyed by its households' list: the optimiser's slices of an instance
-    (`dataclasses.replace`) carry the same announcements and get their own arrays.
+    Cached on the instance, keyed by its households' list and its announcements: the optimiser's
+    slices of an instance (`dataclasses.replace`) carry the same announcements and get their own
+    arrays, and announcements set on an instance anew are read anew.
     """
     ann = inst.announcements
     assert ann is not None
@@ -153,7 +154,7 @@ def _arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 pool[k], day[k] = ann.keep[h]
         return has, pool, day
 
-    return kept_on(inst, "_announced_arrays", (inst.household_ids,), make)
+    return kept_on(inst, "_announced_arrays", (inst.household_ids, ann), make)
 
 
 def keeps(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -376,9 +376,13 @@ def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:
         inst.size,
         inst.release,
         inst.stay_days,
+        inst.exit_dated,
         inst.exit_day,
         inst.pinned_pool,
         inst.anchor,
+        inst.support,
+        inst.district_distance,
+        inst.horizon,
     )
     memo: list[tuple[np.ndarray, np.ndarray, float]] = kept_on(inst, "_objectives", reads, list)
     for known_pool, known_start, value in memo:
@@ -405,8 +409,10 @@ def _unplaced_costs(inst: Instance) -> np.ndarray:
         inst.weight,
         inst.size,
         inst.release,
+        inst.exit_dated,
         inst.exit_day,
         inst.pinned_pool,
+        inst.horizon,
     )
     return kept_on(inst, "_unplaced_costs", reads, lambda: unplaced_cost(inst))
 

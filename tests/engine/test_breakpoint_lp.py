@@ -21,7 +21,7 @@ from allocator.engine.instance import Overrides, build_instance
 from allocator.engine.optimiser import backend, cuts
 from allocator.engine.optimiser.breakpoint_lp import BreakpointLP
 from allocator.engine.optimiser.callbacks import SolveCallbacks
-from allocator.engine.optimiser.model import base_model, build_model, column_entries
+from allocator.engine.optimiser.model import base_model, build_model, column_entries, layout_of
 from allocator.engine.optimiser.pricing import lagrangian_bound, per_household_minimum, pricer
 from allocator.engine.optimiser.solve import solve_optimal
 from allocator.engine.params import EngineParams
@@ -224,3 +224,112 @@ def test_solve_optimal_reaches_the_same_objective_on_either_lp(monkeypatch):
         assert new.objective == pytest.approx(old.objective, rel=1e-9, abs=1e-9)
         assert new.best_bound <= new.objective + 1e-6 * max(1.0, abs(new.objective))
     assert reached.dives > 0 and sum(found) > 0
+
+
+def capped(inst, mode: int, rng: np.random.Generator) -> backend.SparseModel:
+    """The base model with adversarial caps on every chain: as built (mode 0), each day's cap
+    cut to a random 0..3 (1), or random 0..2 days (2): zeros, drops and rises a day apart."""
+    base = base_model(inst)
+    lay = layout_of(inst)
+    caps = base.var_ub[lay.N : lay.n_base_vars]
+    if mode == 1:
+        caps[:] = np.minimum(caps, rng.integers(0, 4, caps.size))
+    elif mode == 2:
+        caps[:] = rng.integers(0, 3, caps.size)
+    return base
+
+
+@settings(max_examples=80, deadline=None)
+@given(inst=instances, mode=st.integers(0, 2), seed=st.integers(0, 2**32 - 1))
+def test_zero_dropping_and_rising_caps_through_removals_cuts_re_adds_and_fixes(inst, mode, seed):
+    """Caps of 0, drops and rises on every chain; columns removed and added again, a cut row
+    their re-added copies enter, a copy handed the basis then columns fixed at 0 and 1 and more
+    columns priced in, then the basis from before the fixes: after each step the breakpoint LP
+    has the running-total LP's value, and (before the cut) its translated duals are optimal for
+    the running-total LP."""
+    cols = build_columns(inst)
+    if len(cols) < 4:
+        return
+    rng = np.random.default_rng(seed)
+    base = capped(inst, mode, rng)
+    N, n0 = inst.n_households, len(base.cost)
+    full, bp = backend.IncrementalLP(base), BreakpointLP(inst, base)
+    held: list[int] = []  # the column of each LP variable after the base ones
+
+    def add(idx: np.ndarray, cut_row: int | None = None) -> None:
+        sub = cols.take(idx)
+        rows, var, vals = column_entries(inst, sub, 0)
+        if cut_row is not None:  # every other new column enters the cut row
+            hit = np.arange(0, idx.size, 2)
+            rows = np.concatenate([rows, np.full(hit.size, cut_row)])
+            var, vals = np.concatenate([var, hit]), np.concatenate([vals, np.ones(hit.size)])
+        full.add_columns(sub.cost, rows, var, vals)
+        bp.add_columns(sub.cost, rows, var, vals)
+        held.extend(idx.tolist())
+
+    def same(a: backend.SolverAnswer, b: backend.SolverAnswer) -> None:
+        assert a.optimal and b.optimal
+        assert b.objective == pytest.approx(a.objective, abs=1e-7 * max(1.0, abs(a.objective)))
+
+    parts = np.array_split(rng.permutation(len(cols)), 4)
+    add(parts[0])
+    same(full.solve(10.0), bp.solve(10.0))
+    add(parts[1])
+    a, b = full.solve(10.0), bp.solve(10.0)
+    same(a, b)
+    model = build_model(inst, cols.take(np.array(held)), integer=False)
+    model.var_ub[:n0] = base.var_ub
+    assert b.duals is not None
+    assert full_dual_value(model, b.duals) == pytest.approx(
+        a.objective, abs=1e-7 * max(1.0, abs(a.objective))
+    )
+    # remove every other column non-basic at zero in both, then a cut over some of the rest
+    out = np.flatnonzero(bp.nonbasic_at_zero()[N:] & full.nonbasic_at_zero()[n0:])[::2]
+    bp.remove(N + out)
+    full.remove(n0 + out)
+    removed = [held[k] for k in out.tolist()]
+    held = [h for k, h in enumerate(held) if k not in set(out.tolist())]
+    members = np.flatnonzero(rng.random(len(held)) < 0.4)
+    cut_row = None
+    if members.size:
+        for lp, first in ((full, n0), (bp, N)):
+            lp.add_rows(first + members, np.zeros(members.size, dtype=np.int64), np.ones(1))
+        cut_row = full.n_rows - 1
+        same(full.solve(10.0, dual=True), bp.solve(10.0, dual=True))
+    # the removed columns again, with new ones, entering the cut row
+    again = np.concatenate([np.array(removed, dtype=np.int64), parts[2]])
+    if again.size:
+        add(again, cut_row)
+    a, b = full.solve(10.0), bp.solve(10.0)
+    same(a, b)
+    # a copy from this basis, then fixes as a dive makes them, then columns priced in
+    basis = bp.basis()
+    twin = bp.copy()
+    assert basis is not None
+    twin.set_basis(*basis)
+    same(a, twin.solve(10.0))
+    before_dive = twin.basis()
+    assert before_dive is not None
+    fixed = np.flatnonzero(rng.random(len(held)) < 0.3)
+    for lp, first in ((full, n0), (twin, N)):
+        lp.set_bounds(first + fixed[1:], upper=0.0)
+        lp.set_bounds(first + fixed[:1], lower=1.0)
+    a, t = full.solve(10.0, dual=True), twin.solve(10.0, dual=True)
+    assert a.optimal == t.optimal
+    if a.optimal:
+        same(a, t)
+    sub = cols.take(parts[3])
+    rows, var, vals = column_entries(inst, sub, 0)
+    for lp in (full, twin):
+        lp.add_columns(sub.cost, rows, var, vals)
+    a, t = full.solve(10.0), twin.solve(10.0)
+    assert a.optimal == t.optimal
+    if a.optimal:
+        same(a, t)
+    # the dive undone: bounds back, and the basis from before it, with the rows made since
+    for lp, first in ((full, n0), (twin, N)):
+        lp.set_bounds(first + fixed, lower=0.0, upper=1.0)
+    var_status, row_status = before_dive
+    added = np.full(twin.n_vars - var_status.size, backend.AT_LOWER)
+    twin.set_basis(np.concatenate([var_status, added]), row_status)
+    same(full.solve(10.0), twin.solve(10.0))

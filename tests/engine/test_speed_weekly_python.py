@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from allocator.domain import Support
 from allocator.engine import columns
-from allocator.engine.announcements import change_cost
+from allocator.engine.announcements import (
+    Announcements,
+    change_cost,
+    keeps,
+    unplaced_change_cost,
+)
 from allocator.engine.assign import _stays_by_pool
 from allocator.engine.columns import (
     build_columns,
@@ -263,3 +268,47 @@ def test_stays_reach_their_pools_in_start_order(inst: Instance, seed: int) -> No
     assert [p for p, _ in ours] == [p for p, _ in oracle]
     for (_, a), (_, b) in zip(ours, oracle, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_announcements_set_anew_on_an_instance_are_read_anew() -> None:
+    """Announcements replaced on an instance after they were read: the households whose
+    announcement a plan may keep, and their weight, are the new announcements'."""
+    sc = random_scenario(3, n_households=4, n_units=3, horizon_weeks=2)
+    tables = validate_tables(sc.households, sc.units, sc.stays)
+    inst = build_instance(tables, sc.start, sc.policy, Overrides())
+    weight = inst.policy.announcement_weight
+    for k in (0, 1):
+        inst.announcements = Announcements(keep={inst.household_ids[k]: (0, k)})
+        kept = keeps(inst)
+        assert kept is not None
+        expected = np.arange(inst.n_households) == k
+        assert kept[0].tolist() == expected.tolist() and kept[2][k] == k
+        assert np.array_equal(unplaced_change_cost(inst), weight * expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances, st.integers(0, 2**32 - 1))
+def test_objective_after_fields_set_anew_on_the_instance_is_scored_afresh(
+    inst: Instance, seed: int
+) -> None:
+    """A plan scored, then the instance's support levels, exit dates or horizon set anew (new
+    objects, as every field the objective reads is replaced, never changed in place): the
+    objective is the oracle's for the instance as it now is, not the one remembered."""
+    cols = build_columns(inst)
+    rng = np.random.default_rng(seed)
+    pool = np.full(inst.n_households, -1, dtype=np.int64)
+    start = np.full(inst.n_households, -1, dtype=np.int64)
+    for h in np.unique(cols.household):
+        c = rng.choice(np.flatnonzero(cols.household == h))
+        pool[h], start[h] = cols.pool[c], cols.start[c]
+    levels = list(Support)
+    changes = [
+        ("support", [levels[int(k)] for k in rng.integers(0, len(levels), inst.n_households)]),
+        ("exit_day", start + rng.integers(1, 30, inst.n_households)),
+        ("exit_dated", rng.random(inst.n_households) < 0.5),
+        ("horizon", inst.horizon + 7),
+    ]
+    for name, value in changes:
+        assert objective(inst, pool, start) == objective_afresh(inst, pool, start)
+        setattr(inst, name, value)
+        assert objective(inst, pool, start) == objective_afresh(inst, pool, start)
