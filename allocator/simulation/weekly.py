@@ -156,7 +156,6 @@ def run_engine(
     ones, and no faster on Milan (docs/engine.md, "Warm starts"); off by default.
     """
     # imported here: the engine loads OR-Tools, which the other policies never need
-    from allocator.engine.optimiser.size import default_max_memory
     from allocator.engine.optimiser.warm import WarmStart
     from allocator.engine.params import EngineParams
     from allocator.engine.planning import decide
@@ -178,9 +177,8 @@ def run_engine(
     calls = 0
     warm = WarmStart() if warm_start and method == "solver" else None
     told = Announcing(announce_weeks, list(units.unit_id), start_date, announce_firm_only)
-    # the defaults but for breakpoint rows, and half the memory (made once, not every week)
+    # the defaults but for breakpoint rows (made once, not every week)
     engine = EngineParams(breakpoint_rows_up_to=BREAKPOINT_ROWS_UP_TO)
-    max_memory = default_max_memory()
     for today in range(0, H, 7):
         # a household whose exit day has come left from the hotel: nobody plans for it
         todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))
@@ -211,7 +209,6 @@ def run_engine(
             warm=warm,
             trusted=True,
             engine=engine,
-            max_memory=max_memory,
         )
         calls += 1
         order = unit_order_of(batch.inst.unit_ids)
