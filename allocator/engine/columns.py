@@ -391,7 +391,7 @@ def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:
     placed = pool >= 0
     idx = np.flatnonzero(placed)
     total = placement_cost(inst, idx, pool[idx], start[idx]).sum()
-    value = float(total + _unplaced_costs(inst)[~placed].sum())
+    value = float(total + kept_unplaced_cost(inst)[~placed].sum())
     memo.insert(0, (pool.copy(), start.copy(), value))
     del memo[_OBJECTIVES_KEPT:]
     return value
@@ -400,8 +400,9 @@ def objective(inst: Instance, pool: np.ndarray, start: np.ndarray) -> float:
 _OBJECTIVES_KEPT = 4  # plans per instance whose objective `objective` remembers
 
 
-def _unplaced_costs(inst: Instance) -> np.ndarray:
-    """`unplaced_cost`, kept on the instance for `objective` (which only reads it)."""
+def kept_unplaced_cost(inst: Instance) -> np.ndarray:
+    """`unplaced_cost`, kept on the instance (read-only) for the callers that ask it of one
+    instance again and again: `objective`, the optimiser's stages."""
     reads = (
         inst.household_ids,
         inst.announcements,
@@ -414,7 +415,13 @@ def _unplaced_costs(inst: Instance) -> np.ndarray:
         inst.pinned_pool,
         inst.horizon,
     )
-    return kept_on(inst, "_unplaced_costs", reads, lambda: unplaced_cost(inst))
+
+    def make() -> np.ndarray:
+        cost = unplaced_cost(inst)
+        cost.setflags(write=False)
+        return cost
+
+    return kept_on(inst, "_unplaced_costs", reads, make)
 
 
 __all__ = [
@@ -422,6 +429,7 @@ __all__ = [
     "Columns",
     "build_columns",
     "count_columns",
+    "kept_unplaced_cost",
     "objective",
     "placement_cost",
     "unplaced_cost",

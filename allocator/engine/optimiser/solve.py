@@ -29,7 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from allocator.engine.columns import Columns, build_columns, objective, unplaced_cost
+from allocator.engine.columns import (
+    Columns,
+    build_columns,
+    kept_unplaced_cost,
+    objective,
+    unplaced_cost,
+)
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend, cuts, fairness, incumbents, mips
 from allocator.engine.optimiser.callbacks import SolveCallbacks
@@ -197,7 +203,6 @@ class _Search:
         self.initial: np.ndarray
         self.start_plan: np.ndarray
         self.x: np.ndarray  # the LP's values per column
-        self.unplaced: np.ndarray  # each household's cost unplaced (`greedy_is_optimal` sets it)
         self.generated = ""  # what the column generation did, for the outcome's detail
 
     def greedy_is_optimal(self) -> bool:
@@ -206,9 +211,8 @@ class _Search:
         if len(self.cols) == 0:  # nobody can be placed anywhere: the empty plan is optimal
             outcome.best_bound, outcome.proven_optimal, outcome.source = g_obj, True, "lp"
             return True
-        self.unplaced = unplaced_cost(self.inst)
         alone = per_household_minimum(self.cols.household, self.inst.n_households)(self.cols.cost)
-        independent = float(np.minimum(alone, self.unplaced).sum())
+        independent = float(np.minimum(alone, kept_unplaced_cost(self.inst)).sum())
         if g_obj <= independent + 1e-9 * max(1.0, abs(g_obj)):
             outcome.best_bound, outcome.proven_optimal = independent, True
             outcome.detail = "greedy meets the bound of every household planned alone"
@@ -337,7 +341,7 @@ class _Search:
         pool, start = plan_from(self.cols, self.x, N)
         chosen, placed = np.flatnonzero(self.x > 0.5), pool >= 0
         if chosen.size == np.count_nonzero(placed):  # one column per placed household
-            obj = plan_objective(self.cols, chosen, placed, self.unplaced)
+            obj = plan_objective(self.cols, chosen, placed, kept_unplaced_cost(self.inst))
         else:
             obj = objective(self.inst, pool, start)
         if obj <= self.greedy_objective + 1e-9:
