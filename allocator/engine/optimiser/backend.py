@@ -462,6 +462,11 @@ class IncrementalLP:
         self._row_status = np.asarray(row_status, dtype=np.int64)
         self._basis_by_id = True
 
+    def plan_row_status(self) -> np.ndarray:
+        """Row statuses of a plan's basis: every row fixed (with the plan's columns or unplaced
+        flags and every running total basic: a basis, `ColumnGeneration._start_from`)."""
+        return np.full(self.n_rows, FIXED_VALUE)
+
     def basis(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The last solve's basis: statuses per variable (model order) and per row, or None."""
         self._read_basis()

@@ -282,10 +282,7 @@ class ColumnGeneration:
         status[:N] = backend.BASIC
         status[self.cols.household[start_plan]] = backend.AT_LOWER
         status[n0 + chosen] = backend.BASIC
-        if isinstance(self.lp, BreakpointLP):
-            self.lp.set_basis(status, self.lp.plan_row_status())
-        else:
-            self.lp.set_basis(status, np.full(self.lp.n_rows, backend.FIXED_VALUE))
+        self.lp.set_basis(status, self.lp.plan_row_status())
 
     def _add(self, idx: np.ndarray) -> None:
         sub = self.cols.take(idx)
