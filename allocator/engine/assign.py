@@ -28,16 +28,23 @@ def assign_units(
     both). Its first room, in the order of the combination's parts, is its unit."""
     unit = np.full(inst.n_households, -1, dtype=np.int64)
     rooms: dict[int, list[int]] = {}
-    unit_cost = np.nan_to_num(inst.unit_cost, nan=np.inf)  # no cost given: taken last
+    # no cost given: taken last (a cost is finite, `Unit.nightly_cost`)
+    unit_cost = np.where(np.isnan(inst.unit_cost), np.inf, inst.unit_cost)
+    # every unit's cost the same (none given, say): each pool's units in their own order
+    same_cost = unit_cost.size == 0 or bool((unit_cost == unit_cost[0]).all())
     placed = np.flatnonzero(pool >= 0)
     nights = np.zeros(inst.n_households, dtype=np.int64)  # of each placed stay, from its start
     nights[placed] = inst.stay_length(placed, start[placed])
     for p, members in _stays_by_pool(inst, pool, start, placed):
         q = inst.pools[p]
-        cost = unit_cost[q.units]
-        order = [q.units[k] for k in np.lexsort((np.arange(len(q.units)), cost))]
-        one_stretch = all(len(q.gaps[u]) == 1 for u in order)
-        if one_stretch and len({q.gaps[u][0][1] for u in order}) == 1:
+        if same_cost:
+            order = list(q.units)
+        else:
+            cost = unit_cost[q.units]
+            order = [q.units[k] for k in np.lexsort((np.arange(len(q.units)), cost))]
+        # -1: a unit with several stretches; one end of one stretch each: assigned in turn
+        ends = {g[0][1] if len(g) == 1 else -1 for g in map(q.gaps.__getitem__, order)}
+        if len(ends) == 1 and -1 not in ends:
             given = _assign_in_turn(inst, q, members, start, order, nights)
         else:
             given = _assign_by_scan(inst, q, members, start, order)

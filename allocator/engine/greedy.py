@@ -6,8 +6,6 @@ that frees earliest, the smallest such, preferring the kind its support level su
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 
 from allocator.engine import announcements
@@ -48,20 +46,25 @@ def pools_by_preference(inst: Instance) -> list[np.ndarray]:
     first. Households with the same pools and support level share one array (read-only)."""
     capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
     mismatch = mismatch_table(inst)
-    kinds, kind_of = distinct_rows(fitting_all(inst))
+    fit = fitting_all(inst)
+    # a household's row of ``fit`` as bytes: households with equal rows fit the same pools
+    width = fit.shape[1]
+    rows = fit.tobytes()
     every = np.arange(len(inst.pools))
     # all pools in preference order per support level: a household's fitting pools are that
     # order's fitting ones (the pool's index breaks every tie, so the order is total)
     by_level: dict[int, np.ndarray] = {}
-    shared: dict[tuple[int, int], np.ndarray] = {}
+    shared: dict[tuple[bytes, int], np.ndarray] = {}
     ordered = []
-    for kind, code in zip(kind_of.tolist(), support_codes(inst).tolist(), strict=True):
-        if (kind, code) not in shared:
-            if code not in by_level:
-                by_level[code] = np.lexsort((every, mismatch[:, code], capacity))
-            preferred = by_level[code]
-            shared[kind, code] = preferred[kinds[kind][preferred]]
-        ordered.append(shared[kind, code])
+    for i, code in enumerate(support_codes(inst).tolist()):
+        key = (rows[i * width : (i + 1) * width], code)
+        mine = shared.get(key)
+        if mine is None:
+            preferred = by_level.get(code)
+            if preferred is None:
+                preferred = by_level[code] = np.lexsort((every, mismatch[:, code], capacity))
+            mine = shared[key] = preferred[fit[i][preferred]]
+        ordered.append(mine)
     return ordered
 
 
@@ -131,7 +134,7 @@ def _earliest_preferred(occupancy: Occupancy, i: int, pools: np.ndarray) -> tupl
     start then are the ones valid on that day: no need for each pool's own earliest start.
     """
     first, valid = occupancy.valid_starts(i, pools)
-    any_pool = cast(np.ndarray, valid.any(axis=0))  # one flag per day: valid is 2-d
+    any_pool = np.logical_or.reduce(valid, axis=0)  # one flag per day: valid is 2-d
     if any_pool.size == 0:
         return None
     day = int(any_pool.argmax())

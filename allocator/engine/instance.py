@@ -16,6 +16,7 @@ the programme (turnover then does not matter).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -199,6 +200,65 @@ def _checked_policy(policy: Policy) -> Policy:
     return checked
 
 
+@dataclass(frozen=True)
+class _UnitFacts:
+    """What an instance reads of its units that does not depend on the plan's start or stays.
+
+    The simulation plans every week of a run with the same list of units (frozen records): this
+    is worked out once for them, not every week (`_unit_facts`). Instances get copies."""
+
+    units: tuple[Unit, ...]
+    index: dict[str, int]
+    ids: list[str]
+    capacity: np.ndarray
+    kind: list[UnitKind]
+    access: np.ndarray
+    cost: np.ndarray
+    district_names: frozenset[str]
+    # per unit: capacity, kind, accessibility, group, and its window's ends as date ordinals
+    rows: list[tuple[int, UnitKind, bool, str | None, int | None, int | None]]
+
+
+# the units last seen and their facts: the same records are the same facts
+_last_units: list[_UnitFacts] = []
+
+
+def _unit_facts(units: list[Unit]) -> _UnitFacts:
+    """`_UnitFacts` of ``units``, kept while the same records come again in the same order."""
+    last = _last_units[-1] if _last_units else None
+    if (
+        last is not None
+        and len(last.units) == len(units)
+        and all(map(operator.is_, last.units, units))
+    ):
+        return last
+    facts = _UnitFacts(
+        units=tuple(units),
+        index={u.unit_id: k for k, u in enumerate(units)},
+        ids=[u.unit_id for u in units],
+        capacity=np.array([u.capacity for u in units], dtype=np.int64),
+        kind=[u.kind for u in units],
+        access=np.array([u.accessible for u in units], dtype=bool),
+        cost=np.array(
+            [np.nan if u.nightly_cost is None else u.nightly_cost for u in units], dtype=float
+        ),
+        district_names=frozenset(u.district for u in units if u.district),
+        rows=[
+            (
+                u.capacity,
+                u.kind,
+                u.accessible,
+                u.group,
+                None if u.available_from is None else u.available_from.toordinal(),
+                None if u.available_until is None else u.available_until.toordinal(),
+            )
+            for u in units
+        ],
+    )
+    _last_units[:] = [facts]
+    return facts
+
+
 def build_instance(
     tables: Tables, start: dt.date, policy: Policy, overrides: Overrides | None = None
 ) -> Instance:
@@ -212,14 +272,15 @@ def build_instance(
     policy = _checked_policy(policy)
     H = policy.horizon_days
     hh, units, stays = tables.households, tables.units, tables.stays
-    unit_index = {u.unit_id: k for k, u in enumerate(units)}
+    facts = _unit_facts(units)
+    unit_index = facts.index
     hh_index = {h.household_id: k for k, h in enumerate(hh)}
     _check_overrides(overrides, hh_index, unit_index)
     special_units = {unit_index[u] for u in overrides.pins.values()}
     special_units |= {unit_index[u] for _, u in overrides.forbids}
     special_units |= announced_units(overrides, unit_index)
     busy = _busy_spans(stays, unit_index, start, policy.turnover_days)
-    districts, anchor, unit_district, distance = _districts(tables, policy)
+    districts, anchor, unit_district, distance = _districts(tables, policy, facts)
     split = policy.district_weight > 0 and bool((anchor >= 0).any())
     size = np.array([h.size for h in hh], dtype=np.int64)
     needs_access = np.array([h.accessible for h in hh], dtype=bool)
@@ -234,6 +295,7 @@ def build_instance(
         policy,
         unit_district if split else None,
         by_group=bool(combine.any()),
+        facts=facts,
     )
     pools += rooms.combinations(pools, set(size[combine].tolist()), H, policy.turnover_days)
     pinned, forbidden = _overrides_on_pools(overrides, hh_index, unit_index, unit_pool, len(hh))
@@ -278,13 +340,11 @@ def build_instance(
             [lang_index[h.language] if h.language else -1 for h in hh], dtype=np.int64
         ),
         pinned_pool=pinned,
-        unit_ids=[u.unit_id for u in units],
-        unit_capacity=np.array([u.capacity for u in units], dtype=np.int64),
-        unit_kind=[u.kind for u in units],
-        unit_access=np.array([u.accessible for u in units], dtype=bool),
-        unit_cost=np.array(
-            [np.nan if u.nightly_cost is None else u.nightly_cost for u in units], dtype=float
-        ),
+        unit_ids=list(facts.ids),
+        unit_capacity=facts.capacity.copy(),
+        unit_kind=list(facts.kind),
+        unit_access=facts.access.copy(),
+        unit_cost=facts.cost.copy(),
         unit_pool=unit_pool,
         pools=pools,
         forbidden=forbidden,
@@ -325,6 +385,12 @@ def check_coefficients(inst: Instance) -> None:
     if inst.n_households == 0:
         return
     policy = inst.policy
+    # a bound first, the factors' largest in the same order (rounding keeps it above every
+    # household's): a household waits at most to the horizon's end plus the terminal wait
+    bound = float(inst.weight.max()) * int(inst.size.max())
+    bound *= (inst.horizon + policy.terminal_wait_days) * max(policy.pin_weight, 1.0)
+    if bound <= MAX_COEFFICIENT:
+        return
     nights = unplaced_nights(inst)
     pinned = inst.pinned_pool >= 0
     cost = inst.weight * inst.size * nights * np.where(pinned, policy.pin_weight, 1.0)
@@ -347,11 +413,12 @@ def _busy_spans(
 ) -> dict[int, list[tuple[int, int]]]:
     """Per unit, the days [from, to) its current stays hold it, turnover included."""
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    day0 = start.toordinal()
     for s in stays:
-        for unit_id in s.units:  # a stay in connecting rooms holds each of them
-            busy[unit_index[unit_id]].append(
-                ((s.start - start).days, (s.expected_end - start).days + turn)
-            )
+        span = (s.start.toordinal() - day0, s.expected_end.toordinal() - day0 + turn)
+        busy[unit_index[s.unit_id]].append(span)
+        for unit_id in s.joined_units:  # a stay in connecting rooms holds each of them
+            busy[unit_index[unit_id]].append(span)
     return busy
 
 
@@ -363,6 +430,7 @@ def _pools(
     policy: Policy,
     unit_district: np.ndarray | None = None,
     by_group: bool = False,
+    facts: _UnitFacts | None = None,
 ) -> tuple[list[Pool], np.ndarray]:
     """Group the units into pools, and each unit's pool (-1: no free day in the horizon).
 
@@ -370,134 +438,177 @@ def _pools(
     unit with several stretches, or one a planner pinned or forbade, is a pool of its own, so that
     counting free units per pool and day stays exact. With ``unit_district`` (districts in the
     objective) the district is part of the pool's key too; with ``by_group`` (some household may
-    combine connecting rooms) the group is.
+    combine connecting rooms) the group is. ``facts``: the units' `_UnitFacts`, if at hand.
     """
+    facts = facts or _unit_facts(units)
     H = policy.horizon_days
     turn = policy.turnover_days
-    # per pool: its first unit, its units' stretches (from, to, latest departure, end of
-    # counted occupancy) and whether it is a shared one (a key); the arrays come after the loop
+    day0 = start.toordinal()
+    districts = None if unit_district is None else unit_district.tolist()
+    # per pool: its first unit, its departure and occupancy limits if it is a shared one (a key;
+    # else -1 and 0), its units and their gaps; the shared pools' stretches as cells [from, to)
+    # of a pools x (H + 1) table, a pool of its own's stretches (from, to, latest departure,
+    # end of counted occupancy) as they are. The arrays come after the loop
+    width = H + 1
     first_unit: list[int] = []
-    stretches: list[list[tuple[int, int, int, int]]] = []
-    shared: list[bool] = []
+    pool_departure: list[int] = []
+    pool_occupancy: list[int] = []
+    shared_from: list[int] = []
+    shared_to: list[int] = []
+    own: list[tuple[int, list[tuple[int, int, int, int]]]] = []
     members: list[list[int]] = []
     gaps_of: list[dict[int, list[tuple[int, int]]]] = []
     pool_by_key: dict[tuple, int] = {}
-    unit_pool = np.full(len(units), -1, dtype=np.int64)
-    for k, u in enumerate(units):
-        window_end = NEVER if u.available_until is None else (u.available_until - start).days
-        window_start = 0 if u.available_from is None else max(0, (u.available_from - start).days)
+    unit_pool = [-1] * len(units)
+    for k, (capacity, kind, accessible, group, w_from, w_until) in enumerate(facts.rows):
+        window_end = NEVER if w_until is None else w_until - day0
+        window_start = 0 if w_from is None else max(0, w_from - day0)
         spans = busy.get(k)
-        if spans:
-            gaps = [g for g in _free_gaps((window_start, window_end), spans) if g[0] < H]
-        elif window_start < window_end and window_start < H:
+        if not spans:
+            if not (window_start < window_end and window_start < H):
+                continue
             gaps = [(window_start, window_end, False)]  # `_free_gaps` of a window with no stay
+        elif len(spans) == 1:  # `_free_gaps` of one stay, written out: most busy units have one
+            s0, s1 = spans[0]
+            gaps = []
+            if s0 > window_start and window_start < window_end and window_start < H:
+                end = min(s0, window_end)
+                gaps.append((window_start, end, end == s0))
+            cursor = max(window_start, s1)
+            if cursor < window_end and cursor < H:
+                gaps.append((cursor, window_end, False))
+            if not gaps:
+                continue
         else:
+            gaps = [g for g in _free_gaps((window_start, window_end), spans) if g[0] < H]
+            if not gaps:
+                continue
+        if len(gaps) == 1 and k not in special_units:  # a shared pool's unit: one stretch
+            g0, g1, ends_busy = gaps[0]
+            departure = g1 - turn if ends_busy else g1
+            occupancy = g1 if g1 < NEVER else NEVER
+            key: tuple = (capacity, kind, accessible, departure, occupancy)
+            if districts is not None:
+                key = (*key, districts[k])
+            if by_group and group is not None:
+                key = (*key, group)  # only rooms of one group connect
+            p = pool_by_key.get(key)
+            if p is None:
+                p = pool_by_key[key] = len(first_unit)
+                first_unit.append(k)
+                members.append([])
+                gaps_of.append({})
+                pool_departure.append(departure)
+                pool_occupancy.append(occupancy)
+            shared_from.append(p * width + max(g0, 0))
+            shared_to.append(p * width + min(g1, H))
+            members[p].append(k)
+            gaps_of[p][k] = [(g0, g1)]
+            unit_pool[k] = p
             continue
-        if not gaps:
-            continue
+        # a pool of its own
         limits = [
             (g0, g1, g1 - turn if ends_busy else g1, g1 if g1 < NEVER else NEVER)
             for g0, g1, ends_busy in gaps
         ]
-        simple = len(limits) == 1 and k not in special_units
-        key: tuple | None = None
-        if simple:
-            key = (u.capacity, u.kind, u.accessible, limits[0][2], limits[0][3])
-        if key is not None and unit_district is not None:
-            key = (*key, int(unit_district[k]))
-        if key is not None and by_group and u.group is not None:
-            key = (*key, u.group)  # only rooms of one group connect
-        p = pool_by_key.get(key) if key is not None else None
-        if p is None:
-            p = len(first_unit)
-            first_unit.append(k)
-            stretches.append([])
-            shared.append(key is not None)
-            members.append([])
-            gaps_of.append({})
-            if key is not None:
-                pool_by_key[key] = p
-        members[p].append(k)
-        gaps_of[p][k] = [(g0, g1) for g0, g1, _, _ in limits]
-        stretches[p].extend(limits)
+        p = len(first_unit)
+        first_unit.append(k)
+        members.append([k])
+        gaps_of.append({k: [(g0, g1) for g0, g1, _, _ in limits]})
+        pool_departure.append(-1)
+        pool_occupancy.append(0)
+        own.append((p, limits))
         unit_pool[k] = p
-    free, departure_limit, occupancy_limit = _count_free(stretches, shared, H)
+    free, departure_limit, occupancy_limit = _count_free(
+        H, shared_from, shared_to, pool_departure, pool_occupancy, own
+    )
     pools = []
     for p, k in enumerate(first_unit):
-        u = units[k]
+        capacity, kind, accessible, group = facts.rows[k][:4]
         pools.append(
             Pool(
-                capacity=u.capacity,
-                kind=u.kind,
-                accessible=u.accessible,
+                capacity=capacity,
+                kind=kind,
+                accessible=accessible,
                 free=free[p],
                 departure_limit=departure_limit[p],
                 occupancy_limit=occupancy_limit[p],
                 units=members[p],
                 gaps=gaps_of[p],
-                district=-1 if unit_district is None else int(unit_district[k]),
-                group=u.group if by_group else None,
+                district=-1 if districts is None else districts[k],
+                group=group if by_group else None,
             )
         )
-    return pools, unit_pool
+    return pools, np.array(unit_pool, dtype=np.int64)
 
 
 def _count_free(
-    stretches: list[list[tuple[int, int, int, int]]], shared: list[bool], H: int
+    H: int,
+    shared_from: list[int],
+    shared_to: list[int],
+    departure: list[int],
+    occupancy: list[int],
+    own: list[tuple[int, list[tuple[int, int, int, int]]]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pools x days: free units, and the departure and occupancy limits of the free days (-1
-    and 0 elsewhere), from each pool's units' stretches (from, to, departure, occupancy).
+    and 0 elsewhere).
 
-    The stretches of a shared pool's units all have its key's limits, so every free day has
-    them and one count of all shared pools' stretches does; a pool of its own is one unit,
-    whose few stretches do not overlap and are written one by one.
+    The shared pools' stretches come as cells of a pools x (H + 1) table, [from, to); each
+    shared pool's units have its key's limits (``departure``, ``occupancy``: -1 and 0 for a pool
+    of its own), so every free day has them and one count of all shared pools' stretches does.
+    A pool of its own is one unit, whose few stretches (from, to, departure, occupancy; ``own``)
+    do not overlap and are written one by one.
     """
-    n = len(stretches)
-    rows, lo, hi = [], [], []
-    dep = np.full(n, -1, dtype=np.int64)
-    occ = np.zeros(n, dtype=np.int64)
-    for p, mine in enumerate(stretches):
-        if shared[p]:
-            dep[p], occ[p] = mine[0][2], mine[0][3]
-            for g0, g1, _, _ in mine:
-                rows.append(p)
-                lo.append(max(g0, 0))
-                hi.append(min(g1, H))
-    row = np.array(rows, dtype=np.int64) * (H + 1)
+    n = len(departure)
     cells = n * (H + 1)
-    delta = np.bincount(row + np.array(lo, dtype=np.int64), minlength=cells) - np.bincount(
-        row + np.array(hi, dtype=np.int64), minlength=cells
+    delta = np.bincount(np.array(shared_from, dtype=np.int64), minlength=cells) - np.bincount(
+        np.array(shared_to, dtype=np.int64), minlength=cells
     )
     free = np.cumsum(delta.reshape(n, H + 1)[:, :H], axis=1)
+    dep = np.array(departure, dtype=np.int64)
+    occ = np.array(occupancy, dtype=np.int64)
     departure_limit = np.where(free > 0, dep[:, None], -1)
     occupancy_limit = np.where(free > 0, occ[:, None], 0)
-    for p, mine in enumerate(stretches):
-        if not shared[p]:
-            for g0, g1, d, o in mine:
-                inside = slice(max(g0, 0), min(g1, H))
-                free[p, inside] += 1
-                departure_limit[p, inside] = d
-                occupancy_limit[p, inside] = o
+    for p, mine in own:
+        for g0, g1, d, o in mine:
+            inside = slice(max(g0, 0), min(g1, H))
+            free[p, inside] += 1
+            departure_limit[p, inside] = d
+            occupancy_limit[p, inside] = o
     return free, departure_limit, occupancy_limit
 
 
+# the units' facts, district names and map last seen, and their units' districts and distances
+_last_districts: list[tuple[tuple, tuple[np.ndarray, np.ndarray]]] = []
+
+
 def _districts(
-    tables: Tables, policy: Policy
+    tables: Tables, policy: Policy, facts: _UnitFacts | None = None
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """The district names in use, anchors and units' districts as indices into them (-1 none),
     and their distances (`allocator.districts.distance_table`). A name the policy's map does
     not list is an `InputError` naming the row and column."""
     hh, units = tables.households, tables.units
-    names = sorted(
-        {h.anchor_district for h in hh if h.anchor_district}
-        | {u.district for u in units if u.district}
-    )
+    facts = facts or _unit_facts(units)
+    names = sorted({h.anchor_district for h in hh if h.anchor_district} | facts.district_names)
     index = {name: k for k, name in enumerate(names)}
     anchor = np.array([index.get(h.anchor_district or "", -1) for h in hh], dtype=np.int64)
+    # the same units, names and map as last time (every week of a simulation): the same tables
+    key = (facts, names, policy.districts)
+    last = _last_districts[-1] if _last_districts else None
+    if (
+        last is not None
+        and last[0][0] is facts
+        and last[0][1] == names
+        and last[0][2] is policy.districts
+    ):
+        unit_district, distance = last[1]
+        return names, anchor, unit_district.copy(), distance.copy()
     unit_district = np.array([index.get(u.district or "", -1) for u in units], dtype=np.int64)
     distance, unknown = distance_table(policy.districts, names)
     if unknown:
         raise _unknown_district(unknown[0], tables, policy)
+    _last_districts[:] = [(key, (unit_district.copy(), distance.copy()))]
     return names, anchor, unit_district, distance
 
 

@@ -64,6 +64,8 @@ class Occupancy:
         # a stay's occupancy ends at its pool's limit or at the horizon, whichever comes first
         self.occupancy_cap = np.minimum(self.occupancy_limit, H)
         self.departure_room = self.departure_limit - self.days
+        # a stay of L nights from day d occupies its unit to d + L + turnover
+        self._days_turn = self.days + inst.policy.turnover_days
         self.room = self.free.copy()  # units still free per pool and day
         # connecting rooms (`engine.rooms`): per pool, the physical pools a stay in it takes
         # units of, and per physical pool the combinations that take its units; None without
@@ -95,9 +97,8 @@ class Occupancy:
         departure limit: that is L <= this number. Kept up to date as stays are added, it turns
         every question about a start into one comparison.
         """
-        turn = self.inst.policy.turnover_days
         by_occupancy = np.where(
-            next_full >= self.occupancy_cap[rows], NEVER, next_full - self.days - turn
+            next_full >= self.occupancy_cap[rows], NEVER, next_full - self._days_turn
         )
         return np.minimum(by_occupancy, self.departure_room[rows])
 
@@ -109,14 +110,16 @@ class Occupancy:
         if self._exit_dated[i]:
             L = min(self._exit_day[i] - t, self._max_stay)
         occ_end = min(t + L + inst.policy.turnover_days, int(self.occupancy_cap[p, t]))
-        if self._parts is not None:
+        if self._parts is not None and (self._parts[p] != ((p, 1),) or p in self._users):
             self._take_rooms(p, t, occ_end)
-        else:
+        else:  # one unit of this pool alone: no combination shares it
             room = self.room[p, t:occ_end]
             room -= 1
             # the pool's free runs only change where this stay took a day's last free unit
-            if room.size and room.min() <= 0:
-                self.next_full[p] = next_blocked_day(self.room[p] > 0)
+            if room.size and np.minimum.reduce(room) <= 0:
+                # `next_blocked_day` of the pool's row, with the days at hand
+                blocked = np.where(self.room[p] > 0, H, self.days)
+                self.next_full[p] = np.minimum.accumulate(blocked[::-1])[::-1]
                 self.longest[p] = self._longest_stays(self.next_full[p], p)
         stay = slice(t, min(t + L, H))
         if inst.support_free is not None:

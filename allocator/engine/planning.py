@@ -331,7 +331,9 @@ def _decide(
             start=plan_start,
             turnover_days=policy.turnover_days,
         )
-    inst = build_instance(tables, plan_start, policy, Overrides.of(pins, forbids, announced))
+    # none of them (the simulation's weeks): the instance's default, no empty ones to make
+    overrides = Overrides.of(pins, forbids, announced) if pins or forbids or announced else None
+    inst = build_instance(tables, plan_start, policy, overrides)
     n = inst.n_households
     details: dict = {}
     best_bound: float | None = None

@@ -324,18 +324,32 @@ def _stay_maker(
     """``stay_of(household, start, believed end)``, cached: most weeks a stay is last week's.
     A household in connecting rooms holds them all (``joined_units``) until it leaves."""
 
+    # as Python lists: a stay is made for every household placed and every end believed
+    id_of, unit_id, size = ids.tolist(), units.unit_id.tolist(), hh.size.tolist()
+    support_of, language = support.tolist(), hh.language.tolist()
+
+    # the last stay made per (household, start): a later belief about its end is a copy of it
+    # with that end (the loop keeps the end after the start: no need to check the record again)
+    made: dict[tuple[int, int], Stay] = {}
+
     @functools.cache
     def stay_of(i: int, a: int, b: int) -> Stay:
-        return Stay(
-            household_id=ids[i],
-            unit_id=units.unit_id[placed.unit[i]],
-            joined_units=tuple(units.unit_id[u] for u in placed.joined.get(i, ())),
-            start=start_date + dt.timedelta(days=int(a)),
-            expected_end=start_date + dt.timedelta(days=int(b)),
-            size=int(hh.size[i]),
-            support=support[i],
-            language=hh.language[i] or None,
+        end = start_date + dt.timedelta(days=b)
+        before = made.get((i, a))
+        if before is not None:
+            made[i, a] = stay = before.model_copy(update={"expected_end": end})
+            return stay
+        made[i, a] = stay = Stay(
+            household_id=id_of[i],
+            unit_id=unit_id[placed.unit[i]],
+            joined_units=tuple(unit_id[u] for u in placed.joined.get(i, ())),
+            start=start_date + dt.timedelta(days=a),
+            expected_end=end,
+            size=size[i],
+            support=support_of[i],
+            language=language[i] or None,
         )
+        return stay
 
     return stay_of
 
