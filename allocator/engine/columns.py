@@ -231,14 +231,17 @@ def build_columns(inst: Instance) -> Columns:
         ok &= ends[None, :, :] <= departure_limit[p0:p1, None, :]
         if dated:
             ok &= (L >= 1)[None, :, :] | ~night_left[p0:p1, None, None]
-        pool_idx, house, start = np.nonzero(ok)
+        # np.nonzero's (pool, household, day) from the flat cells, in the same order, and the
+        # household x day cell (the nights' index) on the way
+        pool_idx, cell = np.divmod(np.flatnonzero(ok), N * H)
         pool_idx += p0
-        parts.append((house, pool_idx, start))
-    house, pool_idx, start = (np.concatenate(x) for x in zip(*parts, strict=True))
-    if house.size == 0:
+        parts.append((pool_idx, cell))
+    pool_idx, cell = (np.concatenate(x) for x in zip(*parts, strict=True))
+    if cell.size == 0:
         return Columns(empty, empty, empty, empty, empty, np.zeros(0))
-    nights = L[house, start] if dated else L[house, 0]
-    occ_end = np.minimum(start + nights + turn, occupancy_limit[pool_idx, start])
+    house, start = np.divmod(cell, H)
+    nights = L.ravel().take(cell) if dated else L.ravel().take(house)
+    occ_end = np.minimum(start + nights + turn, occupancy_limit.ravel().take(pool_idx * H + start))
     return Columns(
         household=house,
         pool=pool_idx,

@@ -86,7 +86,7 @@ from allocator.testing._rules import (
     may_combine,
     placement_violations,
 )
-from allocator.testing._scenarios import Scenario, random_scenario
+from allocator.testing._scenarios import Scenario, random_instance, random_scenario
 
 __all__ = [
     "MAX_ROOMS",
@@ -116,6 +116,7 @@ __all__ = [
     "placement_violations",
     "placements_of",
     "plan_table",
+    "random_instance",
     "random_scenario",
     "room_choices",
     "rooms_of",

@@ -17,6 +17,7 @@ from allocator.testing._plans import check_plan, objective_of
 from allocator.testing._raw import RawInstance, parse_instance
 
 if TYPE_CHECKING:
+    from allocator.engine.instance import Instance
     from allocator.engine.planning import Decision
 
 
@@ -158,6 +159,27 @@ def random_scenario(
         pins=pins,
         forbids=forbids,
     )
+
+
+def random_instance(seed: int, n: int, m: int, weeks: int, rooms: bool) -> Instance:
+    """The engine's instance of a random scenario of ``n`` households and ``m`` units, caps at
+    random, with connecting rooms when ``rooms``: for property tests of the optimiser's parts,
+    which take an instance rather than tables."""
+    from allocator.engine.instance import Overrides, build_instance
+    from allocator.tables import validate_tables
+
+    sc = random_scenario(
+        seed,
+        n_households=n,
+        n_units=m,
+        horizon_weeks=weeks,
+        max_stay_days=25,
+        groups=1 if rooms else 0,
+        large_share=0.2 if rooms else 0.0,
+        connecting_rooms="when_needed" if rooms else None,
+    )
+    tables = validate_tables(sc.households, sc.units, sc.stays)
+    return build_instance(tables, sc.start, sc.policy, Overrides.of(sc.pins, sc.forbids))
 
 
 def following_the_rules(

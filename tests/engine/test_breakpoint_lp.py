@@ -1,7 +1,7 @@
 """The restricted LP on breakpoint rows is the running-total LP: same optimum, and duals that,
 translated to the full model's layout, price columns and bound the LP as the full model's do.
 
-Random instances from `allocator.testing.random_scenario` (support and mediation caps, connecting
+Random instances from `allocator.testing.random_instance` (support and mediation caps, connecting
 rooms, pins and forbidden pairs); the reference is `backend.IncrementalLP` over the whole base
 model with the same columns, and `solve_optimal` without breakpoint rows.
 """
@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from allocator.engine.columns import build_columns
 from allocator.engine.greedy import solve_greedy
-from allocator.engine.instance import Overrides, build_instance
 from allocator.engine.optimiser import backend, cuts
 from allocator.engine.optimiser.breakpoint_lp import BreakpointLP
 from allocator.engine.optimiser.callbacks import SolveCallbacks
@@ -25,26 +24,9 @@ from allocator.engine.optimiser.model import base_model, build_model, column_ent
 from allocator.engine.optimiser.pricing import lagrangian_bound, per_household_minimum, pricer
 from allocator.engine.optimiser.solve import solve_optimal
 from allocator.engine.params import EngineParams
-from allocator.tables import validate_tables
-from allocator.testing import random_scenario
+from allocator.testing import random_instance
 
 RUNNING_TOTALS = EngineParams(breakpoint_rows_up_to=0)
-
-
-def scenario_instance(seed: int, n: int, m: int, weeks: int, rooms: bool):
-    """A random instance: caps half the time each, connecting rooms when ``rooms``."""
-    sc = random_scenario(
-        seed,
-        n_households=n,
-        n_units=m,
-        horizon_weeks=weeks,
-        max_stay_days=25,
-        groups=1 if rooms else 0,
-        large_share=0.2 if rooms else 0.0,
-        connecting_rooms="when_needed" if rooms else None,
-    )
-    tables = validate_tables(sc.households, sc.units, sc.stays)
-    return build_instance(tables, sc.start, sc.policy, Overrides.of(sc.pins, sc.forbids))
 
 
 def full_dual_value(model: backend.SparseModel, duals: np.ndarray) -> float:
@@ -73,7 +55,7 @@ def both_lps(inst, cols, batches):
 
 
 instances = st.builds(
-    scenario_instance,
+    random_instance,
     seed=st.integers(0, 10**6),
     n=st.integers(2, 14),
     m=st.integers(1, 8),
@@ -133,7 +115,7 @@ def test_the_breakpoint_lp_has_the_running_total_lps_optimum_and_duals(inst, dat
 def test_removals_cut_rows_and_a_copy_keep_the_lp(seed):
     """Columns removed, clique-like rows added through `add_rows`, columns then added with
     entries in them, and a copy handed the basis: each LP stays the running-total LP."""
-    inst = scenario_instance(seed, 12, 6, 3, seed % 2 == 1)
+    inst = random_instance(seed, 12, 6, 3, seed % 2 == 1)
     cols = build_columns(inst)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(cols))
@@ -217,7 +199,7 @@ def test_solve_optimal_reaches_the_same_objective_on_either_lp(monkeypatch):
     monkeypatch.setattr(cuts, "lp_with_cliques", counting)
     reached = Reached()
     for seed in range(40):
-        inst = scenario_instance(seed, 8 + seed % 12, 3 + seed % 5, 2 + seed % 3, seed % 3 == 0)
+        inst = random_instance(seed, 8 + seed % 12, 3 + seed % 5, 2 + seed % 3, seed % 3 == 0)
         new = solved(inst, EngineParams(breakpoint_rows_up_to=10**6, **FORCED), reached)
         old = solved(inst, EngineParams(breakpoint_rows_up_to=0, **FORCED))
         assert new.proven_optimal and old.proven_optimal

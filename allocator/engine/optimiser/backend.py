@@ -386,6 +386,11 @@ class IncrementalLP:
         self._var_status: np.ndarray | None = None
         self._row_status: np.ndarray | None = None
         self._basis_by_id = False  # hand GLOP the basis by id at the next solve
+        # columns and rows added since the last update: GLOP gets them in one update before
+        # the next solve or other change (one update a round, not one per call)
+        self._new_vars: list[tuple[np.ndarray, np.ndarray]] = []  # ids, costs
+        self._new_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ids, bounds
+        self._new_entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # row, id, value
 
     def leave_values_out(self, first: int, end: int) -> None:
         """The values of the variables at positions first..end-1 (base variables the caller
@@ -398,23 +403,51 @@ class IncrementalLP:
         return len(self._ids)
 
     def _apply(self, update: model_update_pb2.ModelUpdateProto) -> None:
+        self._flush()
         if not self._solver.update(update):
+            raise RuntimeError("GLOP refused an incremental update")
+
+    def _flush(self) -> None:
+        """The columns and rows added since the last update, as one update (written in the wire
+        format, `wire`: the same message as filling it field by field)."""
+        if not (self._new_vars or self._new_rows):
+            return
+        payload = b""
+        if self._new_vars:
+            ids, cost = _joined(self._new_vars)
+            k = ids.size
+            id_field = wire.field(1, wire.encode_varints(ids))
+            new_variables = (
+                id_field
+                + wire.field(2, bytes(8 * k))  # lower bounds 0.0
+                + wire.field(3, _ONE * k)  # upper bounds 1.0
+                + wire.field(4, bytes(k))  # not integer
+            )
+            coefficients = id_field + wire.packed_doubles(2, cost)
+            payload += wire.message(5, new_variables) + wire.message(
+                7, wire.message(3, coefficients)
+            )
+        if self._new_rows:
+            ids, lower, upper = _joined(self._new_rows)
+            payload += wire.message(
+                6,
+                wire.field(1, wire.encode_varints(ids))
+                + wire.packed_doubles(2, lower)
+                + wire.packed_doubles(3, upper),
+            )
+        if self._new_entries:
+            payload += _matrix_entries(*_joined(self._new_entries))
+        self._new_vars, self._new_rows, self._new_entries = [], [], []
+        if not self._solver.update(model_update_pb2.ModelUpdateProto.FromString(payload)):
             raise RuntimeError("GLOP refused an incremental update")
 
     def add_columns(self, cost: np.ndarray, rows: np.ndarray, local: np.ndarray, vals: np.ndarray):
         """Append len(cost) columns in [0, 1]; entries give rows and 0-based new-column numbers."""
         k = len(cost)
         ids = self._next_id + np.arange(k)
-        update = model_update_pb2.ModelUpdateProto()
-        nv = update.new_variables
-        nv.ids.extend(ids.tolist())
-        nv.lower_bounds.extend([0.0] * k)
-        nv.upper_bounds.extend([1.0] * k)
-        nv.integers.extend([False] * k)
-        update.objective_updates.linear_coefficients.ids.extend(ids.tolist())
-        update.objective_updates.linear_coefficients.values.extend(cost.astype(float).tolist())
-        _matrix_entries(update, rows, self._next_id + local, vals)
-        self._apply(update)
+        # copies: the caller may reuse its arrays before the update goes out
+        self._new_vars.append((ids, np.array(cost, dtype=float)))
+        self._new_entries.append((np.array(rows), self._next_id + local, np.array(vals, float)))
         self._ids = np.concatenate([self._ids, ids])
         self._next_id += k
         if self._var_status is not None:  # new columns enter non-basic at 0
@@ -434,15 +467,11 @@ class IncrementalLP:
         feasible: re-solve with ``dual=True``."""
         k = len(upper)
         ids = self.n_rows + np.arange(k)
-        update = model_update_pb2.ModelUpdateProto()
-        rows = update.new_linear_constraints
-        rows.ids.extend(ids.tolist())
-        rows.lower_bounds.extend([float(lower)] * k)
-        rows.upper_bounds.extend(np.asarray(upper, dtype=float).tolist())
-        coefficients = np.ones(len(local)) if vals is None else vals
-        _matrix_entries(update, self.n_rows + local, self._ids[positions], coefficients)
+        bounds = np.full(k, float(lower)), np.asarray(upper, dtype=float)
+        self._new_rows.append((ids, *bounds))
+        coefficients = np.ones(len(local)) if vals is None else np.array(vals, dtype=float)
+        self._new_entries.append((self.n_rows + local, self._ids[positions], coefficients))
         self._read_basis()
-        self._apply(update)
         self.n_rows += k
         if self._row_status is not None:
             self._row_status = np.concatenate([self._row_status, np.full(k, BASIC)])
@@ -522,24 +551,28 @@ class IncrementalLP:
         # GLOP reuses the previous basis only when it does not presolve
         params.presolve = parameters_pb2.EMPHASIS_OFF
         # column generation prices columns from the duals itself: no reduced costs to copy out
-        model_params = model_parameters_pb2.ModelSolveParametersProto()
-        model_params.reduced_costs_filter.filter_by_ids = True
+        # written in the wire format (`wire`): the same message as filling it field by field
+        by_ids = _FILTER_BY_IDS
+        payload = wire.message(3, by_ids)  # reduced_costs_filter
         if self._unread is not None:
             first, end = self._unread
-            values = model_params.variable_values_filter
-            values.filter_by_ids = True
-            values.filtered_ids.extend(range(first))
-            values.filtered_ids.extend(self._ids[end:].tolist())
+            kept = np.concatenate([np.arange(first), self._ids[end:]])
+            payload += wire.message(1, by_ids + wire.field(3, wire.encode_varints(kept)))
         if self._basis_by_id and self._var_status is not None and self._row_status is not None:
             # GLOP's own warm start maps the old basis by column position, which a deletion
             # shifts: give it the basis by id (checked in GLOP's log: it factorises this basis
             # and starts an incremental solve from it)
-            basis = model_params.initial_basis
-            basis.variable_status.ids.extend(self._ids.tolist())
-            basis.variable_status.values.extend(self._var_status.tolist())
-            basis.constraint_status.ids.extend(range(self.n_rows))
-            basis.constraint_status.values.extend(self._row_status.tolist())
+            # statuses are enum values below 0x80: a byte each
+            rows = wire.field(1, wire.count_varints(self.n_rows)) + wire.field(
+                2, self._row_status.astype(np.uint8).tobytes()
+            )
+            variables = wire.field(1, wire.encode_varints(self._ids)) + wire.field(
+                2, self._var_status.astype(np.uint8).tobytes()
+            )
+            payload += wire.message(4, wire.message(1, rows) + wire.message(2, variables))
+        model_params = model_parameters_pb2.ModelSolveParametersProto.FromString(payload)
         self._basis_by_id = False
+        self._flush()
         result = _guarded(
             params,
             lambda interrupter: self._solver.solve(
@@ -564,14 +597,31 @@ class IncrementalLP:
         return answer
 
 
-def _matrix_entries(update, rows: np.ndarray, ids: np.ndarray, vals: np.ndarray) -> None:
-    """Matrix entries into a model update, row-major as MathOpt requires."""
-    order = np.lexsort((ids, rows))
-    mat = update.linear_constraint_matrix_updates
-    mat.row_ids.extend(rows[order].tolist())
-    mat.column_ids.extend(ids[order].tolist())
-    mat.coefficients.extend(vals[order].astype(float).tolist())
+_ONE = np.float64(1.0).astype("<f8").tobytes()
 
+
+def _joined(parts: list) -> tuple[np.ndarray, ...]:
+    """Each array of a list of tuples of arrays, joined (as it is when there is one tuple)."""
+    if len(parts) == 1:
+        return tuple(parts[0])
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+
+
+def _matrix_entries(rows: np.ndarray, ids: np.ndarray, vals: np.ndarray) -> bytes:
+    """Matrix entries as a model update's field (wire format), row-major as MathOpt requires;
+    nothing without entries."""
+    if len(rows) == 0:
+        return b""
+    order = np.lexsort((ids, rows))
+    return wire.message(
+        8,
+        wire.field(1, wire.encode_varints(rows[order]))
+        + wire.field(2, wire.encode_varints(ids[order]))
+        + wire.packed_doubles(3, vals[order]),
+    )
+
+
+_FILTER_BY_IDS = wire.varint(2 << 3) + wire.varint(1)  # a SparseVectorFilterProto's field 2: true
 
 AT_LOWER = solution_pb2.BASIS_STATUS_AT_LOWER_BOUND
 BASIC = solution_pb2.BASIS_STATUS_BASIC
@@ -584,6 +634,9 @@ def _dense_status(sparse, n: int) -> np.ndarray:
     fields = wire.length_delimited(sparse.SerializeToString())
     if fields is None or not fields.keys() <= {1, 2}:
         return _dense_fields(sparse, n, np.int64)
+    ids, values = fields.get(1, b""), wire.decode_varints(fields.get(2, b""))
+    if values.size == n and ids == wire.count_varints(n):  # every id in order (no removals)
+        return values
     out = np.zeros(n, dtype=np.int64)
-    out[wire.decode_varints(fields.get(1, b""))] = wire.decode_varints(fields.get(2, b""))
+    out[wire.decode_varints(ids)] = values
     return out

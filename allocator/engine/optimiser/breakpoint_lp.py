@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from allocator.engine import rooms
+from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
-from allocator.engine.optimiser.model import layout_of
+from allocator.engine.optimiser.model import column_entries, layout_of
 
 _DIGITS = 12  # decimals kept of the LP's values
+_AFTER = np.iinfo(np.int64).max  # a key past every (chain, day) key
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
@@ -65,7 +68,14 @@ class BreakpointLP:
         step = np.diff(cap, axis=1)
         keys = np.arange(self._n_chains)[:, None] * self._K + np.arange(1, H)
         self._drops = keys[step < 0]  # where a cap drops (sorted keys)
-        self._rises = keys[step > 0]
+        # what `add_placements` reads of the instance: connecting rooms' footprint, the support
+        # load, the capped languages' chains
+        self._rooms = rooms.footprint(inst.pools) if inst.has_combinations else None
+        self._support_chain = lay.P
+        self._load = inst.load.astype(float) if lay.S else None
+        self._language = inst.language
+        self._capped = [(lay.P + lay.S + m, j) for m, j in enumerate(lay.capped)]
+        self._rises = np.append(keys[step > 0], _AFTER)  # where it rises, then past every key
         # GLOP is handed the model at its first use (`glop`): the first columns, and the rows
         # they need, then go into it in one piece rather than as updates
         self._glop: backend.IncrementalLP | None = None
@@ -81,6 +91,8 @@ class BreakpointLP:
         # the column's id
         self._iv_s, self._iv_e, self._iv_vid = _EMPTY, _EMPTY, _EMPTY
         self._iv_w = np.zeros(0)
+        # what `full_duals` looks up, made when first needed after a change (`_duals_lookups`)
+        self._lookups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         # every entry ever made (own row, variable id, value), for `copy`
         self._entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
             (np.arange(N), np.arange(N), np.ones(N))
@@ -132,11 +144,9 @@ class BreakpointLP:
         """Append len(cost) columns in [0, 1]; entries in the full model's rows (household,
         running totals as `model.column_entries` gives them, added rows) and 0-based new-column
         numbers. Breakpoint rows the new columns need are made first."""
-        k = len(cost)
-        if k == 0:
+        if len(cost) == 0:
             return
         N = self._N
-        vids = self._cost.size + np.arange(k)  # ids are never reused
         on_chain = (rows >= N) & (rows < self._n_model_rows)
         direct = ~on_chain
         household_or_added = rows[direct]
@@ -144,16 +154,71 @@ class BreakpointLP:
         if added.any():
             household_or_added = household_or_added.copy()
             household_or_added[added] = self._added[household_or_added[added] - self._n_model_rows]
-        s_key, e_key, w, s_local = self._intervals(
-            rows[on_chain] - N, local[on_chain], vals[on_chain]
-        )
+        intervals = self._intervals(rows[on_chain] - N, local[on_chain], vals[on_chain])
+        self._append(cost, household_or_added, local[direct], vals[direct], *intervals)
+
+    def add_placements(self, inst: Instance, cols: Columns) -> None:
+        """`add_columns` of these placement columns, with `model.column_entries`' entries: the
+        same LP, the intervals read off the columns (start, occupancy end or departure, pools,
+        support load, capped language) rather than off the entries."""
+        if self._added.size:  # the columns need entries in the added rows too
+            self.add_columns(cols.cost, *column_entries(inst, cols, 0))
+            return
+        k = len(cols)
+        if k == 0:
+            return
+        H, K = self._H, self._K
+        every = np.arange(k)
+        # per chain block: chain, start day, end day, weight, the columns that enter it
+        blocks: list[tuple[np.ndarray | int, np.ndarray, np.ndarray, np.ndarray | None]] = []
+        if self._rooms is not None:  # connecting rooms: a column enters each room's pool
+            where, count = self._rooms
+            for j in range(where.shape[1]):
+                units = count[cols.pool, j]
+                blocks.append(
+                    (where[cols.pool, j], cols.occupancy_end, units.astype(float), units > 0)
+                )
+        else:
+            blocks.append((cols.pool, cols.occupancy_end, np.ones(k), None))
+        if self._load is not None:
+            load = self._load[cols.household]
+            blocks.append((self._support_chain, cols.departure, load, load > 0))
+        for chain, language in self._capped:
+            mine = self._language[cols.household] == language
+            blocks.append((chain, cols.departure, np.ones(k), mine))
+        s_key, e_key, w, s_local = [], [], [], []
+        for chains, end, weight, enters in blocks:
+            which = every if enters is None else np.flatnonzero(enters)
+            first = (chains if isinstance(chains, int) else chains[which]) * K
+            s_key.append(first + cols.start[which])
+            e_key.append(first + np.minimum(end[which], H))  # the chain's end after the horizon
+            w.append(weight[which])
+            s_local.append(which)
+        intervals = (np.concatenate(x) for x in (s_key, e_key, w, s_local))
+        self._append(cols.cost, cols.household, every, np.ones(k), *intervals)
+
+    def _append(
+        self,
+        cost: np.ndarray,
+        household_or_added: np.ndarray,
+        direct_local: np.ndarray,
+        direct_vals: np.ndarray,
+        s_key: np.ndarray,
+        e_key: np.ndarray,
+        w: np.ndarray,
+        s_local: np.ndarray,
+    ) -> None:
+        """New columns: their entries in own household or added rows, and their intervals
+        (`_intervals`); breakpoint rows they need are made first."""
+        k = len(cost)
+        vids = self._cost.size + np.arange(k)  # ids are never reused
         self._make_breakpoints(s_key, e_key)
         lo = np.searchsorted(self._bp_keys, s_key, side="left")
         hi = np.searchsorted(self._bp_keys, e_key, side="left")
         at, which = _ranges(lo, hi)
         r = np.concatenate([household_or_added, self._bp_rows[at]])
-        loc = np.concatenate([local[direct], s_local[which]])
-        v = np.concatenate([vals[direct].astype(float), w[which]])
+        loc = np.concatenate([direct_local, s_local[which]])
+        v = np.concatenate([direct_vals.astype(float), w[which]])
         if self._glop is not None:
             self._glop.add_columns(cost, r, loc, v)
         self._vid = np.concatenate([self._vid, vids])
@@ -164,6 +229,7 @@ class BreakpointLP:
         self._iv_e = np.concatenate([self._iv_e, e_key])
         self._iv_w = np.concatenate([self._iv_w, w])
         self._iv_vid = np.concatenate([self._iv_vid, vids[s_local]])
+        self._lookups = None
         self._entries.append((r, vids[loc], v))
 
     def _intervals(
@@ -202,7 +268,8 @@ class BreakpointLP:
             need = need[self._bp_keys[at] != need]
         if need.size == 0:
             return
-        new = np.unique(need)
+        need = np.sort(need)
+        new = need[np.concatenate(([True], need[1:] != need[:-1]))]  # np.unique, quicker
         n_own = self._row_key.size
         lo = np.searchsorted(new, self._iv_s, side="left")
         hi = np.searchsorted(new, self._iv_e, side="left")
@@ -217,9 +284,10 @@ class BreakpointLP:
         self._row_key = np.concatenate([self._row_key, new])
         self._row_lb = np.concatenate([self._row_lb, np.full(new.size, -np.inf)])
         self._row_ub = np.concatenate([self._row_ub, upper])
-        where = np.searchsorted(self._bp_keys, new)
-        self._bp_keys = np.insert(self._bp_keys, where, new)
-        self._bp_rows = np.insert(self._bp_rows, where, rows)
+        # merged in key order (the new keys are none of the old): quicker than np.insert
+        keys = np.concatenate([self._bp_keys, new])
+        order = keys.argsort(kind="stable")
+        self._bp_keys, self._bp_rows = keys[order], np.concatenate([self._bp_rows, rows])[order]
 
     def add_rows(self, positions: np.ndarray, local: np.ndarray, upper: np.ndarray) -> None:
         """Append rows ``0 <= sum of variables <= upper`` (`backend.IncrementalLP.add_rows`);
@@ -230,6 +298,7 @@ class BreakpointLP:
             self._glop.add_rows(positions, local, upper)
         self._added = np.concatenate([self._added, n_own + np.arange(k)])
         self._row_key = np.concatenate([self._row_key, np.full(k, -1)])
+        self._lookups = None
         self._row_lb = np.concatenate([self._row_lb, np.zeros(k)])
         self._row_ub = np.concatenate([self._row_ub, np.asarray(upper, dtype=float)])
         self._entries.append((n_own + local, self._vid[positions], np.ones(len(local))))
@@ -244,6 +313,7 @@ class BreakpointLP:
         keep = ~np.isin(self._iv_vid, gone)
         self._iv_s, self._iv_e = self._iv_s[keep], self._iv_e[keep]
         self._iv_w, self._iv_vid = self._iv_w[keep], self._iv_vid[keep]
+        self._lookups = None
 
     def set_bounds(self, positions: np.ndarray, *, lower: float | None = None, upper=None) -> None:
         self.glop.set_bounds(positions, lower=lower, upper=upper)
@@ -305,24 +375,32 @@ class BreakpointLP:
         out = np.zeros(self.n_rows)
         out[:N] = own[:N]
         out[self._n_model_rows :] = own[self._added]
-        on_chain = self._row_key >= 0
-        b, pi = self._row_key[on_chain], own[on_chain]
+        on_chain, keys, breakpoints, ends = self._duals_lookups()
+        pi = own[on_chain]
         binding = pi != 0
-        b, pi = b[binding], pi[binding]
+        b, pi = keys[binding], pi[binding]
         last = (b // K) * K + H  # the chain's end
-        nxt = np.searchsorted(self._bp_keys, b, side="right")
-        last = np.minimum(last, np.append(self._bp_keys, np.iinfo(np.int64).max)[nxt])
-        ends = np.sort(self._iv_e)
-        at = np.searchsorted(ends, b, side="right")
-        last = np.minimum(last, np.append(ends, np.iinfo(np.int64).max)[at])
-        at = np.searchsorted(self._rises, b, side="right")
-        last = np.minimum(last, np.append(self._rises, np.iinfo(np.int64).max)[at])
-        t = last - 1
-        flat = np.zeros(n_chains * K)
-        np.add.at(flat, t, pi)
+        for after in (breakpoints, ends, self._rises):  # each sorted, then past every key
+            last = np.minimum(last, after[np.searchsorted(after, b, side="right")])
+        # each pi_b onto its day t_b (summed in order, as np.add.at would; floats when empty)
+        flat = np.bincount(last - 1, weights=pi, minlength=n_chains * K).astype(float, copy=False)
         per_chain = flat.reshape(n_chains, K)[:, :H]
         out[N : N + n_chains * H] = -np.cumsum(per_chain[:, ::-1], axis=1)[:, ::-1].ravel()
         return out
+
+    def _duals_lookups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For `full_duals`: the own rows on a chain and their keys, the breakpoints and the
+        intervals' end keys, both sorted and then past every key; kept until rows or columns
+        change."""
+        if self._lookups is None:
+            on_chain = np.flatnonzero(self._row_key >= 0)
+            self._lookups = (
+                on_chain,
+                self._row_key[on_chain],
+                np.append(self._bp_keys, _AFTER),
+                np.append(np.sort(self._iv_e), _AFTER),
+            )
+        return self._lookups
 
     def copy(self) -> BreakpointLP:
         """The same LP (rows in the same order, variables, bounds) in a second GLOP, without a

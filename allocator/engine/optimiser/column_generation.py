@@ -31,13 +31,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from allocator.engine.columns import Columns
+from allocator.engine.columns import Columns, kept_unplaced_cost
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
 from allocator.engine.optimiser import dive as diving
 from allocator.engine.optimiser.breakpoint_lp import BreakpointLP, RestrictedLP
 from allocator.engine.optimiser.callbacks import SolveCallbacks
-from allocator.engine.optimiser.model import base_model, column_entries
+from allocator.engine.optimiser.model import base_model, column_entries, layout_of
 from allocator.engine.optimiser.pricing import (
     Bound,
     Lowest,
@@ -110,9 +110,10 @@ class ColumnGeneration:
         self.inst, self.cols, self.params, self.smoothing = inst, cols, params, smoothing
         self.callbacks = callbacks or SolveCallbacks()
         self.stop = stop  # once set, no further round starts (as out of time)
-        self.base = base_model(inst)
+        breakpoints = N <= params.breakpoint_rows_up_to
+        self.base = bounds_of_base_model(inst) if breakpoints else base_model(inst)
         self.lp: RestrictedLP
-        if N <= params.breakpoint_rows_up_to:  # the same LP in fewer rows, no running totals
+        if breakpoints:  # the same LP in fewer rows, no running totals
             self.lp = BreakpointLP(inst, self.base)
             self.n0 = N  # the unplaced flags come first, the columns after them
         else:
@@ -179,13 +180,13 @@ class ColumnGeneration:
                 return self._state(answer, kept, converged=False, divable=False)
             self._last, self._took = (answer, kept), seconds
             self.rc = self.price(answer.duals)
-            own_bound = self.lagrangian(answer.duals, self.lowest(self.rc))
-            self.bound = max(self.bound, own_bound)
             tol = 1e-9 * max(1.0, abs(answer.objective))
             negative = np.flatnonzero((self.rc < -tol) & ~self.in_lp)
-            if negative.size == 0:
+            if negative.size == 0:  # converged: the bound is the LP's value, no need of its own
                 self.bound = answer.objective
                 return self._state(answer, kept, converged=True, divable=True)
+            own_bound = self.lagrangian(answer.duals, self.lowest(self.rc))
+            self.bound = max(self.bound, own_bound)
             # a round that would not finish in time is not started: an interrupted round is
             # time lost to the MIP, and it leaves the LP's columns out of step with its answer
             if (
@@ -286,8 +287,11 @@ class ColumnGeneration:
 
     def _add(self, idx: np.ndarray) -> None:
         sub = self.cols.take(idx)
-        rows, var, vals = column_entries(self.inst, sub, 0)
-        self.lp.add_columns(sub.cost, rows, var, vals)
+        if isinstance(self.lp, BreakpointLP):
+            self.lp.add_placements(self.inst, sub)
+        else:
+            rows, var, vals = column_entries(self.inst, sub, 0)
+            self.lp.add_columns(sub.cost, rows, var, vals)
         self.lp_cols = np.concatenate([self.lp_cols, idx])
         self._idle = np.concatenate([self._idle, np.zeros(idx.size, dtype=np.int64)])
         self.in_lp[idx] = True
@@ -373,6 +377,38 @@ class ColumnGeneration:
         values, integral = diving.dive(copy, start, owner, self.n0, deadline, fix_at=fix_at)
         self.callbacks.dive_ended(values, integral)
         return Dived(values, columns, integral)
+
+
+def bounds_of_base_model(inst: Instance) -> backend.SparseModel:
+    """`model.base_model` without its matrix (the running totals' entries): the costs and bounds
+    of its variables and rows, all that the breakpoint LP and the Lagrangian bound read, the
+    unplaced costs those kept on the instance (`kept_unplaced_cost`, the same numbers)."""
+    lay = layout_of(inst)
+    N, H = lay.N, lay.H
+    var_ub = np.ones(lay.n_base_vars)
+    if lay.P:
+        var_ub[lay.o0 : lay.l0] = np.concatenate([q.free for q in inst.pools])
+    if lay.S:
+        assert inst.support_free is not None  # S is 1 exactly when support is capped
+        var_ub[lay.l0 : lay.m0] = np.maximum(inst.support_free, 0)
+    for k, j in enumerate(lay.capped):
+        var_ub[lay.m0 + k * H : lay.m0 + (k + 1) * H] = np.maximum(inst.mediation_free[j], 0)
+    cost = np.zeros(lay.n_base_vars)
+    cost[:N] = kept_unplaced_cost(inst)
+    row_bound = np.zeros(lay.n_rows)
+    row_bound[:N] = 1.0
+    empty = np.zeros(0, dtype=np.int64)
+    return backend.SparseModel(
+        cost=cost,
+        var_lb=np.zeros(lay.n_base_vars),
+        var_ub=var_ub,
+        integer=np.zeros(lay.n_base_vars, dtype=bool),
+        rows=empty,
+        cols=empty,
+        vals=np.zeros(0),
+        row_lb=row_bound,
+        row_ub=row_bound.copy(),
+    )
 
 
 def _glop_of(lp: RestrictedLP) -> backend.IncrementalLP:

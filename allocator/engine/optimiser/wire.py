@@ -50,6 +50,8 @@ def encode_varints(values: np.ndarray) -> bytes:
     top = int(v.max())
     if top < 0x80:  # one byte each (ids of a small model)
         return v.astype(np.uint8).tobytes()
+    if v.size <= JOINED_UP_TO and top < 1 << 14:  # a few ids of a weekly LP's update
+        return b"".join(map(_two_bytes().__getitem__, v.tolist()))
     k = (top.bit_length() + 6) // 7  # bytes of the largest
     u: npt.NDArray[np.unsignedinteger] = v.astype(np.uint32 if top < 1 << 32 else np.uint64)
     table = np.empty((v.size, k), dtype=np.uint8)
@@ -66,9 +68,25 @@ def encode_varints(values: np.ndarray) -> bytes:
     return table[keep].tobytes()
 
 
+# up to this many numbers, joining each one's bytes is quicker than the numpy table
+JOINED_UP_TO = 128
+_TWO_BYTES: list[bytes] = []  # every varint of at most two bytes, made at the first use
+
+
+def _two_bytes() -> list[bytes]:
+    if not _TWO_BYTES:
+        with _lock:  # a dive on a copy of the LP may ask at the same moment
+            if not _TWO_BYTES:
+                table = [varint(x) for x in range(1 << 14)]
+                _TWO_BYTES.extend(table)  # in one step: no thread sees half of it
+    return _TWO_BYTES
+
+
 def decode_varints(payload: bytes) -> np.ndarray:
     """Consecutive varints (a packed repeated integer field) as int64: `encode_varints` undone."""
     if len(payload) <= DECODED_IN_PYTHON:
+        if not payload or max(payload) < 0x80:  # a byte each (a basis's statuses, small ids)
+            return np.frombuffer(payload, dtype=np.uint8).astype(np.int64)
         return np.array(_varints_in_python(payload), dtype=np.int64)
     b = np.frombuffer(payload, dtype=np.uint8)
     last = b < 0x80  # a number's last byte
