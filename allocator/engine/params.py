@@ -242,6 +242,11 @@ class EngineParams(BaseModel):
         description="a MIP settling the gap over this many columns first fixes columns by "
         "interior-point duals",
     )
+    lean_mips: bool = Field(
+        default=False,
+        description="MIPs without HiGHS's restarts and primal heuristics: their cutoff is the "
+        "incumbent, so only the bound is wanted, and branching still finds a better plan",
+    )
     # cuts: clique inequalities on single-unit stretches, before any MIP
     clique_rounds: int = Field(
         default=20,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -157,7 +158,7 @@ def run_engine(
     """
     # imported here: the engine loads OR-Tools, which the other policies never need
     from allocator.engine.optimiser.warm import WarmStart
-    from allocator.engine.params import EngineParams
+    from allocator.engine.params import MAX_THRESHOLD, EngineParams
     from allocator.engine.planning import decide
     from allocator.simulation.announcing import Announcing, firm_units
 
@@ -177,8 +178,15 @@ def run_engine(
     calls = 0
     warm = WarmStart() if warm_start and method == "solver" else None
     told = Announcing(announce_weeks, list(units.unit_id), start_date, announce_firm_only)
-    # the defaults but for breakpoint rows (made once, not every week)
-    engine = EngineParams(breakpoint_rows_up_to=BREAKPOINT_ROWS_UP_TO)
+    # the defaults but for the weekly batches' settings (made once, not every week): breakpoint
+    # rows; MIPs that only prove (lean, no larger MIP before the proof, no interior point), since
+    # a weekly MIP's incumbent is nearly always the optimum already (docs/engine.md, `lean_mips`)
+    engine = EngineParams(
+        breakpoint_rows_up_to=BREAKPOINT_ROWS_UP_TO,
+        lean_mips=True,
+        grow_before_proof=math.inf,
+        central_fixing_from=MAX_THRESHOLD,
+    )
     for today in range(0, H, 7):
         # a household whose exit day has come left from the hotel: nobody plans for it
         todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))

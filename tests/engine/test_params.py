@@ -78,6 +78,8 @@ ADDED = {
     "fair_share_of_time": 0.25,
     # the restricted LP on breakpoint rows (session 29)
     "breakpoint_rows_up_to": 0,
+    # HiGHS without restarts and primal heuristics in MIPs (session 30)
+    "lean_mips": False,
 }
 
 

@@ -113,6 +113,7 @@ def solve(
     want_duals: bool = False,
     cutoff: float | None = None,
     interior_point: bool = False,
+    lean: bool = False,
 ) -> SolverAnswer:
     """Solve with HiGHS through MathOpt; never raises for a time-out, reports it instead.
 
@@ -124,6 +125,10 @@ def solve(
     ``interior_point`` solves an LP by HiGHS's barrier without crossover: its duals then lie
     inside the optimal face, not at a vertex of it, which reduced-cost fixing wants (a vertex
     prices many columns at or near zero).
+
+    ``lean``: a MIP is never restarted (HiGHS restarts one whose root fixed many columns,
+    presolving it again) and runs none of HiGHS's primal heuristics (`_LEAN_OFF`): with the
+    incumbent as the cutoff, a proof wants the bound, and branching still finds any better plan.
     """
     if _stop_requested():  # before the model is copied into a proto, which takes a while
         return _interrupted()
@@ -136,6 +141,9 @@ def solve(
     if model.integer.any():
         params.relative_gap_tolerance = relative_gap
         params.absolute_gap_tolerance = 1e-6
+        if lean:
+            for option in _LEAN_OFF:
+                params.highs.bool_options[option] = False
     if interior_point:
         params.lp_algorithm = parameters_pb2.LP_ALGORITHM_BARRIER
         params.highs.string_options["run_crossover"] = "off"
@@ -163,6 +171,19 @@ def solve(
         if answer.infeasible or (answer.optimal and not answer.objective < cutoff):
             answer.optimal, answer.reason = False, f"no solution below the cutoff {cutoff:.6g}"
     return answer
+
+
+# what a lean MIP turns off: HiGHS's restarts and its primal heuristics, which look for plans
+# below the cutoff that branching finds anyway when there is one
+_LEAN_OFF = (
+    "mip_allow_restart",
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_feasibility_jump",
+    "mip_heuristic_run_zi_round",
+    "mip_heuristic_run_shifting",
+    "mip_heuristic_run_root_reduced_cost",
+)
 
 
 def _params_with_limit(time_limit: float) -> parameters_pb2.SolveParametersProto:

@@ -8,6 +8,12 @@ over every column whose reduced cost is below the cutoff's distance from the LP 
 restricted MIP's, larger restricted MIPs come first: a better plan lowers the cutoff and shrinks
 the proof. A large MIP that settles the gap first drops the columns that duals from an interior
 point of the LP's optimal face price above the cutoff (`below_cutoff_at_centre`).
+
+`lean_mips` runs HiGHS without its restarts (a MIP whose root fixed many columns presolved
+again) and without its primal heuristics (the cutoff is the incumbent: a proof wants the bound).
+The simulation's weekly batches (a proof of 6,000-16,000 columns after a first MIP of about
+1,300) settle quickest that way, with no larger restricted MIP before the proof and no fixing at
+the centre: the same optimum every week, in about a third less time.
 """
 
 from __future__ import annotations
@@ -177,6 +183,7 @@ def restricted_mip(
         seed=ctx.seed,
         relative_gap=ctx.relative_gap,
         cutoff=below,
+        lean=ctx.params.lean_mips,
     )
     outcome.mip_seconds += mip.seconds
     if mip.ok and mip.values is not None:
