@@ -48,7 +48,7 @@ def pools_by_preference(inst: Instance) -> list[np.ndarray]:
     mismatch = mismatch_table(inst)
     fit = fitting_all(inst)
     # a household's row of ``fit`` as bytes: households with equal rows fit the same pools
-    width = fit.shape[1]
+    width = fit.shape[1] * fit.itemsize
     rows = fit.tobytes()
     every = np.arange(len(inst.pools))
     # all pools in preference order per support level: a household's fitting pools are that

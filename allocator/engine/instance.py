@@ -385,10 +385,13 @@ def check_coefficients(inst: Instance) -> None:
     if inst.n_households == 0:
         return
     policy = inst.policy
-    # a bound first, the factors' largest in the same order (rounding keeps it above every
-    # household's): a household waits at most to the horizon's end plus the terminal wait
+    # a bound first, the factors' largest multiplied in the cost's order, one at a time
+    # (rounding is monotone, so it stays above every household's; another grouping of the
+    # factors can round below one): a household waits at most to the horizon's end plus the
+    # terminal wait
     bound = float(inst.weight.max()) * int(inst.size.max())
-    bound *= (inst.horizon + policy.terminal_wait_days) * max(policy.pin_weight, 1.0)
+    bound *= inst.horizon + policy.terminal_wait_days
+    bound *= max(policy.pin_weight, 1.0)
     if bound <= MAX_COEFFICIENT:
         return
     nights = unplaced_nights(inst)

@@ -47,6 +47,7 @@ from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
 from allocator.simulation.scenario import Scenario
 
 if TYPE_CHECKING:
+    from allocator.engine.params import EngineParams
     from allocator.engine.planning import Decision
 
 POLICIES = ("solver", "greedy", "fcfs_fast", "fcfs_event", "hotel")
@@ -126,6 +127,20 @@ def run_fast(scenario: Scenario, units: UnitArrays, hh: Households, *, event: bo
 BREAKPOINT_ROWS_UP_TO = 40
 
 
+def weekly_engine() -> EngineParams:
+    """The engine's defaults but for the weekly batches' settings: breakpoint rows, and MIPs that
+    only prove (lean, no larger MIP before the proof, no fixing at an interior point), since a
+    weekly MIP's incumbent is nearly always the optimum already (docs/engine.md, `lean_mips`)."""
+    from allocator.engine.params import MAX_THRESHOLD, EngineParams
+
+    return EngineParams(
+        breakpoint_rows_up_to=BREAKPOINT_ROWS_UP_TO,
+        lean_mips=True,
+        grow_before_proof=math.inf,
+        central_fixing_from=MAX_THRESHOLD,
+    )
+
+
 def run_hotel(hh: Households) -> Allocation:
     return Allocation(unit=np.full(len(hh), -1, dtype=np.int64), start=np.full(len(hh), np.nan))
 
@@ -158,7 +173,6 @@ def run_engine(
     """
     # imported here: the engine loads OR-Tools, which the other policies never need
     from allocator.engine.optimiser.warm import WarmStart
-    from allocator.engine.params import MAX_THRESHOLD, EngineParams
     from allocator.engine.planning import decide
     from allocator.simulation.announcing import Announcing, firm_units
 
@@ -178,15 +192,7 @@ def run_engine(
     calls = 0
     warm = WarmStart() if warm_start and method == "solver" else None
     told = Announcing(announce_weeks, list(units.unit_id), start_date, announce_firm_only)
-    # the defaults but for the weekly batches' settings (made once, not every week): breakpoint
-    # rows; MIPs that only prove (lean, no larger MIP before the proof, no interior point), since
-    # a weekly MIP's incumbent is nearly always the optimum already (docs/engine.md, `lean_mips`)
-    engine = EngineParams(
-        breakpoint_rows_up_to=BREAKPOINT_ROWS_UP_TO,
-        lean_mips=True,
-        grow_before_proof=math.inf,
-        central_fixing_from=MAX_THRESHOLD,
-    )
+    engine = weekly_engine()  # made once, not every week
     for today in range(0, H, 7):
         # a household whose exit day has come left from the hotel: nobody plans for it
         todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))

@@ -14,20 +14,23 @@ from hypothesis import strategies as st
 
 from allocator import plan
 from allocator.engine.optimiser import backend
-from allocator.engine.params import EngineParams
+from allocator.engine.params import MAX_THRESHOLD, EngineParams
 from allocator.engine.result import Status
 from allocator.examples import generate
+from allocator.simulation.weekly import weekly_engine
 from allocator.testing import brute_force_optimum, check_plan, random_scenario
 
 START = dt.date(2026, 1, 5)
-# the weekly loop's MIP settings (allocator/simulation/weekly.py)
-WEEKLY_MIPS = dict(lean_mips=True, grow_before_proof=math.inf, central_fixing_from=10**12)
+# the weekly loop's settings, MIPs included
+WEEKLY = weekly_engine()
 
 
 def test_lean_mips_are_off_by_default() -> None:
     """``lean_mips`` is off by default: plans outside the simulation keep HiGHS's own search."""
     assert EngineParams().lean_mips is False
-    assert EngineParams(**WEEKLY_MIPS).lean_mips is True
+    assert WEEKLY.lean_mips is True
+    assert WEEKLY.grow_before_proof == math.inf  # the proof follows the first MIP
+    assert WEEKLY.central_fixing_from == MAX_THRESHOLD  # never fixed at the centre
 
 
 def _knapsack_cover(values: list[int], weights: list[int], capacity: int) -> backend.SparseModel:
@@ -83,7 +86,7 @@ def test_weekly_mip_settings_reach_the_brute_force_optimum(seed: int) -> None:
         windows=bool(rng.random() < 0.6),
     )
     optimum, _, _ = brute_force_optimum(sc.raw())
-    result = sc.plan("solver", relative_gap=1e-9, time_limit=30, engine=EngineParams(**WEEKLY_MIPS))
+    result = sc.plan("solver", relative_gap=1e-9, time_limit=30, engine=WEEKLY)
     assert sc.check(result) == []
     assert result.status is Status.OPTIMAL
     assert result.objective == pytest.approx(optimum, abs=1e-6)
@@ -95,7 +98,7 @@ def test_weekly_mip_settings_prove_the_same_optimum_with_one_proof() -> None:
     objective as the defaults."""
     households, units, stays = generate(100, 60, seed=1, start=START)
     results = {}
-    for name, engine in (("default", EngineParams()), ("weekly", EngineParams(**WEEKLY_MIPS))):
+    for name, engine in (("default", EngineParams()), ("weekly", WEEKLY)):
         result = plan(
             households,
             units,
@@ -113,3 +116,30 @@ def test_weekly_mip_settings_prove_the_same_optimum_with_one_proof() -> None:
     assert "MIP on" in detail and "after fixing at the centre" not in detail
     assert len(re.findall(r"MIP on", detail)) <= 2
     assert results["weekly"].objective == pytest.approx(results["default"].objective, rel=1e-7)
+
+
+# tiny instances whose LP is fractional: the solver runs a lean MIP on each (seeds found by
+# search; the tiny instances above never get as far as a MIP)
+MIP_SEEDS = [21, 67, 79, 205, 792]
+
+
+@pytest.mark.parametrize("seed", MIP_SEEDS)
+def test_a_weekly_lean_mip_reaches_the_brute_force_optimum(seed: int) -> None:
+    """Where a lean MIP runs (to prove the incumbent or to find a better plan), the simulation's
+    settings give the brute-force optimum."""
+    rng = np.random.default_rng(seed)
+    sc = random_scenario(
+        rng,
+        n_households=int(rng.integers(4, 8)),
+        n_units=int(rng.integers(1, 4)),
+        horizon_weeks=1,
+        max_stay_days=int(rng.choice([4, 8])),
+        stays=bool(rng.random() < 0.6),
+        windows=bool(rng.random() < 0.6),
+    )
+    optimum, _, _ = brute_force_optimum(sc.raw())
+    result = sc.plan("solver", relative_gap=1e-9, time_limit=30, engine=WEEKLY)
+    assert "MIP on" in result.details["solver_detail"]
+    assert sc.check(result) == []
+    assert result.status is Status.OPTIMAL
+    assert result.objective == pytest.approx(optimum, abs=1e-6)

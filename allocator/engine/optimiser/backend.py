@@ -488,7 +488,8 @@ class IncrementalLP:
         feasible: re-solve with ``dual=True``."""
         k = len(upper)
         ids = self.n_rows + np.arange(k)
-        bounds = np.full(k, float(lower)), np.asarray(upper, dtype=float)
+        # copies, as in `add_columns`: the update goes out at the next solve
+        bounds = np.full(k, float(lower)), np.array(upper, dtype=float)
         self._new_rows.append((ids, *bounds))
         coefficients = np.ones(len(local)) if vals is None else np.array(vals, dtype=float)
         self._new_entries.append((self.n_rows + local, self._ids[positions], coefficients))

@@ -11,9 +11,9 @@ point of the LP's optimal face price above the cutoff (`below_cutoff_at_centre`)
 
 `lean_mips` runs HiGHS without its restarts (a MIP whose root fixed many columns presolved
 again) and without its primal heuristics (the cutoff is the incumbent: a proof wants the bound).
-The simulation's weekly batches (a proof of 6,000-16,000 columns after a first MIP of about
-1,300) settle quickest that way, with no larger restricted MIP before the proof and no fixing at
-the centre: the same optimum every week, in about a third less time.
+It suits batches whose first restricted MIP nearly always has the optimum already, as the
+simulation's weekly ones: they also skip the larger restricted MIP before the proof and the
+fixing at the centre (the measurements are in docs/engine.md, `lean_mips`).
 """
 
 from __future__ import annotations
