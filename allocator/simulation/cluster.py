@@ -146,7 +146,7 @@ def job_key(job: Job) -> str:
     """A task key that only the job's content sets: the same job, the same key and result."""
     import allocator
 
-    scenario, replication, seed, policies, time_limit = job
+    scenario, replication, seed, policies, time_limit, engine = job
     text = "|".join(
         [
             allocator.__version__,
@@ -155,6 +155,7 @@ def job_key(job: Job) -> str:
             repr(seed.spawn_key),
             ",".join(policies),
             repr(float(time_limit)),
+            "" if engine is None else engine.model_dump_json(),
         ]
     )
     digest = hashlib.sha256(text.encode()).hexdigest()[:20]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.choices import SIMULATION_POLICIES
+from allocator.engine.params import EngineParams
 from allocator.errors import InputError
 from allocator.simulation.announcing import churn
 from allocator.simulation.results import (
@@ -45,15 +46,17 @@ def run_replication(
     seed: np.random.SeedSequence,
     policies: Sequence[str],
     time_limit: float = 10.0,
+    engine: EngineParams | None = None,
 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[pd.DataFrame]]:
     """All policies on one replication's households (common random numbers): metrics rows,
-    weekly tables and per-household records (`household_records`, not for the hotel baseline)."""
+    weekly tables and per-household records (`household_records`, not for the hotel baseline).
+    ``engine``: the engine policies' settings (None: the weekly loop's, `weekly_engine`)."""
     units = build_units(scenario)
     hh = sample_households(scenario, seed)
     rows, weeks, records = [], [], []
     for policy in policies:
         t0 = time.perf_counter()
-        alloc = allocate(policy, scenario, units, hh, time_limit=time_limit)
+        alloc = allocate(policy, scenario, units, hh, time_limit=time_limit, engine=engine)
         row, weekly = outcome(scenario, units, hh, alloc, policy)
         row = {"replication": replication, "policy": policy, **row}
         row["seconds"] = time.perf_counter() - t0
@@ -107,6 +110,11 @@ def check_seed(seed: object, field: str = "seed") -> int:
     return int(seed)
 
 
+def _check_engine(engine: object) -> None:
+    if engine is not None and not isinstance(engine, EngineParams):
+        raise InputError(f"expected EngineParams or None, got {engine!r}", field="engine")
+
+
 def _check_policies(policies: Sequence[str]) -> list[str]:
     policies = list(dict.fromkeys(policies))
     bad = [p for p in policies if p not in POLICIES]
@@ -124,11 +132,14 @@ def replication_jobs(
     seed: int,
     policies: Sequence[str],
     time_limit: float,
+    engine: EngineParams | None = None,
 ) -> list[tuple]:
     """The arguments of `run_replication` for replications ``0 .. replications - 1``: replication
     ``r`` draws from ``SeedSequence(seed).spawn(replications)[r]``."""
     seeds = np.random.SeedSequence(seed).spawn(replications)
-    return [(scenario, r, seeds[r], list(policies), time_limit) for r in range(replications)]
+    return [
+        (scenario, r, seeds[r], list(policies), time_limit, engine) for r in range(replications)
+    ]
 
 
 def run_jobs(
@@ -184,6 +195,7 @@ def simulate(
     client: Any = None,
     time_limit: float = 10.0,
     progress: Callable[[int], None] | None = None,
+    engine: EngineParams | None = None,
 ) -> SimulationResult:
     """Simulate ``replications`` runs of ``scenario`` under each policy and summarise them.
 
@@ -193,6 +205,8 @@ def simulate(
     processes for the run. The numbers are the same on every backend for any number of workers.
     ``progress`` is called with the number of replications finished so far. ``time_limit`` is the
     solver's per-week limit (the ``solver`` policy's results can then depend on machine speed).
+    ``engine``: the solver's settings for every week (`EngineParams`; None: the weekly loop's,
+    `allocator.simulation.weekly.weekly_engine`), to compare them on the same replications.
     Savings are computed against ``hotel``, which is added to the policies when missing.
     """
     scenario = validate_scenario(scenario)
@@ -204,7 +218,8 @@ def simulate(
     policies = _check_policies(policies)
     if "hotel" not in policies:
         policies.append("hotel")
-    jobs = replication_jobs(scenario, replications, seed, policies, time_limit)
+    _check_engine(engine)
+    jobs = replication_jobs(scenario, replications, seed, policies, time_limit, engine)
     t0 = time.perf_counter()
     if client is not None:
         from allocator.simulation.cluster import workers_of

@@ -156,6 +156,7 @@ def run_engine(
     announce_weeks: int = 0,
     announce_firm_only: bool = False,
     warm_start: bool = False,
+    engine: EngineParams | None = None,
 ) -> Allocation:
     """The weekly loop around the engine (see the module docstring).
 
@@ -169,7 +170,8 @@ def run_engine(
     ``announce_firm_only``: only those behind a departure already known. ``warm_start``
     (``solver``): each week's LP starts from last week's LP columns
     (`allocator.engine.optimiser.warm`): the same optimum, not always the same plan among equal
-    ones, and no faster on Milan (docs/engine.md, "Warm starts"); off by default.
+    ones, and no faster on Milan (docs/engine.md, "Warm starts"); off by default. ``engine``: the
+    solver's settings, every week (None: `weekly_engine`'s).
     """
     # imported here: the engine loads OR-Tools, which the other policies never need
     from allocator.engine.optimiser.warm import WarmStart
@@ -192,7 +194,8 @@ def run_engine(
     calls = 0
     warm = WarmStart() if warm_start and method == "solver" else None
     told = Announcing(announce_weeks, list(units.unit_id), start_date, announce_firm_only)
-    engine = weekly_engine()  # made once, not every week
+    if engine is None:
+        engine = weekly_engine()  # made once, not every week
     for today in range(0, H, 7):
         # a household whose exit day has come left from the hotel: nobody plans for it
         todo = np.flatnonzero((known <= today) & (placed.unit < 0) & (leave > today))
@@ -451,9 +454,11 @@ def allocate(
     announce_weeks: int | None = None,
     announce_firm_only: bool | None = None,
     warm_start: bool = False,
+    engine: EngineParams | None = None,
 ) -> Allocation:
     """One replication under ``policy``; the engine policies announce placements as the
-    scenario says (``announce_weeks``, ``announce_firm_only``) unless the arguments override it."""
+    scenario says (``announce_weeks``, ``announce_firm_only``) unless the arguments override it,
+    with ``engine``'s settings (None: `weekly_engine`'s)."""
     if policy in ENGINE_POLICIES:
         return run_engine(
             scenario,
@@ -466,6 +471,7 @@ def allocate(
                 scenario.announce_firm_only if announce_firm_only is None else announce_firm_only
             ),
             warm_start=warm_start,
+            engine=engine,
         )
     if policy == "fcfs_fast":
         return run_fast(scenario, units, hh, event=False)

@@ -17,6 +17,7 @@ from allocator.simulation.examples import small
 
 distributed = pytest.importorskip("distributed")
 
+from allocator.engine.params import EngineParams  # noqa: E402
 from allocator.simulation.cluster import (  # noqa: E402
     LoopbackCluster,
     connect,
@@ -69,7 +70,8 @@ def test_cluster_gives_the_processes_tables(client, local):
 
 
 def test_task_keys_depend_on_the_job_only():
-    """Equal jobs get equal keys (a rerun reuses the result); another seed or policy does not."""
+    """Equal jobs get equal keys (a rerun reuses the result); another seed, policy or solver
+    setting does not."""
     jobs = replication_jobs(SCN, 3, 7, ["greedy", "hotel"], 10.0)
     again = replication_jobs(SCN, 3, 7, ["greedy", "hotel"], 10.0)
     assert [job_key(j) for j in jobs] == [job_key(j) for j in again]
@@ -77,6 +79,11 @@ def test_task_keys_depend_on_the_job_only():
     other_seed = replication_jobs(SCN, 3, 8, ["greedy", "hotel"], 10.0)
     other_policy = replication_jobs(SCN, 3, 7, ["fcfs_fast", "hotel"], 10.0)
     assert not {job_key(j) for j in jobs} & {job_key(j) for j in other_seed + other_policy}
+    settings = EngineParams(lean_mips=True)
+    other_engine = replication_jobs(SCN, 3, 7, ["greedy", "hotel"], 10.0, settings)
+    assert not {job_key(j) for j in jobs} & {job_key(j) for j in other_engine}
+    same_engine = replication_jobs(SCN, 3, 7, ["greedy", "hotel"], 10.0, settings.model_copy())
+    assert [job_key(j) for j in other_engine] == [job_key(j) for j in same_engine]
 
 
 def test_capacity_sweep_on_the_cluster_equals_processes(client):
