@@ -17,8 +17,7 @@ from ortools.math_opt import model_parameters_pb2, model_update_pb2
 from allocator.engine.columns import build_columns
 from allocator.engine.optimiser import backend, wire
 from allocator.engine.optimiser.breakpoint_lp import BreakpointLP
-from allocator.engine.optimiser.column_generation import bounds_of_base_model
-from allocator.engine.optimiser.model import base_model, column_entries
+from allocator.engine.optimiser.model import base_bounds, base_model, column_entries
 from allocator.testing import random_instance
 
 instances = st.builds(
@@ -208,7 +207,7 @@ def test_translated_duals_are_those_summed_by_scatter(inst, seed):
 @given(inst=instances)
 def test_the_base_without_its_matrix_has_the_base_models_costs_and_bounds(inst):
     """Costs and bounds of variables and rows equal `base_model`'s, dtypes too."""
-    full, light = base_model(inst), bounds_of_base_model(inst)
+    full, light = base_model(inst), base_bounds(inst)
     for name in ("cost", "var_lb", "var_ub", "integer", "row_lb", "row_ub"):
         a, b = getattr(full, name), getattr(light, name)
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name

@@ -31,13 +31,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from allocator.engine.columns import Columns, kept_unplaced_cost
+from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
 from allocator.engine.optimiser import dive as diving
 from allocator.engine.optimiser.breakpoint_lp import BreakpointLP, RestrictedLP
 from allocator.engine.optimiser.callbacks import SolveCallbacks
-from allocator.engine.optimiser.model import base_model, column_entries, layout_of
+from allocator.engine.optimiser.model import base_bounds, base_model, column_entries
 from allocator.engine.optimiser.pricing import (
     Bound,
     Lowest,
@@ -111,7 +111,7 @@ class ColumnGeneration:
         self.callbacks = callbacks or SolveCallbacks()
         self.stop = stop  # once set, no further round starts (as out of time)
         breakpoints = N <= params.breakpoint_rows_up_to
-        self.base = bounds_of_base_model(inst) if breakpoints else base_model(inst)
+        self.base = base_bounds(inst) if breakpoints else base_model(inst)
         self.lp: RestrictedLP
         if breakpoints:  # the same LP in fewer rows, no running totals
             self.lp = BreakpointLP(inst, self.base)
@@ -377,38 +377,6 @@ class ColumnGeneration:
         values, integral = diving.dive(copy, start, owner, self.n0, deadline, fix_at=fix_at)
         self.callbacks.dive_ended(values, integral)
         return Dived(values, columns, integral)
-
-
-def bounds_of_base_model(inst: Instance) -> backend.SparseModel:
-    """`model.base_model` without its matrix (the running totals' entries): the costs and bounds
-    of its variables and rows, all that the breakpoint LP and the Lagrangian bound read, the
-    unplaced costs those kept on the instance (`kept_unplaced_cost`, the same numbers)."""
-    lay = layout_of(inst)
-    N, H = lay.N, lay.H
-    var_ub = np.ones(lay.n_base_vars)
-    if lay.P:
-        var_ub[lay.o0 : lay.l0] = np.concatenate([q.free for q in inst.pools])
-    if lay.S:
-        assert inst.support_free is not None  # S is 1 exactly when support is capped
-        var_ub[lay.l0 : lay.m0] = np.maximum(inst.support_free, 0)
-    for k, j in enumerate(lay.capped):
-        var_ub[lay.m0 + k * H : lay.m0 + (k + 1) * H] = np.maximum(inst.mediation_free[j], 0)
-    cost = np.zeros(lay.n_base_vars)
-    cost[:N] = kept_unplaced_cost(inst)
-    row_bound = np.zeros(lay.n_rows)
-    row_bound[:N] = 1.0
-    empty = np.zeros(0, dtype=np.int64)
-    return backend.SparseModel(
-        cost=cost,
-        var_lb=np.zeros(lay.n_base_vars),
-        var_ub=var_ub,
-        integer=np.zeros(lay.n_base_vars, dtype=bool),
-        rows=empty,
-        cols=empty,
-        vals=np.zeros(0),
-        row_lb=row_bound,
-        row_ub=row_bound.copy(),
-    )
 
 
 def _glop_of(lp: RestrictedLP) -> backend.IncrementalLP:

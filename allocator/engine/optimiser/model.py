@@ -11,12 +11,13 @@ docs/engine.md states the model in mathematics.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from allocator.engine import rooms
-from allocator.engine.columns import Columns, unplaced_cost
+from allocator.engine.columns import Columns, kept_unplaced_cost
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
 
@@ -114,30 +115,42 @@ def base_model(inst: Instance) -> backend.SparseModel:
     lay = layout_of(inst)
     N, H = lay.N, lay.H
     parts = [(np.arange(N), np.arange(N), np.ones(N)), _chain(H, lay.P, lay.o0, lay.f0)]
+    if lay.S:
+        parts.append(_chain(H, 1, lay.l0, lay.s0))
+    if lay.M:
+        parts.append(_chain(H, lay.M, lay.m0, lay.md0))
+    rows, cols_, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return dataclasses.replace(
+        base_bounds(inst), rows=rows.astype(np.int64), cols=cols_.astype(np.int64), vals=vals
+    )
+
+
+def base_bounds(inst: Instance) -> backend.SparseModel:
+    """`base_model` without its matrix (the running totals' entries): the costs and bounds of its
+    variables and rows, all that the breakpoint LP and the Lagrangian bound read."""
+    lay = layout_of(inst)
+    N, H = lay.N, lay.H
     var_ub = np.ones(lay.n_base_vars)
     if lay.P:
         var_ub[lay.o0 : lay.l0] = np.concatenate([q.free for q in inst.pools])
     if lay.S:
         assert inst.support_free is not None  # S is 1 exactly when support is capped
-        parts.append(_chain(H, 1, lay.l0, lay.s0))
         var_ub[lay.l0 : lay.m0] = np.maximum(inst.support_free, 0)
     for k, j in enumerate(lay.capped):
         var_ub[lay.m0 + k * H : lay.m0 + (k + 1) * H] = np.maximum(inst.mediation_free[j], 0)
-    if lay.M:
-        parts.append(_chain(H, lay.M, lay.m0, lay.md0))
-    rows, cols_, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
     cost = np.zeros(lay.n_base_vars)
-    cost[:N] = unplaced_cost(inst)
+    cost[:N] = kept_unplaced_cost(inst)
     row_bound = np.zeros(lay.n_rows)
     row_bound[:N] = 1.0
+    empty = np.zeros(0, dtype=np.int64)
     return backend.SparseModel(
         cost=cost,
         var_lb=np.zeros(lay.n_base_vars),
         var_ub=var_ub,
         integer=np.zeros(lay.n_base_vars, dtype=bool),
-        rows=rows.astype(np.int64),
-        cols=cols_.astype(np.int64),
-        vals=vals,
+        rows=empty,
+        cols=empty,
+        vals=np.zeros(0),
         row_lb=row_bound,
         row_ub=row_bound.copy(),
     )
