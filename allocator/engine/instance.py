@@ -28,6 +28,7 @@ from allocator.domain import Stay, Support, Unit, UnitKind
 from allocator.engine import rooms
 from allocator.engine.announcements import Announcements, announced_units
 from allocator.engine.announcements import resolve as resolve_announcements
+from allocator.engine.memo import LastKept
 from allocator.engine.pool import NEVER as NEVER
 from allocator.engine.pool import Pool as Pool
 from allocator.errors import InputError
@@ -187,17 +188,14 @@ def _free_gaps(window: tuple[int, int], busy: list[tuple[int, int]]) -> list[tup
 
 # the last policy checked and what checking it gave: the simulation plans every week of ten
 # years with one policy object (frozen: the same object is the same policy)
-_last_checked: list[tuple[Policy, Policy]] = []
+_checked_policies: LastKept[Policy, Policy] = LastKept(operator.is_)
 
 
 def _checked_policy(policy: Policy) -> Policy:
     """The policy checked again: `model_copy(update=...)` makes a policy without checking it."""
-    last = _last_checked[-1] if _last_checked else None
-    if last is not None and last[0] is policy:
-        return last[1]
-    checked = validate_policy(policy.model_dump(), source="policy")
-    _last_checked[:] = [(policy, checked)]
-    return checked
+    return _checked_policies.get(
+        policy, lambda: validate_policy(policy.model_dump(), source="policy")
+    )
 
 
 @dataclass(frozen=True)
@@ -219,21 +217,23 @@ class _UnitFacts:
     rows: list[tuple[int, UnitKind, bool, str | None, int | None, int | None]]
 
 
+def _same_records(kept: tuple[Unit, ...], units: tuple[Unit, ...]) -> bool:
+    return len(kept) == len(units) and all(map(operator.is_, kept, units))
+
+
 # the units last seen and their facts: the same records are the same facts
-_last_units: list[_UnitFacts] = []
+_kept_unit_facts: LastKept[tuple[Unit, ...], _UnitFacts] = LastKept(_same_records)
 
 
 def _unit_facts(units: list[Unit]) -> _UnitFacts:
     """`_UnitFacts` of ``units``, kept while the same records come again in the same order."""
-    last = _last_units[-1] if _last_units else None
-    if (
-        last is not None
-        and len(last.units) == len(units)
-        and all(map(operator.is_, last.units, units))
-    ):
-        return last
-    facts = _UnitFacts(
-        units=tuple(units),
+    records = tuple(units)
+    return _kept_unit_facts.get(records, lambda: _facts_of(records))
+
+
+def _facts_of(units: tuple[Unit, ...]) -> _UnitFacts:
+    return _UnitFacts(
+        units=units,
         index={u.unit_id: k for k, u in enumerate(units)},
         ids=[u.unit_id for u in units],
         capacity=np.array([u.capacity for u in units], dtype=np.int64),
@@ -255,8 +255,6 @@ def _unit_facts(units: list[Unit]) -> _UnitFacts:
             for u in units
         ],
     )
-    _last_units[:] = [facts]
-    return facts
 
 
 def build_instance(
@@ -582,7 +580,9 @@ def _count_free(
 
 
 # the units' facts, district names and map last seen, and their units' districts and distances
-_last_districts: list[tuple[tuple, tuple[np.ndarray, np.ndarray]]] = []
+_kept_districts: LastKept[tuple, tuple[np.ndarray, np.ndarray]] = LastKept(
+    lambda kept, key: kept[0] is key[0] and kept[1] == key[1] and kept[2] is key[2]
+)
 
 
 def _districts(
@@ -596,23 +596,17 @@ def _districts(
     names = sorted({h.anchor_district for h in hh if h.anchor_district} | facts.district_names)
     index = {name: k for k, name in enumerate(names)}
     anchor = np.array([index.get(h.anchor_district or "", -1) for h in hh], dtype=np.int64)
+
+    def tables_of_units() -> tuple[np.ndarray, np.ndarray]:
+        unit_district = np.array([index.get(u.district or "", -1) for u in units], dtype=np.int64)
+        distance, unknown = distance_table(policy.districts, names)
+        if unknown:
+            raise _unknown_district(unknown[0], tables, policy)
+        return unit_district, distance
+
     # the same units, names and map as last time (every week of a simulation): the same tables
-    key = (facts, names, policy.districts)
-    last = _last_districts[-1] if _last_districts else None
-    if (
-        last is not None
-        and last[0][0] is facts
-        and last[0][1] == names
-        and last[0][2] is policy.districts
-    ):
-        unit_district, distance = last[1]
-        return names, anchor, unit_district.copy(), distance.copy()
-    unit_district = np.array([index.get(u.district or "", -1) for u in units], dtype=np.int64)
-    distance, unknown = distance_table(policy.districts, names)
-    if unknown:
-        raise _unknown_district(unknown[0], tables, policy)
-    _last_districts[:] = [(key, (unit_district.copy(), distance.copy()))]
-    return names, anchor, unit_district, distance
+    unit_district, distance = _kept_districts.get((facts, names, policy.districts), tables_of_units)
+    return names, anchor, unit_district.copy(), distance.copy()
 
 
 def _unknown_district(name: str, tables: Tables, policy: Policy) -> InputError:

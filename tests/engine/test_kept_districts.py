@@ -38,8 +38,8 @@ def _digest(inst: Instance) -> list[str]:
 
 def _afresh(case: tuple) -> list[str] | str:
     """The instance with nothing kept from an earlier call (an error's text if refused)."""
-    instance_module._last_units.clear()
-    instance_module._last_districts.clear()
+    instance_module._kept_unit_facts.clear()
+    instance_module._kept_districts.clear()
     return _built(case)
 
 
@@ -88,8 +88,8 @@ def test_a_changed_map_or_anchor_gives_the_instance_built_afresh() -> None:
     expected = [_afresh(case) for case in cases]
     assert expected[0] != expected[2]  # the maps' distances differ
     assert expected[0] != expected[1]  # so do the anchors' districts
-    instance_module._last_units.clear()
-    instance_module._last_districts.clear()
+    instance_module._kept_unit_facts.clear()
+    instance_module._kept_districts.clear()
     for case, want in zip(cases, expected, strict=True):
         assert _built(case) == want
 

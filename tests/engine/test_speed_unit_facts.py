@@ -18,8 +18,8 @@ from allocator.testing import random_scenario
 
 def _forget() -> None:
     """Drop what `build_instance` keeps between calls."""
-    instance_module._last_units.clear()
-    instance_module._last_districts.clear()
+    instance_module._kept_unit_facts.clear()
+    instance_module._kept_districts.clear()
 
 
 def _same(a: object, b: object, name: str) -> None:
