@@ -51,6 +51,7 @@ import pandas as pd
 
 from allocator.analysis.capacity_result import CAPACITY_METRICS, CapacityResult, Mix
 from allocator.choices import CAPACITY_POLICIES as CAPACITY_POLICIES
+from allocator.engine.params import EngineParams
 from allocator.errors import InputError
 from allocator.simulation import (
     Scenario,
@@ -61,6 +62,7 @@ from allocator.simulation import (
     vary,
 )
 from allocator.simulation.runner import (
+    check_engine,
     replication_jobs,
     replication_tables,
     run_jobs,
@@ -153,6 +155,7 @@ def _run_mix(
     policy: str,
     workers: int,
     time_limit: float,
+    engine: EngineParams | None = None,
 ) -> pd.DataFrame:
     """One mix: its per-replication metrics (a small frame, cheap to send between processes)."""
     res = simulate(
@@ -162,6 +165,7 @@ def _run_mix(
         policies=[policy],
         workers=workers,
         time_limit=time_limit,
+        engine=engine,
     )
     return _mix_frame(scenario, mix, res.replications, policy)
 
@@ -269,6 +273,7 @@ def capacity(
     time_limit: float = 10.0,
     progress: Callable[[float], None] | None = None,
     client: Any = None,
+    engine: EngineParams | None = None,
 ) -> CapacityResult:
     """Sweep the (hub rooms x flats) grid and find the smallest mix that meets every target.
 
@@ -282,8 +287,9 @@ def capacity(
     ``progress`` is called with 0 once every input is checked, then with the number of mixes
     finished (with a ``client``, a fraction as each replication finishes). A `dask.distributed`
     ``client`` runs every (mix, replication) as a task on its cluster, ``workers`` then unused;
-    the numbers are the same. See the module docstring for the metrics, the rule and the
-    tie-break.
+    the numbers are the same. ``engine`` is the solver's settings for every simulated week of
+    every mix (None: the weekly loop's, as in `simulate`), so a sweep can be redone with others.
+    See the module docstring for the metrics, the rule and the tie-break.
     """
     t0 = time.perf_counter()
     scenario = validate_scenario(scenario)
@@ -292,6 +298,7 @@ def capacity(
         target_wait_p90=target_wait_p90, target_hotel_nights_per_year=target_hotel_nights_per_year
     )
     seed = _check_run(policy, by, seed, replications, workers)
+    check_engine(engine)
     mixes = _grid(scenario, room_counts, flat_counts)
     variants = [variant(scenario, m.rooms, m.flats) for m in mixes]  # every error before any run
     pooled = client is None and workers > 1 and len(mixes) >= workers
@@ -301,7 +308,7 @@ def capacity(
         from allocator.simulation.cluster import workers_of
 
         reps = _sweep_on_cluster(
-            client, variants, mixes, int(replications), seed, policy, time_limit, progress
+            client, variants, mixes, int(replications), seed, policy, time_limit, progress, engine
         )
         workers = workers_of(client)
     else:
@@ -315,6 +322,7 @@ def capacity(
             pooled=pooled,
             time_limit=time_limit,
             progress=progress,
+            engine=engine,
         )
     curve = _curve(reps, mixes)
     table, chosen, best, failed = _decide(curve, mixes, targets, by)
@@ -337,6 +345,7 @@ def capacity(
         seconds=seconds,
         details={
             "time_limit": time_limit,
+            "engine": engine,
             "pooled_mixes": pooled,
             "backend": "processes" if client is None else "dask",
         },
@@ -392,6 +401,7 @@ def _sweep(
     pooled: bool,
     time_limit: float,
     progress: Callable[[int], None] | None,
+    engine: EngineParams | None = None,
 ) -> pd.DataFrame:
     """Every mix's per-replication metrics, in grid order whatever order they finish in.
 
@@ -401,7 +411,7 @@ def _sweep(
     frames: dict[int, pd.DataFrame] = {}
     inner = 1 if pooled or workers == 1 else workers
     args = [
-        (variants[k], mixes[k], replications, seed, policy, inner, time_limit)
+        (variants[k], mixes[k], replications, seed, policy, inner, time_limit, engine)
         for k in range(len(mixes))
     ]
     if pooled:
@@ -428,6 +438,7 @@ def _sweep_on_cluster(
     policy: str,
     time_limit: float,
     progress: Callable[[float], None] | None,
+    engine: EngineParams | None = None,
 ) -> pd.DataFrame:
     """Every (mix, replication) as one task on the Dask cluster; the frames in grid order.
 
@@ -438,7 +449,7 @@ def _sweep_on_cluster(
     jobs = [
         job
         for scenario in variants
-        for job in replication_jobs(scenario, replications, seed, policies, time_limit)
+        for job in replication_jobs(scenario, replications, seed, policies, time_limit, engine)
     ]
     results = run_jobs(
         jobs,

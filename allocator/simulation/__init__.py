@@ -8,7 +8,7 @@ savings beside those of `switch_clocks(scenario)` (every pathway on the other st
 from allocator.simulation.clocks import CLOCK_METRICS, clock_caption, clock_table, clock_wide
 from allocator.simulation.queueing import erlang_b, erlang_c, mmc_mean_wait, simulate_mmc
 from allocator.simulation.results import METRICS, SimulationResult, mean_interval
-from allocator.simulation.runner import DEFAULT_POLICIES, check_seed, simulate
+from allocator.simulation.runner import DEFAULT_POLICIES, check_engine, check_seed, simulate
 from allocator.simulation.scenario import (
     Scenario,
     load_scenario,
@@ -24,6 +24,7 @@ __all__ = [
     "METRICS",
     "POLICIES",
     "Scenario",
+    "check_engine",
     "check_seed",
     "clock_caption",
     "clock_table",

@@ -110,7 +110,7 @@ def check_seed(seed: object, field: str = "seed") -> int:
     return int(seed)
 
 
-def _check_engine(engine: object) -> None:
+def check_engine(engine: object) -> None:
     if engine is not None and not isinstance(engine, EngineParams):
         raise InputError(f"expected EngineParams or None, got {engine!r}", field="engine")
 
@@ -218,7 +218,7 @@ def simulate(
     policies = _check_policies(policies)
     if "hotel" not in policies:
         policies.append("hotel")
-    _check_engine(engine)
+    check_engine(engine)
     jobs = replication_jobs(scenario, replications, seed, policies, time_limit, engine)
     t0 = time.perf_counter()
     if client is not None:

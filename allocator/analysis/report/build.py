@@ -26,10 +26,19 @@ from allocator.choices import (
     REPORT_SENSITIVITY_POLICY,
     REPORT_SENSITIVITY_REPLICATIONS,
 )
+from allocator.engine.params import EngineParams
 from allocator.errors import InputError
-from allocator.simulation import POLICIES, SimulationResult, check_seed, load_scenario, simulate
+from allocator.simulation import (
+    POLICIES,
+    SimulationResult,
+    check_engine,
+    check_seed,
+    load_scenario,
+    simulate,
+)
 from allocator.simulation.scenario import Scenario
 from allocator.simulation.sources import Assumption, read_assumptions
+from allocator.simulation.weekly import weekly_engine
 
 # progress(stage, done, total): called as replications finish, stage by stage
 Progress = Callable[[str, int, int], None]
@@ -94,6 +103,7 @@ def build_report(
     progress: Progress | None = None,
     command: str | None = None,
     client: Any = None,
+    engine: EngineParams | None = None,
 ) -> Report:
     """Simulate the scenario for the report; raise `InputError` before any run on bad input.
 
@@ -102,7 +112,10 @@ def build_report(
     ``sensitivity_replications`` (0 skips it) on every variant, with the same seed, so variants
     differ only by the assumption moved. ``command`` is the reproduction command shown. A
     `dask.distributed` ``client`` runs every replication, main and sensitivity, on its cluster
-    (same numbers; see `allocator.simulation.simulate`).
+    (same numbers; see `allocator.simulation.simulate`). ``engine``, the solver's settings for
+    every week of the main and sensitivity runs (None: the weekly loop's), is a Python-API setting
+    only: the command line has no option for it, so the settings table lists those that differ
+    from the weekly loop's and says the reproduction command does not set them.
     """
     # the figures need matplotlib: imported here, so that importing the report stays light
     from allocator.analysis.report.figures import report_figures
@@ -117,8 +130,10 @@ def build_report(
         sensitivity_factor=sensitivity_factor,
         workers=workers,
         time_limit=time_limit,
+        engine=engine,
     )
     _check(run)
+    check_engine(engine)
     path = Path(scenario_path)
     scenario = load_scenario(path)
     assumptions, notes, description = read_assumptions(path)
@@ -135,6 +150,7 @@ def build_report(
         time_limit=time_limit,
         progress=stage(f"main: {', '.join(run.policies)}", replications),
         client=client,
+        engine=engine,
     )
     base, rows, clocks = run_sensitivity(
         scenario,
@@ -146,6 +162,8 @@ def build_report(
         workers=workers,
         stage=stage,
         client=client,
+        engine=engine,
+        time_limit=time_limit,
     )
     figures = report_figures(result, rows, base, sensitivity_factor, sensitivity_policy)
     from allocator.analysis.report.fairness import fairness_section
@@ -189,6 +207,7 @@ class _Run:
     sensitivity_factor: float
     workers: int
     time_limit: float
+    engine: EngineParams | None = None  # the solver's settings; None: the weekly loop's
 
 
 def _stages(progress: Progress | None) -> Stage:
@@ -217,6 +236,9 @@ def _settings(
     """
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     factor = run.sensitivity_factor
+    solver_ran = "solver" in run.policies or (
+        sensitivity_ran and run.sensitivity_policy == "solver"
+    )
     return {
         "scenario file": f"{path} (sha256 {digest}…)",
         "seed": run.seed,
@@ -236,9 +258,8 @@ def _settings(
             else "none: the run starts with empty units"
         ),
         "stay clocks": _clocks_text(scenario),
-        "solver time limit per weekly plan": (
-            f"{run.time_limit:g} s" if "solver" in run.policies else "–"
-        ),
+        "solver time limit per weekly plan": (f"{run.time_limit:g} s" if solver_ran else "–"),
+        "solver settings": _engine_text(run.engine) if solver_ran else "–",
         "workers": (
             f"{main.workers} on a Dask cluster"
             if main is not None and main.backend == "dask"
@@ -248,6 +269,19 @@ def _settings(
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "run time": f"{time.perf_counter() - started:.0f} s",
     }
+
+
+def _engine_text(engine: EngineParams | None) -> str:
+    """The solver's settings as the reader needs them: the weekly loop's own, or each one that
+    differs from them (given through the Python API: the command below cannot set them)."""
+    if engine is None:
+        return "the simulation's own (allocator.simulation.weekly.weekly_engine)"
+    own = weekly_engine().model_dump()
+    changed = {k: v for k, v in engine.model_dump().items() if own[k] != v}
+    if not changed:
+        return "the simulation's own (given explicitly)"
+    listed = ", ".join(f"{k}={v!r}" for k, v in sorted(changed.items()))
+    return f"{listed}; given through the Python API (the command below does not set them)"
 
 
 def _command(path: Path, run: _Run) -> str:

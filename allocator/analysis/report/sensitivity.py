@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allocator.analysis.report.cells import Cell
+from allocator.engine.params import EngineParams
 from allocator.simulation import SimulationResult, mean_interval, simulate, switch_clocks
 from allocator.simulation.clocks import AS_WRITTEN, SWITCHED, exit_dated_pathways
 from allocator.simulation.scenario import Scenario, validate_scenario
@@ -155,6 +156,8 @@ def run_sensitivity(
     workers: int,
     stage: Stage,
     client: Any = None,
+    engine: EngineParams | None = None,
+    time_limit: float = 10.0,
 ) -> tuple[Cell, list[SensitivityRow], list[ClockRow]]:
     """The savings of the scenario as written (the base) and of every variant, sorted by swing,
     and the clock rows (as written, every pathway switched).
@@ -165,7 +168,9 @@ def run_sensitivity(
         return Cell("base", math.nan, math.nan, math.nan, "eur"), [], []
 
     def run(s: Scenario, label: str) -> SimulationResult:
-        return _run(s, label, policy, replications, seed, workers, stage, client)
+        return _run(
+            s, label, policy, replications, seed, workers, stage, client, engine, time_limit
+        )
 
     def savings(s: Scenario, label: str) -> Cell:
         return _cell(run(s, label), policy, "savings", label, "eur")
@@ -215,16 +220,22 @@ def _run(
     workers: int,
     stage: Stage,
     client: Any = None,
+    engine: EngineParams | None = None,
+    time_limit: float = 10.0,
 ) -> SimulationResult:
-    """``policy`` and the hotel baseline on one scenario (on ``client``'s cluster when given)."""
+    """``policy`` and the hotel baseline on one scenario (on ``client``'s cluster when given);
+    ``engine`` and ``time_limit`` as in `simulate`, so that the variants are planned like the
+    main comparison."""
     return simulate(
         s,
         replications=replications,
         seed=seed,
         policies=[policy],
         workers=workers,
+        time_limit=time_limit,
         progress=stage(f"sensitivity: {label}", replications),
         client=client,
+        engine=engine,
     )
 
 
