@@ -129,7 +129,7 @@ BREAKPOINT_ROWS_UP_TO = 40
 
 # A weekly LP holds a few hundred columns at most: a round that adds fewer per household keeps
 # each solve small, and more cheapest columns at the start save a round (docs/measurements.md,
-# "fourth pass": 12% less CPU on Milan than the engine's 3 and 20).
+# "fourth pass", compares them with the engine's 3 and 20).
 WEEKLY_INITIAL_COLUMNS = 5
 WEEKLY_COLUMNS_ADDED = 5
 
