@@ -6,9 +6,14 @@ Usage (from the repository root)::
     python benchmarks/bench_sim.py milan --policy greedy --replications 4 --workers 2
     python benchmarks/bench_sim.py ciw --customers 100000
     python benchmarks/bench_sim.py warm --replications 4 --workers 2
+    python benchmarks/bench_sim.py settings --replications 20 --workers 2 \
+        --other '{"initial_columns_per_household": 3, "columns_added_per_household": 20}'
 
 ``milan`` times a sweep (policy + hotel baseline) and extrapolates to 100 replications when run
-with fewer. ``warm`` runs the optimiser policy's weekly loop on the same replications solved from
+with fewer. ``settings`` runs the optimiser policy on each replication twice, in one process,
+with the weekly loop's settings (`weekly_engine`) and with them changed by ``--other`` (JSON
+of `EngineParams` fields), the order alternating between replications, and prints each pair's
+CPU seconds: paired, the comparison holds on a machine whose speed drifts between runs. ``warm`` runs the optimiser policy's weekly loop on the same replications solved from
 scratch each week and warm-started (`allocator.engine.optimiser.warm`), and prints each one's CPU
 seconds per replication, whether the allocations are the same and the hotel person-nights. ``ciw`` runs the same M/M/c case (lambda=4, mu=1, c=5) in our event-driven engine
 and in Ciw, and prints both mean waits with 95% batch-means intervals, Erlang C, and run times.
@@ -17,6 +22,7 @@ and in Ciw, and prints both mean waits with 95% batch-means intervals, Erlang C,
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import resource
@@ -25,11 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from allocator.engine.params import EngineParams
 from allocator.simulation import load_scenario, mmc_mean_wait, simulate, simulate_mmc
 from allocator.simulation.queueing import batch_means
 from allocator.simulation.results import outcome
 from allocator.simulation.sampling import build_units, sample_households
-from allocator.simulation.weekly import allocate
+from allocator.simulation.weekly import allocate, weekly_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,6 +119,57 @@ def bench_warm(args: argparse.Namespace) -> None:
     print(f"allocations identical in {same} of {args.replications} replications")
 
 
+def _paired(
+    scenario_path: Path,
+    seed: np.random.SeedSequence,
+    other: EngineParams,
+    time_limit: float,
+    other_first: bool,
+) -> tuple[float, float, float, float]:
+    """One replication's optimiser policy with the weekly settings and with ``other``: CPU
+    seconds and hotel person-nights of each."""
+    scenario = load_scenario(scenario_path)
+    units, hh = build_units(scenario), sample_households(scenario, seed)
+    runs = {}
+    for engine in (other, weekly_engine()) if other_first else (weekly_engine(), other):
+        began = time.process_time()
+        alloc = allocate("solver", scenario, units, hh, time_limit=time_limit, engine=engine)
+        cpu = time.process_time() - began
+        hotel = outcome(scenario, units, hh, alloc, "solver")[0]["hotel_person_nights"]
+        runs[engine is other] = (cpu, hotel)
+    return (*runs[False], *runs[True])
+
+
+def bench_settings(args: argparse.Namespace) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    other = EngineParams(**{**weekly_engine().model_dump(), **json.loads(args.other)})
+    path = ROOT / "scenarios" / f"{args.scenario}.yaml"
+    n = args.replications
+    seeds = np.random.SeedSequence(args.seed).spawn(n)
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        pairs = list(
+            pool.map(
+                _paired,
+                [path] * n,
+                seeds,
+                [other] * n,
+                [args.time_limit] * n,
+                [k % 2 == 1 for k in range(n)],
+            )
+        )
+    for k, (own, _, theirs, _) in enumerate(pairs):
+        print(f"replication {k}: weekly settings {own:.2f} s, other {theirs:.2f} s")
+    own, own_hotel, theirs, their_hotel = np.mean(pairs, axis=0)
+    faster = sum(p[0] < p[2] for p in pairs)
+    print(
+        f"{n} replications (seed {args.seed}), {args.workers} worker(s), CPU per replication: "
+        f"weekly settings {own:.2f} s, other {theirs:.2f} s ({own / theirs - 1:+.1%}); weekly "
+        f"settings faster in {faster} of {n}; mean hotel person-nights {own_hotel:,.0f} against "
+        f"{their_hotel:,.0f}"
+    )
+
+
 def _ciw_run(lam: float, mu: float, c: int, n: int, seed: int) -> tuple[np.ndarray, float]:
     import ciw
 
@@ -163,6 +221,14 @@ def main() -> None:
     w.add_argument("--seed", type=int, default=1)
     w.add_argument("--time-limit", type=float, default=10.0)
     w.set_defaults(func=bench_warm)
+    e = sub.add_parser("settings")
+    e.add_argument("--scenario", default="milan")
+    e.add_argument("--replications", type=int, default=10)
+    e.add_argument("--workers", type=int, default=2)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--time-limit", type=float, default=10.0)
+    e.add_argument("--other", required=True, help="EngineParams fields to change, as JSON")
+    e.set_defaults(func=bench_settings)
     q = sub.add_parser("ciw")
     q.add_argument("--customers", type=int, default=100_000)
     q.add_argument("--seed", type=int, default=1)
