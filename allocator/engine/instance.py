@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,11 +173,15 @@ class Instance:
         return (i, p) not in self.forbidden
 
 
-def _free_gaps(window: tuple[int, int], busy: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
-    """Free stretches [a, b) of a window; the flag says whether b is a busy period's start."""
+def _free_gaps(
+    window: tuple[int, int], busy: Sequence[tuple[int, int]]
+) -> list[tuple[int, int, bool]]:
+    """Free stretches [a, b) of a window; the flag says whether b is a busy period's start.
+
+    Every unit of every weekly plan asks: most hold no stay or one, which need no sort."""
     gaps = []
     cursor = window[0]
-    for s, e in sorted(busy):
+    for s, e in sorted(busy) if len(busy) > 1 else busy:
         if s > cursor and cursor < window[1]:
             end = min(s, window[1])
             gaps.append((cursor, end, end == s))
@@ -464,26 +469,9 @@ def _pools(
     for k, (capacity, kind, accessible, group, w_from, w_until) in enumerate(facts.rows):
         window_end = NEVER if w_until is None else w_until - day0
         window_start = 0 if w_from is None else max(0, w_from - day0)
-        spans = busy.get(k)
-        if not spans:
-            if not (window_start < window_end and window_start < H):
-                continue
-            gaps = [(window_start, window_end, False)]  # `_free_gaps` of a window with no stay
-        elif len(spans) == 1:  # `_free_gaps` of one stay, written out: most busy units have one
-            s0, s1 = spans[0]
-            gaps = []
-            if s0 > window_start and window_start < window_end and window_start < H:
-                end = min(s0, window_end)
-                gaps.append((window_start, end, end == s0))
-            cursor = max(window_start, s1)
-            if cursor < window_end and cursor < H:
-                gaps.append((cursor, window_end, False))
-            if not gaps:
-                continue
-        else:
-            gaps = [g for g in _free_gaps((window_start, window_end), spans) if g[0] < H]
-            if not gaps:
-                continue
+        gaps = [g for g in _free_gaps((window_start, window_end), busy.get(k, ())) if g[0] < H]
+        if not gaps:
+            continue
         if len(gaps) == 1 and k not in special_units:  # a shared pool's unit: one stretch
             g0, g1, ends_busy = gaps[0]
             departure = g1 - turn if ends_busy else g1

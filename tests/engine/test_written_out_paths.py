@@ -1,5 +1,6 @@
 """The written-out paths of the weekly plan's bookkeeping give what the general code gives: a
-unit with one stay (`instance._pools`, against `_free_gaps`), units of equal cost
+unit with one stay (`instance._free_gaps` without its sort, against the stay listed twice, which
+sorts), units of equal cost
 (`assign.assign_units`, against sorting them by cost), and a stay in a pool no combination
 shares (`occupancy.Occupancy.add`, against taking rooms part by part)."""
 
@@ -37,7 +38,7 @@ units_with_a_stay = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(units_with_a_stay, st.integers(0, 3), st.integers(1, 2), st.sets(st.integers(0, 5)))
 def test_a_unit_with_one_stay_has_the_pools_its_free_gaps_give(specs, turn, weeks, special):
-    """Each unit's one stay, and the same stay listed twice (which takes `_free_gaps`): the
+    """Each unit's one stay, and the same stay listed twice (which `_free_gaps` sorts): the
     same pools and the same pool per unit."""
     policy = validate_policy({"turnover_days": turn, "horizon_weeks": weeks}, source="policy")
     units, once = [], {}
