@@ -46,24 +46,20 @@ def pools_by_preference(inst: Instance) -> list[np.ndarray]:
     first. Households with the same pools and support level share one array (read-only)."""
     capacity = np.array([q.capacity for q in inst.pools], dtype=np.int64)
     mismatch = mismatch_table(inst)
-    fit = fitting_all(inst)
-    # a household's row of ``fit`` as bytes: households with equal rows fit the same pools
-    width = fit.shape[1] * fit.itemsize
-    rows = fit.tobytes()
+    kinds, kind_of = distinct_rows(fitting_all(inst))
     every = np.arange(len(inst.pools))
     # all pools in preference order per support level: a household's fitting pools are that
     # order's fitting ones (the pool's index breaks every tie, so the order is total)
     by_level: dict[int, np.ndarray] = {}
-    shared: dict[tuple[bytes, int], np.ndarray] = {}
+    shared: dict[tuple[int, int], np.ndarray] = {}
     ordered = []
-    for i, code in enumerate(support_codes(inst).tolist()):
-        key = (rows[i * width : (i + 1) * width], code)
-        mine = shared.get(key)
+    for kind, code in zip(kind_of.tolist(), support_codes(inst).tolist(), strict=True):
+        mine = shared.get((kind, code))
         if mine is None:
             preferred = by_level.get(code)
             if preferred is None:
                 preferred = by_level[code] = np.lexsort((every, mismatch[:, code], capacity))
-            mine = shared[key] = preferred[fit[i][preferred]]
+            mine = shared[kind, code] = preferred[kinds[kind][preferred]]
         ordered.append(mine)
     return ordered
 
