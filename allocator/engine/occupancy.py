@@ -23,10 +23,11 @@ from allocator.engine.instance import NEVER, Instance
 CHUNK = 1 << 21  # array elements worked on at once by the batch questions: about 16 MB
 
 
-def next_blocked_day(ok: np.ndarray) -> np.ndarray:
-    """For each day (last axis), the first day from it on where ``ok`` is False (length if none)."""
+def next_blocked_day(ok: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+    """For each day (last axis), the first day from it on where ``ok`` is False (length if none).
+    ``days``: ``np.arange`` of the last axis's length, when the caller keeps one."""
     n = ok.shape[-1]
-    blocked = np.where(ok, n, np.arange(n))  # broadcasts over the leading axes
+    blocked = np.where(ok, n, np.arange(n) if days is None else days)  # broadcasts over the rest
     return np.minimum.accumulate(blocked[..., ::-1], axis=-1)[..., ::-1]
 
 
@@ -117,9 +118,7 @@ class Occupancy:
             room -= 1
             # the pool's free runs only change where this stay took a day's last free unit
             if room.size and np.minimum.reduce(room) <= 0:
-                # `next_blocked_day` of the pool's row, with the days at hand
-                blocked = np.where(self.room[p] > 0, H, self.days)
-                self.next_full[p] = np.minimum.accumulate(blocked[::-1])[::-1]
+                self.next_full[p] = next_blocked_day(self.room[p] > 0, self.days)
                 self.longest[p] = self._longest_stays(self.next_full[p], p)
         stay = slice(t, min(t + L, H))
         if inst.support_free is not None:
