@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.engine import rooms
 from allocator.engine.columns import Columns
 from allocator.engine.instance import Instance
 from allocator.engine.optimiser import backend
-from allocator.engine.optimiser.model import column_entries, layout_of
+from allocator.engine.optimiser.model import chain_blocks, chain_reads, column_entries, layout_of
 
 _DIGITS = 12  # decimals kept of the LP's values
 _AFTER = np.iinfo(np.int64).max  # a key past every (chain, day) key
@@ -68,13 +67,7 @@ class BreakpointLP:
         step = np.diff(cap, axis=1)
         keys = np.arange(self._n_chains)[:, None] * self._K + np.arange(1, H)
         self._drops = keys[step < 0]  # where a cap drops (sorted keys)
-        # what `add_placements` reads of the instance: connecting rooms' footprint, the support
-        # load, the capped languages' chains
-        self._rooms = rooms.footprint(inst.pools) if inst.has_combinations else None
-        self._support_chain = lay.P
-        self._load = inst.load.astype(float) if lay.S else None
-        self._language = inst.language
-        self._capped = [(lay.P + lay.S + m, j) for m, j in enumerate(lay.capped)]
+        self._reads = chain_reads(inst)  # what `add_placements` reads of the instance
         self._rises = np.append(keys[step > 0], _AFTER)  # where it rises, then past every key
         # GLOP is handed the model at its first use (`glop`): the first columns, and the rows
         # they need, then go into it in one piece rather than as updates
@@ -159,8 +152,8 @@ class BreakpointLP:
 
     def add_placements(self, inst: Instance, cols: Columns) -> None:
         """`add_columns` of these placement columns, with `model.column_entries`' entries: the
-        same LP, the intervals read off the columns (start, occupancy end or departure, pools,
-        support load, capped language) rather than off the entries."""
+        same LP, the intervals read off the chains they load (`model.chain_blocks`, which those
+        entries are written from) rather than off the entries."""
         if self._added.size:  # the columns need entries in the added rows too
             self.add_columns(cols.cost, *column_entries(inst, cols, 0))
             return
@@ -169,25 +162,8 @@ class BreakpointLP:
             return
         H, K = self._H, self._K
         every = np.arange(k)
-        # per chain block: chain, start day, end day, weight, the columns that enter it
-        blocks: list[tuple[np.ndarray | int, np.ndarray, np.ndarray, np.ndarray | None]] = []
-        if self._rooms is not None:  # connecting rooms: a column enters each room's pool
-            where, count = self._rooms
-            for j in range(where.shape[1]):
-                units = count[cols.pool, j]
-                blocks.append(
-                    (where[cols.pool, j], cols.occupancy_end, units.astype(float), units > 0)
-                )
-        else:
-            blocks.append((cols.pool, cols.occupancy_end, np.ones(k), None))
-        if self._load is not None:
-            load = self._load[cols.household]
-            blocks.append((self._support_chain, cols.departure, load, load > 0))
-        for chain, language in self._capped:
-            mine = self._language[cols.household] == language
-            blocks.append((chain, cols.departure, np.ones(k), mine))
         s_key, e_key, w, s_local = [], [], [], []
-        for chains, end, weight, enters in blocks:
+        for chains, end, weight, enters in chain_blocks(self._reads, cols):
             which = every if enters is None else np.flatnonzero(enters)
             first = (chains if isinstance(chains, int) else chains[which]) * K
             s_key.append(first + cols.start[which])

@@ -156,53 +156,66 @@ def base_bounds(inst: Instance) -> backend.SparseModel:
     )
 
 
+# a chain that placement columns load: the chain (per column, or one for all), where each
+# column's load on it ends (exclusive), the load, and the columns that load it (None: all)
+ChainBlock = tuple[np.ndarray | int, np.ndarray, np.ndarray, np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class ChainReads:
+    """What placing columns on the running-total chains reads of an instance, worked out once
+    for it (the breakpoint LP places columns every round)."""
+
+    rooms: tuple[np.ndarray, np.ndarray] | None  # connecting rooms' `rooms.footprint`, if any
+    support_chain: int
+    load: np.ndarray | None  # per household, None when the support is not capped
+    language: np.ndarray
+    capped: list[tuple[int, int]]  # (chain, language) of each capped language
+
+
+def chain_reads(inst: Instance) -> ChainReads:
+    lay = layout_of(inst)
+    return ChainReads(
+        rooms=rooms.footprint(inst.pools) if inst.has_combinations else None,
+        support_chain=lay.P,
+        load=inst.load.astype(float) if lay.S else None,
+        language=inst.language,
+        capped=[(lay.P + lay.S + m, j) for m, j in enumerate(lay.capped)],
+    )
+
+
+def chain_blocks(reads: ChainReads, cols: Columns) -> list[ChainBlock]:
+    """The chains that placement columns load, in the model's order: their pool from the start
+    to the occupancy's end (with connecting rooms, each room's pool, by its count of rooms),
+    then the support by the household's load and each capped language's mediators to the
+    departure. `column_entries` writes them as entries, the breakpoint LP as intervals."""
+    k = len(cols)
+    blocks: list[ChainBlock] = []
+    if reads.rooms is not None:  # connecting rooms: a column enters each of its rooms' pools
+        where, count = reads.rooms
+        for j in range(where.shape[1]):
+            units = count[cols.pool, j]
+            blocks.append((where[cols.pool, j], cols.occupancy_end, units.astype(float), units > 0))
+    else:
+        blocks.append((cols.pool, cols.occupancy_end, np.ones(k), None))
+    if reads.load is not None:
+        load = reads.load[cols.household]
+        blocks.append((reads.support_chain, cols.departure, load, load > 0))
+    for chain, language in reads.capped:
+        mine = reads.language[cols.household] == language
+        blocks.append((chain, cols.departure, np.ones(k), mine))
+    return blocks
+
+
 def column_entries(inst: Instance, cols: Columns, first_var: int):
     """Matrix entries (rows, variables, values) of placement columns numbered from first_var."""
     lay = layout_of(inst)
     H, C = lay.H, len(cols)
     col_idx = first_var + np.arange(C)
     parts = [(cols.household, col_idx, np.ones(C))]
-    if inst.has_combinations:  # connecting rooms: a column enters each of its rooms' pools
-        where, count = rooms.footprint(inst.pools)
-        for j in range(where.shape[1]):
-            k = count[cols.pool, j]
-            parts.append(
-                _event_entries(
-                    lay.f0 + where[cols.pool, j] * H,
-                    cols.start,
-                    cols.occupancy_end,
-                    k.astype(float),
-                    col_idx,
-                    H,
-                    k > 0,
-                )
-            )
-    else:
-        parts.append(
-            _event_entries(
-                lay.f0 + cols.pool * H, cols.start, cols.occupancy_end, np.ones(C), col_idx, H
-            )
-        )
-    if lay.S:
-        load = inst.load[cols.household].astype(float)
-        parts.append(
-            _event_entries(
-                np.full(C, lay.s0), cols.start, cols.departure, load, col_idx, H, load > 0
-            )
-        )
-    for k, j in enumerate(lay.capped):
-        mine = inst.language[cols.household] == j
-        parts.append(
-            _event_entries(
-                np.full(C, lay.md0 + k * H),
-                cols.start,
-                cols.departure,
-                np.ones(C),
-                col_idx,
-                H,
-                mine,
-            )
-        )
+    for chain, end, weight, enters in chain_blocks(chain_reads(inst), cols):
+        rows_base = lay.f0 + (np.full(C, chain) if isinstance(chain, int) else chain) * H
+        parts.append(_event_entries(rows_base, cols.start, end, weight, col_idx, H, enters))
     rows, var, vals = (np.concatenate(x) for x in zip(*parts, strict=True))
     return rows.astype(np.int64), var.astype(np.int64), vals
 
