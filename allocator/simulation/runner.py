@@ -111,6 +111,7 @@ def check_seed(seed: object, field: str = "seed") -> int:
 
 
 def check_engine(engine: object) -> None:
+    """The solver's settings are an `EngineParams`, or None for the weekly loop's own."""
     if engine is not None and not isinstance(engine, EngineParams):
         raise InputError(f"expected EngineParams or None, got {engine!r}", field="engine")
 
