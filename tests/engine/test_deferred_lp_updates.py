@@ -12,14 +12,10 @@ from allocator.engine.optimiser import backend
 def _empty_lp(n: int) -> backend.IncrementalLP:
     """max sum x over n variables in [0, 1] (as a minimisation), no rows yet."""
     return backend.IncrementalLP(
-        backend.SparseModel(
+        backend.SparseModel.without_entries(
             cost=-np.ones(n),
             var_lb=np.zeros(n),
             var_ub=np.ones(n),
-            integer=np.zeros(n, dtype=bool),
-            rows=np.zeros(0, dtype=np.int64),
-            cols=np.zeros(0, dtype=np.int64),
-            vals=np.zeros(0),
             row_lb=np.zeros(0),
             row_ub=np.zeros(0),
         )

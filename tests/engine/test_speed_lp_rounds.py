@@ -138,14 +138,10 @@ def test_new_columns_update_is_the_field_by_field_one(k, first_id, seed):
     unique = np.unique(rows * k + local, return_index=True)[1]  # one entry per (row, column)
     rows, local, vals = rows[unique], local[unique], vals[unique]
     lp = backend.IncrementalLP(
-        backend.SparseModel(
+        backend.SparseModel.without_entries(
             cost=np.zeros(first_id),
             var_lb=np.zeros(first_id),
             var_ub=np.ones(first_id),
-            integer=np.zeros(first_id, dtype=bool),
-            rows=np.zeros(0, dtype=np.int64),
-            cols=np.zeros(0, dtype=np.int64),
-            vals=np.zeros(0),
             row_lb=np.zeros(5000),
             row_ub=np.ones(5000),
         )

@@ -51,6 +51,30 @@ class SparseModel:
     row_lb: np.ndarray
     row_ub: np.ndarray
 
+    @classmethod
+    def without_entries(
+        cls,
+        cost: np.ndarray,
+        var_lb: np.ndarray,
+        var_ub: np.ndarray,
+        row_lb: np.ndarray,
+        row_ub: np.ndarray,
+    ) -> SparseModel:
+        """Continuous variables and rows with no matrix entry yet: an LP that columns are added
+        to (`IncrementalLP`), or only bounds (`model.base_bounds`)."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(
+            cost=cost,
+            var_lb=var_lb,
+            var_ub=var_ub,
+            integer=np.zeros(len(cost), dtype=bool),
+            rows=empty,
+            cols=empty,
+            vals=np.zeros(0),
+            row_lb=row_lb,
+            row_ub=row_ub,
+        )
+
 
 @dataclass
 class SolverAnswer:

@@ -142,15 +142,10 @@ def base_bounds(inst: Instance) -> backend.SparseModel:
     cost[:N] = kept_unplaced_cost(inst)
     row_bound = np.zeros(lay.n_rows)
     row_bound[:N] = 1.0
-    empty = np.zeros(0, dtype=np.int64)
-    return backend.SparseModel(
+    return backend.SparseModel.without_entries(
         cost=cost,
         var_lb=np.zeros(lay.n_base_vars),
         var_ub=var_ub,
-        integer=np.zeros(lay.n_base_vars, dtype=bool),
-        rows=empty,
-        cols=empty,
-        vals=np.zeros(0),
         row_lb=row_bound,
         row_ub=row_bound.copy(),
     )
