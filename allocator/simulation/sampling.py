@@ -228,9 +228,22 @@ def _choice(rng: np.random.Generator, mix: dict, n: int) -> np.ndarray:
     return np.asarray(keys, dtype=object)[rng.choice(len(keys), n, p=list(mix.values()))]
 
 
+def children(seed: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """What ``seed.spawn(n)`` gives a seed that has spawned nothing, without spawning: `spawn`
+    counts its children on the seed, so a second call, or a second sampling from the same seed
+    object, would draw other numbers."""
+    return [
+        np.random.SeedSequence(
+            seed.entropy, spawn_key=(*seed.spawn_key, k), pool_size=seed.pool_size
+        )
+        for k in range(n)
+    ]
+
+
 def sample_households(scenario: Scenario, seed: np.random.SeedSequence) -> Households:
-    """One replication's households; the same ``seed`` gives the same households."""
-    s_arr, s_attr, s_stay, s_base = (np.random.default_rng(s) for s in seed.spawn(4))
+    """One replication's households; the same ``seed`` gives the same households, however often
+    it is used."""
+    s_arr, s_attr, s_stay, s_base = (np.random.default_rng(s) for s in children(seed, 4))
     a = scenario.arrivals
     t = arrival_days(scenario, s_arr)
     n = len(t)
