@@ -77,12 +77,20 @@ def _cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def _replication(scenario_path: Path, seed: np.random.SeedSequence, warm: bool, time_limit: float):
+def _replication(
+    scenario_path: Path,
+    seed: np.random.SeedSequence,
+    warm: bool,
+    time_limit: float,
+    engine: EngineParams | None = None,
+):
     """One replication's optimiser policy: CPU seconds, plan calls, allocation, hotel nights."""
     scenario = load_scenario(scenario_path)
     units, hh = build_units(scenario), sample_households(scenario, seed)
     began = time.process_time()
-    alloc = allocate("solver", scenario, units, hh, time_limit=time_limit, warm_start=warm)
+    alloc = allocate(
+        "solver", scenario, units, hh, time_limit=time_limit, warm_start=warm, engine=engine
+    )
     cpu = time.process_time() - began
     row = outcome(scenario, units, hh, alloc, "solver")[0]
     return cpu, alloc.plan_calls, alloc, row["hotel_person_nights"]
@@ -128,14 +136,9 @@ def _paired(
 ) -> tuple[float, float, float, float]:
     """One replication's optimiser policy with the weekly settings and with ``other``: CPU
     seconds and hotel person-nights of each."""
-    scenario = load_scenario(scenario_path)
-    units, hh = build_units(scenario), sample_households(scenario, seed)
     runs = {}
     for engine in (other, weekly_engine()) if other_first else (weekly_engine(), other):
-        began = time.process_time()
-        alloc = allocate("solver", scenario, units, hh, time_limit=time_limit, engine=engine)
-        cpu = time.process_time() - began
-        hotel = outcome(scenario, units, hh, alloc, "solver")[0]["hotel_person_nights"]
+        cpu, _, _, hotel = _replication(scenario_path, seed, False, time_limit, engine)
         runs[engine is other] = (cpu, hotel)
     return (*runs[False], *runs[True])
 
