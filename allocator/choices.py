@@ -67,3 +67,4 @@ REPORT_POLICIES = ("solver", "greedy")  # the report's policies against the hote
 REPORT_REPLICATIONS = 20
 REPORT_SENSITIVITY_POLICY = "fcfs_fast"  # quick enough for the sensitivity runs
 REPORT_SENSITIVITY_REPLICATIONS = 100
+REPORT_TIME_LIMIT = 10.0  # the solver's seconds per simulated weekly plan

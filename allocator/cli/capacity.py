@@ -16,6 +16,7 @@ import typer
 from allocator.choices import CAPACITY_POLICIES
 from allocator.cli.common import (
     ConnectTimeoutOption,
+    EngineOption,
     SchedulerOption,
     add_scenario_inputs,
     check_positive,
@@ -24,6 +25,7 @@ from allocator.cli.common import (
     fail,
     print_table,
     progress_bar,
+    read_engine,
 )
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
@@ -168,6 +170,7 @@ def capacity_cmd(
     scheduler: SchedulerOption = None,
     connect_timeout: ConnectTimeoutOption = None,
     time_limit: Annotated[float, typer.Option(help="Solver seconds per weekly plan.")] = 10.0,
+    engine: EngineOption = None,
     out: Annotated[Path | None, typer.Option(help="The curve as a CSV or XLSX table.")] = None,
     plot: Annotated[
         Path | None, typer.Option(help="The capacity curves as a picture (.png).")
@@ -192,6 +195,7 @@ def capacity_cmd(
         _check_output(plot, _plot_suffixes(), "--plot")
         outputs = Outputs()
         add_scenario_inputs(outputs, scenario)
+        outputs.add_input("--engine", engine)
         outputs.file("--out", out)
         outputs.file("--plot", plot)
         room_counts = parse_counts(rooms, "--rooms") if rooms is not None else None
@@ -199,6 +203,7 @@ def capacity_cmd(
         base = load_scenario(scenario)
         room_counts = room_counts if room_counts is not None else _default(base, "hub_rooms")
         flat_counts = flat_counts if flat_counts is not None else _default(base, "flats")
+        settings = read_engine(engine)
         with dask_client(scheduler, connect_timeout) as client:
             result = _run(
                 base,
@@ -214,6 +219,7 @@ def capacity_cmd(
                 workers=workers,
                 time_limit=time_limit,
                 client=client,
+                engine=settings,
             )
         _write_outputs(outputs, result, out, plot)
     except AllocatorError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,11 +19,10 @@ from allocator.choices import DB_ENV
 from allocator.errors import AllocatorError, InputError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pandas as pd
     from rich.progress import Progress
 
+    from allocator.engine.params import EngineParams
     from allocator.io import Outputs
 
 
@@ -56,6 +56,17 @@ ConnectTimeoutOption = Annotated[
         "--connect-timeout",
         metavar="SECONDS",
         help="How long to wait for the --scheduler before giving up (default 10).",
+        show_default=False,
+    ),
+]
+# the simulation commands: the solver's settings for every weekly plan of the optimiser policies
+EngineOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--engine",
+        metavar="FILE",
+        help="TOML file of solver settings (allocator.EngineParams fields) for every weekly "
+        "plan; fields it leaves out keep the simulation's own.",
         show_default=False,
     ),
 ]
@@ -138,6 +149,17 @@ def check_ranges(
     for option, target in (targets or {}).items():
         if target is not None:
             check_number(target, option, 0, 1e12)
+
+
+def read_engine(path: Path | None) -> EngineParams | None:
+    """The --engine file's settings over the weekly loop's own (None without a file), read
+    before any run. Callers add the file to their outputs' inputs (no output may overwrite it)."""
+    if path is None:
+        return None
+    from allocator.engine.params import EngineParams
+    from allocator.simulation.weekly import weekly_engine
+
+    return EngineParams.from_file(path, base=weekly_engine())
 
 
 def add_scenario_inputs(outputs: Outputs, path: Path, label: str = "SCENARIO") -> None:

@@ -17,9 +17,11 @@ from allocator.choices import (
     REPORT_REPLICATIONS,
     REPORT_SENSITIVITY_POLICY,
     REPORT_SENSITIVITY_REPLICATIONS,
+    REPORT_TIME_LIMIT,
 )
 from allocator.cli.common import (
     ConnectTimeoutOption,
+    EngineOption,
     SchedulerOption,
     add_scenario_inputs,
     check_positive,
@@ -27,6 +29,7 @@ from allocator.cli.common import (
     dask_client,
     fail,
     progress_bar,
+    read_engine,
 )
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
@@ -65,6 +68,10 @@ def report_cmd(
     sensitivity_policy: Annotated[
         str, typer.Option(help="Policy of the sensitivity runs.")
     ] = REPORT_SENSITIVITY_POLICY,
+    time_limit: Annotated[
+        float, typer.Option(help="Solver seconds per weekly plan.")
+    ] = REPORT_TIME_LIMIT,
+    engine: EngineOption = None,
 ) -> None:
     """Simulate a scenario and write one HTML file: results, figures, sensitivity, sources."""
     from allocator.analysis.report import build_report, write_report
@@ -75,11 +82,13 @@ def report_cmd(
         _check_out(out)  # before minutes of simulation, not after
         outputs = Outputs()
         add_scenario_inputs(outputs, scenario)
+        outputs.add_input("--engine", engine)
         outputs.file("--out", out)
         check_positive(workers, "--workers")
         if workers != int(workers):
             raise InputError("must be a whole number", source="--workers")
         check_ranges(
+            time_limit=time_limit,
             workers=workers,
             replications={
                 "--replications": replications,
@@ -87,6 +96,7 @@ def report_cmd(
             },
             seed=seed,
         )
+        read_engine(engine)  # a bad file is refused before connecting to a cluster
         with dask_client(scheduler, connect_timeout) as client, progress_bar() as bar:
             task = bar.add_task(scenario.name, total=replications)
 
@@ -101,8 +111,10 @@ def report_cmd(
                 sensitivity_replications=sensitivity_replications,
                 sensitivity_policy=sensitivity_policy,
                 workers=workers,
+                time_limit=time_limit,
                 progress=progress,
                 client=client,
+                engine=engine,
             )
         from allocator.cli.interrupts import final_write
 

@@ -15,6 +15,7 @@ import typer
 from allocator.choices import SIMULATION_POLICIES
 from allocator.cli.common import (
     ConnectTimeoutOption,
+    EngineOption,
     SchedulerOption,
     add_scenario_inputs,
     check_ranges,
@@ -22,6 +23,7 @@ from allocator.cli.common import (
     fail,
     print_table,
     progress_bar,
+    read_engine,
 )
 from allocator.cli.root import app
 from allocator.errors import AllocatorError, InputError
@@ -29,6 +31,7 @@ from allocator.errors import AllocatorError, InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from allocator.engine.params import EngineParams
     from allocator.io import Outputs
     from allocator.simulation import SimulationResult
 
@@ -62,6 +65,7 @@ def _run(
     workers: int,
     client: Any,
     time_limit: float,
+    engine: EngineParams | None,
     switch_clocks: bool = False,
 ) -> SimulationResult:
     """Simulate the scenario in ``path`` (on the Dask ``client``'s cluster if given);
@@ -85,33 +89,43 @@ def _run(
             client=client,
             time_limit=time_limit,
             progress=lambda done: bar.update(task, completed=done),
+            engine=engine,
         )
 
 
 def _check_first(
-    paths: list[Path], replications: int, seed: int, workers: int, time_limit: float
-) -> None:
-    """The numbers and the scenarios, checked before connecting to a cluster (which may take
-    the whole --connect-timeout to fail)."""
+    paths: list[Path],
+    replications: int,
+    seed: int,
+    workers: int,
+    time_limit: float,
+    engine: Path | None,
+) -> EngineParams | None:
+    """The numbers, the scenarios and the solver's settings (returned), checked before
+    connecting to a cluster (which may take the whole --connect-timeout to fail)."""
     from allocator.simulation import load_scenario
 
     reps = {"--replications": replications}
     check_ranges(time_limit=time_limit, workers=workers, replications=reps, seed=seed)
     for path in paths:
         load_scenario(path)
+    return read_engine(engine)
 
 
 # what `simulate --out` writes, as Parquet; households: per-household waits (`allocator audit`)
 TABLES = ("replications", "weekly", "summary", "households")
 
 
-def _check_out_folder(scenario: Path, out: Path | None, clocks: bool = False) -> Outputs:
+def _check_out_folder(
+    scenario: Path, out: Path | None, engine: Path | None, clocks: bool = False
+) -> Outputs:
     from allocator.io import Outputs
 
     if out is not None and out.exists() and not out.is_dir():
         raise InputError("expected a folder for the Parquet tables, found a file", source=str(out))
     outputs = Outputs()
     add_scenario_inputs(outputs, scenario)
+    outputs.add_input("--engine", engine)
     if out is not None:
         names = [*TABLES, "clocks"] if clocks else list(TABLES)
         outputs.folder("--out", out, [f"{name}.parquet" for name in names])
@@ -131,6 +145,7 @@ def simulate_cmd(
     scheduler: SchedulerOption = None,
     connect_timeout: ConnectTimeoutOption = None,
     time_limit: Annotated[float, typer.Option(help="Solver seconds per weekly plan.")] = 10.0,
+    engine: EngineOption = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the Parquet tables.")] = None,
     clock_sensitivity: Annotated[
         bool,
@@ -144,17 +159,16 @@ def simulate_cmd(
     clocks = None
     try:
         # before hours of simulation, not after
-        outputs = _check_out_folder(scenario, out, clock_sensitivity)
-        _check_first([scenario], replications, seed, workers, time_limit)
+        outputs = _check_out_folder(scenario, out, engine, clock_sensitivity)
+        settings = _check_first([scenario], replications, seed, workers, time_limit, engine)
         local = workers if dask else None
         with dask_client(scheduler, connect_timeout, local) as client:
-            result = _run(scenario, replications, seed, policies, workers, client, time_limit)
+            args = (replications, seed, policies, workers, client, time_limit, settings)
+            result = _run(scenario, *args)
             if clock_sensitivity:
                 from allocator.simulation import clock_table
 
-                other = _run(
-                    scenario, replications, seed, policies, workers, client, time_limit, True
-                )
+                other = _run(scenario, *args, switch_clocks=True)
                 clocks = clock_table(result, other)
         if out is not None:
             _write_tables(outputs, result, out, clocks)
@@ -192,6 +206,7 @@ def compare_cmd(
     scheduler: SchedulerOption = None,
     connect_timeout: ConnectTimeoutOption = None,
     time_limit: Annotated[float, typer.Option()] = 10.0,
+    engine: EngineOption = None,
     out: Annotated[Path | None, typer.Option(help="CSV of the comparison.")] = None,
 ) -> None:
     """Run the same seeds on several scenarios and print their key metrics side by side."""
@@ -208,11 +223,12 @@ def compare_cmd(
         outputs = Outputs()
         for path in scenarios:
             add_scenario_inputs(outputs, path)
+        outputs.add_input("--engine", engine)
         outputs.file("--out", out)
-        _check_first(scenarios, replications, seed, workers, time_limit)
+        settings = _check_first(scenarios, replications, seed, workers, time_limit, engine)
         with dask_client(scheduler, connect_timeout) as client:
             for path in scenarios:
-                r = _run(path, replications, seed, policies, workers, client, time_limit)
+                r = _run(path, replications, seed, policies, workers, client, time_limit, settings)
                 frames.append(_key_metrics(r, path, frames))
         table = pd.concat(frames, ignore_index=True)
         if out is not None:

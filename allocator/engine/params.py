@@ -349,8 +349,10 @@ class EngineParams(BaseModel):
         return v
 
     @classmethod
-    def from_file(cls, path: str | Path) -> EngineParams:
-        """Read settings from TOML (field names as keys; the rest keep their defaults).
+    def from_file(cls, path: str | Path, base: EngineParams | None = None) -> EngineParams:
+        """Read settings from TOML (field names as keys); the rest keep ``base``'s values, or the
+        defaults. A simulation passes its weekly loop's settings as ``base``, so a file that
+        changes one field does not also undo the loop's others.
 
         Errors are `InputError`s of one line naming the file and the field, the value and the
         range, as `Policy.from_file`'s do.
@@ -358,7 +360,7 @@ class EngineParams(BaseModel):
         path = Path(path)
         data = read_toml(path)
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data if base is None else {**base.model_dump(), **data})
         except ValidationError as exc:
             err = exc.errors()[0]
             raise InputError(

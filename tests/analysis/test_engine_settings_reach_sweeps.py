@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-import allocator.engine.planning as planning
 from allocator.analysis.capacity import capacity
 from allocator.analysis.report import build_report
 from allocator.engine.params import EngineParams
@@ -21,32 +20,13 @@ MINE = EngineParams(breakpoint_rows_up_to=0, lean_mips=False, grow_before_proof=
 
 
 @pytest.fixture
-def seen(monkeypatch: pytest.MonkeyPatch) -> list[EngineParams | None]:
-    """The settings each weekly `decide` received, in call order."""
-    calls: list[EngineParams | None] = []
-    decide = planning.decide
-
-    def recording(*args, **kwargs):
-        calls.append(kwargs.get("engine"))
-        LIMITS.append(kwargs.get("time_limit"))
-        return decide(*args, **kwargs)
-
-    LIMITS.clear()
-    monkeypatch.setattr(planning, "decide", recording)
-    return calls
-
-
-LIMITS: list[float | None] = []  # the time limit each weekly `decide` received (`seen`)
-
-
-@pytest.fixture
 def scenario_file(tmp_path: Path) -> Path:
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump(small(horizon_weeks=8)))
     return path
 
 
-def test_every_mix_gets_the_settings_given(seen: list[EngineParams | None]) -> None:
+def test_every_mix_gets_the_settings_given(decide_calls) -> None:
     result = capacity(
         small(horizon_weeks=8),
         rooms=[2, 3],
@@ -60,12 +40,10 @@ def test_every_mix_gets_the_settings_given(seen: list[EngineParams | None]) -> N
         engine=MINE,
     )
     assert len(result.mixes) == 2
-    assert seen and all(engine is MINE for engine in seen)
+    assert decide_calls and all(engine is MINE for engine in decide_calls.engines)
 
 
-def test_main_comparison_gets_the_settings_given(
-    seen: list[EngineParams | None], scenario_file: Path
-) -> None:
+def test_main_comparison_gets_the_settings_given(decide_calls, scenario_file: Path) -> None:
     report = build_report(
         scenario_file,
         replications=1,
@@ -76,8 +54,8 @@ def test_main_comparison_gets_the_settings_given(
     )
     reps = report.result.replications
     calls = int(reps.loc[reps["policy"] == "solver", "plan_calls"].sum())
-    assert calls > 0 and len(seen) == calls
-    assert all(engine is MINE for engine in seen)
+    assert calls > 0 and len(decide_calls) == calls
+    assert all(engine is MINE for engine in decide_calls.engines)
     listed = report.settings["solver settings"]
     assert "breakpoint_rows_up_to=0" in listed and "lean_mips=False" in listed
     assert "command below does not set them" in listed
@@ -94,9 +72,7 @@ def test_a_report_without_settings_says_it_used_the_simulations_own(scenario_fil
     assert report.settings["solver settings"].startswith("the simulation's own")
 
 
-def test_sensitivity_runs_get_the_settings_given(
-    seen: list[EngineParams | None], scenario_file: Path
-) -> None:
+def test_sensitivity_runs_get_the_settings_given(decide_calls, scenario_file: Path) -> None:
     """More weekly plans than the main comparison's: the sensitivity's solver runs made them,
     with the same settings and time limit."""
     report = build_report(
@@ -111,13 +87,13 @@ def test_sensitivity_runs_get_the_settings_given(
     )
     reps = report.result.replications
     main = int(reps.loc[reps["policy"] == "solver", "plan_calls"].sum())
-    assert report.sensitivity and len(seen) > main > 0
-    assert all(engine is MINE for engine in seen)
-    assert LIMITS == [7.0] * len(seen)
+    assert report.sensitivity and len(decide_calls) > main > 0
+    assert all(engine is MINE for engine in decide_calls.engines)
+    assert decide_calls.time_limits == [7.0] * len(decide_calls)
 
 
 def test_settings_of_another_type_are_refused_before_any_run(
-    seen: list[EngineParams | None], scenario_file: Path
+    decide_calls, scenario_file: Path
 ) -> None:
     wrong = {"lean_mips": True}
     with pytest.raises(InputError) as caught:
@@ -141,4 +117,4 @@ def test_settings_of_another_type_are_refused_before_any_run(
             engine=wrong,
         )
     assert caught.value.field == "engine"
-    assert seen == []
+    assert decide_calls == []

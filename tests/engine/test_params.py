@@ -200,3 +200,17 @@ def test_two_plans_in_one_process_differ_in_their_settings() -> None:
 
 def untimed(details: dict) -> dict:
     return {k: v for k, v in details.items() if k not in ("lp_seconds", "mip_seconds")}
+
+
+def test_a_file_over_base_settings_keeps_the_fields_it_leaves_out(tmp_path) -> None:
+    """A simulation reads a file over its weekly loop's settings: one field changed, the others
+    stay the base's (not the engine's defaults)."""
+    base = EngineParams(breakpoint_rows_up_to=40, lean_mips=True, clique_rounds=3)
+    path = tmp_path / "engine.toml"
+    path.write_text("lean_mips = false\n")
+    read = EngineParams.from_file(path, base=base)
+    assert read == EngineParams(breakpoint_rows_up_to=40, lean_mips=False, clique_rounds=3)
+    path.write_text("lean_mips = 3\n")
+    with pytest.raises(InputError) as refused:
+        EngineParams.from_file(path, base=base)
+    assert refused.value.field == "lean_mips" and refused.value.source == str(path)

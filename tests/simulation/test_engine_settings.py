@@ -9,7 +9,6 @@ import math
 import pandas as pd
 import pytest
 
-import allocator.engine.planning as planning
 from allocator.engine.params import EngineParams
 from allocator.errors import InputError
 from allocator.simulation import simulate, validate_scenario
@@ -34,22 +33,14 @@ def test_no_settings_means_the_weekly_loops_own() -> None:
         pd.testing.assert_frame_equal(a, b)
 
 
-def test_every_week_gets_the_settings_given(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_week_gets_the_settings_given(decide_calls) -> None:
     """Each weekly `decide` receives the settings passed to `simulate`, and only the solver's
     weeks call it with them."""
-    seen: list[EngineParams | None] = []
-    decide = planning.decide
-
-    def recording(*args, **kwargs):
-        seen.append(kwargs.get("engine"))
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(planning, "decide", recording)
     mine = EngineParams(breakpoint_rows_up_to=0, lean_mips=False, grow_before_proof=math.inf)
     result = simulate(SCN, replications=1, seed=3, policies=["solver"], workers=1, engine=mine)
     calls = int(result.replications.query("policy == 'solver'").plan_calls.sum())
-    assert calls > 0 and len(seen) == calls
-    assert all(engine is mine for engine in seen)
+    assert calls > 0 and len(decide_calls) == calls
+    assert all(engine is mine for engine in decide_calls.engines)
 
 
 def test_settings_of_another_type_are_refused() -> None:

@@ -25,6 +25,7 @@ from allocator.choices import (
     REPORT_REPLICATIONS,
     REPORT_SENSITIVITY_POLICY,
     REPORT_SENSITIVITY_REPLICATIONS,
+    REPORT_TIME_LIMIT,
 )
 from allocator.engine.params import EngineParams
 from allocator.errors import InputError
@@ -48,6 +49,7 @@ DEFAULT_REPLICATIONS = REPORT_REPLICATIONS
 DEFAULT_SENSITIVITY_POLICY = REPORT_SENSITIVITY_POLICY
 DEFAULT_SENSITIVITY_REPLICATIONS = REPORT_SENSITIVITY_REPLICATIONS
 DEFAULT_SWING = 0.25
+DEFAULT_TIME_LIMIT = REPORT_TIME_LIMIT
 
 
 @dataclass
@@ -99,11 +101,11 @@ def build_report(
     sensitivity_policy: str = DEFAULT_SENSITIVITY_POLICY,
     sensitivity_factor: float = DEFAULT_SWING,
     workers: int = 1,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     progress: Progress | None = None,
     command: str | None = None,
     client: Any = None,
-    engine: EngineParams | None = None,
+    engine: EngineParams | str | Path | None = None,
 ) -> Report:
     """Simulate the scenario for the report; raise `InputError` before any run on bad input.
 
@@ -113,14 +115,20 @@ def build_report(
     differ only by the assumption moved. ``command`` is the reproduction command shown. A
     `dask.distributed` ``client`` runs every replication, main and sensitivity, on its cluster
     (same numbers; see `allocator.simulation.simulate`). ``engine``, the solver's settings for
-    every week of the main and sensitivity runs (None: the weekly loop's), is a Python-API setting
-    only: the command line has no option for it, so the settings table lists those that differ
-    from the weekly loop's and says the reproduction command does not set them.
+    every week of the main and sensitivity runs (None: the weekly loop's), is an `EngineParams` or
+    a TOML file of its fields (`EngineParams.from_file` over the weekly loop's settings). The
+    settings table lists those that differ from the weekly loop's; a file is named there with its
+    hash and in the reproduction command (``--engine``), which settings given as an object cannot
+    be.
     """
     # the figures need matplotlib: imported here, so that importing the report stays light
     from allocator.analysis.report.figures import report_figures
 
     t0 = time.perf_counter()
+    engine_file = None
+    if isinstance(engine, str | Path):
+        engine_file = Path(engine)
+        engine = EngineParams.from_file(engine_file, base=weekly_engine())
     run = _Run(
         replications=replications,
         seed=seed,
@@ -131,6 +139,7 @@ def build_report(
         workers=workers,
         time_limit=time_limit,
         engine=engine,
+        engine_file=engine_file,
     )
     _check(run)
     check_engine(engine)
@@ -208,6 +217,7 @@ class _Run:
     workers: int
     time_limit: float
     engine: EngineParams | None = None  # the solver's settings; None: the weekly loop's
+    engine_file: Path | None = None  # the TOML file they were read from, if they were
 
 
 def _stages(progress: Progress | None) -> Stage:
@@ -259,7 +269,7 @@ def _settings(
         ),
         "stay clocks": _clocks_text(scenario),
         "solver time limit per weekly plan": (f"{run.time_limit:g} s" if solver_ran else "–"),
-        "solver settings": _engine_text(run.engine) if solver_ran else "–",
+        "solver settings": _engine_text(run) if solver_ran else "–",
         "workers": (
             f"{main.workers} on a Dask cluster"
             if main is not None and main.backend == "dask"
@@ -271,26 +281,38 @@ def _settings(
     }
 
 
-def _engine_text(engine: EngineParams | None) -> str:
+def _engine_text(run: _Run) -> str:
     """The solver's settings as the reader needs them: the weekly loop's own, or each one that
-    differs from them (given through the Python API: the command below cannot set them)."""
+    differs from them, and where they came from (a file, or the Python API, which the command
+    below cannot repeat)."""
+    engine = run.engine
     if engine is None:
         return "the simulation's own (allocator.simulation.weekly.weekly_engine)"
     own = weekly_engine().model_dump()
     changed = {k: v for k, v in engine.model_dump().items() if own[k] != v}
+    listed = ", ".join(f"{k}={v!r}" for k, v in sorted(changed.items()))
+    if run.engine_file is not None:
+        digest = hashlib.sha256(run.engine_file.read_bytes()).hexdigest()[:16]
+        what = listed or "the simulation's own"
+        return f"{what}; from {run.engine_file} (sha256 {digest}…)"
     if not changed:
         return "the simulation's own (given explicitly)"
-    listed = ", ".join(f"{k}={v!r}" for k, v in sorted(changed.items()))
     return f"{listed}; given through the Python API (the command below does not set them)"
 
 
 def _command(path: Path, run: _Run) -> str:
     """The command line that makes this report again."""
+    options = (
+        ["--time-limit", f"{run.time_limit:g}"] if run.time_limit != DEFAULT_TIME_LIMIT else []
+    )
+    if run.engine_file is not None:
+        options += ["--engine", str(run.engine_file)]
     return shlex.join(
         ["allocator", "report", str(path), "--out", "report.html"]
         + ["--replications", str(run.replications), "--seed", str(run.seed)]
         + ["--policy", ",".join(run.policies), "--sensitivity-policy", run.sensitivity_policy]
         + ["--sensitivity-replications", str(run.sensitivity_replications)]
+        + options
     )
 
 
