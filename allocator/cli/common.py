@@ -156,10 +156,9 @@ def read_engine(path: Path | None) -> EngineParams | None:
     before any run. Callers add the file to their outputs' inputs (no output may overwrite it)."""
     if path is None:
         return None
-    from allocator.engine.params import EngineParams
-    from allocator.simulation.weekly import weekly_engine
+    from allocator.simulation.weekly import weekly_engine_from_file
 
-    return EngineParams.from_file(path, base=weekly_engine())
+    return weekly_engine_from_file(path)
 
 
 def add_scenario_inputs(outputs: Outputs, path: Path, label: str = "SCENARIO") -> None:

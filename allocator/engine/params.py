@@ -10,6 +10,7 @@ batch of ten households to a city of 5,000: most callers never need to change on
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -348,6 +349,11 @@ class EngineParams(BaseModel):
             )
         return v
 
+    def changed(self, changes: Mapping[str, object]) -> EngineParams:
+        """These settings with some fields changed, checked again (``model_copy(update=...)``
+        would not check them); raises pydantic's `ValidationError`."""
+        return self.model_validate({**self.model_dump(), **changes})
+
     @classmethod
     def from_file(cls, path: str | Path, base: EngineParams | None = None) -> EngineParams:
         """Read settings from TOML (field names as keys); the rest keep ``base``'s values, or the
@@ -360,7 +366,7 @@ class EngineParams(BaseModel):
         path = Path(path)
         data = read_toml(path)
         try:
-            return cls.model_validate(data if base is None else {**base.model_dump(), **data})
+            return cls.model_validate(data) if base is None else base.changed(data)
         except ValidationError as exc:
             err = exc.errors()[0]
             raise InputError(

@@ -47,6 +47,8 @@ from allocator.simulation.sampling import SUPPORT_LEVELS, Households, UnitArrays
 from allocator.simulation.scenario import Scenario
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from allocator.engine.params import EngineParams
     from allocator.engine.planning import Decision
 
@@ -149,6 +151,15 @@ def weekly_engine() -> EngineParams:
         grow_before_proof=math.inf,
         central_fixing_from=MAX_THRESHOLD,
     )
+
+
+def weekly_engine_from_file(path: str | Path) -> EngineParams:
+    """Solver settings from a TOML file (`EngineParams.from_file`), the fields it leaves out
+    kept at the weekly loop's (`weekly_engine`), not the engine's defaults: what a simulating
+    command's ``--engine`` and a report's settings file mean."""
+    from allocator.engine.params import EngineParams
+
+    return EngineParams.from_file(path, base=weekly_engine())
 
 
 def run_hotel(hh: Households) -> Allocation:

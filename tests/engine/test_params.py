@@ -214,3 +214,10 @@ def test_a_file_over_base_settings_keeps_the_fields_it_leaves_out(tmp_path) -> N
     with pytest.raises(InputError) as refused:
         EngineParams.from_file(path, base=base)
     assert refused.value.field == "lean_mips" and refused.value.source == str(path)
+
+
+def test_changed_settings_are_checked_again() -> None:
+    base = EngineParams(lean_mips=True, clique_rounds=3)
+    assert base.changed({"clique_rounds": 0}) == EngineParams(lean_mips=True, clique_rounds=0)
+    with pytest.raises(ValidationError):
+        base.changed({"clique_rounds": -1})

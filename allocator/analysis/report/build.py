@@ -39,7 +39,7 @@ from allocator.simulation import (
 )
 from allocator.simulation.scenario import Scenario
 from allocator.simulation.sources import Assumption, read_assumptions
-from allocator.simulation.weekly import weekly_engine
+from allocator.simulation.weekly import weekly_engine, weekly_engine_from_file
 
 # progress(stage, done, total): called as replications finish, stage by stage
 Progress = Callable[[str, int, int], None]
@@ -116,7 +116,7 @@ def build_report(
     `dask.distributed` ``client`` runs every replication, main and sensitivity, on its cluster
     (same numbers; see `allocator.simulation.simulate`). ``engine``, the solver's settings for
     every week of the main and sensitivity runs (None: the weekly loop's), is an `EngineParams` or
-    a TOML file of its fields (`EngineParams.from_file` over the weekly loop's settings). The
+    a TOML file of its fields (`simulation.weekly.weekly_engine_from_file`). The
     settings table lists those that differ from the weekly loop's; a file is named there with its
     hash and in the reproduction command (``--engine``), which settings given as an object cannot
     be.
@@ -128,7 +128,7 @@ def build_report(
     engine_file = None
     if isinstance(engine, str | Path):
         engine_file = Path(engine)
-        engine = EngineParams.from_file(engine_file, base=weekly_engine())
+        engine = weekly_engine_from_file(engine_file)
     run = _Run(
         replications=replications,
         seed=seed,
