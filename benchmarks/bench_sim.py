@@ -146,7 +146,7 @@ def _paired(
 def bench_settings(args: argparse.Namespace) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
-    other = EngineParams(**{**weekly_engine().model_dump(), **json.loads(args.other)})
+    other = weekly_engine().changed(json.loads(args.other))
     path = ROOT / "scenarios" / f"{args.scenario}.yaml"
     n = args.replications
     seeds = np.random.SeedSequence(args.seed).spawn(n)
@@ -209,29 +209,25 @@ def bench_ciw(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    m = sub.add_parser("milan")
-    m.add_argument("--scenario", default="milan")
-    m.add_argument("--policy", default="fcfs_fast")
-    m.add_argument("--replications", type=int, default=100)
-    m.add_argument("--workers", type=int, default=2)
-    m.add_argument("--seed", type=int, default=1)
-    m.add_argument("--time-limit", type=float, default=10.0)
-    m.set_defaults(func=bench_milan)
-    w = sub.add_parser("warm")
-    w.add_argument("--scenario", default="milan")
-    w.add_argument("--replications", type=int, default=4)
-    w.add_argument("--workers", type=int, default=2)
-    w.add_argument("--seed", type=int, default=1)
-    w.add_argument("--time-limit", type=float, default=10.0)
-    w.set_defaults(func=bench_warm)
-    e = sub.add_parser("settings")
-    e.add_argument("--scenario", default="milan")
-    e.add_argument("--replications", type=int, default=10)
-    e.add_argument("--workers", type=int, default=2)
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--time-limit", type=float, default=10.0)
-    e.add_argument("--other", required=True, help="EngineParams fields to change, as JSON")
-    e.set_defaults(func=bench_settings)
+    # what every Milan mode takes; each sets its own replications and seed defaults
+    runs = argparse.ArgumentParser(add_help=False)
+    runs.add_argument("--scenario", default="milan")
+    runs.add_argument("--workers", type=int, default=2)
+    runs.add_argument("--time-limit", type=float, default=10.0)
+    modes = {}
+    for name, func, replications, seed in (
+        ("milan", bench_milan, 100, 1),
+        ("warm", bench_warm, 4, 1),
+        ("settings", bench_settings, 10, 0),
+    ):
+        mode = modes[name] = sub.add_parser(name, parents=[runs])
+        mode.add_argument("--replications", type=int, default=replications)
+        mode.add_argument("--seed", type=int, default=seed)
+        mode.set_defaults(func=func)
+    modes["milan"].add_argument("--policy", default="fcfs_fast")
+    modes["settings"].add_argument(
+        "--other", required=True, help="EngineParams fields to change, as JSON"
+    )
     q = sub.add_parser("ciw")
     q.add_argument("--customers", type=int, default=100_000)
     q.add_argument("--seed", type=int, default=1)
